@@ -1,0 +1,68 @@
+#pragma once
+// Decisions of the core, as values: state changes and messages to send. The store applies them
+// in one transaction; `apply_to_world` applies the same ones to the in-memory world.
+
+#include "message.h"
+#include "model.h"
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace tandem {
+
+/// Where a message goes: a conversation on a platform, or a person's DM when `conversation` is empty.
+struct destination {
+  std::string platform;
+  std::string workspace;
+  std::string conversation;  ///< empty: open (or reuse) a DM with `user`
+  std::string user;          ///< platform user id of the recipient (DMs, ephemeral replies)
+  std::string person;        ///< Tandem person id of the recipient, when known
+  std::string language = "en";
+  bool operator==(const destination&) const = default;
+};
+
+/// An outbox row: delivered at least once by the dispatcher, created at most once per key.
+struct send_message {
+  std::string key;  ///< idempotency key, e.g. "reply:<dedup key>:0", "nudge:<person>:<slot>"
+  destination to;
+  message body;
+  time_point not_before{};
+  bool operator==(const send_message&) const = default;
+};
+
+struct save_collaboration { collaboration value; bool operator==(const save_collaboration&) const = default; };
+struct save_organization { organization value; bool operator==(const save_organization&) const = default; };
+struct save_person { person value; bool operator==(const save_person&) const = default; };
+struct save_membership { membership value; bool operator==(const save_membership&) const = default; };
+struct save_tier_policy { tier which; tier_policy value; bool operator==(const save_tier_policy&) const = default; };
+struct save_task { task value; bool operator==(const save_task&) const = default; };
+
+/// A line in a task's history (task_updates table).
+struct record_task_update {
+  std::int64_t task = 0;
+  task_status status = task_status::open;
+  std::string note;
+  std::string by;
+  time_point at{};
+  bool operator==(const record_task_update&) const = default;
+};
+
+struct record_audit { audit_entry value; bool operator==(const record_audit&) const = default; };
+
+/// A person was heard from; the store already has the response row, the world needs the time.
+struct note_activity {
+  std::string person;
+  time_point at{};
+  bool operator==(const note_activity&) const = default;
+};
+
+using action = std::variant<send_message, save_collaboration, save_organization, save_person,
+                            save_membership, save_tier_policy, save_task, record_task_update,
+                            record_audit, note_activity>;
+
+/// Applies the state changes among `actions` to `w` (messages are not state). Pure.
+void apply_to_world(world& w, const std::vector<action>& actions);
+
+}  // namespace tandem

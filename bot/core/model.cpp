@@ -1,0 +1,82 @@
+#include "model.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace tandem {
+namespace {
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> from_names(const std::array<std::pair<Enum, std::string_view>, N>& names, std::string_view text) {
+  for (const auto& [value, name] : names) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
+template <typename Enum, std::size_t N>
+std::string_view to_name(const std::array<std::pair<Enum, std::string_view>, N>& names, Enum value) {
+  for (const auto& [v, name] : names) {
+    if (v == value) return name;
+  }
+  return "?";
+}
+
+constexpr std::array role_names{std::pair{role::facilitator, std::string_view{"facilitator"}},
+                                std::pair{role::representative, std::string_view{"representative"}},
+                                std::pair{role::alternate, std::string_view{"alternate"}},
+                                std::pair{role::participant, std::string_view{"participant"}}};
+constexpr std::array tier_names{std::pair{tier::core, std::string_view{"core"}},
+                                std::pair{tier::active, std::string_view{"active"}},
+                                std::pair{tier::informed, std::string_view{"informed"}},
+                                std::pair{tier::observer, std::string_view{"observer"}}};
+constexpr std::array status_names{std::pair{task_status::open, std::string_view{"open"}},
+                                  std::pair{task_status::in_progress, std::string_view{"in_progress"}},
+                                  std::pair{task_status::blocked, std::string_view{"blocked"}},
+                                  std::pair{task_status::done, std::string_view{"done"}}};
+
+}  // namespace
+
+std::string_view to_string(role r) { return to_name(role_names, r); }
+std::string_view to_string(tier t) { return to_name(tier_names, t); }
+std::string_view to_string(task_status s) { return to_name(status_names, s); }
+std::optional<role> role_from_string(std::string_view s) { return from_names(role_names, s); }
+std::optional<tier> tier_from_string(std::string_view s) { return from_names(tier_names, s); }
+std::optional<task_status> task_status_from_string(std::string_view s) { return from_names(status_names, s); }
+
+const person* find_person_by_identity(const world& w, const identity& id) {
+  for (const auto& [_, p] : w.people) {
+    if (std::ranges::find(p.identities, id) != p.identities.end()) return &p;
+  }
+  return nullptr;
+}
+
+const membership* find_membership(const world& w, const std::string& collaboration, const std::string& person) {
+  auto it = w.memberships.find({collaboration, person});
+  return it == w.memberships.end() ? nullptr : &it->second;
+}
+
+bool has_role(const world& w, const std::string& collaboration, const std::string& person, role r) {
+  const membership* m = find_membership(w, collaboration, person);
+  return m != nullptr && m->active && m->roles.contains(r);
+}
+
+std::vector<std::string> collaborations_of(const world& w, const std::string& person) {
+  std::vector<std::string> result;
+  for (const auto& [key, m] : w.memberships) {
+    if (key.second == person && m.active) result.push_back(key.first);
+  }
+  return result;
+}
+
+std::optional<std::string> collaboration_of_room(const world& w, const room& r) {
+  for (const auto& [id, c] : w.collaborations) {
+    if (std::ranges::find(c.rooms, r) != c.rooms.end()) return id;
+  }
+  return std::nullopt;
+}
+
+std::int64_t next_task_number(const world& w) { return w.tasks.empty() ? 1 : w.tasks.rbegin()->first + 1; }
+
+}  // namespace tandem

@@ -1,0 +1,151 @@
+#pragma once
+// The domain model: plain values, no I/O. Everything the engine decides from lives in `world`.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+/// Every instant in Tandem is a UTC time point with second precision.
+using time_point = std::chrono::sys_seconds;
+
+enum class role { facilitator, representative, alternate, participant };
+enum class tier { core, active, informed, observer };
+enum class task_status { open, in_progress, blocked, done };
+
+/// A person's account on one platform: Slack user in a workspace, Matrix user, console name.
+struct identity {
+  std::string platform;   ///< "console", "slack", "matrix", "webhook"
+  std::string workspace;  ///< Slack team id, Matrix homeserver, webhook name; empty for console
+  std::string user;       ///< platform user id
+  auto operator<=>(const identity&) const = default;
+};
+
+/// When a person does not want to be reached, as local minutes after midnight; may wrap midnight.
+struct quiet_hours {
+  int start_minute = 0;
+  int end_minute = 0;
+  auto operator<=>(const quiet_hours&) const = default;
+};
+
+/// A human, installation-wide; may belong to several collaborations.
+struct person {
+  std::string id;
+  std::string name;
+  std::string time_zone = "UTC";  ///< IANA zone name, validated when set
+  std::string language = "en";
+  std::optional<quiet_hours> quiet;
+  std::optional<time_point> paused_until;
+  std::vector<identity> identities;  ///< first one is where Tandem reaches the person
+  bool operator==(const person&) const = default;
+};
+
+struct organization {
+  std::string collaboration;
+  std::string id;
+  std::string name;
+  bool operator==(const organization&) const = default;
+};
+
+/// A person's place in one collaboration.
+struct membership {
+  std::string collaboration;
+  std::string person;
+  std::string organization;  ///< empty for a facilitator without organization
+  std::set<role> roles;
+  enum tier tier = tier::active;
+  bool active = true;        ///< false once removed or handed over; history stays
+  bool operator==(const membership&) const = default;
+};
+
+/// A chat room that belongs to a collaboration (commands there apply to it).
+struct room {
+  std::string platform;
+  std::string workspace;
+  std::string id;
+  auto operator<=>(const room&) const = default;
+};
+
+struct collaboration {
+  std::string id;
+  std::string name;
+  bool record_full_text = false;  ///< keep text of messages not addressed to Tandem (PRODUCT "Privacy")
+  std::vector<room> rooms;
+  bool operator==(const collaboration&) const = default;
+};
+
+/// How often and how closely a tier is contacted.
+struct tier_policy {
+  std::string schedule;                  ///< e.g. "weekly mon 09:00"
+  std::chrono::seconds silence_after{};  ///< silent when the last response is older
+  std::chrono::seconds recently_active{};///< not nudged when a response is newer
+  bool operator==(const tier_policy&) const = default;
+};
+
+/// A piece of work assigned to a person or to an organization; numbered per installation.
+struct task {
+  std::int64_t number = 0;
+  std::string collaboration;
+  std::string title;
+  std::string assignee_person;        ///< set when assigned to a person
+  std::string assignee_organization;  ///< set when assigned to an organization
+  std::optional<time_point> due;
+  task_status status = task_status::open;
+  std::string note;                   ///< latest progress note or blocking reason
+  std::string created_by;
+  time_point created_at{};
+  time_point updated_at{};
+  bool operator==(const task&) const = default;
+};
+
+/// One line of the audit log: who did what, when.
+struct audit_entry {
+  time_point at{};
+  std::string collaboration;
+  std::string actor;   ///< person id, or "config" / "system"
+  std::string action;  ///< e.g. "task.assign"
+  std::string detail;
+  bool operator==(const audit_entry&) const = default;
+};
+
+/// The state the engine decides from. Loaded from the store at start, kept current by applying
+/// the same actions the store applies. Not thread-safe: owned by the core strand.
+struct world {
+  std::map<std::string, collaboration> collaborations;
+  std::map<std::pair<std::string, std::string>, organization> organizations;  ///< (collab, org)
+  std::map<std::string, person> people;
+  std::map<std::pair<std::string, std::string>, membership> memberships;      ///< (collab, person)
+  std::map<tier, tier_policy> tiers;
+  std::map<std::int64_t, task> tasks;
+  std::vector<audit_entry> audit;
+  std::map<std::string, time_point> last_response;  ///< person -> last recorded response
+  std::set<std::string> languages{"en"};             ///< languages that have templates
+  bool operator==(const world&) const = default;
+};
+
+std::string_view to_string(role);
+std::string_view to_string(tier);
+std::string_view to_string(task_status);
+std::optional<role> role_from_string(std::string_view);
+std::optional<tier> tier_from_string(std::string_view);
+std::optional<task_status> task_status_from_string(std::string_view);
+
+/// The person a platform identity belongs to, if any.
+const person* find_person_by_identity(const world&, const identity&);
+/// The membership of a person in a collaboration, if any (active or not).
+const membership* find_membership(const world&, const std::string& collaboration, const std::string& person);
+/// True when the person is an active member holding the role in the collaboration.
+bool has_role(const world&, const std::string& collaboration, const std::string& person, role);
+/// The collaborations a person actively belongs to, in id order.
+std::vector<std::string> collaborations_of(const world&, const std::string& person);
+/// The collaboration a room belongs to, if any.
+std::optional<std::string> collaboration_of_room(const world&, const room&);
+/// The task number the next `assign` gets: numbers are never reused.
+std::int64_t next_task_number(const world&);
+
+}  // namespace tandem

@@ -1,0 +1,82 @@
+#pragma once
+// The persistence contract the core needs. Implementations live in storage/.
+
+#include "action.h"
+#include "inbound.h"
+#include "model.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tandem {
+
+enum class outbox_state { pending, sent, failed };
+
+/// A message waiting in (or done with) the durable outbox.
+struct outbox_row {
+  std::int64_t id = 0;
+  send_message item;
+  outbox_state state = outbox_state::pending;
+  int attempts = 0;
+  time_point next_attempt{};
+  std::string last_error;
+};
+
+/// An inbound event as recorded, with whether the core has handled it yet.
+struct recorded_response {
+  std::int64_t id = 0;
+  inbound event;
+  bool handled = false;
+};
+
+/// Durable state. Every method is synchronous and commits before it returns; a failure throws
+/// `store_error`. Not thread-safe: one owner at a time (the core strand).
+class store {
+ public:
+  virtual ~store() = default;
+
+  /// Records an inbound event durably (text blanked unless `keep_text`). Returns the new row id,
+  /// or nothing when an event with the same dedup key was recorded before.
+  virtual std::optional<std::int64_t> record(const inbound& event, bool keep_text) = 0;
+
+  /// Applies the actions in one transaction: state rows are upserted, outbox rows are inserted
+  /// unless their key exists (then left as they are), and `handled_response`, when given, is
+  /// marked handled in the same transaction.
+  virtual void apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) = 0;
+
+  /// The whole state the engine decides from.
+  virtual world load() = 0;
+
+  /// Recorded events the core has not handled yet (after a crash between record and apply).
+  virtual std::vector<recorded_response> unhandled_responses() = 0;
+
+  /// Pending outbox rows whose next attempt is due at `now`, oldest first.
+  virtual std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) = 0;
+  /// The earliest next attempt among pending rows, if any.
+  virtual std::optional<time_point> next_outbox_attempt() = 0;
+  virtual void mark_sent(std::int64_t outbox_id, time_point now) = 0;
+  virtual void mark_failed(std::int64_t outbox_id, std::string_view reason, time_point now) = 0;
+  /// Counts an attempt and schedules the next one.
+  virtual void retry_later(std::int64_t outbox_id, time_point next_attempt, std::string_view reason) = 0;
+  /// All outbox rows with the given key prefix (reports, tests).
+  virtual std::vector<outbox_row> outbox_rows(std::string_view key_prefix) = 0;
+
+  /// A small key-value table for adapter state such as sync tokens.
+  virtual std::optional<std::string> setting(std::string_view key) = 0;
+  virtual void put_setting(std::string_view key, std::string_view value) = 0;
+};
+
+/// A store operation failed (I/O error, corrupt file, constraint violated by a bug).
+class store_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string_view to_string(outbox_state);
+
+}  // namespace tandem

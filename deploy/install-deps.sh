@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Tandem needs to build, test and run.
+# Idempotent: when every package is already installed it only checks, and returns at once.
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config ccache
+  libboost1.81-dev libboost-url1.81-dev
+  libssl-dev
+  nlohmann-json3-dev
+  libsqlitecpp-dev libsqlite3-dev
+  libyaml-cpp-dev
+  libcli11-dev
+  libspdlog-dev libfmt-dev
+  libhowardhinnant-date-dev tzdata
+  libkainjow-mustache-dev
+  catch2
+  python3 openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
