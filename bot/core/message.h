@@ -18,8 +18,8 @@ struct message {
 /// What a template of a kind may use: the names of its top-level values and, for lists,
 /// the fields of their items. The template catalog rejects templates that use anything else.
 struct message_kind_spec {
-  std::string_view kind;
-  std::vector<std::string_view> variables;
+  std::string kind;
+  std::vector<std::string> variables;
 };
 
 /// Every message kind the core can produce, with the variables it always provides.

@@ -1,0 +1,643 @@
+#include "command.h"
+
+#include "dates.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <sstream>
+
+namespace tandem {
+namespace {
+
+constexpr std::string_view date_forms = "2026-12-12, today, tomorrow, a weekday such as fri, in 3d or in 2w";
+
+const std::vector<command_spec> specs{
+    {verb::help, "help", "help [command]", "help assign", audience::everyone, true},
+    {verb::tasks, "tasks", "tasks", "tasks", audience::everyone, true},
+    {verb::done, "done", "done N [note]", "done 12 sent to the printer", audience::everyone, true},
+    {verb::progress, "progress", "progress N <note>", "progress 12 first draft shared", audience::everyone, true},
+    {verb::blocked, "blocked", "blocked N <reason>", "blocked 12 waiting for budget", audience::everyone, true},
+    {verb::tier, "tier", "tier core|active|informed|observer", "tier informed", audience::everyone, true},
+    {verb::pause, "pause", "pause until DATE", "pause until 2027-01-06", audience::everyone, true},
+    {verb::resume, "resume", "resume", "resume", audience::everyone, true},
+    {verb::quiet, "quiet", "quiet HH:MM-HH:MM|off", "quiet 19:00-08:00", audience::everyone, true},
+    {verb::tz, "tz", "tz <time zone>", "tz Europe/Berlin", audience::everyone, true},
+    {verb::lang, "lang", "lang <language>", "lang en", audience::everyone, true},
+    {verb::events, "events", "events [#topic]", "events #newsletter", audience::everyone, false},
+    {verb::event_add, "event add", "event add DATE \"title\" [#topic] [audience:<who>]",
+     "event add 2026-12-12 \"Spring newsletter\" #newsletter audience:public", audience::everyone, false},
+    {verb::ack, "ack", "ack A<n>", "ack A3", audience::representatives, false},
+    {verb::checking, "checking", "checking A<n> [until DATE]", "checking A3 until 2026-12-12",
+     audience::representatives, false},
+    {verb::approve, "approve", "approve A<n> [note]", "approve A3 board agreed", audience::representatives, false},
+    {verb::abstain, "abstain", "abstain A<n> [note]", "abstain A3 not our area", audience::representatives, false},
+    {verb::object, "object", "object A<n> <reason>", "object A3 the budget is too high", audience::representatives,
+     false},
+    {verb::pulse, "pulse", "pulse 1-5 [comment]", "pulse 4 the joint grant helped", audience::representatives, false},
+    {verb::assign, "assign", "assign @who|org:<id> \"title\" [due DATE]", "assign @ana \"Draft the budget\" due fri",
+     audience::facilitators, true},
+    {verb::nudge, "nudge", "nudge @who|org:<id>|all", "nudge org:city", audience::facilitators, false},
+    {verb::broadcast, "broadcast", "broadcast \"text\"", "broadcast \"Kick-off call moved to 10:00\"",
+     audience::facilitators, false},
+    {verb::silent, "silent", "silent", "silent", audience::facilitators, false},
+    {verb::status, "status", "status", "status", audience::facilitators, true},
+    {verb::digest, "digest", "digest", "digest", audience::facilitators, false},
+    {verb::audit, "audit", "audit [since DATE]", "audit since 2026-11-01", audience::facilitators, true},
+    {verb::approval_open, "approval open",
+     "approval open \"title\" [to org:a,org:b|all] [rule all|majority|no-objection] [deadline DATE] [link URL]",
+     "approval open \"2027 budget\" to all rule majority deadline in 2w", audience::facilitators, false},
+    {verb::approval_status, "approval status", "approval status A<n>", "approval status A3", audience::facilitators,
+     false},
+    {verb::approval_close, "approval close", "approval close A<n>", "approval close A3", audience::facilitators,
+     false},
+    {verb::handover, "handover", "handover org:<id> @old @new", "handover org:city @bob @dina", audience::facilitators,
+     false},
+    {verb::org_add, "org add", "org add <id> \"Name\"", "org add library \"Millbrook Library\"",
+     audience::facilitators, true},
+    {verb::member_add, "member add", "member add @who org:<id> [rep|alternate|participant] [tier T]",
+     "member add @dina org:city rep tier core", audience::facilitators, true},
+    {verb::member_remove, "member remove", "member remove @who", "member remove @dina", audience::facilitators, true},
+    {verb::facilitator_add, "facilitator add", "facilitator add @who", "facilitator add @eve", audience::facilitators,
+     true},
+    {verb::report, "report", "report [since DATE]", "report since 2026-09-01", audience::facilitators, false},
+    {verb::dashboard, "dashboard", "dashboard", "dashboard", audience::facilitators, false},
+};
+
+struct token {
+  std::string text;
+  bool quoted = false;
+};
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// Splits on white space; "double quotes" (straight or curly) make one token.
+std::optional<std::vector<token>> tokenize(std::string_view text) {
+  static constexpr std::string_view open_curly = "\u201c";
+  static constexpr std::string_view close_curly = "\u201d";
+  std::vector<token> tokens;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (std::isspace(static_cast<unsigned char>(text[i])) != 0) {
+      ++i;
+      continue;
+    }
+    const bool straight = text[i] == '"';
+    const bool curly = text.substr(i).starts_with(open_curly);
+    if (straight || curly) {
+      i += straight ? 1 : open_curly.size();
+      std::size_t end = std::string_view::npos;
+      std::size_t close_size = 1;
+      for (std::size_t j = i; j < text.size(); ++j) {
+        if (text[j] == '"') {
+          end = j;
+          break;
+        }
+        if (text.substr(j).starts_with(close_curly)) {
+          end = j;
+          close_size = close_curly.size();
+          break;
+        }
+      }
+      if (end == std::string_view::npos) return std::nullopt;
+      tokens.push_back({std::string{text.substr(i, end - i)}, true});
+      i = end + close_size;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && std::isspace(static_cast<unsigned char>(text[end])) == 0) ++end;
+    tokens.push_back({std::string{text.substr(i, end - i)}, false});
+    i = end;
+  }
+  return tokens;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::optional<std::int64_t> parse_number(std::string_view s) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc{} || end != s.data() + s.size() || value <= 0) return std::nullopt;
+  return value;
+}
+
+/// Reads a command's arguments left to right; the first problem becomes the parse error.
+class argument_reader {
+ public:
+  argument_reader(const command_spec& spec, std::vector<token> tokens, std::size_t first, date::year_month_day today)
+      : spec_(spec), tokens_(std::move(tokens)), pos_(first), today_(today) {}
+
+  bool at_end() const { return pos_ >= tokens_.size(); }
+  const token* peek() const { return at_end() ? nullptr : &tokens_[pos_]; }
+  bool peek_word(std::string_view word) const {
+    return !at_end() && !tokens_[pos_].quoted && lowercase(tokens_[pos_].text) == word;
+  }
+  void skip() { ++pos_; }
+
+  parse_error missing(std::string_view what) const {
+    return error("error_missing_argument", {{"what", std::string{what}}});
+  }
+  parse_error bad_value(std::string_view what, std::string_view text, std::string_view allowed) const {
+    return error("error_bad_value", {{"what", std::string{what}}, {"text", std::string{text}}, {"allowed", std::string{allowed}}});
+  }
+  parse_error unquoted(std::string_view what) const {
+    return error("error_missing_quotes", {{"what", std::string{what}}});
+  }
+  parse_error unexpected() const { return error("error_unexpected", {{"text", remaining()}}); }
+
+  std::optional<std::int64_t> task_number(parse_error& err) {
+    if (at_end()) return fail(err, missing("N"));
+    std::string_view t = tokens_[pos_].text;
+    if (t.starts_with('#')) t.remove_prefix(1);
+    auto n = parse_number(t);
+    if (!n) return fail(err, bad_value("N", tokens_[pos_].text, "a task number such as 12"));
+    ++pos_;
+    return n;
+  }
+
+  std::optional<std::int64_t> prefixed_number(char prefix, parse_error& err) {
+    const std::string what = std::string(1, prefix) + "<n>";
+    if (at_end()) return fail(err, missing(what));
+    std::string_view t = tokens_[pos_].text;
+    std::optional<std::int64_t> n;
+    if (!t.empty() && std::toupper(static_cast<unsigned char>(t[0])) == prefix) n = parse_number(t.substr(1));
+    if (!n) return fail(err, bad_value(what, t, std::string("a reference such as ") + prefix + "3"));
+    ++pos_;
+    return n;
+  }
+
+  std::optional<date::year_month_day> date_value(parse_error& err) {
+    if (at_end()) return fail(err, missing("DATE"));
+    std::string words = tokens_[pos_].text;
+    std::size_t used = 1;
+    if (lowercase(words) == "in" && pos_ + 1 < tokens_.size()) {
+      words += " " + tokens_[pos_ + 1].text;
+      used = 2;
+    }
+    auto day = parse_date(words, today_);
+    if (!day) return fail(err, error("error_bad_date", {{"text", words}, {"forms", std::string{date_forms}}}));
+    pos_ += used;
+    return day;
+  }
+
+  std::optional<std::string> quoted(std::string_view what, parse_error& err) {
+    if (at_end()) return fail(err, missing(what));
+    if (!tokens_[pos_].quoted) return fail(err, unquoted(what));
+    if (tokens_[pos_].text.empty()) return fail(err, missing(what));
+    return tokens_[pos_++].text;
+  }
+
+  std::optional<std::string> word(std::string_view what, parse_error& err) {
+    if (at_end()) return fail(err, missing(what));
+    return tokens_[pos_++].text;
+  }
+
+  std::optional<target> person(std::string_view what, parse_error& err) {
+    if (at_end()) return fail(err, missing(what));
+    const std::string& t = tokens_[pos_].text;
+    std::string ref;
+    if (t.starts_with("<@") && t.ends_with(">")) {
+      ref = t.substr(2, t.size() - 3);
+      ref = ref.substr(0, ref.find('|'));
+    } else if (t.starts_with("@") && t.size() > 1) {
+      ref = t.find(':') != std::string::npos ? t : t.substr(1);
+    } else {
+      return fail(err, bad_value(what, t, "a person such as @ana"));
+    }
+    ++pos_;
+    return target{target::kind::person, ref};
+  }
+
+  std::optional<std::string> organization(parse_error& err) {
+    if (at_end()) return fail(err, missing("org:<id>"));
+    const std::string& t = tokens_[pos_].text;
+    if (!t.starts_with("org:") || t.size() == 4) return fail(err, bad_value("org:<id>", t, "an organization such as org:city"));
+    ++pos_;
+    return t.substr(4);
+  }
+
+  std::optional<target> recipient(bool allow_all, parse_error& err) {
+    if (at_end()) return fail(err, missing(allow_all ? "@who|org:<id>|all" : "@who|org:<id>"));
+    const std::string& t = tokens_[pos_].text;
+    if (t.starts_with("org:")) {
+      auto org = organization(err);
+      if (!org) return std::nullopt;
+      return target{target::kind::organization, *org};
+    }
+    if (allow_all && lowercase(t) == "all") {
+      ++pos_;
+      return target{target::kind::everyone, ""};
+    }
+    return person(allow_all ? "@who|org:<id>|all" : "@who|org:<id>", err);
+  }
+
+  /// The remaining words, joined by single spaces, without consuming them.
+  std::string remaining() const {
+    std::string out;
+    for (std::size_t i = pos_; i < tokens_.size(); ++i) {
+      if (!out.empty()) out += ' ';
+      out += tokens_[i].text;
+    }
+    return out;
+  }
+
+  /// The remaining words as free text (a note or reason), consumed.
+  std::string take_rest() {
+    std::string out = remaining();
+    pos_ = tokens_.size();
+    return out;
+  }
+
+  parse_error error(std::string kind, nlohmann::json values) const {
+    values["command"] = std::string{spec_.name};
+    values["syntax"] = std::string{spec_.syntax};
+    values["example"] = std::string{spec_.example};
+    return parse_error{message{std::move(kind), std::move(values)}};
+  }
+
+ private:
+  static std::nullopt_t fail(parse_error& err, parse_error e) {
+    err = std::move(e);
+    return std::nullopt;
+  }
+
+  const command_spec& spec_;
+  std::vector<token> tokens_;
+  std::size_t pos_;
+  date::year_month_day today_;
+};
+
+using parse_result = std::variant<command, parse_error>;
+
+parse_result finish(argument_reader& r, command c) {
+  if (!r.at_end()) return r.unexpected();
+  return c;
+}
+
+parse_result parse_arguments(argument_reader& r, command c) {
+  parse_error err;
+  switch (c.what) {
+    case verb::help:
+      c.text = lowercase(r.take_rest());
+      return c;
+    case verb::tasks: case verb::resume: case verb::silent: case verb::status: case verb::digest: case verb::dashboard:
+      return finish(r, c);
+    case verb::done: {
+      auto n = r.task_number(err);
+      if (!n) return err;
+      c.number = *n;
+      c.text = r.take_rest();
+      return c;
+    }
+    case verb::progress: case verb::blocked: {
+      auto n = r.task_number(err);
+      if (!n) return err;
+      c.number = *n;
+      c.text = r.take_rest();
+      if (c.text.empty()) return r.missing(c.what == verb::progress ? "<note>" : "<reason>");
+      return c;
+    }
+    case verb::tier: {
+      auto w = r.word("core|active|informed|observer", err);
+      if (!w) return err;
+      c.tier_value = tier_from_string(lowercase(*w));
+      if (!c.tier_value) return r.bad_value("tier", *w, "core, active, informed, observer");
+      return finish(r, c);
+    }
+    case verb::pause: {
+      if (!r.peek_word("until")) return r.missing("until DATE");
+      r.skip();
+      c.date = r.date_value(err);
+      if (!c.date) return err;
+      return finish(r, c);
+    }
+    case verb::quiet: {
+      auto w = r.word("HH:MM-HH:MM|off", err);
+      if (!w) return err;
+      if (lowercase(*w) != "off") {
+        c.quiet = parse_quiet_hours(*w);
+        if (!c.quiet) return r.bad_value("quiet hours", *w, "two times such as 19:00-08:00, or off");
+      }
+      return finish(r, c);
+    }
+    case verb::tz: case verb::lang: {
+      auto w = r.word(c.what == verb::tz ? "<time zone>" : "<language>", err);
+      if (!w) return err;
+      c.text = c.what == verb::lang ? lowercase(*w) : *w;
+      return finish(r, c);
+    }
+    case verb::events:
+      if (const token* t = r.peek(); t != nullptr && t->text.starts_with('#')) {
+        c.text = t->text.substr(1);
+        r.skip();
+      }
+      return finish(r, c);
+    case verb::event_add: {
+      c.date = r.date_value(err);
+      if (!c.date) return err;
+      auto title = r.quoted("\"title\"", err);
+      if (!title) return err;
+      c.text = *title;
+      while (const token* t = r.peek()) {
+        if (t->text.starts_with('#') && t->text.size() > 1) {
+          c.targets.push_back({target::kind::everyone, t->text.substr(1)});
+        } else if (t->text.starts_with("audience:") && t->text.size() > 9) {
+          c.link = t->text.substr(9);
+        } else {
+          return r.unexpected();
+        }
+        r.skip();
+      }
+      return c;
+    }
+    case verb::ack: case verb::approval_status: case verb::approval_close: {
+      auto n = r.prefixed_number('A', err);
+      if (!n) return err;
+      c.number = *n;
+      return finish(r, c);
+    }
+    case verb::checking: {
+      auto n = r.prefixed_number('A', err);
+      if (!n) return err;
+      c.number = *n;
+      if (r.peek_word("until")) {
+        r.skip();
+        c.date = r.date_value(err);
+        if (!c.date) return err;
+      }
+      return finish(r, c);
+    }
+    case verb::approve: case verb::abstain: case verb::object: {
+      auto n = r.prefixed_number('A', err);
+      if (!n) return err;
+      c.number = *n;
+      c.text = r.take_rest();
+      if (c.what == verb::object && c.text.empty()) return r.missing("<reason>");
+      return c;
+    }
+    case verb::pulse: {
+      auto w = r.word("1-5", err);
+      if (!w) return err;
+      auto score = parse_number(*w);
+      if (!score || *score > 5) return r.bad_value("score", *w, "a whole number from 1 to 5");
+      c.number = *score;
+      c.text = r.take_rest();
+      return c;
+    }
+    case verb::assign: {
+      auto who = r.recipient(false, err);
+      if (!who) return err;
+      c.targets.push_back(*who);
+      auto title = r.quoted("\"title\"", err);
+      if (!title) return err;
+      c.text = *title;
+      if (r.peek_word("due")) {
+        r.skip();
+        c.date = r.date_value(err);
+        if (!c.date) return err;
+      }
+      return finish(r, c);
+    }
+    case verb::nudge: {
+      auto who = r.recipient(true, err);
+      if (!who) return err;
+      c.targets.push_back(*who);
+      return finish(r, c);
+    }
+    case verb::broadcast: {
+      auto text = r.quoted("\"text\"", err);
+      if (!text) return err;
+      c.text = *text;
+      return finish(r, c);
+    }
+    case verb::audit: case verb::report:
+      if (r.peek_word("since")) {
+        r.skip();
+        c.date = r.date_value(err);
+        if (!c.date) return err;
+      }
+      return finish(r, c);
+    case verb::approval_open: {
+      auto title = r.quoted("\"title\"", err);
+      if (!title) return err;
+      c.text = *title;
+      while (!r.at_end()) {
+        if (r.peek_word("to")) {
+          r.skip();
+          auto list = r.word("org:a,org:b|all", err);
+          if (!list) return err;
+          if (lowercase(*list) == "all") continue;
+          std::stringstream parts(*list);
+          for (std::string part; std::getline(parts, part, ',');) {
+            if (!part.starts_with("org:") || part.size() == 4) {
+              return r.bad_value("org:a,org:b|all", *list, "organizations such as org:city,org:farmers, or all");
+            }
+            c.targets.push_back({target::kind::organization, part.substr(4)});
+          }
+        } else if (r.peek_word("rule")) {
+          r.skip();
+          auto w = r.word("all|majority|no-objection", err);
+          if (!w) return err;
+          const std::string rule = lowercase(*w);
+          if (rule == "all") c.rule = approval_rule::all;
+          else if (rule == "majority") c.rule = approval_rule::majority;
+          else if (rule == "no-objection") c.rule = approval_rule::no_objection;
+          else return r.bad_value("rule", *w, "all, majority, no-objection");
+        } else if (r.peek_word("deadline")) {
+          r.skip();
+          c.date = r.date_value(err);
+          if (!c.date) return err;
+        } else if (r.peek_word("link")) {
+          r.skip();
+          auto url = r.word("URL", err);
+          if (!url) return err;
+          c.link = *url;
+        } else {
+          return r.unexpected();
+        }
+      }
+      return c;
+    }
+    case verb::handover: {
+      auto org = r.organization(err);
+      if (!org) return err;
+      c.organization = *org;
+      auto old_rep = r.person("@old", err);
+      if (!old_rep) return err;
+      auto new_rep = r.person("@new", err);
+      if (!new_rep) return err;
+      c.targets = {*old_rep, *new_rep};
+      return finish(r, c);
+    }
+    case verb::org_add: {
+      auto id = r.word("<id>", err);
+      if (!id) return err;
+      c.organization = lowercase(*id);
+      auto name = r.quoted("\"Name\"", err);
+      if (!name) return err;
+      c.text = *name;
+      return finish(r, c);
+    }
+    case verb::member_add: {
+      auto who = r.person("@who", err);
+      if (!who) return err;
+      c.targets.push_back(*who);
+      auto org = r.organization(err);
+      if (!org) return err;
+      c.organization = *org;
+      while (!r.at_end()) {
+        if (r.peek_word("tier")) {
+          r.skip();
+          auto w = r.word("T", err);
+          if (!w) return err;
+          c.tier_value = tier_from_string(lowercase(*w));
+          if (!c.tier_value) return r.bad_value("tier", *w, "core, active, informed, observer");
+          continue;
+        }
+        auto w = r.word("rep|alternate|participant", err);
+        if (!w) return err;
+        const std::string name = lowercase(*w);
+        if (name == "rep" || name == "representative") c.role_value = role::representative;
+        else if (name == "alternate") c.role_value = role::alternate;
+        else if (name == "participant") c.role_value = role::participant;
+        else return r.bad_value("role", *w, "rep, alternate, participant");
+      }
+      return c;
+    }
+    case verb::member_remove: case verb::facilitator_add: {
+      auto who = r.person("@who", err);
+      if (!who) return err;
+      c.targets.push_back(*who);
+      return finish(r, c);
+    }
+  }
+  return r.unexpected();
+}
+
+void append_quoted(std::string& out, std::string_view text) {
+  out += " \"";
+  out += text;
+  out += '"';
+}
+
+}  // namespace
+
+const std::vector<command_spec>& command_specs() { return specs; }
+
+const command_spec& spec_of(verb v) {
+  return *std::ranges::find_if(specs, [v](const command_spec& s) { return s.what == v; });
+}
+
+std::variant<command, parse_error> parse_command(std::string_view text, date::year_month_day today) {
+  const command_spec& help_spec = spec_of(verb::help);
+  auto tokens = tokenize(text);
+  if (!tokens) {
+    return argument_reader(help_spec, {}, 0, today).error("error_unclosed_quote", {});
+  }
+  std::size_t first = 0;
+  if (!tokens->empty() && !(*tokens)[0].quoted) {
+    const std::string lead = lowercase((*tokens)[0].text);
+    if (lead == "!tandem" || lead == "/tandem") first = 1;
+  }
+  command c;
+  std::size_t i = first;
+  // `in:<collaboration>` may stand anywhere; take it out before the grammar sees the words.
+  for (auto it = tokens->begin() + static_cast<std::ptrdiff_t>(first); it != tokens->end();) {
+    if (!it->quoted && it->text.starts_with("in:") && it->text.size() > 3) {
+      c.collaboration = it->text.substr(3);
+      it = tokens->erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (i >= tokens->size()) {
+    c.what = verb::help;
+    return c;
+  }
+  const std::string first_word = lowercase((*tokens)[i].text);
+  const std::string two_words = i + 1 < tokens->size() ? first_word + " " + lowercase((*tokens)[i + 1].text) : "";
+  const command_spec* spec = nullptr;
+  for (const command_spec& s : specs) {
+    if (s.name == two_words) {
+      spec = &s;
+      i += 2;
+      break;
+    }
+  }
+  if (spec == nullptr) {
+    for (const command_spec& s : specs) {
+      if (s.name == first_word) {
+        spec = &s;
+        i += 1;
+        break;
+      }
+    }
+  }
+  if (spec == nullptr) {
+    // Two-word commands typed with a wrong or missing second word: show that command's form.
+    for (const command_spec& s : specs) {
+      if (s.name.starts_with(first_word + " ")) {
+        return argument_reader(s, *tokens, i + 1, today).error("error_unknown_subcommand", {{"text", two_words.empty() ? first_word : two_words}});
+      }
+    }
+    std::string suggestion;
+    std::size_t best = 3;
+    for (const command_spec& s : specs) {
+      const std::string_view head = s.name.substr(0, s.name.find(' '));
+      const std::size_t d = edit_distance(first_word, head);
+      if (d < best) {
+        best = d;
+        suggestion = std::string{head};
+      }
+    }
+    return parse_error{message{"error_unknown_command", {{"word", (*tokens)[i].text}, {"suggestion", suggestion}}}};
+  }
+  c.what = spec->what;
+  argument_reader reader(*spec, std::move(*tokens), i, today);
+  return parse_arguments(reader, std::move(c));
+}
+
+std::string describe(const command& c) {
+  std::string out{spec_of(c.what).name};
+  if (c.collaboration) out += " in=" + *c.collaboration;
+  for (const target& t : c.targets) {
+    switch (t.what) {
+      case target::kind::person: out += " @" + t.ref; break;
+      case target::kind::organization: out += " org:" + t.ref; break;
+      case target::kind::everyone: out += t.ref.empty() ? " all" : " #" + t.ref; break;
+    }
+  }
+  if (!c.organization.empty()) out += " org=" + c.organization;
+  if (c.number != 0) out += " n=" + std::to_string(c.number);
+  if (!c.text.empty()) append_quoted(out, c.text);
+  if (c.date) out += " date=" + format_date(*c.date);
+  if (c.tier_value) out += " tier=" + std::string{to_string(*c.tier_value)};
+  if (c.role_value) out += " role=" + std::string{to_string(*c.role_value)};
+  if (c.quiet) out += " quiet=" + format_minute_of_day(c.quiet->start_minute) + "-" + format_minute_of_day(c.quiet->end_minute);
+  if (c.rule) {
+    static constexpr std::array<std::string_view, 3> rules{"all", "majority", "no-objection"};
+    out += " rule=" + std::string{rules.at(static_cast<std::size_t>(*c.rule))};
+  }
+  if (!c.link.empty()) out += " link=" + c.link;
+  return out;
+}
+
+}  // namespace tandem

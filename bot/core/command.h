@@ -1,0 +1,82 @@
+#pragma once
+// The command grammar shared by every platform (PRODUCT.md "Commands"): text in, a parsed
+// command or a parse error (as a message kind with values) out. Pure.
+
+#include "message.h"
+#include "model.h"
+
+#include <date/date.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tandem {
+
+enum class verb {
+  help, tasks, done, progress, blocked, tier, pause, resume, quiet, tz, lang, events, event_add,
+  ack, checking, approve, abstain, object, pulse,
+  assign, nudge, broadcast, silent, status, digest, audit, approval_open, approval_status,
+  approval_close, handover, org_add, member_add, member_remove, facilitator_add, report, dashboard
+};
+
+/// Who may run a command.
+enum class audience { everyone, representatives, facilitators };
+
+/// A command's entry in the grammar: name as typed, syntax and an example, for help and errors.
+struct command_spec {
+  verb what;
+  std::string_view name;     ///< "approval open"
+  std::string_view syntax;   ///< `approval open "title" [to org:a,org:b|all] ...`
+  std::string_view example;  ///< `approval open "2027 budget" to all deadline in 2w`
+  audience who;
+  bool available;            ///< false: parsed, but its workflow is not built yet
+};
+
+/// Every command, in the order help lists them.
+const std::vector<command_spec>& command_specs();
+const command_spec& spec_of(verb);
+
+/// `@ana`, `<@U123>`, `@ana:example.org`: a person as written; `org:city`; `all`.
+struct target {
+  enum class kind { person, organization, everyone };
+  kind what = kind::person;
+  std::string ref;  ///< person reference or organization id, without `@`/`org:`
+  bool operator==(const target&) const = default;
+};
+
+enum class approval_rule { all, majority, no_objection };
+
+/// A parsed command. Only the fields its verb uses are set.
+struct command {
+  verb what = verb::help;
+  std::optional<std::string> collaboration;  ///< `in:<id>`
+  std::vector<target> targets;               ///< who/old/new, orgs of an approval round
+  std::string organization;                  ///< `org add <id>`, `member add ... org:<id>`, `handover org:<id>`
+  std::int64_t number = 0;                   ///< task N, approval A3 -> 3, event E7 -> 7, pulse score
+  std::string text;                          ///< title, note, reason, name, help topic, tz, lang, topic, URL
+  std::optional<date::year_month_day> date;  ///< due, until, since, deadline, event day
+  std::optional<enum tier> tier_value;
+  std::optional<role> role_value;
+  std::optional<quiet_hours> quiet;          ///< `quiet off` leaves it empty
+  std::optional<approval_rule> rule;
+  std::string link;                          ///< approval link, event audience
+  bool operator==(const command&) const = default;
+};
+
+/// A canonical one-line form of a parsed command, e.g. `assign @ana "Budget" due=2026-12-04`.
+std::string describe(const command&);
+
+/// A command that could not be parsed: the error message to send back.
+struct parse_error {
+  message reply;
+};
+
+/// Parses one command. `today` is the sender's local date (for `fri`, `in 3d`). A leading
+/// `!tandem` or `/tandem` is ignored.
+std::variant<command, parse_error> parse_command(std::string_view text, date::year_month_day today);
+
+}  // namespace tandem

@@ -1,0 +1,43 @@
+#pragma once
+// Calendar arithmetic in people's own time zones (IANA tz database through date/tz).
+
+#include "model.h"
+
+#include <date/date.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tandem {
+
+/// True when `zone` names a time zone of the tz database ("Europe/Berlin", "UTC").
+bool is_known_time_zone(const std::string& zone);
+
+/// The calendar date at `now` in `zone`. An unknown zone counts as UTC.
+date::year_month_day local_date(time_point now, const std::string& zone);
+
+/// Minutes after local midnight at `now` in `zone`.
+int local_minute_of_day(time_point now, const std::string& zone);
+
+/// The first instant of `day` in `zone` (a day that starts in a DST gap starts at the gap's end).
+time_point start_of_day(date::year_month_day day, const std::string& zone);
+
+/// The last second of `day` in `zone`: what a due date means.
+time_point end_of_day(date::year_month_day day, const std::string& zone);
+
+/// A date as people write it: `2026-12-12`, `today`, `tomorrow`, a weekday (`fri`, `friday`: the
+/// next one after today), `in 3d`, `in 2w`. `words` is the date's text (one or two words).
+std::optional<date::year_month_day> parse_date(std::string_view words, date::year_month_day today);
+
+/// `19:00-08:00` as quiet hours; nothing when malformed.
+std::optional<quiet_hours> parse_quiet_hours(std::string_view text);
+
+/// `2026-12-12`.
+std::string format_date(date::year_month_day day);
+/// `HH:MM`.
+std::string format_minute_of_day(int minute);
+/// `2026-12-12 09:30` local time in `zone`.
+std::string format_local_time(time_point at, const std::string& zone);
+
+}  // namespace tandem

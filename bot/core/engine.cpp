@@ -1,0 +1,586 @@
+#include "engine.h"
+
+#include "command.h"
+#include "dates.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <string>
+
+namespace tandem {
+namespace {
+
+std::string flag_name(std::string_view command_name) {
+  std::string out{command_name};
+  std::ranges::replace(out, ' ', '_');
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+bool valid_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::ranges::all_of(id, [](char ch) {
+           return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+         });
+}
+
+/// One inbound event being handled: who sent it, where, and the actions decided so far.
+class request {
+ public:
+  request(const world& w, const inbound& event, const person& sender, time_point now)
+      : w_(w), event_(event), sender_(sender), now_(now) {}
+
+  const world& w() const { return w_; }
+  const inbound& event() const { return event_; }
+  const person& sender() const { return sender_; }
+  time_point now() const { return now_; }
+  const std::string& collaboration() const { return collaboration_; }
+  void set_collaboration(std::string id) { collaboration_ = std::move(id); }
+  date::year_month_day today() const { return local_date(now_, sender_.time_zone); }
+
+  /// Answers the sender where they wrote.
+  void reply(std::string kind, nlohmann::json values) {
+    destination to{event_.sender.platform, event_.sender.workspace, event_.conversation,
+                   event_.sender.user, sender_.id, sender_.language};
+    actions_.push_back(send_message{"reply:" + event_.dedup_key + ":" + std::to_string(replies_++), std::move(to),
+                                    message{std::move(kind), std::move(values)}, now_});
+  }
+
+  /// Tells another person, in a direct message on their own platform.
+  void notify(const person& p, std::string kind, nlohmann::json values) {
+    if (p.identities.empty()) return;
+    const identity& where = p.identities.front();
+    destination to{where.platform, where.workspace, "", where.user, p.id, p.language};
+    actions_.push_back(send_message{"notify:" + event_.dedup_key + ":" + p.id, std::move(to),
+                                    message{std::move(kind), std::move(values)}, now_});
+  }
+
+  void audit(std::string what, std::string detail) {
+    actions_.push_back(record_audit{audit_entry{now_, collaboration_, sender_.id, std::move(what), std::move(detail)}});
+  }
+
+  void change(action a) { actions_.push_back(std::move(a)); }
+
+  std::vector<action> take() { return std::move(actions_); }
+
+ private:
+  const world& w_;
+  const inbound& event_;
+  const person& sender_;
+  time_point now_;
+  std::string collaboration_;
+  std::vector<action> actions_;
+  int replies_ = 0;
+};
+
+const person* resolve_person(const request& r, const std::string& ref) {
+  if (auto it = r.w().people.find(ref); it != r.w().people.end()) return &it->second;
+  return find_person_by_identity(r.w(), identity{r.event().sender.platform, r.event().sender.workspace, ref});
+}
+
+std::string display_name(const world& w, const std::string& person_id) {
+  auto it = w.people.find(person_id);
+  return it == w.people.end() ? person_id : it->second.name;
+}
+
+std::string organization_name(const world& w, const std::string& collab, const std::string& org) {
+  auto it = w.organizations.find({collab, org});
+  return it == w.organizations.end() ? org : it->second.name;
+}
+
+std::vector<std::string> organization_ids(const world& w, const std::string& collab) {
+  std::vector<std::string> ids;
+  for (const auto& [key, _] : w.organizations) {
+    if (key.first == collab) ids.push_back(key.second);
+  }
+  return ids;
+}
+
+bool is_representative(const world& w, const std::string& collab, const std::string& person) {
+  return has_role(w, collab, person, role::representative) || has_role(w, collab, person, role::alternate);
+}
+
+bool may_run(const world& w, const std::string& collab, const std::string& person, audience who) {
+  switch (who) {
+    case audience::everyone: return true;
+    case audience::representatives: return is_representative(w, collab, person);
+    case audience::facilitators: return has_role(w, collab, person, role::facilitator);
+  }
+  return false;
+}
+
+std::string assignee_label(const world& w, const task& t) {
+  return t.assignee_person.empty() ? organization_name(w, t.collaboration, t.assignee_organization)
+                                   : display_name(w, t.assignee_person);
+}
+
+/// A due date is shown as the day it means: in the assignee's time zone.
+std::string due_zone(const request& r, const task& t) {
+  auto assignee = r.w().people.find(t.assignee_person);
+  return assignee != r.w().people.end() ? assignee->second.time_zone : r.sender().time_zone;
+}
+
+nlohmann::json task_values(const request& r, const task& t) {
+  const std::string zone = due_zone(r, t);
+  return {{"number", t.number},
+          {"title", t.title},
+          {"due", t.due ? format_date(local_date(*t.due, zone)) : ""},
+          {"status", std::string{to_string(t.status)}},
+          {"note", t.note},
+          {"assignee", assignee_label(r.w(), t)},
+          {"overdue", t.due && *t.due < r.now() && t.status != task_status::done}};
+}
+
+/// Facilitators may update any task; others the tasks assigned to them or to their organization.
+bool may_update(const request& r, const task& t) {
+  if (has_role(r.w(), t.collaboration, r.sender().id, role::facilitator)) return true;
+  if (t.assignee_person == r.sender().id) return true;
+  const membership* m = find_membership(r.w(), t.collaboration, r.sender().id);
+  return m != nullptr && m->active && !t.assignee_organization.empty() && m->organization == t.assignee_organization;
+}
+
+void help(request& r, const command& c) {
+  const auto visible = [&](const command_spec& s) { return may_run(r.w(), r.collaboration(), r.sender().id, s.who); };
+  if (!c.text.empty()) {
+    const auto& specs = command_specs();
+    auto it = std::ranges::find_if(specs, [&](const command_spec& s) { return s.name == c.text; });
+    if (it == specs.end()) {
+      it = std::ranges::find_if(specs, [&](const command_spec& s) { return s.name.starts_with(c.text + " ") ; });
+    }
+    if (it == specs.end()) {
+      r.reply("error_unknown_command", {{"word", c.text}, {"suggestion", ""}});
+      return;
+    }
+    nlohmann::json values{{"name", std::string{it->name}}, {"syntax", std::string{it->syntax}},
+                          {"example", std::string{it->example}}, {"available", it->available},
+                          {"allowed", visible(*it)}};
+    values[flag_name(it->name)] = true;
+    r.reply("help_command", std::move(values));
+    return;
+  }
+  nlohmann::json commands = nlohmann::json::array();
+  for (const command_spec& s : command_specs()) {
+    if (!visible(s)) continue;
+    nlohmann::json item{{"name", std::string{s.name}}, {"syntax", std::string{s.syntax}}, {"available", s.available}};
+    item[flag_name(s.name)] = true;
+    commands.push_back(std::move(item));
+  }
+  r.reply("help", {{"commands", std::move(commands)}, {"name", r.sender().name}});
+}
+
+void list_tasks(request& r) {
+  const membership* m = find_membership(r.w(), r.collaboration(), r.sender().id);
+  std::vector<const task*> mine;
+  for (const auto& [_, t] : r.w().tasks) {
+    if (t.collaboration != r.collaboration() || t.status == task_status::done) continue;
+    const bool for_me = t.assignee_person == r.sender().id ||
+                        (m != nullptr && !m->organization.empty() && t.assignee_organization == m->organization);
+    if (for_me) mine.push_back(&t);
+  }
+  std::ranges::stable_sort(mine, [](const task* a, const task* b) {
+    if (a->due.has_value() != b->due.has_value()) return a->due.has_value();
+    return a->due < b->due;
+  });
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const task* t : mine) tasks.push_back(task_values(r, *t));
+  r.reply("task_list", {{"tasks", std::move(tasks)}, {"count", mine.size()}});
+}
+
+void assign(request& r, const command& c) {
+  const target& who = c.targets.front();
+  task t;
+  t.number = next_task_number(r.w());
+  t.collaboration = r.collaboration();
+  t.title = c.text;
+  t.created_by = r.sender().id;
+  t.created_at = r.now();
+  t.updated_at = r.now();
+  std::vector<const person*> recipients;
+  std::string zone = r.sender().time_zone;
+  if (who.what == target::kind::organization) {
+    if (!r.w().organizations.contains({r.collaboration(), who.ref})) {
+      r.reply("error_unknown_organization", {{"org", who.ref}, {"known", join(organization_ids(r.w(), r.collaboration()))}});
+      return;
+    }
+    t.assignee_organization = who.ref;
+    for (const auto& [key, m] : r.w().memberships) {
+      if (key.first == r.collaboration() && m.active && m.organization == who.ref && m.roles.contains(role::representative)) {
+        recipients.push_back(&r.w().people.at(m.person));
+      }
+    }
+  } else {
+    const person* p = resolve_person(r, who.ref);
+    const membership* m = p == nullptr ? nullptr : find_membership(r.w(), r.collaboration(), p->id);
+    if (m == nullptr || !m->active) {
+      r.reply("error_unknown_person", {{"who", who.ref}});
+      return;
+    }
+    t.assignee_person = p->id;
+    zone = p->time_zone;
+    recipients.push_back(p);
+  }
+  if (c.date) {
+    if (date::sys_days{*c.date} < date::sys_days{local_date(r.now(), zone)}) {
+      r.reply("error_date_in_past", {{"date", format_date(*c.date)}});
+      return;
+    }
+    t.due = end_of_day(*c.date, zone);
+  }
+  r.change(save_task{t});
+  r.change(record_task_update{t.number, t.status, "", r.sender().id, r.now()});
+  r.audit("task.assign", "#" + std::to_string(t.number) + " \"" + t.title + "\" to " + assignee_label(r.w(), t));
+  r.reply("task_assigned", task_values(r, t));
+  for (const person* p : recipients) {
+    if (p->id == r.sender().id) continue;
+    nlohmann::json values = task_values(r, t);
+    values["by"] = r.sender().name;
+    r.notify(*p, "task_assigned_notice", std::move(values));
+  }
+}
+
+void update_task(request& r, const command& c) {
+  auto it = r.w().tasks.find(c.number);
+  if (it == r.w().tasks.end() || it->second.collaboration != r.collaboration()) {
+    r.reply("error_unknown_task", {{"number", c.number}});
+    return;
+  }
+  task t = it->second;
+  if (!may_update(r, t)) {
+    r.reply("error_not_your_task", {{"number", t.number}, {"assignee", assignee_label(r.w(), t)}});
+    return;
+  }
+  const task_status status = c.what == verb::done       ? task_status::done
+                             : c.what == verb::blocked ? task_status::blocked
+                                                       : task_status::in_progress;
+  if (t.status == task_status::done && status == task_status::done) {
+    r.reply("task_already_done", {{"number", t.number}, {"title", t.title}});
+    return;
+  }
+  t.status = status;
+  t.note = c.text;
+  t.updated_at = r.now();
+  r.change(save_task{t});
+  r.change(record_task_update{t.number, status, c.text, r.sender().id, r.now()});
+  r.audit("task." + std::string{spec_of(c.what).name}, "#" + std::to_string(t.number) + (c.text.empty() ? "" : ": " + c.text));
+  nlohmann::json values = task_values(r, t);
+  values[std::string{to_string(status)}] = true;
+  r.reply("task_updated", values);
+  if (status != task_status::in_progress && t.created_by != r.sender().id) {
+    if (auto creator = r.w().people.find(t.created_by); creator != r.w().people.end()) {
+      values["who"] = r.sender().name;
+      r.notify(creator->second, "task_update_notice", std::move(values));
+    }
+  }
+}
+
+void save_sender(request& r, person p, std::string what, std::string detail) {
+  r.change(save_person{std::move(p)});
+  r.audit(std::move(what), std::move(detail));
+}
+
+void set_tier(request& r, const command& c) {
+  membership m = *find_membership(r.w(), r.collaboration(), r.sender().id);
+  m.tier = *c.tier_value;
+  r.change(save_membership{m});
+  r.audit("person.tier", std::string{to_string(m.tier)});
+  r.reply("tier_set", {{"tier", std::string{to_string(m.tier)}}});
+}
+
+void pause(request& r, const command& c) {
+  if (date::sys_days{*c.date} <= date::sys_days{r.today()}) {
+    r.reply("error_date_in_past", {{"date", format_date(*c.date)}});
+    return;
+  }
+  person p = r.sender();
+  p.paused_until = start_of_day(*c.date, p.time_zone);
+  save_sender(r, p, "person.pause", "until " + format_date(*c.date));
+  r.reply("paused", {{"until", format_date(*c.date)}});
+}
+
+void resume(request& r) {
+  person p = r.sender();
+  const bool was_paused = p.paused_until && *p.paused_until > r.now();
+  p.paused_until.reset();
+  if (was_paused) save_sender(r, p, "person.resume", "");
+  r.reply("resumed", {{"was_paused", was_paused}});
+}
+
+void set_quiet(request& r, const command& c) {
+  person p = r.sender();
+  p.quiet = c.quiet;
+  if (c.quiet) {
+    const std::string from = format_minute_of_day(c.quiet->start_minute);
+    const std::string to = format_minute_of_day(c.quiet->end_minute);
+    save_sender(r, p, "person.quiet", from + "-" + to);
+    r.reply("quiet_set", {{"from", from}, {"to", to}, {"tz", p.time_zone}});
+  } else {
+    save_sender(r, p, "person.quiet", "off");
+    r.reply("quiet_off", nlohmann::json::object());
+  }
+}
+
+void set_time_zone(request& r, const command& c) {
+  if (!is_known_time_zone(c.text)) {
+    r.reply("error_unknown_time_zone", {{"zone", c.text}});
+    return;
+  }
+  person p = r.sender();
+  p.time_zone = c.text;
+  save_sender(r, p, "person.tz", c.text);
+  r.reply("tz_set", {{"zone", c.text}, {"local_time", format_local_time(r.now(), c.text)}});
+}
+
+void set_language(request& r, const command& c) {
+  if (!r.w().languages.contains(c.text)) {
+    r.reply("error_unknown_language", {{"lang", c.text}, {"known", join({r.w().languages.begin(), r.w().languages.end()})}});
+    return;
+  }
+  person p = r.sender();
+  p.language = c.text;
+  save_sender(r, p, "person.lang", c.text);
+  r.reply("lang_set", {{"lang", c.text}});
+}
+
+void status(request& r) {
+  const std::string& collab = r.collaboration();
+  struct tally { int people = 0; int open = 0; int overdue = 0; int blocked = 0; int done = 0; };
+  std::map<std::string, tally> by_org;
+  for (const auto& org : organization_ids(r.w(), collab)) by_org[org];
+  for (const auto& [key, m] : r.w().memberships) {
+    if (key.first == collab && m.active && !m.organization.empty()) by_org[m.organization].people++;
+  }
+  tally total;
+  for (const auto& [_, t] : r.w().tasks) {
+    if (t.collaboration != collab) continue;
+    std::string org = t.assignee_organization;
+    if (org.empty()) {
+      const membership* m = find_membership(r.w(), collab, t.assignee_person);
+      org = m != nullptr ? m->organization : "";
+    }
+    for (tally* counts : {&total, org.empty() ? nullptr : &by_org[org]}) {
+      if (counts == nullptr) continue;
+      if (t.status == task_status::done) counts->done++;
+      else counts->open++;
+      if (t.status == task_status::blocked) counts->blocked++;
+      if (t.status != task_status::done && t.due && *t.due < r.now()) counts->overdue++;
+    }
+  }
+  nlohmann::json orgs = nlohmann::json::array();
+  for (const auto& [org, counts] : by_org) {
+    orgs.push_back({{"name", organization_name(r.w(), collab, org)}, {"people", counts.people},
+                    {"open", counts.open}, {"overdue", counts.overdue}, {"blocked", counts.blocked}, {"done", counts.done}});
+  }
+  r.reply("status_report", {{"collaboration", r.w().collaborations.at(collab).name}, {"organizations", std::move(orgs)},
+                            {"open", total.open}, {"overdue", total.overdue}, {"blocked", total.blocked}, {"done", total.done}});
+}
+
+void show_audit(request& r, const command& c) {
+  constexpr std::size_t latest = 20;
+  std::vector<const audit_entry*> entries;
+  const auto since = c.date ? std::optional{start_of_day(*c.date, r.sender().time_zone)} : std::nullopt;
+  for (const audit_entry& e : r.w().audit) {
+    if (e.collaboration == r.collaboration() && (!since || e.at >= *since)) entries.push_back(&e);
+  }
+  const bool truncated = !since && entries.size() > latest;
+  if (truncated) entries.erase(entries.begin(), entries.end() - static_cast<std::ptrdiff_t>(latest));
+  nlohmann::json lines = nlohmann::json::array();
+  for (const audit_entry* e : entries) {
+    lines.push_back({{"at", format_local_time(e->at, r.sender().time_zone)}, {"actor", display_name(r.w(), e->actor)},
+                     {"action", e->action}, {"detail", e->detail}});
+  }
+  r.reply("audit_log", {{"entries", std::move(lines)}, {"count", entries.size()}, {"truncated", truncated},
+                        {"since", c.date ? format_date(*c.date) : ""}});
+}
+
+void add_organization(request& r, const command& c) {
+  if (!valid_id(c.organization)) {
+    r.reply("error_bad_id", {{"id", c.organization}});
+    return;
+  }
+  if (r.w().organizations.contains({r.collaboration(), c.organization})) {
+    r.reply("error_organization_exists", {{"org", c.organization}});
+    return;
+  }
+  r.change(save_organization{organization{r.collaboration(), c.organization, c.text}});
+  r.audit("org.add", c.organization + " \"" + c.text + "\"");
+  r.reply("org_added", {{"id", c.organization}, {"name", c.text}});
+}
+
+void add_member(request& r, const command& c) {
+  if (!r.w().organizations.contains({r.collaboration(), c.organization})) {
+    r.reply("error_unknown_organization", {{"org", c.organization}, {"known", join(organization_ids(r.w(), r.collaboration()))}});
+    return;
+  }
+  const std::string& ref = c.targets.front().ref;
+  const person* existing = resolve_person(r, ref);
+  person p;
+  if (existing != nullptr) {
+    p = *existing;
+  } else {
+    // Someone new: known to Tandem from now on by their identity on the facilitator's platform.
+    std::string id;
+    for (char ch : ref) id += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!valid_id(id) || r.w().people.contains(id)) {
+      r.reply("error_unknown_person", {{"who", ref}});
+      return;
+    }
+    p.id = id;
+    p.name = ref;
+    p.time_zone = r.sender().time_zone;
+    p.identities.push_back(identity{r.event().sender.platform, r.event().sender.workspace, ref});
+    r.change(save_person{p});
+  }
+  const membership* before = find_membership(r.w(), r.collaboration(), p.id);
+  membership m = before != nullptr ? *before : membership{r.collaboration(), p.id, "", {}, tier::active, true};
+  const bool updated = before != nullptr && before->active;
+  m.active = true;
+  m.organization = c.organization;
+  m.roles.erase(role::representative);
+  m.roles.erase(role::alternate);
+  m.roles.erase(role::participant);
+  m.roles.insert(c.role_value.value_or(role::participant));
+  if (c.tier_value) m.tier = *c.tier_value;
+  r.change(save_membership{m});
+  const std::string role_name{to_string(c.role_value.value_or(role::participant))};
+  r.audit("member.add", p.id + " org:" + c.organization + " " + role_name + " tier " + std::string{to_string(m.tier)});
+  r.reply("member_added", {{"who", p.name}, {"org", organization_name(r.w(), r.collaboration(), c.organization)},
+                           {"role", role_name}, {"tier", std::string{to_string(m.tier)}}, {"updated", updated}});
+}
+
+void remove_member(request& r, const command& c) {
+  const person* p = resolve_person(r, c.targets.front().ref);
+  const membership* m = p == nullptr ? nullptr : find_membership(r.w(), r.collaboration(), p->id);
+  if (m == nullptr || !m->active) {
+    r.reply("error_unknown_person", {{"who", c.targets.front().ref}});
+    return;
+  }
+  if (m->roles.contains(role::facilitator)) {
+    const auto facilitators = std::ranges::count_if(r.w().memberships, [&](const auto& entry) {
+      return entry.first.first == r.collaboration() && entry.second.active && entry.second.roles.contains(role::facilitator);
+    });
+    if (facilitators <= 1) {
+      r.reply("error_last_facilitator", {{"who", p->name}});
+      return;
+    }
+  }
+  membership removed = *m;
+  removed.active = false;
+  r.change(save_membership{removed});
+  r.audit("member.remove", p->id);
+  r.reply("member_removed", {{"who", p->name}});
+}
+
+void add_facilitator(request& r, const command& c) {
+  const person* p = resolve_person(r, c.targets.front().ref);
+  if (p == nullptr) {
+    r.reply("error_unknown_person", {{"who", c.targets.front().ref}});
+    return;
+  }
+  const membership* before = find_membership(r.w(), r.collaboration(), p->id);
+  membership m = before != nullptr ? *before : membership{r.collaboration(), p->id, "", {}, tier::core, true};
+  m.active = true;
+  m.roles.insert(role::facilitator);
+  r.change(save_membership{m});
+  r.audit("facilitator.add", p->id);
+  r.reply("facilitator_added", {{"who", p->name}});
+}
+
+/// Picks the collaboration a command applies to; replies with an error and returns false if none.
+bool choose_collaboration(request& r, const command& c) {
+  const auto mine = collaborations_of(r.w(), r.sender().id);
+  if (c.collaboration) {
+    if (std::ranges::find(mine, *c.collaboration) == mine.end()) {
+      r.reply("error_not_in_collaboration", {{"collaboration", *c.collaboration}, {"known", join(mine)}});
+      return false;
+    }
+    r.set_collaboration(*c.collaboration);
+    return true;
+  }
+  if (!r.event().direct) {
+    const auto in_room = collaboration_of_room(
+        r.w(), room{r.event().sender.platform, r.event().sender.workspace, r.event().conversation});
+    if (in_room && std::ranges::find(mine, *in_room) != mine.end()) {
+      r.set_collaboration(*in_room);
+      return true;
+    }
+  }
+  if (mine.size() == 1) {
+    r.set_collaboration(mine.front());
+    return true;
+  }
+  if (mine.empty()) {
+    r.reply("error_not_member", {{"name", r.sender().name}});
+  } else {
+    r.reply("error_which_collaboration", {{"known", join(mine)}, {"example", "tasks in:" + mine.front()}});
+  }
+  return false;
+}
+
+void run(request& r, const command& c) {
+  switch (c.what) {
+    case verb::help: help(r, c); return;
+    case verb::tasks: list_tasks(r); return;
+    case verb::assign: assign(r, c); return;
+    case verb::done: case verb::progress: case verb::blocked: update_task(r, c); return;
+    case verb::tier: set_tier(r, c); return;
+    case verb::pause: pause(r, c); return;
+    case verb::resume: resume(r); return;
+    case verb::quiet: set_quiet(r, c); return;
+    case verb::tz: set_time_zone(r, c); return;
+    case verb::lang: set_language(r, c); return;
+    case verb::status: status(r); return;
+    case verb::audit: show_audit(r, c); return;
+    case verb::org_add: add_organization(r, c); return;
+    case verb::member_add: add_member(r, c); return;
+    case verb::member_remove: remove_member(r, c); return;
+    case verb::facilitator_add: add_facilitator(r, c); return;
+    default:
+      r.reply("not_available_yet", {{"command", std::string{spec_of(c.what).name}}});
+      return;
+  }
+}
+
+}  // namespace
+
+std::vector<action> handle(const world& w, const inbound& event, time_point now) {
+  const person* sender = find_person_by_identity(w, event.sender);
+  if (sender == nullptr) {
+    if (!event.addressed) return {};
+    person stranger;
+    stranger.name = event.sender.user;
+    stranger.identities = {event.sender};
+    request r(w, event, stranger, now);
+    r.reply("error_unknown_sender", {{"platform", event.sender.platform}, {"user", event.sender.user}});
+    return r.take();
+  }
+  request r(w, event, *sender, now);
+  r.change(note_activity{sender->id, event.at});
+  if (!event.addressed || event.kind == inbound_kind::reaction) return r.take();
+
+  auto parsed = parse_command(event.text, r.today());
+  if (auto* error = std::get_if<parse_error>(&parsed)) {
+    r.reply(error->reply.kind, error->reply.values);
+    return r.take();
+  }
+  const command& c = std::get<command>(parsed);
+  if (!choose_collaboration(r, c)) return r.take();
+  const command_spec& spec = spec_of(c.what);
+  if (!may_run(w, r.collaboration(), sender->id, spec.who)) {
+    r.reply("error_not_allowed", {{"command", std::string{spec.name}},
+                                  {"facilitators", spec.who == audience::facilitators},
+                                  {"representatives", spec.who == audience::representatives}});
+    return r.take();
+  }
+  run(r, c);
+  return r.take();
+}
+
+}  // namespace tandem

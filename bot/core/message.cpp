@@ -1,0 +1,88 @@
+#include "message.h"
+
+#include "command.h"
+
+#include <algorithm>
+
+namespace tandem {
+namespace {
+
+using names = std::vector<std::string>;
+
+names with(names base, const names& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+
+/// Each command's summary in help is chosen by a flag named after the command (`event_add`).
+names command_flags() {
+  names flags;
+  for (const command_spec& s : command_specs()) {
+    std::string flag{s.name};
+    std::ranges::replace(flag, ' ', '_');
+    flags.push_back(flag);
+  }
+  return flags;
+}
+
+std::vector<message_kind_spec> build_kinds() {
+  const names usage{"command", "syntax", "example"};
+  const names task{"number", "title", "due", "status", "note", "assignee", "overdue"};
+  const names status_flags{"open", "in_progress", "blocked", "done"};
+  return {
+      {"error_missing_argument", with(usage, {"what"})},
+      {"error_bad_value", with(usage, {"what", "text", "allowed"})},
+      {"error_missing_quotes", with(usage, {"what"})},
+      {"error_unexpected", with(usage, {"text"})},
+      {"error_bad_date", with(usage, {"text", "forms"})},
+      {"error_unclosed_quote", usage},
+      {"error_unknown_subcommand", with(usage, {"text"})},
+      {"error_unknown_command", {"word", "suggestion"}},
+      {"error_unknown_sender", {"platform", "user"}},
+      {"error_not_member", {"name"}},
+      {"error_which_collaboration", {"known", "example"}},
+      {"error_not_in_collaboration", {"collaboration", "known"}},
+      {"error_not_allowed", {"command", "facilitators", "representatives"}},
+      {"not_available_yet", {"command"}},
+      {"help", with(command_flags(), {"commands", "name", "syntax", "available"})},
+      {"help_command", with(command_flags(), {"name", "syntax", "example", "available", "allowed"})},
+      {"task_list", with(task, {"tasks", "count"})},
+      {"task_assigned", task},
+      {"task_assigned_notice", with(task, {"by"})},
+      {"error_unknown_organization", {"org", "known"}},
+      {"error_unknown_person", {"who"}},
+      {"error_date_in_past", {"date"}},
+      {"error_unknown_task", {"number"}},
+      {"error_not_your_task", {"number", "assignee"}},
+      {"task_already_done", {"number", "title"}},
+      {"task_updated", with(task, status_flags)},
+      {"task_update_notice", with(with(task, status_flags), {"who"})},
+      {"tier_set", {"tier"}},
+      {"paused", {"until"}},
+      {"resumed", {"was_paused"}},
+      {"quiet_set", {"from", "to", "tz"}},
+      {"quiet_off", {}},
+      {"error_unknown_time_zone", {"zone"}},
+      {"tz_set", {"zone", "local_time"}},
+      {"error_unknown_language", {"lang", "known"}},
+      {"lang_set", {"lang"}},
+      {"status_report", {"collaboration", "organizations", "name", "people", "open", "overdue", "blocked", "done"}},
+      {"audit_log", {"entries", "at", "actor", "action", "detail", "count", "truncated", "since"}},
+      {"error_bad_id", {"id"}},
+      {"error_organization_exists", {"org"}},
+      {"org_added", {"id", "name"}},
+      {"member_added", {"who", "org", "role", "tier", "updated"}},
+      {"member_removed", {"who"}},
+      {"error_last_facilitator", {"who"}},
+      {"facilitator_added", {"who"}},
+  };
+}
+
+}  // namespace
+
+const std::vector<message_kind_spec>& message_kinds() {
+  static const std::vector<message_kind_spec> kinds = build_kinds();
+  return kinds;
+}
+
+}  // namespace tandem
