@@ -191,7 +191,7 @@ void list_tasks(request& r) {
   });
   nlohmann::json tasks = nlohmann::json::array();
   for (const task* t : mine) tasks.push_back(task_values(r, *t));
-  r.reply("task_list", {{"tasks", std::move(tasks)}, {"count", mine.size()}});
+  r.reply("task_list", {{"tasks", std::move(tasks)}, {"count", mine.size()}, {"any", !mine.empty()}});
 }
 
 void assign(request& r, const command& c) {
@@ -396,7 +396,7 @@ void show_audit(request& r, const command& c) {
     lines.push_back({{"at", format_local_time(e->at, r.sender().time_zone)}, {"actor", display_name(r.w(), e->actor)},
                      {"action", e->action}, {"detail", e->detail}});
   }
-  r.reply("audit_log", {{"entries", std::move(lines)}, {"count", entries.size()}, {"truncated", truncated},
+  r.reply("audit_log", {{"entries", std::move(lines)}, {"count", entries.size()}, {"any", !entries.empty()}, {"truncated", truncated},
                         {"since", c.date ? format_date(*c.date) : ""}});
 }
 
