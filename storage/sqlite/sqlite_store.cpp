@@ -1,0 +1,783 @@
+#include "sqlite_store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <concepts>
+#include <limits>
+#include <utility>
+
+namespace tandem {
+namespace {
+
+constexpr int busy_timeout_ms = 5000;
+
+// Migration N brings user_version from N-1 to N. Never edit a migration that has shipped: append.
+constexpr std::array<const char*, 1> migrations{
+    R"sql(
+CREATE TABLE collaborations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  record_full_text INTEGER NOT NULL,
+  rooms TEXT NOT NULL  -- JSON array of {"platform", "workspace", "id"}
+) STRICT;
+
+CREATE TABLE organizations (
+  collaboration TEXT NOT NULL REFERENCES collaborations(id) DEFERRABLE INITIALLY DEFERRED,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (collaboration, id)
+) STRICT;
+
+CREATE TABLE people (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  time_zone TEXT NOT NULL,
+  language TEXT NOT NULL,
+  quiet_start INTEGER,  -- local minutes after midnight; both NULL when the person has no quiet hours
+  quiet_end INTEGER,
+  paused_until INTEGER,
+  CHECK ((quiet_start IS NULL) = (quiet_end IS NULL))
+) STRICT;
+
+CREATE TABLE identities (
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  user TEXT NOT NULL,
+  person TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  position INTEGER NOT NULL,  -- 0 is where Tandem reaches the person
+  PRIMARY KEY (platform, workspace, user),
+  UNIQUE (person, position)
+) STRICT;
+
+CREATE TABLE memberships (
+  collaboration TEXT NOT NULL REFERENCES collaborations(id) DEFERRABLE INITIALLY DEFERRED,
+  person TEXT NOT NULL REFERENCES people(id) DEFERRABLE INITIALLY DEFERRED,
+  organization TEXT NOT NULL,  -- empty for a facilitator without organization
+  roles TEXT NOT NULL,         -- comma-separated, e.g. "facilitator,representative"
+  tier TEXT NOT NULL,
+  active INTEGER NOT NULL,
+  PRIMARY KEY (collaboration, person)
+) STRICT;
+
+CREATE TABLE tier_policies (
+  tier TEXT PRIMARY KEY,
+  schedule TEXT NOT NULL,
+  silence_after_s INTEGER NOT NULL,
+  recently_active_s INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE tasks (
+  number INTEGER PRIMARY KEY,
+  collaboration TEXT NOT NULL REFERENCES collaborations(id) DEFERRABLE INITIALLY DEFERRED,
+  title TEXT NOT NULL,
+  assignee_person TEXT NOT NULL,
+  assignee_organization TEXT NOT NULL,
+  due INTEGER,
+  status TEXT NOT NULL,
+  note TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE task_updates (
+  id INTEGER PRIMARY KEY,
+  task INTEGER NOT NULL REFERENCES tasks(number) DEFERRABLE INITIALLY DEFERRED,
+  status TEXT NOT NULL,
+  note TEXT NOT NULL,
+  author TEXT NOT NULL,
+  at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX task_updates_by_task ON task_updates (task, id);
+
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  collaboration TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE responses (
+  id INTEGER PRIMARY KEY,
+  dedup_key TEXT NOT NULL UNIQUE,
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  user TEXT NOT NULL,
+  conversation TEXT NOT NULL,
+  direct INTEGER NOT NULL,
+  addressed INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  text TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  handled INTEGER NOT NULL DEFAULT 0,
+  recorded_at INTEGER NOT NULL DEFAULT (unixepoch())
+) STRICT;
+CREATE INDEX responses_by_sender ON responses (platform, workspace, user, at);
+CREATE INDEX responses_unhandled ON responses (id) WHERE handled = 0;
+
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  conversation TEXT NOT NULL,
+  user TEXT NOT NULL,
+  person TEXT NOT NULL,
+  language TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  values_json TEXT NOT NULL,
+  not_before INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  sent_at INTEGER,
+  failed_at INTEGER
+) STRICT;
+CREATE INDEX outbox_pending ON outbox (next_attempt, id) WHERE state = 'pending';
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+)sql",
+};
+
+constexpr std::array outbox_state_names{std::pair{outbox_state::pending, std::string_view{"pending"}},
+                                        std::pair{outbox_state::sent, std::string_view{"sent"}},
+                                        std::pair{outbox_state::failed, std::string_view{"failed"}}};
+
+std::optional<outbox_state> outbox_state_from_string(std::string_view text) {
+  for (const auto& [state, name] : outbox_state_names) {
+    if (name == text) return state;
+  }
+  return std::nullopt;
+}
+
+std::int64_t seconds_of(time_point t) { return static_cast<std::int64_t>(t.time_since_epoch().count()); }
+
+// --- Binding: one overload per value type, bound by position. ---
+
+void bind_one(SQLite::Statement& s, int index, std::string_view value) { s.bind(index, std::string{value}); }
+void bind_one(SQLite::Statement& s, int index, std::int64_t value) { s.bind(index, value); }
+void bind_one(SQLite::Statement& s, int index, time_point value) { s.bind(index, seconds_of(value)); }
+
+// A template so that pointers and integers never convert to bool silently.
+template <std::same_as<bool> Flag>
+void bind_one(SQLite::Statement& s, int index, Flag value) {
+  s.bind(index, value ? 1 : 0);
+}
+
+template <typename T>
+void bind_one(SQLite::Statement& s, int index, const std::optional<T>& value) {
+  if (value) {
+    bind_one(s, index, *value);
+  } else {
+    s.bind(index);  // NULL
+  }
+}
+
+template <typename... Values>
+void bind_all(SQLite::Statement& s, const Values&... values) {
+  int index = 0;
+  (bind_one(s, ++index, values), ...);
+}
+
+/// Runs one statement with `values` bound in order; returns the number of rows it changed.
+template <typename... Values>
+int execute(SQLite::Database& db, const char* sql, const Values&... values) {
+  SQLite::Statement s(db, sql);
+  bind_all(s, values...);
+  return s.exec();
+}
+
+// --- Reading: the columns of the current row, left to right. ---
+
+class row_reader {
+ public:
+  explicit row_reader(const SQLite::Statement& s) : statement_(s) {}
+
+  std::string text() { return next().getString(); }
+  std::int64_t int64() { return next().getInt64(); }
+  int int32() { return next().getInt(); }
+  bool flag() { return int64() != 0; }
+  time_point time() { return time_point{std::chrono::seconds{int64()}}; }
+
+  std::optional<std::int64_t> optional_int64() {
+    const SQLite::Column column = next();
+    if (column.isNull()) return std::nullopt;
+    return column.getInt64();
+  }
+
+  std::optional<time_point> optional_time() {
+    const auto seconds = optional_int64();
+    if (!seconds) return std::nullopt;
+    return time_point{std::chrono::seconds{*seconds}};
+  }
+
+ private:
+  SQLite::Column next() { return statement_.getColumn(column_++); }
+
+  const SQLite::Statement& statement_;
+  int column_ = 0;
+};
+
+template <typename Enum>
+Enum parsed(std::optional<Enum> value, std::string_view what, const std::string& text) {
+  if (!value) throw store_error("sqlite store: unknown " + std::string{what} + " '" + text + "' in the database");
+  return *value;
+}
+
+std::string roles_text(const std::set<role>& roles) {
+  std::string text;
+  for (role r : roles) {
+    if (!text.empty()) text += ',';
+    text += to_string(r);
+  }
+  return text;
+}
+
+std::set<role> roles_from_text(const std::string& text) {
+  std::set<role> roles;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string name = text.substr(start, comma - start);
+    roles.insert(parsed(role_from_string(name), "role", name));
+    start = comma + 1;
+  }
+  return roles;
+}
+
+// Invalid UTF-8 in a value is replaced rather than thrown on: failing would roll back the whole
+// apply and leave its event unhandled on every retry.
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string rooms_text(const std::vector<room>& rooms) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const room& r : rooms) list.push_back({{"platform", r.platform}, {"workspace", r.workspace}, {"id", r.id}});
+  return json_text(list);
+}
+
+std::vector<room> rooms_from_text(const std::string& text) {
+  try {
+    std::vector<room> rooms;
+    for (const nlohmann::json& item : nlohmann::json::parse(text)) {
+      rooms.push_back(room{item.at("platform").get<std::string>(), item.at("workspace").get<std::string>(),
+                           item.at("id").get<std::string>()});
+    }
+    return rooms;
+  } catch (const nlohmann::json::exception& e) {
+    throw store_error(std::string{"sqlite store: corrupt rooms of a collaboration: "} + e.what());
+  }
+}
+
+nlohmann::json values_from_text(const std::string& text) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw store_error(std::string{"sqlite store: corrupt outbox values: "} + e.what());
+  }
+}
+
+/// Runs `operation`, reporting SQLite's failures as `store_error` naming the operation.
+template <typename Operation>
+auto translated(std::string_view operation_name, Operation&& operation) {
+  try {
+    return std::forward<Operation>(operation)();
+  } catch (const SQLite::Exception& e) {
+    throw store_error("sqlite store: " + std::string{operation_name} + ": " + e.what());
+  }
+}
+
+int user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+void migrate(SQLite::Database& db) {
+  const int latest = sqlite_store::latest_schema_version();
+  for (;;) {
+    // IMMEDIATE takes the write lock first, so two processes opening the file migrate in turn.
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    const int version = user_version(db);
+    if (version > latest || version < 0) {
+      throw store_error("sqlite store: " + db.getFilename() + " has schema version " + std::to_string(version) +
+                        ", but this Tandem knows versions up to " + std::to_string(latest) +
+                        ": it was written by a newer Tandem; upgrade Tandem or use another store file");
+    }
+    if (version == latest) {
+      transaction.commit();
+      return;
+    }
+    db.exec(migrations.at(static_cast<std::size_t>(version)));
+    // PRAGMA takes no bound parameters; the value is a number computed here, not outside input.
+    db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+    transaction.commit();
+  }
+}
+
+/// Writes each action of an `apply` inside the caller's transaction.
+class action_writer {
+ public:
+  explicit action_writer(SQLite::Database& db) : db_(db) {}
+
+  void operator()(const send_message& m) const {
+    execute(db_,
+            "INSERT INTO outbox (key, platform, workspace, conversation, user, person, language, kind, values_json,"
+            " not_before, state, attempts, next_attempt, last_error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')"
+            " ON CONFLICT (key) DO NOTHING",
+            m.key, m.to.platform, m.to.workspace, m.to.conversation, m.to.user, m.to.person, m.to.language, m.body.kind,
+            json_text(m.body.values), m.not_before, m.not_before);
+  }
+
+  void operator()(const save_collaboration& a) const {
+    const collaboration& c = a.value;
+    execute(db_,
+            "INSERT INTO collaborations (id, name, record_full_text, rooms) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, record_full_text = excluded.record_full_text,"
+            " rooms = excluded.rooms",
+            c.id, c.name, c.record_full_text, rooms_text(c.rooms));
+  }
+
+  void operator()(const save_organization& a) const {
+    const organization& o = a.value;
+    execute(db_,
+            "INSERT INTO organizations (collaboration, id, name) VALUES (?, ?, ?)"
+            " ON CONFLICT (collaboration, id) DO UPDATE SET name = excluded.name",
+            o.collaboration, o.id, o.name);
+  }
+
+  void operator()(const save_person& a) const {
+    const person& p = a.value;
+    const auto quiet_start = p.quiet ? std::optional<std::int64_t>{p.quiet->start_minute} : std::nullopt;
+    const auto quiet_end = p.quiet ? std::optional<std::int64_t>{p.quiet->end_minute} : std::nullopt;
+    // An upsert, not INSERT OR REPLACE: replacing would delete the row and cascade to identities.
+    execute(db_,
+            "INSERT INTO people (id, name, time_zone, language, quiet_start, quiet_end, paused_until)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone,"
+            " language = excluded.language, quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,"
+            " paused_until = excluded.paused_until",
+            p.id, p.name, p.time_zone, p.language, quiet_start, quiet_end, p.paused_until);
+    execute(db_, "DELETE FROM identities WHERE person = ?", p.id);
+    std::int64_t position = 0;
+    for (const identity& i : p.identities) {
+      SQLite::Statement owner(db_, "SELECT person FROM identities WHERE platform = ? AND workspace = ? AND user = ?");
+      bind_all(owner, i.platform, i.workspace, i.user);
+      if (owner.executeStep()) {
+        throw store_error("sqlite store: apply: identity " + i.platform + "/" + i.workspace + "/" + i.user +
+                          " of person '" + p.id + "' already belongs to person '" + owner.getColumn(0).getString() +
+                          "'");
+      }
+      execute(db_, "INSERT INTO identities (platform, workspace, user, person, position) VALUES (?, ?, ?, ?, ?)",
+              i.platform, i.workspace, i.user, p.id, position++);
+    }
+  }
+
+  void operator()(const save_membership& a) const {
+    const membership& m = a.value;
+    execute(db_,
+            "INSERT INTO memberships (collaboration, person, organization, roles, tier, active)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (collaboration, person) DO UPDATE SET organization = excluded.organization,"
+            " roles = excluded.roles, tier = excluded.tier, active = excluded.active",
+            m.collaboration, m.person, m.organization, roles_text(m.roles), to_string(m.tier), m.active);
+  }
+
+  void operator()(const save_tier_policy& a) const {
+    execute(db_,
+            "INSERT INTO tier_policies (tier, schedule, silence_after_s, recently_active_s) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (tier) DO UPDATE SET schedule = excluded.schedule,"
+            " silence_after_s = excluded.silence_after_s, recently_active_s = excluded.recently_active_s",
+            to_string(a.which), a.value.schedule, static_cast<std::int64_t>(a.value.silence_after.count()),
+            static_cast<std::int64_t>(a.value.recently_active.count()));
+  }
+
+  void operator()(const save_task& a) const {
+    const task& t = a.value;
+    execute(db_,
+            "INSERT INTO tasks (number, collaboration, title, assignee_person, assignee_organization, due, status,"
+            " note, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (number) DO UPDATE SET collaboration = excluded.collaboration, title = excluded.title,"
+            " assignee_person = excluded.assignee_person, assignee_organization = excluded.assignee_organization,"
+            " due = excluded.due, status = excluded.status, note = excluded.note, created_by = excluded.created_by,"
+            " created_at = excluded.created_at, updated_at = excluded.updated_at",
+            t.number, t.collaboration, t.title, t.assignee_person, t.assignee_organization, t.due, to_string(t.status),
+            t.note, t.created_by, t.created_at, t.updated_at);
+  }
+
+  void operator()(const record_task_update& u) const {
+    execute(db_, "INSERT INTO task_updates (task, status, note, author, at) VALUES (?, ?, ?, ?, ?)", u.task,
+            to_string(u.status), u.note, u.by, u.at);
+  }
+
+  void operator()(const record_audit& a) const {
+    const audit_entry& e = a.value;
+    execute(db_, "INSERT INTO audit (at, collaboration, actor, action, detail) VALUES (?, ?, ?, ?, ?)", e.at,
+            e.collaboration, e.actor, e.action, e.detail);
+  }
+
+  // The responses row recorded before the core handled it is the activity; load() derives
+  // last_response from it.
+  void operator()(const note_activity&) const {}
+
+ private:
+  SQLite::Database& db_;
+};
+
+constexpr const char* outbox_columns =
+    "SELECT id, key, platform, workspace, conversation, user, person, language, kind, values_json, not_before,"
+    " state, attempts, next_attempt, last_error FROM outbox ";
+
+outbox_row read_outbox_row(const SQLite::Statement& s) {
+  row_reader row(s);
+  outbox_row o;
+  o.id = row.int64();
+  o.item.key = row.text();
+  o.item.to.platform = row.text();
+  o.item.to.workspace = row.text();
+  o.item.to.conversation = row.text();
+  o.item.to.user = row.text();
+  o.item.to.person = row.text();
+  o.item.to.language = row.text();
+  o.item.body.kind = row.text();
+  o.item.body.values = values_from_text(row.text());
+  o.item.not_before = row.time();
+  const std::string state = row.text();
+  o.state = parsed(outbox_state_from_string(state), "outbox state", state);
+  o.attempts = row.int32();
+  o.next_attempt = row.time();
+  o.last_error = row.text();
+  return o;
+}
+
+std::vector<outbox_row> read_outbox_rows(SQLite::Statement& s) {
+  std::vector<outbox_row> rows;
+  while (s.executeStep()) rows.push_back(read_outbox_row(s));
+  return rows;
+}
+
+/// Runs an UPDATE of one outbox row whose last parameter is the row id; an unknown id is an error.
+template <typename... Values>
+void update_outbox_row(SQLite::Database& db, std::string_view operation_name, std::int64_t outbox_id, const char* sql,
+                       const Values&... values) {
+  if (execute(db, sql, values..., outbox_id) == 0) {
+    throw store_error("sqlite store: " + std::string{operation_name} + ": no outbox row " + std::to_string(outbox_id));
+  }
+}
+
+void load_collaborations(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db, "SELECT id, name, record_full_text, rooms FROM collaborations");
+  while (s.executeStep()) {
+    row_reader row(s);
+    collaboration c;
+    c.id = row.text();
+    c.name = row.text();
+    c.record_full_text = row.flag();
+    c.rooms = rooms_from_text(row.text());
+    w.collaborations[c.id] = std::move(c);
+  }
+}
+
+void load_organizations(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db, "SELECT collaboration, id, name FROM organizations");
+  while (s.executeStep()) {
+    row_reader row(s);
+    organization o;
+    o.collaboration = row.text();
+    o.id = row.text();
+    o.name = row.text();
+    w.organizations[{o.collaboration, o.id}] = std::move(o);
+  }
+}
+
+void load_people(SQLite::Database& db, world& w) {
+  SQLite::Statement people(db,
+                           "SELECT id, name, time_zone, language, quiet_start, quiet_end, paused_until FROM people");
+  while (people.executeStep()) {
+    row_reader row(people);
+    person p;
+    p.id = row.text();
+    p.name = row.text();
+    p.time_zone = row.text();
+    p.language = row.text();
+    const auto quiet_start = row.optional_int64();
+    const auto quiet_end = row.optional_int64();
+    if (quiet_start && quiet_end) p.quiet = quiet_hours{static_cast<int>(*quiet_start), static_cast<int>(*quiet_end)};
+    p.paused_until = row.optional_time();
+    w.people[p.id] = std::move(p);
+  }
+
+  SQLite::Statement identities(db,
+                               "SELECT person, platform, workspace, user FROM identities ORDER BY person, position");
+  while (identities.executeStep()) {
+    row_reader row(identities);
+    const std::string owner = row.text();
+    auto it = w.people.find(owner);
+    if (it == w.people.end()) throw store_error("sqlite store: an identity belongs to unknown person '" + owner + "'");
+    identity i;
+    i.platform = row.text();
+    i.workspace = row.text();
+    i.user = row.text();
+    it->second.identities.push_back(std::move(i));
+  }
+}
+
+void load_memberships(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db, "SELECT collaboration, person, organization, roles, tier, active FROM memberships");
+  while (s.executeStep()) {
+    row_reader row(s);
+    membership m;
+    m.collaboration = row.text();
+    m.person = row.text();
+    m.organization = row.text();
+    m.roles = roles_from_text(row.text());
+    const std::string tier_name = row.text();
+    m.tier = parsed(tier_from_string(tier_name), "tier", tier_name);
+    m.active = row.flag();
+    w.memberships[{m.collaboration, m.person}] = std::move(m);
+  }
+}
+
+void load_tiers(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db, "SELECT tier, schedule, silence_after_s, recently_active_s FROM tier_policies");
+  while (s.executeStep()) {
+    row_reader row(s);
+    const std::string tier_name = row.text();
+    tier_policy policy;
+    policy.schedule = row.text();
+    policy.silence_after = std::chrono::seconds{row.int64()};
+    policy.recently_active = std::chrono::seconds{row.int64()};
+    w.tiers[parsed(tier_from_string(tier_name), "tier", tier_name)] = std::move(policy);
+  }
+}
+
+void load_tasks(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db,
+                      "SELECT number, collaboration, title, assignee_person, assignee_organization, due, status, note,"
+                      " created_by, created_at, updated_at FROM tasks");
+  while (s.executeStep()) {
+    row_reader row(s);
+    task t;
+    t.number = row.int64();
+    t.collaboration = row.text();
+    t.title = row.text();
+    t.assignee_person = row.text();
+    t.assignee_organization = row.text();
+    t.due = row.optional_time();
+    const std::string status = row.text();
+    t.status = parsed(task_status_from_string(status), "task status", status);
+    t.note = row.text();
+    t.created_by = row.text();
+    t.created_at = row.time();
+    t.updated_at = row.time();
+    w.tasks[t.number] = std::move(t);
+  }
+}
+
+void load_audit(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db, "SELECT at, collaboration, actor, action, detail FROM audit ORDER BY id");
+  while (s.executeStep()) {
+    row_reader row(s);
+    audit_entry e;
+    e.at = row.time();
+    e.collaboration = row.text();
+    e.actor = row.text();
+    e.action = row.text();
+    e.detail = row.text();
+    w.audit.push_back(std::move(e));
+  }
+}
+
+void load_last_responses(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db,
+                      "SELECT i.person, MAX(r.at) FROM responses AS r"
+                      " JOIN identities AS i ON i.platform = r.platform AND i.workspace = r.workspace"
+                      " AND i.user = r.user"
+                      " GROUP BY i.person");
+  while (s.executeStep()) {
+    row_reader row(s);
+    std::string who = row.text();
+    w.last_response[std::move(who)] = row.time();
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(outbox_state state) {
+  for (const auto& [value, name] : outbox_state_names) {
+    if (value == state) return name;
+  }
+  return "?";
+}
+
+sqlite_store::sqlite_store(const std::string& path) {
+  translated("opening " + path, [&] {
+    db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, busy_timeout_ms);
+    if (path != ":memory:") {
+      const std::string mode = db_->execAndGet("PRAGMA journal_mode = WAL").getString();
+      if (mode != "wal") {
+        throw store_error("sqlite store: opening " + path + ": the journal mode stays '" + mode + "', not 'wal'");
+      }
+    }
+    db_->exec("PRAGMA foreign_keys = ON");
+    db_->exec("PRAGMA synchronous = FULL");
+    migrate(*db_);
+  });
+}
+
+sqlite_store::~sqlite_store() = default;
+
+int sqlite_store::latest_schema_version() noexcept { return static_cast<int>(migrations.size()); }
+
+std::optional<std::int64_t> sqlite_store::record(const inbound& event, bool keep_text) {
+  return translated("record", [&]() -> std::optional<std::int64_t> {
+    const int inserted = execute(
+        *db_,
+        "INSERT INTO responses (dedup_key, platform, workspace, user, conversation, direct, addressed, kind, text, at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+        event.dedup_key, event.sender.platform, event.sender.workspace, event.sender.user, event.conversation,
+        event.direct, event.addressed, to_string(event.kind), keep_text ? std::string_view{event.text} : "", event.at);
+    if (inserted == 0) return std::nullopt;
+    return db_->getLastInsertRowid();
+  });
+}
+
+void sqlite_store::apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) {
+  translated("apply", [&] {
+    SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    const action_writer writer(*db_);
+    for (const action& a : actions) std::visit(writer, a);
+    if (handled_response) {
+      const int changed = execute(*db_, "UPDATE responses SET handled = 1 WHERE id = ?", *handled_response);
+      if (changed == 0) {
+        throw store_error("sqlite store: apply: no response " + std::to_string(*handled_response) + " to mark handled");
+      }
+    }
+    transaction.commit();
+  });
+}
+
+world sqlite_store::load() {
+  return translated("load", [&] {
+    // One read transaction, so that the world is a single snapshot.
+    SQLite::Transaction transaction(*db_);
+    world w;
+    load_collaborations(*db_, w);
+    load_organizations(*db_, w);
+    load_people(*db_, w);
+    load_memberships(*db_, w);
+    load_tiers(*db_, w);
+    load_tasks(*db_, w);
+    load_audit(*db_, w);
+    load_last_responses(*db_, w);
+    transaction.commit();
+    return w;
+  });
+}
+
+std::vector<recorded_response> sqlite_store::unhandled_responses() {
+  return translated("unhandled_responses", [&] {
+    SQLite::Statement s(*db_,
+                        "SELECT id, dedup_key, platform, workspace, user, conversation, direct, addressed, kind, text,"
+                        " at, handled FROM responses WHERE handled = 0 ORDER BY id");
+    std::vector<recorded_response> responses;
+    while (s.executeStep()) {
+      row_reader row(s);
+      recorded_response r;
+      r.id = row.int64();
+      r.event.dedup_key = row.text();
+      r.event.sender.platform = row.text();
+      r.event.sender.workspace = row.text();
+      r.event.sender.user = row.text();
+      r.event.conversation = row.text();
+      r.event.direct = row.flag();
+      r.event.addressed = row.flag();
+      const std::string kind = row.text();
+      r.event.kind = parsed(inbound_kind_from_string(kind), "inbound kind", kind);
+      r.event.text = row.text();
+      r.event.at = row.time();
+      r.handled = row.flag();
+      responses.push_back(std::move(r));
+    }
+    return responses;
+  });
+}
+
+std::vector<outbox_row> sqlite_store::due_outbox(time_point now, std::size_t limit) {
+  return translated("due_outbox", [&] {
+    SQLite::Statement s(*db_, std::string{outbox_columns} +
+                                  "WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?");
+    const auto bounded_limit = static_cast<std::int64_t>(
+        std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
+    bind_all(s, now, bounded_limit);
+    return read_outbox_rows(s);
+  });
+}
+
+std::optional<time_point> sqlite_store::next_outbox_attempt() {
+  return translated("next_outbox_attempt", [&] {
+    SQLite::Statement s(*db_, "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'");
+    s.executeStep();
+    return row_reader(s).optional_time();
+  });
+}
+
+void sqlite_store::mark_sent(std::int64_t outbox_id, time_point now) {
+  translated("mark_sent", [&] {
+    update_outbox_row(*db_, "mark_sent", outbox_id,
+                      "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ?", now);
+  });
+}
+
+void sqlite_store::mark_failed(std::int64_t outbox_id, std::string_view reason, time_point now) {
+  translated("mark_failed", [&] {
+    update_outbox_row(*db_, "mark_failed", outbox_id,
+                      "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, failed_at = ?"
+                      " WHERE id = ?",
+                      reason, now);
+  });
+}
+
+void sqlite_store::retry_later(std::int64_t outbox_id, time_point next_attempt, std::string_view reason) {
+  translated("retry_later", [&] {
+    update_outbox_row(*db_, "retry_later", outbox_id,
+                      "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE id = ?",
+                      next_attempt, reason);
+  });
+}
+
+std::vector<outbox_row> sqlite_store::outbox_rows(std::string_view key_prefix) {
+  return translated("outbox_rows", [&] {
+    // substr rather than LIKE: LIKE treats % and _ as wildcards and ignores ASCII case.
+    SQLite::Statement s(*db_, std::string{outbox_columns} + "WHERE substr(key, 1, length(?1)) = ?1 ORDER BY id");
+    bind_all(s, key_prefix);
+    return read_outbox_rows(s);
+  });
+}
+
+std::optional<std::string> sqlite_store::setting(std::string_view key) {
+  return translated("setting", [&]() -> std::optional<std::string> {
+    SQLite::Statement s(*db_, "SELECT value FROM settings WHERE key = ?");
+    bind_all(s, key);
+    if (!s.executeStep()) return std::nullopt;
+    return row_reader(s).text();
+  });
+}
+
+void sqlite_store::put_setting(std::string_view key, std::string_view value) {
+  translated("put_setting", [&] {
+    execute(*db_,
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            key, value);
+  });
+}
+
+}  // namespace tandem

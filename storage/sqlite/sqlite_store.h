@@ -1,0 +1,68 @@
+#pragma once
+// The core's store in one SQLite database: WAL, numbered migrations, every write in a transaction.
+
+#include "core/store.h"
+
+#include <memory>
+#include <string>
+
+namespace SQLite {  // NOLINT(readability-identifier-naming): the library's own name
+class Database;
+}
+
+namespace tandem {
+
+/// A store kept in one SQLite file, or in memory for ":memory:". Every method commits before it
+/// returns and reports failures as `store_error`. Not thread-safe: one owner at a time (the core
+/// strand); another thread that needs the database opens its own `sqlite_store` on the same file.
+class sqlite_store final : public store {
+ public:
+  /// Opens `path` (created when missing; ":memory:" for a private in-memory database), sets WAL
+  /// for files, foreign keys, synchronous=FULL and a busy timeout, then runs the migrations the
+  /// database has not seen yet. Throws `store_error` when the file cannot be opened, is not a
+  /// database, or was written by a newer Tandem than this one.
+  explicit sqlite_store(const std::string& path);
+  /// Closes the connection; never throws.
+  ~sqlite_store() override;
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+
+  /// The schema version (`PRAGMA user_version`) an opened database has after migration.
+  static int latest_schema_version() noexcept;
+
+  /// Inserts a responses row; nothing when the dedup key exists. Returns the new row id or nothing.
+  std::optional<std::int64_t> record(const inbound& event, bool keep_text) override;
+  /// One transaction: upserts state rows (a person's identities are replaced in order), inserts
+  /// outbox rows unless their key exists, appends task updates and audit lines, ignores
+  /// `note_activity` (the responses row is the activity), and marks `handled_response` handled.
+  /// Throws `store_error` and leaves nothing behind when any of it fails (for example an identity
+  /// claimed by two people, or an unknown `handled_response`).
+  void apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) override;
+  /// Reads the whole world in one read transaction; `languages` is left at its default, and
+  /// `last_response` is the latest responses row of each person's identities.
+  world load() override;
+  /// Unhandled responses in the order they were recorded.
+  std::vector<recorded_response> unhandled_responses() override;
+  /// Pending rows with next_attempt <= now, by next_attempt then id, at most `limit`.
+  std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) override;
+  std::optional<time_point> next_outbox_attempt() override;
+  /// Marks the row sent and counts the attempt. Throws `store_error` for an unknown id.
+  void mark_sent(std::int64_t outbox_id, time_point now) override;
+  /// Marks the row failed for good, keeps `reason` and counts the attempt. Throws `store_error`
+  /// for an unknown id.
+  void mark_failed(std::int64_t outbox_id, std::string_view reason, time_point now) override;
+  /// Counts an attempt, keeps `reason` and schedules the next one. Throws `store_error` for an
+  /// unknown id.
+  void retry_later(std::int64_t outbox_id, time_point next_attempt, std::string_view reason) override;
+  /// Rows whose key starts with `key_prefix` (compared exactly, case-sensitively), by id.
+  std::vector<outbox_row> outbox_rows(std::string_view key_prefix) override;
+
+  std::optional<std::string> setting(std::string_view key) override;
+  /// Inserts or replaces the value of `key`.
+  void put_setting(std::string_view key, std::string_view value) override;
+
+ private:
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+}  // namespace tandem

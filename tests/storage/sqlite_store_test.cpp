@@ -1,0 +1,516 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include "core/action.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace tandem;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// 2026-11-25 10:00 UTC.
+constexpr time_point t0 = std::chrono::sys_days{std::chrono::year{2026} / 11 / 25} + 10h;
+
+/// A database file under the temp directory with a unique name, removed (with its WAL files) at the end.
+class temp_database {
+ public:
+  temp_database() {
+    std::random_device random;
+    path_ = (std::filesystem::temp_directory_path() /
+             ("tandem-store-test-" + std::to_string(random()) + "-" + std::to_string(random()) + ".db"))
+                .string();
+  }
+  ~temp_database() {
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path_ + suffix, ignored);
+  }
+  temp_database(const temp_database&) = delete;
+  temp_database& operator=(const temp_database&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// The schema version a database file says it has, read without the store.
+int user_version_of(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+/// The message of the store_error `operation` throws; fails the test when it throws none.
+template <typename Operation>
+std::string store_error_of(Operation&& operation) {
+  try {
+    operation();
+  } catch (const store_error& e) {
+    return e.what();
+  }
+  FAIL("expected a store_error");
+  return {};
+}
+
+inbound event_from(identity sender, std::string dedup_key, time_point at, std::string text = "hello") {
+  return inbound{std::move(dedup_key),  std::move(sender), "C1", false, true,
+                 inbound_kind::message, std::move(text),   at};
+}
+
+send_message message_with_key(std::string key, time_point not_before = t0) {
+  send_message m;
+  m.key = std::move(key);
+  m.to = destination{"slack", "T1", "", "U1", "ana", "de"};
+  m.body.kind = "nudge";
+  m.body.values = {{"name", "Ana"}, {"count", 3}, {"late", true}, {"tasks", {{{"number", 1}, {"title", "Map"}}}}};
+  m.not_before = not_before;
+  return m;
+}
+
+person person_with(const std::string& id, std::vector<identity> identities) {
+  person p;
+  p.id = id;
+  p.name = "Person " + id;
+  p.identities = std::move(identities);
+  return p;
+}
+
+std::vector<std::string> keys_of(const std::vector<outbox_row>& rows) {
+  std::vector<std::string> keys;
+  keys.reserve(rows.size());
+  for (const outbox_row& row : rows) keys.push_back(row.item.key);
+  return keys;
+}
+
+outbox_row row_with_key(sqlite_store& store, const std::string& key) {
+  for (outbox_row& row : store.outbox_rows(key)) {
+    if (row.item.key == key) return row;
+  }
+  FAIL("no outbox row " << key);
+  return {};
+}
+
+/// Applies `actions` to the world and to the store alike, as the runtime does.
+void apply_both(world& w, sqlite_store& store, const std::vector<action>& actions,
+                std::optional<std::int64_t> handled = std::nullopt) {
+  apply_to_world(w, actions);
+  store.apply(actions, handled);
+}
+
+}  // namespace
+
+TEST_CASE("an empty database is migrated to the latest schema version") {
+  temp_database file;
+  { SQLite::Database empty(file.path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); }
+  REQUIRE(user_version_of(file.path()) == 0);
+
+  { sqlite_store store(file.path()); }
+
+  CHECK(sqlite_store::latest_schema_version() >= 1);
+  CHECK(user_version_of(file.path()) == sqlite_store::latest_schema_version());
+}
+
+TEST_CASE("reopening a migrated database does not run the migrations again") {
+  temp_database file;
+  {
+    sqlite_store store(file.path());
+    store.put_setting("marker", "kept");
+  }
+  // Migrations create their tables without IF NOT EXISTS: running one twice would throw here.
+  sqlite_store reopened(file.path());
+  CHECK(reopened.setting("marker") == "kept");
+  CHECK(user_version_of(file.path()) == sqlite_store::latest_schema_version());
+}
+
+TEST_CASE("a database written by a newer Tandem is refused with a clear error") {
+  temp_database file;
+  { sqlite_store store(file.path()); }
+  const int newer = sqlite_store::latest_schema_version() + 1;
+  {
+    SQLite::Database db(file.path(), SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA user_version = " + std::to_string(newer));
+  }
+
+  const std::string message = store_error_of([&] { sqlite_store store(file.path()); });
+
+  CHECK_THAT(message, Catch::Contains(file.path()));
+  CHECK_THAT(message, Catch::Contains("newer Tandem"));
+  CHECK_THAT(message, Catch::Contains("schema version " + std::to_string(newer)));
+  CHECK(user_version_of(file.path()) == newer);
+}
+
+TEST_CASE("a file that is not a database is refused with a store error") {
+  temp_database file;
+  { std::ofstream(file.path()) << "these are not the pages of an SQLite database, but long enough to look at\n"; }
+
+  const std::string message = store_error_of([&] { sqlite_store store(file.path()); });
+
+  CHECK_THAT(message, Catch::Contains(file.path()));
+}
+
+TEST_CASE("a file store uses write-ahead logging") {
+  temp_database file;
+  sqlite_store store(file.path());
+  SQLite::Database db(file.path(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
+}
+
+TEST_CASE("a fresh store loads an empty world") {
+  sqlite_store store(":memory:");
+  CHECK(store.load() == world{});
+  CHECK(store.unhandled_responses().empty());
+  CHECK(store.outbox_rows("").empty());
+  CHECK_FALSE(store.next_outbox_attempt().has_value());
+}
+
+TEST_CASE("a repeated dedup key is recorded once, and the first event stays") {
+  sqlite_store store(":memory:");
+  const inbound first = event_from({"slack", "T1", "U1"}, "slack:T1:C1:1355517523.000005", t0, "first");
+  inbound retry = first;
+  retry.text = "the app_mention twin";
+  retry.at = t0 + 1s;
+
+  const auto id = store.record(first, true);
+  const auto again = store.record(retry, true);
+
+  REQUIRE(id.has_value());
+  CHECK_FALSE(again.has_value());
+  const auto unhandled = store.unhandled_responses();
+  REQUIRE(unhandled.size() == 1);
+  CHECK(unhandled[0].id == *id);
+  CHECK(unhandled[0].event == first);
+  CHECK_FALSE(unhandled[0].handled);
+}
+
+TEST_CASE("the text of an event is blanked unless it may be kept") {
+  sqlite_store store(":memory:");
+  store.record(event_from({"console", "", "ana"}, "console:ana:1", t0, "private chatter"), false);
+  store.record(event_from({"console", "", "ana"}, "console:ana:2", t0, "status 1 done"), true);
+
+  const auto unhandled = store.unhandled_responses();
+  REQUIRE(unhandled.size() == 2);
+  CHECK(unhandled[0].event.text.empty());
+  CHECK(unhandled[0].event.dedup_key == "console:ana:1");
+  CHECK(unhandled[1].event.text == "status 1 done");
+}
+
+TEST_CASE("unhandled responses are returned until an apply marks them handled") {
+  sqlite_store store(":memory:");
+  const auto first = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true);
+  const auto second = store.record(event_from({"console", "", "bob"}, "console:bob:1", t0 + 1s), true);
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(store.unhandled_responses().size() == 2);
+
+  store.apply({message_with_key("reply:console:ana:1:0")}, first);
+
+  const auto unhandled = store.unhandled_responses();
+  REQUIRE(unhandled.size() == 1);
+  CHECK(unhandled[0].id == *second);
+  CHECK(unhandled[0].event.sender.user == "bob");
+
+  store.apply({}, second);
+  CHECK(store.unhandled_responses().empty());
+}
+
+TEST_CASE("marking an unknown response handled is refused and changes nothing") {
+  sqlite_store store(":memory:");
+  const std::string message = store_error_of([&] {
+    store.apply({message_with_key("reply:x:0"), record_audit{{t0, "", "system", "x", ""}}}, 42);
+  });
+
+  CHECK_THAT(message, Catch::Contains("42"));
+  CHECK(store.outbox_rows("").empty());
+  CHECK(store.load() == world{});
+}
+
+TEST_CASE("an outbox key inserted twice stays one row, and the first row's content wins") {
+  sqlite_store store(":memory:");
+  const send_message first = message_with_key("nudge:ana:2026-W48", t0);
+  send_message second = message_with_key("nudge:ana:2026-W48", t0 + 1h);
+  second.body.kind = "reminder";
+  second.to.person = "bob";
+
+  store.apply({first}, std::nullopt);
+  store.apply({second}, std::nullopt);
+
+  const auto rows = store.outbox_rows("nudge:ana:");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].item == first);
+  CHECK(rows[0].state == outbox_state::pending);
+  CHECK(rows[0].attempts == 0);
+  CHECK(rows[0].next_attempt == t0);
+  CHECK(rows[0].last_error.empty());
+}
+
+TEST_CASE("due outbox rows are pending ones whose next attempt has come, earliest first") {
+  sqlite_store store(":memory:");
+  store.apply({message_with_key("a", t0 + 20s), message_with_key("b", t0), message_with_key("c", t0 + 10s),
+               message_with_key("d", t0)},
+              std::nullopt);
+
+  CHECK(keys_of(store.due_outbox(t0 + 10s, 10)) == std::vector<std::string>{"b", "d", "c"});
+  CHECK(keys_of(store.due_outbox(t0 + 10s, 2)) == std::vector<std::string>{"b", "d"});
+  CHECK(store.due_outbox(t0 - 1s, 10).empty());
+  CHECK(store.next_outbox_attempt() == t0);
+}
+
+TEST_CASE("retry_later counts the attempt, keeps the reason and postpones the row") {
+  sqlite_store store(":memory:");
+  store.apply({message_with_key("b", t0), message_with_key("c", t0 + 10s)}, std::nullopt);
+  const std::int64_t b = row_with_key(store, "b").id;
+
+  store.retry_later(b, t0 + 30s, "HTTP 503");
+  store.retry_later(b, t0 + 60s, "HTTP 429");
+
+  const outbox_row row = row_with_key(store, "b");
+  CHECK(row.state == outbox_state::pending);
+  CHECK(row.attempts == 2);
+  CHECK(row.last_error == "HTTP 429");
+  CHECK(row.next_attempt == t0 + 60s);
+  CHECK(row.item.not_before == t0);
+  CHECK(keys_of(store.due_outbox(t0 + 30s, 10)) == std::vector<std::string>{"c"});
+  CHECK(keys_of(store.due_outbox(t0 + 60s, 10)) == std::vector<std::string>{"c", "b"});
+  CHECK(store.next_outbox_attempt() == t0 + 10s);
+}
+
+TEST_CASE("mark_sent and mark_failed take a row out of the due outbox for good") {
+  sqlite_store store(":memory:");
+  store.apply({message_with_key("sent", t0), message_with_key("failed", t0), message_with_key("waiting", t0 + 5s)},
+              std::nullopt);
+
+  store.mark_sent(row_with_key(store, "sent").id, t0 + 1s);
+  store.mark_failed(row_with_key(store, "failed").id, "channel_not_found", t0 + 1s);
+
+  CHECK(keys_of(store.due_outbox(t0 + 1h, 10)) == std::vector<std::string>{"waiting"});
+  const outbox_row sent = row_with_key(store, "sent");
+  CHECK(sent.state == outbox_state::sent);
+  CHECK(sent.attempts == 1);
+  const outbox_row failed = row_with_key(store, "failed");
+  CHECK(failed.state == outbox_state::failed);
+  CHECK(failed.attempts == 1);
+  CHECK(failed.last_error == "channel_not_found");
+  CHECK(store.next_outbox_attempt() == t0 + 5s);
+
+  store.mark_sent(row_with_key(store, "waiting").id, t0 + 5s);
+  CHECK_FALSE(store.next_outbox_attempt().has_value());
+}
+
+TEST_CASE("marking an unknown outbox row is a store error") {
+  sqlite_store store(":memory:");
+  CHECK_THROWS_AS(store.mark_sent(7, t0), store_error);
+  CHECK_THROWS_AS(store.mark_failed(7, "gone", t0), store_error);
+  CHECK_THROWS_AS(store.retry_later(7, t0, "later"), store_error);
+}
+
+TEST_CASE("an outbox key prefix is matched literally and case-sensitively") {
+  sqlite_store store(":memory:");
+  store.apply({message_with_key("nudge_ana:1"), message_with_key("nudgeXana:2"), message_with_key("NUDGE_ana:3"),
+               message_with_key("nudge_ana:4"), message_with_key("%done"), message_with_key("half done")},
+              std::nullopt);
+
+  CHECK(keys_of(store.outbox_rows("nudge_")) == std::vector<std::string>{"nudge_ana:1", "nudge_ana:4"});
+  CHECK(keys_of(store.outbox_rows("%")) == std::vector<std::string>{"%done"});
+  CHECK(store.outbox_rows("nudge_ana:1x").empty());
+  CHECK(store.outbox_rows("").size() == 6);
+}
+
+TEST_CASE("settings round-trip and a second put replaces the value") {
+  sqlite_store store(":memory:");
+  CHECK_FALSE(store.setting("matrix.since").has_value());
+
+  store.put_setting("matrix.since", "s72594_4483_1934");
+  CHECK(store.setting("matrix.since") == "s72594_4483_1934");
+
+  store.put_setting("matrix.since", "s72595_4483_1935");
+  CHECK(store.setting("matrix.since") == "s72595_4483_1935");
+  CHECK_FALSE(store.setting("matrix").has_value());
+}
+
+TEST_CASE("a varied world survives a round trip through apply and load") {
+  sqlite_store store(":memory:");
+  world w;
+
+  collaboration river{"river", "River Alliance", true, {room{"slack", "T1", "C1"}, room{"console", "", "river-room"}}};
+  person ana = person_with("ana", {identity{"console", "", "ana"}, identity{"slack", "T1", "U1"}});
+  ana.time_zone = "Europe/Berlin";
+  ana.language = "de";
+  ana.quiet = quiet_hours{22 * 60, 7 * 60};
+  ana.paused_until = t0 + std::chrono::days{7};
+  const person bob = person_with("bob", {identity{"slack", "T1", "U2"}});
+
+  task mapped{1,
+              "river",
+              "Map the wetlands",
+              "ana",
+              "",
+              t0 + std::chrono::days{2},
+              task_status::in_progress,
+              "started with the north bank",
+              "ana",
+              t0,
+              t0 + 1h};
+  task open_for_city{2, "river", "Count the herons", "", "city", std::nullopt, task_status::open, "", "ana", t0, t0};
+
+  // Responses first, as the runtime records before it handles.
+  const auto ana_by_console = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true);
+  const auto ana_by_slack = store.record(event_from({"slack", "T1", "U1"}, "slack:T1:C1:1.1", t0 + 2h), false);
+  store.record(event_from({"slack", "T1", "U9"}, "slack:T1:C1:1.2", t0 + 3h), false);  // a stranger
+  REQUIRE(ana_by_console);
+  REQUIRE(ana_by_slack);
+
+  apply_both(
+      w, store,
+      {save_collaboration{river}, save_collaboration{collaboration{"lake", "Lake Council", false, {}}},
+       save_organization{organization{"river", "backbone", "Backbone Trust"}},
+       save_organization{organization{"river", "city", "City of Millbrook"}},
+       save_tier_policy{tier::core, tier_policy{"weekly mon 09:00", std::chrono::days{14}, std::chrono::days{3}}},
+       save_tier_policy{tier::informed, tier_policy{"monthly 1 09:00", std::chrono::days{60}, 0s}}, save_person{ana},
+       save_person{bob},
+       save_membership{
+           membership{"river", "ana", "backbone", {role::facilitator, role::representative}, tier::core, true}},
+       save_membership{membership{"river", "bob", "city", {role::participant}, tier::informed, false}},
+       save_membership{membership{"lake", "ana", "", {role::facilitator}, tier::active, true}}, save_task{mapped},
+       save_task{open_for_city},
+       record_task_update{1, task_status::in_progress, "started with the north bank", "ana", t0 + 1h},
+       record_audit{audit_entry{t0, "river", "config", "org.add", "backbone \"Backbone Trust\""}},
+       record_audit{audit_entry{t0 + 1h, "river", "ana", "task.assign", "1 @ana"}}, note_activity{"ana", t0},
+       message_with_key("reply:console:ana:1:0")},
+      ana_by_console);
+
+  mapped.status = task_status::done;
+  mapped.due = std::nullopt;
+  mapped.updated_at = t0 + 2h;
+  apply_both(w, store,
+             {save_task{mapped}, record_task_update{1, task_status::done, "", "ana", t0 + 2h},
+              record_audit{audit_entry{t0 + 2h, "river", "ana", "task.done", "1"}}, note_activity{"ana", t0 + 2h}},
+             ana_by_slack);
+
+  const world loaded = store.load();
+  CHECK(loaded.collaborations == w.collaborations);
+  CHECK(loaded.organizations == w.organizations);
+  CHECK(loaded.people == w.people);
+  CHECK(loaded.memberships == w.memberships);
+  CHECK(loaded.tiers == w.tiers);
+  CHECK(loaded.tasks == w.tasks);
+  CHECK(loaded.audit == w.audit);
+  CHECK(loaded.last_response == w.last_response);
+  CHECK(loaded.last_response.at("ana") == t0 + 2h);
+  CHECK(loaded == w);
+  CHECK(store.unhandled_responses().size() == 1);  // the stranger's message
+}
+
+TEST_CASE("saving a person again replaces their identities, in the new order") {
+  sqlite_store store(":memory:");
+  world w;
+  apply_both(w, store,
+             {save_person{person_with("ana", {identity{"console", "", "ana"}, identity{"slack", "T1", "U1"}})}});
+
+  apply_both(w, store,
+             {save_person{person_with(
+                  "ana", {identity{"matrix", "example.org", "@ana:example.org"}, identity{"console", "", "ana"}})},
+              save_person{person_with("bob", {identity{"slack", "T1", "U1"}})}});
+
+  const world loaded = store.load();
+  CHECK(loaded.people.at("ana").identities ==
+        std::vector<identity>{{"matrix", "example.org", "@ana:example.org"}, {"console", "", "ana"}});
+  CHECK(loaded.people.at("bob").identities == std::vector<identity>{{"slack", "T1", "U1"}});
+  CHECK(loaded == w);
+}
+
+TEST_CASE("apply is atomic: an identity claimed by two people leaves nothing of the list behind") {
+  sqlite_store store(":memory:");
+  world w;
+  apply_both(w, store,
+             {save_collaboration{collaboration{"river", "River Alliance", false, {}}},
+              save_person{person_with("ana", {identity{"console", "", "ana"}})}});
+  const auto response = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true);
+  REQUIRE(response);
+  w.last_response["ana"] = t0;  // the recorded response is Ana's activity
+
+  const std::vector<action> conflicting{
+      save_organization{organization{"river", "city", "City of Millbrook"}},
+      save_person{person_with("cy", {identity{"console", "", "cy"}})},
+      save_task{task{1, "river", "Map", "cy", "", std::nullopt, task_status::open, "", "ana", t0, t0}},
+      record_audit{audit_entry{t0, "river", "ana", "member.add", "cy"}},
+      message_with_key("reply:console:ana:1:0"),
+      save_person{person_with("dee", {identity{"console", "", "cy"}})},
+  };
+  const std::string message = store_error_of([&] { store.apply(conflicting, response); });
+
+  CHECK_THAT(message, Catch::Contains("console//cy"));
+  CHECK(store.load() == w);
+  CHECK(store.outbox_rows("").empty());
+  REQUIRE(store.unhandled_responses().size() == 1);
+  CHECK(store.unhandled_responses()[0].id == *response);
+
+  SECTION("an identity that already belongs to someone is refused in a later apply too") {
+    CHECK_THROWS_AS(store.apply({save_person{person_with("eve", {identity{"console", "", "ana"}})}}, std::nullopt),
+                    store_error);
+    CHECK(store.load() == w);
+  }
+}
+
+TEST_CASE("state that refers to an unknown person or task is refused at commit") {
+  sqlite_store store(":memory:");
+  world w;
+  apply_both(w, store, {save_collaboration{collaboration{"river", "River Alliance", false, {}}}});
+
+  CHECK_THROWS_AS(
+      store.apply({save_membership{membership{"river", "nobody", "", {role::participant}, tier::active, true}}},
+                  std::nullopt),
+      store_error);
+  CHECK_THROWS_AS(store.apply({record_task_update{99, task_status::done, "", "ana", t0}}, std::nullopt), store_error);
+  CHECK(store.load() == w);
+}
+
+TEST_CASE("a person can be saved before the collaboration and membership that name them, in one apply") {
+  sqlite_store store(":memory:");
+  world w;
+  apply_both(w, store,
+             {save_membership{membership{"river", "ana", "", {role::facilitator}, tier::core, true}},
+              save_person{person_with("ana", {identity{"console", "", "ana"}})},
+              save_collaboration{collaboration{"river", "River Alliance", false, {}}}});
+  CHECK(store.load() == w);
+}
+
+TEST_CASE("data survives closing and reopening a file database") {
+  temp_database file;
+  world w;
+  std::optional<std::int64_t> unhandled;
+  {
+    sqlite_store store(file.path());
+    apply_both(w, store,
+               {save_collaboration{collaboration{"river", "River Alliance", false, {room{"console", "", "r"}}}},
+                save_person{person_with("ana", {identity{"console", "", "ana"}})},
+                save_membership{membership{"river", "ana", "", {role::facilitator}, tier::core, true}},
+                save_task{task{1, "river", "Map", "ana", "", t0 + 24h, task_status::open, "", "ana", t0, t0}},
+                record_audit{audit_entry{t0, "river", "config", "seed", ""}}, message_with_key("nudge:ana:1", t0)});
+    unhandled = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0 + 1h), true);
+    store.put_setting("slack.cursor", "abc");
+  }
+
+  sqlite_store reopened(file.path());
+  world expected = w;
+  expected.last_response["ana"] = t0 + 1h;
+  CHECK(reopened.load() == expected);
+  CHECK(keys_of(reopened.due_outbox(t0, 10)) == std::vector<std::string>{"nudge:ana:1"});
+  REQUIRE(reopened.unhandled_responses().size() == 1);
+  CHECK(reopened.unhandled_responses()[0].id == unhandled);
+  CHECK(reopened.setting("slack.cursor") == "abc");
+  CHECK_FALSE(reopened.record(event_from({"console", "", "ana"}, "console:ana:1", t0 + 1h), true).has_value());
+}
+
+TEST_CASE("outbox states have stable names") {
+  CHECK(to_string(outbox_state::pending) == "pending");
+  CHECK(to_string(outbox_state::sent) == "sent");
+  CHECK(to_string(outbox_state::failed) == "failed");
+}
