@@ -6,8 +6,8 @@ using namespace tandem;
 using namespace std::chrono_literals;
 
 namespace {
-time_point utc(int y, unsigned m, unsigned d, int h, int min = 0) {
-  return date::sys_days{date::year{y} / m / d} + std::chrono::hours{h} + std::chrono::minutes{min};
+time_point utc(int y, unsigned m, unsigned d, int h, int min = 0) {  // a UTC wall-clock time
+  return date::sys_days{date::year{y} / date::month{m} / date::day{d}} + std::chrono::hours{h} + std::chrono::minutes{min};
 }
 }  // namespace
 

@@ -1,0 +1,81 @@
+#include "app/engine_host.h"
+
+#include "core/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace tandem {
+namespace {
+
+template <typename F>
+auto timed(metric_histogram& histogram, F&& operation) {
+  const auto start = std::chrono::steady_clock::now();
+  struct observe_on_exit {
+    metric_histogram& h;
+    std::chrono::steady_clock::time_point start;
+    ~observe_on_exit() { h.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()); }
+  } guard{histogram, start};
+  return operation();
+}
+
+}  // namespace
+
+engine_host::engine_host(store& durable, metrics_registry& metrics, std::set<std::string> languages)
+    : store_(durable),
+      languages_(std::move(languages)),
+      metrics_(metrics),
+      store_seconds_(metrics.histogram("tandem_store_seconds", "Time spent in store operations.",
+                                       {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})) {}
+
+std::vector<std::string> engine_host::start(const world& seed, time_point now) {
+  world_ = timed(store_seconds_, [&] { return store_.load(); });
+  world_.languages = languages_;
+  auto reconciliation = reconcile_with_store(seed, world_, now);
+  if (!reconciliation.additions.empty()) {
+    persist(reconciliation.additions, std::nullopt);
+    const auto added = std::ranges::count_if(reconciliation.additions, [](const action& a) {
+      return !std::holds_alternative<record_audit>(a);
+    });
+    spdlog::info("config: added {} entries new in the config to the store", added);
+  }
+  for (const auto& pending : timed(store_seconds_, [&] { return store_.unhandled_responses(); })) {
+    spdlog::warn("handling event {} recorded before a restart", pending.event.dedup_key);
+    handle_recorded(pending.id, pending.event, now);
+  }
+  return reconciliation.conflicts;
+}
+
+std::optional<std::int64_t> engine_host::record(const inbound& event) {
+  metrics_.counter("tandem_inbound_events_total", "Inbound events received, duplicates included.",
+                   {{"platform", event.sender.platform}}).increment();
+  auto id = timed(store_seconds_, [&] { return store_.record(event, keeps_text(world_, event)); });
+  if (!id) {
+    metrics_.counter("tandem_inbound_duplicates_total", "Inbound events dropped as already recorded.").increment();
+  }
+  return id;
+}
+
+void engine_host::handle_recorded(std::int64_t response_id, const inbound& event, time_point now) {
+  if (event.addressed) metrics_.counter("tandem_commands_total", "Commands and replies handled.").increment();
+  persist(handle(world_, event, now), response_id);
+}
+
+bool engine_host::submit(const inbound& event, time_point now) {
+  auto id = record(event);
+  if (!id) return false;
+  handle_recorded(*id, event, now);
+  return true;
+}
+
+void engine_host::persist(const std::vector<action>& actions, std::optional<std::int64_t> handled) {
+  timed(store_seconds_, [&] {
+    store_.apply(actions, handled);
+    return 0;
+  });
+  apply_to_world(world_, actions);
+}
+
+}  // namespace tandem

@@ -1,0 +1,46 @@
+#pragma once
+// Runs the pure engine against the store: record durably, decide, persist the decision and
+// keep the in-memory world in step. No Asio here: the runtime calls it on its core strand.
+
+#include "adapters/http/metrics_registry.h"
+#include "app/config.h"
+#include "core/store.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+/// Owns the world; uses the store. Not thread-safe: call it from the core strand only.
+class engine_host {
+ public:
+  engine_host(store& durable, metrics_registry& metrics, std::set<std::string> languages);
+
+  /// Loads the world, adds what is new in the config (returning the conflict lines for the
+  /// log), and handles events recorded before a crash but never handled.
+  std::vector<std::string> start(const world& seed, time_point now);
+
+  /// Records `event` durably. Returns the response row id, or nothing for a duplicate (an event
+  /// with the same dedup key was recorded before). Once it returns, the platform may be acked.
+  std::optional<std::int64_t> record(const inbound& event);
+
+  /// Decides about a recorded event and persists the decision in one transaction.
+  void handle_recorded(std::int64_t response_id, const inbound& event, time_point now);
+
+  /// `record` then `handle_recorded`; false for a duplicate.
+  bool submit(const inbound& event, time_point now);
+
+  const world& current() const { return world_; }
+
+ private:
+  void persist(const std::vector<action>& actions, std::optional<std::int64_t> handled);
+
+  store& store_;
+  world world_;
+  std::set<std::string> languages_;
+  metrics_registry& metrics_;
+  metric_histogram& store_seconds_;
+};
+
+}  // namespace tandem

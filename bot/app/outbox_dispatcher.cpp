@@ -1,0 +1,73 @@
+#include "app/outbox_dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace tandem {
+
+std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::seconds> hint) {
+  if (hint && hint->count() > 0) return *hint;
+  constexpr std::chrono::seconds cap{15 * 60};
+  const int exponent = std::clamp(attempts, 0, 10);
+  return std::min(cap, std::chrono::seconds{std::int64_t{1} << exponent});
+}
+
+outbox_dispatcher::outbox_dispatcher(store& durable, const template_catalog& templates, metrics_registry& metrics,
+                                     post_function post, clock_function now)
+    : store_(durable), templates_(templates), metrics_(metrics), post_(std::move(post)), now_(std::move(now)) {}
+
+void outbox_dispatcher::add(outbound_adapter& adapter) { adapters_[adapter.platform()] = &adapter; }
+
+void outbox_dispatcher::dispatch_due() {
+  constexpr std::size_t batch = 200;
+  for (const outbox_row& row : store_.due_outbox(now_(), batch)) {
+    if (in_flight_.contains(row.id)) continue;
+    auto adapter = adapters_.find(row.item.to.platform);
+    if (adapter == adapters_.end()) {
+      finish(row, delivery_result::failed("no adapter for platform \"" + row.item.to.platform + "\" is running"));
+      continue;
+    }
+    std::string text;
+    try {
+      text = templates_.render(row.item.body, row.item.to.language);
+    } catch (const template_error& e) {
+      finish(row, delivery_result::failed(e.what()));
+      continue;
+    }
+    in_flight_.insert(row.id);
+    adapter->second->deliver(row.item.to, text, row.item.key, [this, row](delivery_result result) {
+      post_([this, row, result = std::move(result)] {
+        in_flight_.erase(row.id);
+        finish(row, result);
+      });
+    });
+  }
+}
+
+void outbox_dispatcher::finish(const outbox_row& row, const delivery_result& result) {
+  const time_point now = now_();
+  switch (result.what) {
+    case delivery_result::outcome::delivered:
+      store_.mark_sent(row.id, now);
+      metrics_.counter("tandem_outbox_sent_total", "Outbox messages delivered.").increment();
+      return;
+    case delivery_result::outcome::retry:
+      if (row.attempts + 1 < max_delivery_attempts) {
+        const auto delay = retry_delay(row.attempts, result.retry_after);
+        store_.retry_later(row.id, now + delay, result.reason);
+        metrics_.counter("tandem_outbox_retries_total", "Outbox delivery attempts to be retried.").increment();
+        spdlog::warn("outbox {}: {}; retrying in {}s", row.item.key, result.reason, delay.count());
+        return;
+      }
+      store_.mark_failed(row.id, "gave up after " + std::to_string(max_delivery_attempts) + " attempts: " + result.reason, now);
+      break;
+    case delivery_result::outcome::failed:
+      store_.mark_failed(row.id, result.reason, now);
+      break;
+  }
+  metrics_.counter("tandem_outbox_failed_total", "Outbox messages given up.").increment();
+  spdlog::error("outbox {}: not delivered: {}", row.item.key, result.reason);
+}
+
+}  // namespace tandem

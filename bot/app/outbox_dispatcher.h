@@ -1,0 +1,57 @@
+#pragma once
+// Delivers due outbox rows through the platform adapters: render, send, then mark the row sent,
+// failed, or due again later (backoff, or the platform's Retry-After).
+
+#include "adapters/http/metrics_registry.h"
+#include "adapters/outbound_adapter.h"
+#include "app/template_catalog.h"
+#include "core/store.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace tandem {
+
+/// How long to wait before attempt number `attempts + 1`: the platform's hint when it gave one,
+/// else exponential backoff from 1 s, capped at 15 minutes.
+std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::seconds> hint);
+
+/// A row is given up (marked failed) after this many attempts.
+inline constexpr int max_delivery_attempts = 25;
+
+/// Not thread-safe: call it from the core strand; adapters' completions come back through `post`.
+class outbox_dispatcher {
+ public:
+  using post_function = std::function<void(std::function<void()>)>;
+  using clock_function = std::function<time_point()>;
+
+  /// `post` runs a function on the core strand; `now` reads the clock.
+  outbox_dispatcher(store& durable, const template_catalog& templates, metrics_registry& metrics, post_function post,
+                    clock_function now);
+
+  /// Sends to `adapter.platform()` destinations through `adapter` (which must outlive this).
+  void add(outbound_adapter& adapter);
+
+  /// Starts delivering every due row that is not already in flight.
+  void dispatch_due();
+
+  /// Rows handed to an adapter whose outcome has not come back yet.
+  std::size_t in_flight() const { return in_flight_.size(); }
+
+ private:
+  void finish(const outbox_row& row, const delivery_result& result);
+
+  store& store_;
+  const template_catalog& templates_;
+  metrics_registry& metrics_;
+  post_function post_;
+  clock_function now_;
+  std::map<std::string, outbound_adapter*> adapters_;
+  std::set<std::int64_t> in_flight_;
+};
+
+}  // namespace tandem

@@ -1,0 +1,214 @@
+#include "app/runtime.h"
+
+#include "adapters/console/console_adapter.h"
+#include "adapters/http/http_server.h"
+#include "adapters/http/metrics_registry.h"
+#include "app/engine_host.h"
+#include "app/outbox_dispatcher.h"
+#include "app/template_catalog.h"
+#include "storage/sqlite/sqlite_store.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <future>
+#include <istream>
+#include <ostream>
+#include <thread>
+
+namespace tandem {
+namespace {
+
+namespace asio = boost::asio;
+
+time_point clock_now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
+
+bool same_secret(const std::string& a, const std::string& b) {
+  // Constant time in the length of `b`, so a wrong token's prefix gives nothing away.
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    diff |= static_cast<unsigned char>(static_cast<unsigned char>(i < a.size() ? a[i] : 0) ^ static_cast<unsigned char>(b[i]));
+  }
+  return diff == 0;
+}
+
+/// Everything that lives while Tandem runs, wired together. Used from the io_context's thread.
+class tandem_process {
+ public:
+  tandem_process(const tandem_config& config, const runtime_options& options, const template_catalog& templates)
+      : config_(config),
+        options_(options),
+        store_(config.store_path.string()),
+        host_(store_, metrics_, templates.languages()),
+        dispatcher_(store_, templates, metrics_, [this](std::function<void()> f) { asio::post(io_, std::move(f)); },
+                    clock_now),
+        console_(*options.output, options.console_person.value_or(""), std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()),
+                 options.interactive),
+        http_(io_, http_options(config)),
+        tick_(io_),
+        signals_(io_, SIGINT, SIGTERM) {}
+
+  int run() {
+    for (const auto& conflict : host_.start(config_.seed, clock_now())) spdlog::warn("config: {}", conflict);
+    if (config_.console_enabled || options_.console_person) dispatcher_.add(console_);
+    route_http();
+    const auto port = http_.start();
+    spdlog::info("tandem {} listening on http://{}:{} (store {})", TANDEM_VERSION, config_.http_address, port,
+                 config_.store_path.string());
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (!ec) {
+        spdlog::info("signal {}: shutting down", signal);
+        shut_down();
+      }
+    });
+    schedule_tick();
+    dispatcher_.dispatch_due();
+    if (options_.console_person) start_console();
+    io_.run();
+    if (reader_.joinable()) reader_.detach();  // blocked on input that will never come; exiting ends it
+    spdlog::info("stopped");
+    return 0;
+  }
+
+ private:
+  http_server_options http_options(const tandem_config& config) {
+    http_server_options o;
+    o.metrics = &metrics_;
+    o.address = config.http_address;
+    o.port = config.http_port;
+    o.body_limit = config.body_limit;
+    o.log = [](std::string_view level, std::string_view message) {
+      spdlog::log(spdlog::level::from_str(std::string{level}), "http: {}", message);
+    };
+    return o;
+  }
+
+  void route_http() {
+    http_.route("GET", "/healthz", [this](http_request, http_respond respond) {
+      asio::post(io_, [this, respond = std::move(respond)] {
+        nlohmann::json body{{"status", "ok"}, {"version", TANDEM_VERSION}};
+        try {
+          (void)store_.next_outbox_attempt();  // a read that fails when the database does
+          body["store"] = "ok";
+        } catch (const store_error& e) {
+          body["status"] = "failing";
+          body["store"] = e.what();
+        }
+        respond(json_response(body["status"] == "ok" ? 200 : 503, body));
+      });
+    });
+    http_.route("GET", "/metrics", [this](http_request request, http_respond respond) {
+      if (config_.metrics_token) {
+        const auto auth = request.headers.find("authorization");
+        const std::string expected = "Bearer " + config_.metrics_token->reveal();
+        if (auth == request.headers.end() || !same_secret(auth->second, expected)) {
+          http_response denied = text_response(401, "metrics need the bearer token from the config\n");
+          denied.headers.emplace_back("WWW-Authenticate", "Bearer");
+          respond(std::move(denied));
+          return;
+        }
+      }
+      http_response ok = text_response(200, metrics_.render());
+      ok.content_type = std::string{metrics_registry::content_type};
+      respond(std::move(ok));
+    });
+  }
+
+  void schedule_tick() {
+    tick_.expires_after(std::chrono::seconds{1});
+    tick_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      dispatcher_.dispatch_due();
+      schedule_tick();
+    });
+  }
+
+  /// Reads lines on a thread of its own (stdin may be a file, which Asio cannot watch) and hands
+  /// each to the core strand, waiting until its replies are printed so the transcript reads in order.
+  void start_console() {
+    reader_ = std::thread([this] {
+      std::string line;
+      while (true) {
+        if (options_.interactive) *options_.output << console_.prompt() << std::flush;
+        if (!std::getline(*options_.input, line)) break;
+        if (!options_.interactive && !line.empty()) *options_.output << console_.prompt() << line << '\n';
+        std::promise<bool> handled;
+        asio::post(io_, [this, &line, &handled] { handled.set_value(take_line(line)); });
+        if (!handled.get_future().get()) return;
+      }
+      asio::post(io_, [this] { shut_down(); });
+    });
+  }
+
+  /// Handles one typed line on the core strand; false when the console should end.
+  bool take_line(const std::string& line) {
+    if (stopping_) return false;
+    console_line typed = console_.translate(line, clock_now());
+    switch (typed.what) {
+      case console_line::kind::empty: return true;
+      case console_line::kind::quit: shut_down(); return false;
+      case console_line::kind::switch_person:
+        if (host_.current().people.contains(typed.person)) {
+          console_.switch_to(typed.person);
+          *options_.output << "(now typing as " << typed.person << ")\n";
+        } else {
+          *options_.output << "(no person \"" << typed.person << "\" in the config or store)\n";
+        }
+        return true;
+      case console_line::kind::message:
+        try {
+          host_.submit(typed.event, clock_now());
+        } catch (const store_error& e) {
+          spdlog::error("console: could not record the command: {}", e.what());
+        }
+        dispatcher_.dispatch_due();
+        return true;
+    }
+    return true;
+  }
+
+  void shut_down() {
+    if (stopping_) return;
+    stopping_ = true;
+    http_.stop();
+    tick_.cancel();
+    signals_.cancel();
+  }
+
+  const tandem_config& config_;
+  const runtime_options& options_;
+  asio::io_context io_;
+  metrics_registry metrics_;
+  sqlite_store store_;
+  engine_host host_;
+  outbox_dispatcher dispatcher_;
+  console_adapter console_;
+  http_server http_;
+  asio::steady_timer tick_;
+  asio::signal_set signals_;
+  std::thread reader_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+int run_tandem(const tandem_config& config, const runtime_options& options) {
+  try {
+    const template_catalog templates = template_catalog::load(options.prompts_dir);
+    tandem_process process(config, options, templates);
+    return process.run();
+  } catch (const template_error& e) {
+    spdlog::critical("templates: {}", e.what());
+  } catch (const store_error& e) {
+    spdlog::critical("store {}: {}", config.store_path.string(), e.what());
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+  }
+  return 1;
+}
+
+}  // namespace tandem

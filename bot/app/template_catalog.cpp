@@ -1,0 +1,176 @@
+#include "app/template_catalog.h"
+
+#include "core/markup.h"
+
+#include <kainjow/mustache.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace tandem {
+namespace {
+
+namespace mustache = kainjow::mustache;
+
+struct tag {
+  char sigil;  ///< '\0' variable, '#', '^', '/', '>', '&', '{', '!'
+  std::string name;
+};
+
+std::vector<tag> tags_of(const std::string& text) {
+  static const std::regex tag_pattern{R"(\{\{\s*([#^/>&{!]?)\s*([^}\s]*)\s*\}?\}\})"};
+  std::vector<tag> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), tag_pattern); it != std::sregex_iterator(); ++it) {
+    const std::string sigil = (*it)[1];
+    out.push_back({sigil.empty() ? '\0' : sigil[0], (*it)[2]});
+  }
+  return out;
+}
+
+std::string read_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  if (s.ends_with('\n')) s.pop_back();  // files end with a newline; messages do not
+  return s;
+}
+
+mustache::data to_data(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      mustache::data obj{mustache::data::type::object};
+      for (const auto& [key, item] : value.items()) obj.set(key, to_data(item));
+      return obj;
+    }
+    case nlohmann::json::value_t::array: {
+      mustache::data list{mustache::data::type::list};
+      for (const auto& item : value) list.push_back(to_data(item));
+      return list;
+    }
+    case nlohmann::json::value_t::string: {
+      const auto& s = value.get_ref<const std::string&>();
+      // An empty text is false, so that `{{#due}} (due {{due}}){{/due}}` disappears.
+      return s.empty() ? mustache::data{false} : mustache::data{escape_markup(s)};
+    }
+    case nlohmann::json::value_t::boolean:
+      return mustache::data{value.get<bool>()};
+    case nlohmann::json::value_t::null:
+      return mustache::data{false};
+    default:
+      return mustache::data{value.dump()};
+  }
+}
+
+}  // namespace
+
+template_catalog template_catalog::load(const std::filesystem::path& dir) {
+  std::vector<std::string> problems;
+  template_catalog catalog;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw template_error(dir.string() + ": no such template folder");
+  }
+  std::map<std::string, const message_kind_spec*> kinds;
+  for (const auto& spec : message_kinds()) kinds[spec.kind] = &spec;
+
+  std::vector<std::filesystem::path> language_dirs;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_directory()) language_dirs.push_back(entry.path());
+  }
+  std::ranges::sort(language_dirs);
+  for (const auto& lang_dir : language_dirs) {
+    const std::string lang = lang_dir.filename().string();
+    catalog.languages_.insert(lang);
+    std::map<std::string, std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(lang_dir)) {
+      if (entry.path().extension() == ".mustache") files[entry.path().stem().string()] = entry.path();
+    }
+    for (const auto& [name, file] : files) {
+      if (name.starts_with('_')) catalog.partials_[{lang, name}] = read_file(file);
+    }
+    for (const auto& [name, file] : files) {
+      if (name.starts_with('_')) continue;
+      auto kind = kinds.find(name);
+      if (kind == kinds.end()) {
+        problems.push_back(file.string() + ": no message kind is called \"" + name + "\"");
+        continue;
+      }
+      compiled c{read_file(file), {}};
+      std::string expanded = c.text;  // the template with its partials, for checking variables
+      for (const tag& t : tags_of(c.text)) {
+        if (t.sigil != '>') continue;
+        auto partial = catalog.partials_.find({lang, t.name});
+        if (partial == catalog.partials_.end()) {
+          problems.push_back(file.string() + ": partial \"" + t.name + "\" not found (expected " +
+                             (lang_dir / (t.name + ".mustache")).string() + ")");
+        } else {
+          expanded += partial->second;
+        }
+      }
+      mustache::mustache parsed{expanded};
+      if (!parsed.is_valid()) {
+        problems.push_back(file.string() + ": " + parsed.error_message());
+        continue;
+      }
+      const auto& allowed = kind->second->variables;
+      int depth = 0;
+      for (const tag& t : tags_of(expanded)) {
+        if (t.sigil == '!' || t.sigil == '>') continue;
+        if (t.sigil == '/') {
+          --depth;
+          continue;
+        }
+        if (t.name != "." && std::ranges::find(allowed, t.name) == allowed.end()) {
+          std::string known;
+          for (const auto& v : allowed) known += (known.empty() ? "" : ", ") + v;
+          problems.push_back(file.string() + ": unknown variable \"" + t.name + "\" (" + name + " has: " + known + ")");
+        }
+        const bool printed = t.sigil == '\0' || t.sigil == '&' || t.sigil == '{';
+        if (printed && depth == 0 && std::ranges::find(c.required, t.name) == c.required.end()) {
+          c.required.push_back(t.name);
+        }
+        if (t.sigil == '#' || t.sigil == '^') ++depth;
+      }
+      catalog.templates_[{lang, name}] = std::move(c);
+    }
+    for (const auto& [kind, _] : kinds) {
+      if (!files.contains(kind)) {
+        problems.push_back((lang_dir / (kind + ".mustache")).string() + ": missing template for message kind \"" + kind + "\"");
+      }
+    }
+  }
+  if (!catalog.languages_.contains("en")) problems.push_back((dir / "en").string() + ": English templates are required");
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : "\n") + p;
+    throw template_error(all);
+  }
+  return catalog;
+}
+
+std::string template_catalog::render(const message& m, const std::string& language) const {
+  const std::string lang = languages_.contains(language) ? language : "en";
+  auto it = templates_.find({lang, m.kind});
+  if (it == templates_.end()) throw template_error("no template for message kind \"" + m.kind + "\"");
+  for (const auto& name : it->second.required) {
+    if (!m.values.contains(name)) {
+      throw template_error("message \"" + m.kind + "\" lacks the value \"" + name + "\" its template prints");
+    }
+  }
+  mustache::data data = to_data(m.values);
+  for (const auto& [key, text] : partials_) {
+    if (key.first == lang) data.set(key.second, text);
+  }
+  mustache::mustache tmpl{it->second.text};
+  tmpl.set_custom_escape([](const std::string& s) { return s; });  // values are escaped as markup above
+  std::string out = tmpl.render(data);
+  if (!tmpl.is_valid()) throw template_error("rendering \"" + m.kind + "\": " + tmpl.error_message());
+  // A list section at the end of a template leaves a line break behind; messages end with text.
+  out.erase(out.find_last_not_of(" \n") + 1);
+  return out;
+}
+
+}  // namespace tandem

@@ -1,0 +1,49 @@
+#pragma once
+// Message templates from prompts/<lang>/<kind>.mustache, checked when loaded, rendered to
+// neutral markup (see markup.h) that each adapter turns into its platform's format.
+
+#include "core/message.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+/// Templates could not be loaded (every problem, one per line, each naming its file) or a
+/// message could not be rendered.
+class template_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// All templates of all languages. Immutable after loading: safe to share between threads.
+class template_catalog {
+ public:
+  /// Loads every `<dir>/<lang>/*.mustache`. Each language must have a template for every message
+  /// kind; a template may use only the variables its kind declares; `_name.mustache` files are
+  /// partials. Throws template_error listing every problem.
+  static template_catalog load(const std::filesystem::path& dir);
+
+  /// The languages that have templates ("en", ...).
+  const std::set<std::string>& languages() const { return languages_; }
+
+  /// Renders `m` in `language` (English when that language has no templates). Values are
+  /// escaped for neutral markup. Throws template_error for an unknown kind or a value the
+  /// template needs that `m` does not carry.
+  std::string render(const message& m, const std::string& language) const;
+
+ private:
+  struct compiled {
+    std::string text;
+    std::vector<std::string> required;  ///< top-level variables the template prints
+  };
+  std::map<std::pair<std::string, std::string>, compiled> templates_;  ///< (lang, kind)
+  std::map<std::pair<std::string, std::string>, std::string> partials_;
+  std::set<std::string> languages_;
+};
+
+}  // namespace tandem

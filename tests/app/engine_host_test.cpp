@@ -1,0 +1,112 @@
+#include "app/engine_host.h"
+
+#include "storage/sqlite/sqlite_store.h"
+
+#include <catch2/catch.hpp>
+#include <date/date.h>
+
+#include <filesystem>
+#include <random>
+
+using namespace tandem;
+using namespace std::chrono_literals;
+
+namespace {
+
+const time_point start = date::sys_days{date::year{2026} / 11 / 25} + 10h;
+
+world seed() {
+  world w;
+  w.collaborations["river"] = collaboration{"river", "River", false, {room{"console", "", "river-room"}}};
+  w.organizations[{"river", "city"}] = organization{"river", "city", "City"};
+  for (const auto& [id, roles] : {std::pair{std::string{"ana"}, std::set{role::facilitator}},
+                                  std::pair{std::string{"dee"}, std::set{role::participant}}}) {
+    person p;
+    p.id = id;
+    p.name = id;
+    p.identities = {identity{"console", "", id}};
+    w.people[id] = p;
+    w.memberships[{"river", id}] = membership{"river", id, "city", roles, tier::active, true};
+  }
+  return w;
+}
+
+inbound command_from(const std::string& who, const std::string& key, const std::string& text) {
+  return inbound{key, identity{"console", "", who}, "dm", true, true, inbound_kind::command, text, start};
+}
+
+struct temp_file {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("tandem-host-" + std::to_string(std::random_device{}()) + ".db");
+  ~temp_file() {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the config seeds an empty store once, and a second start adds nothing") {
+  temp_file file;
+  metrics_registry metrics;
+  {
+    sqlite_store store(file.path.string());
+    engine_host host(store, metrics, {"en"});
+    CHECK(host.start(seed(), start).empty());
+    CHECK(host.current().people.size() == 2);
+  }
+  sqlite_store store(file.path.string());
+  engine_host host(store, metrics, {"en"});
+  world changed = seed();
+  changed.people["ana"].time_zone = "Europe/Paris";
+  const auto conflicts = host.start(changed, start);
+  REQUIRE(conflicts.size() == 1);
+  CHECK_THAT(conflicts[0], Catch::Contains("ana"));
+  CHECK(host.current().people.at("ana").time_zone == "UTC");
+}
+
+TEST_CASE("a repeated event is recorded and handled once") {
+  sqlite_store store(":memory:");
+  metrics_registry metrics;
+  engine_host host(store, metrics, {"en"});
+  host.start(seed(), start);
+  const inbound event = command_from("ana", "console:s:1", "assign @dee \"Print flyers\"");
+  CHECK(host.submit(event, start));
+  CHECK_FALSE(host.submit(event, start));
+  CHECK(host.current().tasks.size() == 1);
+  CHECK(store.outbox_rows("reply:console:s:1").size() == 1);
+}
+
+TEST_CASE("an event recorded before a crash is handled at the next start") {
+  temp_file file;
+  metrics_registry metrics;
+  const inbound event = command_from("ana", "console:s:1", "assign @dee \"Print flyers\"");
+  {
+    sqlite_store store(file.path.string());
+    engine_host host(store, metrics, {"en"});
+    host.start(seed(), start);
+    REQUIRE(host.record(event));  // acknowledged, then the process dies before handling it
+  }
+  sqlite_store store(file.path.string());
+  engine_host host(store, metrics, {"en"});
+  host.start(seed(), start + 1min);
+  CHECK(host.current().tasks.size() == 1);
+  CHECK(store.unhandled_responses().empty());
+  CHECK(store.outbox_rows("reply:console:s:1").size() == 1);
+  CHECK_FALSE(host.submit(event, start + 2min));
+  CHECK(host.current().tasks.size() == 1);
+}
+
+TEST_CASE("activity survives a restart") {
+  temp_file file;
+  metrics_registry metrics;
+  {
+    sqlite_store store(file.path.string());
+    engine_host host(store, metrics, {"en"});
+    host.start(seed(), start);
+    host.submit(command_from("dee", "console:s:2", "tasks"), start);
+  }
+  sqlite_store store(file.path.string());
+  engine_host host(store, metrics, {"en"});
+  host.start(seed(), start + 1h);
+  CHECK(host.current().last_response.at("dee") == start);
+}

@@ -1,0 +1,154 @@
+#include "app/outbox_dispatcher.h"
+
+#include "storage/sqlite/sqlite_store.h"
+
+#include <catch2/catch.hpp>
+#include <date/date.h>
+
+#include <deque>
+
+using namespace tandem;
+using namespace std::chrono_literals;
+
+namespace {
+
+const time_point start = date::sys_days{date::year{2026} / 11 / 25} + 10h;
+
+/// Answers each delivery with the next scripted result, and remembers what it was given.
+class scripted_adapter final : public outbound_adapter {
+ public:
+  std::deque<delivery_result> results;
+  std::vector<std::string> delivered_texts;
+  std::vector<std::function<void(delivery_result)>> held;  ///< completions not called yet
+  bool hold = false;
+
+  std::string platform() const override { return "test"; }
+  void deliver(const destination&, const std::string& markup, const std::string&,
+               std::function<void(delivery_result)> done) override {
+    delivered_texts.push_back(markup);
+    if (hold) {
+      held.push_back(std::move(done));
+      return;
+    }
+    auto result = results.empty() ? delivery_result::delivered() : results.front();
+    if (!results.empty()) results.pop_front();
+    done(result);
+  }
+};
+
+struct fixture {
+  sqlite_store store{":memory:"};
+  template_catalog templates = template_catalog::load(std::filesystem::path{TANDEM_SOURCE_DIR} / "prompts");
+  metrics_registry metrics;
+  time_point now = start;
+  std::vector<std::function<void()>> posted;
+  outbox_dispatcher dispatcher{store, templates, metrics, [this](std::function<void()> f) { posted.push_back(std::move(f)); },
+                               [this] { return now; }};
+  scripted_adapter adapter;
+
+  fixture() { dispatcher.add(adapter); }
+
+  void enqueue(std::string key, std::string platform = "test") {
+    destination to{std::move(platform), "", "room", "u1", "ana", "en"};
+    store.apply({send_message{std::move(key), to, message{"tier_set", {{"tier", "core"}}}, now}}, std::nullopt);
+  }
+  void run_posted() {
+    auto pending = std::move(posted);
+    posted.clear();
+    for (auto& f : pending) f();
+  }
+  outbox_row row(const std::string& key) { return store.outbox_rows(key).at(0); }
+};
+
+}  // namespace
+
+TEST_CASE("a delivered message is rendered once and marked sent") {
+  fixture f;
+  f.enqueue("reply:1");
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.adapter.delivered_texts == std::vector<std::string>{"Your tier is now **core**. I will contact you at that depth from now on."});
+  CHECK(f.row("reply:1").state == outbox_state::sent);
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+}
+
+TEST_CASE("a platform's Retry-After decides when the next attempt is due") {
+  fixture f;
+  f.enqueue("reply:1");
+  f.adapter.results = {delivery_result::retry("HTTP 429", 30s)};
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  auto r = f.row("reply:1");
+  CHECK(r.state == outbox_state::pending);
+  CHECK(r.attempts == 1);
+  CHECK(r.next_attempt == start + 30s);
+  CHECK(r.last_error == "HTTP 429");
+
+  f.now = start + 29s;
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+  f.now = start + 30s;
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.adapter.delivered_texts.size() == 2);
+  CHECK(f.row("reply:1").state == outbox_state::sent);
+}
+
+TEST_CASE("a permanent failure is marked failed with its reason and not retried") {
+  fixture f;
+  f.enqueue("reply:1");
+  f.adapter.results = {delivery_result::failed("channel_not_found")};
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.row("reply:1").state == outbox_state::failed);
+  CHECK(f.row("reply:1").last_error == "channel_not_found");
+  f.now += 1h;
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+}
+
+TEST_CASE("a message for a platform without a running adapter fails with a clear reason") {
+  fixture f;
+  f.enqueue("reply:1", "slack");
+  f.dispatcher.dispatch_due();
+  CHECK(f.row("reply:1").state == outbox_state::failed);
+  CHECK(f.row("reply:1").last_error == "no adapter for platform \"slack\" is running");
+}
+
+TEST_CASE("a message in flight is not handed to the adapter a second time") {
+  fixture f;
+  f.enqueue("reply:1");
+  f.adapter.hold = true;
+  f.dispatcher.dispatch_due();
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+  CHECK(f.dispatcher.in_flight() == 1);
+  f.adapter.held.front()(delivery_result::delivered());
+  f.run_posted();
+  CHECK(f.dispatcher.in_flight() == 0);
+  CHECK(f.row("reply:1").state == outbox_state::sent);
+}
+
+TEST_CASE("retries back off exponentially up to a cap, unless the platform says when") {
+  const std::vector<std::pair<int, std::chrono::seconds>> table{{0, 1s}, {1, 2s}, {2, 4s}, {5, 32s}, {9, 512s}, {10, 900s}, {24, 900s}};
+  for (const auto& [attempts, delay] : table) {
+    INFO(attempts);
+    CHECK(retry_delay(attempts, std::nullopt) == delay);
+  }
+  CHECK(retry_delay(3, 120s) == 120s);
+  CHECK(retry_delay(3, 0s) == 8s);
+}
+
+TEST_CASE("a message is given up after the last attempt") {
+  fixture f;
+  f.enqueue("reply:1");
+  for (int i = 0; i < max_delivery_attempts; ++i) f.adapter.results.push_back(delivery_result::retry("timeout"));
+  for (int i = 0; i < max_delivery_attempts; ++i) {
+    f.now += 1h;
+    f.dispatcher.dispatch_due();
+    f.run_posted();
+  }
+  CHECK(f.row("reply:1").state == outbox_state::failed);
+  CHECK(f.row("reply:1").last_error == "gave up after 25 attempts: timeout");
+}
