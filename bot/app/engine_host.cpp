@@ -28,7 +28,9 @@ engine_host::engine_host(store& durable, metrics_registry& metrics, std::set<std
       languages_(std::move(languages)),
       metrics_(metrics),
       store_seconds_(metrics.histogram("tandem_store_seconds", "Time spent in store operations.",
-                                       {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})) {}
+                                       {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})),
+      commands_(metrics.counter("tandem_commands_total", "Commands handled.")),
+      duplicates_(metrics.counter("tandem_inbound_duplicates_total", "Inbound events dropped as already recorded.")) {}
 
 std::vector<std::string> engine_host::start(const world& seed, time_point now) {
   world_ = timed(store_seconds_, [&] { return store_.load(); });
@@ -53,13 +55,13 @@ std::optional<std::int64_t> engine_host::record(const inbound& event) {
                    {{"platform", event.sender.platform}}).increment();
   auto id = timed(store_seconds_, [&] { return store_.record(event, keeps_text(world_, event)); });
   if (!id) {
-    metrics_.counter("tandem_inbound_duplicates_total", "Inbound events dropped as already recorded.").increment();
+    duplicates_.increment();
   }
   return id;
 }
 
 void engine_host::handle_recorded(std::int64_t response_id, const inbound& event, time_point now) {
-  if (event.addressed) metrics_.counter("tandem_commands_total", "Commands and replies handled.").increment();
+  if (event.addressed) commands_.increment();
   persist(handle(world_, event, now), response_id);
 }
 

@@ -41,6 +41,8 @@ class engine_host {
   std::set<std::string> languages_;
   metrics_registry& metrics_;
   metric_histogram& store_seconds_;
+  metric_counter& commands_;
+  metric_counter& duplicates_;
 };
 
 }  // namespace tandem

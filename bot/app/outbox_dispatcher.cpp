@@ -15,7 +15,13 @@ std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::second
 
 outbox_dispatcher::outbox_dispatcher(store& durable, const template_catalog& templates, metrics_registry& metrics,
                                      post_function post, clock_function now)
-    : store_(durable), templates_(templates), metrics_(metrics), post_(std::move(post)), now_(std::move(now)) {}
+    : store_(durable),
+      templates_(templates),
+      post_(std::move(post)),
+      now_(std::move(now)),
+      sent_(metrics.counter("tandem_outbox_sent_total", "Outbox messages delivered.")),
+      retries_(metrics.counter("tandem_outbox_retries_total", "Outbox delivery attempts to be retried.")),
+      failed_(metrics.counter("tandem_outbox_failed_total", "Outbox messages given up.")) {}
 
 void outbox_dispatcher::add(outbound_adapter& adapter) { adapters_[adapter.platform()] = &adapter; }
 
@@ -50,13 +56,13 @@ void outbox_dispatcher::finish(const outbox_row& row, const delivery_result& res
   switch (result.what) {
     case delivery_result::outcome::delivered:
       store_.mark_sent(row.id, now);
-      metrics_.counter("tandem_outbox_sent_total", "Outbox messages delivered.").increment();
+      sent_.increment();
       return;
     case delivery_result::outcome::retry:
       if (row.attempts + 1 < max_delivery_attempts) {
         const auto delay = retry_delay(row.attempts, result.retry_after);
         store_.retry_later(row.id, now + delay, result.reason);
-        metrics_.counter("tandem_outbox_retries_total", "Outbox delivery attempts to be retried.").increment();
+        retries_.increment();
         spdlog::warn("outbox {}: {}; retrying in {}s", row.item.key, result.reason, delay.count());
         return;
       }
@@ -66,7 +72,7 @@ void outbox_dispatcher::finish(const outbox_row& row, const delivery_result& res
       store_.mark_failed(row.id, result.reason, now);
       break;
   }
-  metrics_.counter("tandem_outbox_failed_total", "Outbox messages given up.").increment();
+  failed_.increment();
   spdlog::error("outbox {}: not delivered: {}", row.item.key, result.reason);
 }
 

@@ -47,9 +47,11 @@ class outbox_dispatcher {
 
   store& store_;
   const template_catalog& templates_;
-  metrics_registry& metrics_;
   post_function post_;
   clock_function now_;
+  metric_counter& sent_;
+  metric_counter& retries_;
+  metric_counter& failed_;
   std::map<std::string, outbound_adapter*> adapters_;
   std::set<std::int64_t> in_flight_;
 };

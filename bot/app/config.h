@@ -1,0 +1,89 @@
+#pragma once
+// The installation's YAML configuration: reading and validating it, and seeding the store from it.
+
+#include "core/action.h"
+#include "core/model.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tandem {
+
+/// One problem in a config file. `path` says where: `collaborations[0].people[3].tz`, `http.listen`,
+/// `<file>:<line>:<col>` for YAML syntax errors, or empty for the file as a whole.
+struct config_error {
+  std::string path;
+  std::string message;
+  bool operator==(const config_error&) const = default;
+};
+
+/// `path: message`, or just `message` when the path is empty.
+std::string to_string(const config_error& error);
+
+/// A resolved secret (token, password, URL with a token). It has no stream operator and no
+/// conversion to string: the value comes out only through `reveal()`, at the place that uses it.
+class secret {
+ public:
+  /// `description` says where the value came from, e.g. "env:TANDEM_METRICS_TOKEN"; never the value.
+  secret(std::string value, std::string description);
+
+  /// The secret value itself. Never log it.
+  const std::string& reveal() const;
+  /// Where the value came from ("env:NAME" or "file:PATH"), safe to log.
+  const std::string& describe() const;
+
+ private:
+  std::string value_;
+  std::string description_;
+};
+
+/// Everything the program needs from its config file, validated.
+struct tandem_config {
+  std::filesystem::path store_path;        ///< SQLite file; relative paths resolved against the config's folder
+  std::string http_address = "127.0.0.1";  ///< host to listen on (IPv6 without brackets)
+  std::uint16_t http_port = 8080;          ///< 0: pick a free port
+  std::size_t body_limit = std::size_t{1024} * 1024;  ///< largest accepted HTTP request body, in bytes
+  std::optional<secret> metrics_token;                ///< bearer token required on /metrics, when set
+  std::string log_level = "info";                     ///< trace, debug, info, warn or error
+  std::string log_format = "text";                    ///< text or json
+  bool console_enabled = true;                        ///< run the console adapter
+  world seed;  ///< collaborations, rooms, organizations, people, memberships and tier policies
+};
+
+/// The outcome of reading a config: the config when there is no error, otherwise every error found.
+struct config_result {
+  std::optional<tandem_config> config;
+  std::vector<config_error> errors;
+};
+
+/// Reads and validates the config file `file`. Relative paths in it (the store, secret files) are
+/// relative to the file's folder. Reports every error, not just the first; resolves secrets.
+config_result load_config(const std::filesystem::path& file);
+
+/// Validates config text as `load_config` does; relative paths are resolved against `base_dir`.
+/// `source_name` names the text in YAML syntax errors (`<source_name>:<line>:<col>`).
+config_result parse_config(std::string_view yaml_text, const std::filesystem::path& base_dir,
+                           std::string_view source_name = "config");
+
+/// What starting with a config means for a store that already holds state.
+struct config_reconciliation {
+  /// `save_*` actions for entries of the config the store lacks (collaborations, rooms,
+  /// organizations, people, identities, memberships, tier policies), each followed by a
+  /// `record_audit` by actor "config" with action "config.add".
+  std::vector<action> additions;
+  /// One line per entry present in both but different, e.g. `person ana: config says time zone
+  /// "Europe/Berlin", store has "Europe/Paris" (the store wins; change it with a command)`.
+  std::vector<std::string> conflicts;
+};
+
+/// Compares the config's `seed` with the `stored` world: the store is the truth, so entries the
+/// store already has are never overwritten; differences become conflict lines. Audit entries are
+/// stamped `now`. Pure.
+config_reconciliation reconcile_with_store(const world& seed, const world& stored, time_point now);
+
+}  // namespace tandem
