@@ -1,0 +1,81 @@
+#include "adapters/http/http_types.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using tandem::parse_form;
+using fields = std::vector<std::pair<std::string, std::string>>;
+
+struct form_case {
+  std::string input;
+  std::optional<fields> expected;
+};
+
+}  // namespace
+
+TEST_CASE("form decoding turns '+' into a space, decodes escapes and rejects malformed ones") {
+  const std::vector<form_case> cases = {
+      {"", fields{}},
+      {"a=1&b=2", fields{{"a", "1"}, {"b", "2"}}},
+      {"text=hello+world%21", fields{{"text", "hello world!"}}},
+      {"command=%2Fstandup&channel_name=proj+x", fields{{"command", "/standup"}, {"channel_name", "proj x"}}},
+      {"plus=%2B1", fields{{"plus", "+1"}}},
+      {"name=J%C3%BCrgen&lower=%c3%bc", fields{{"name", "J\xC3\xBCrgen"}, {"lower", "\xC3\xBC"}}},
+      {"empty=&flag", fields{{"empty", ""}, {"flag", ""}}},
+      {"a=1&&b=2&", fields{{"a", "1"}, {"b", "2"}}},
+      {"dup=1&dup=2", fields{{"dup", "1"}, {"dup", "2"}}},
+      {"eq=a=b", fields{{"eq", "a=b"}}},
+      {"a%20b=c", fields{{"a b", "c"}}},
+      {"a=%", std::nullopt},
+      {"a=%2", std::nullopt},
+      {"a=%zz", std::nullopt},
+      {"%g1=x", std::nullopt},
+      {"ok=1&bad=100%", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.input);
+    const auto decoded = parse_form(c.input);
+    REQUIRE(decoded.has_value() == c.expected.has_value());
+    if (decoded) CHECK(*decoded == *c.expected);
+  }
+}
+
+TEST_CASE("percent decoding keeps '+' literal and rejects a truncated escape") {
+  CHECK(tandem::percent_decode("a+b%20c%2Fd") == std::optional<std::string>("a+b c/d"));
+  CHECK(tandem::percent_decode("%41%4a") == std::optional<std::string>("AJ"));
+  CHECK_FALSE(tandem::percent_decode("50%").has_value());
+  CHECK_FALSE(tandem::percent_decode("%4").has_value());
+}
+
+TEST_CASE("a request's headers are looked up case-insensitively") {
+  tandem::http_request request;
+  request.headers = {{"x-slack-signature", "v0=abc"}};
+  CHECK(request.header("X-Slack-Signature") == std::optional<std::string_view>("v0=abc"));
+  CHECK(request.header("x-slack-signature") == std::optional<std::string_view>("v0=abc"));
+  CHECK_FALSE(request.header("X-Slack-Request-Timestamp").has_value());
+}
+
+TEST_CASE("text and json responses carry their status, content type and body") {
+  const auto text = tandem::text_response(404, "not here\n");
+  CHECK(text.status == 404);
+  CHECK(text.content_type == "text/plain; charset=utf-8");
+  CHECK(text.body == "not here\n");
+  CHECK(text.headers.empty());
+
+  const auto json = tandem::json_response(201, nlohmann::json{{"ok", true}});
+  CHECK(json.status == 201);
+  CHECK(json.content_type == "application/json");
+  CHECK(json.body == R"({"ok":true})");
+}
+
+TEST_CASE("a json response replaces invalid UTF-8 instead of throwing") {
+  const auto json = tandem::json_response(200, nlohmann::json("bad \xFF byte"));
+  CHECK(json.body == "\"bad \xEF\xBF\xBD byte\"");
+}
