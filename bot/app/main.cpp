@@ -27,9 +27,15 @@ std::filesystem::path find_prompts(const std::string& option) {
   return TANDEM_SOURCE_PROMPTS_DIR;
 }
 
+/// `FILE: path: message`; a YAML syntax error already starts with the file name.
+std::string describe_error(const std::string& file, const tandem::config_error& error) {
+  const std::string text = tandem::to_string(error);
+  return text.starts_with(file + ":") ? text : file + ": " + text;
+}
+
 std::optional<tandem::tandem_config> load_or_report(const std::string& file) {
   auto result = tandem::load_config(file);
-  for (const auto& error : result.errors) std::cerr << file << ": " << tandem::to_string(error) << '\n';
+  for (const auto& error : result.errors) std::cerr << describe_error(file, error) << '\n';
   return result.config;
 }
 
@@ -68,7 +74,7 @@ int main(int argc, char** argv) {
 
   if (check->parsed()) {
     auto result = tandem::load_config(check_file);
-    for (const auto& error : result.errors) std::cout << check_file << ": " << tandem::to_string(error) << '\n';
+    for (const auto& error : result.errors) std::cout << describe_error(check_file, error) << '\n';
     bool ok = result.errors.empty();
     try {
       (void)tandem::template_catalog::load(find_prompts(prompts_option));
@@ -78,8 +84,8 @@ int main(int argc, char** argv) {
     }
     if (ok) {
       const auto& seed = result.config->seed;
-      std::cout << check_file << ": ok (" << seed.collaborations.size() << " collaborations, "
-                << seed.organizations.size() << " organizations, " << seed.people.size() << " people)\n";
+      std::cout << check_file << ": ok (collaborations: " << seed.collaborations.size()
+                << ", organizations: " << seed.organizations.size() << ", people: " << seed.people.size() << ")\n";
     }
     return ok ? 0 : 1;
   }

@@ -86,7 +86,7 @@ with tempfile.TemporaryDirectory() as folder:
           "an unknown --as person is refused with a clear error")
 
     valid = subprocess.run([binary, "check-config", str(config)], capture_output=True, text=True, timeout=30)
-    check(valid.returncode == 0 and "ok (1 collaborations, 3 organizations, 8 people)" in valid.stdout,
+    check(valid.returncode == 0 and "ok (collaborations: 1, organizations: 3, people: 8)" in valid.stdout,
           f"check-config accepts the demo config: {valid.stdout.strip()}")
     broken = pathlib.Path(folder) / "broken.yaml"
     broken.write_text(demo.replace("tz: Europe/London", "tz: Europe/Londn", 1))
