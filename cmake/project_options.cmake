@@ -10,7 +10,7 @@ endif()
 add_library(tandem_warnings INTERFACE)
 target_compile_options(tandem_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
-  -Woverloaded-virtual -Wconversion -Wsign-conversion -Wnull-dereference -Wimplicit-fallthrough
+  -Woverloaded-virtual -Wconversion -Wsign-conversion -Wimplicit-fallthrough
   $<$<BOOL:${TANDEM_WARNINGS_AS_ERRORS}>:-Werror>)
 
 add_library(tandem_sanitizers INTERFACE)
