@@ -11,6 +11,8 @@ add_library(tandem_warnings INTERFACE)
 target_compile_options(tandem_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
   -Woverloaded-virtual -Wconversion -Wsign-conversion -Wimplicit-fallthrough
+  # GCC 12 reports std::optional members as maybe-uninitialized at -O2: false positives only.
+  -Wno-maybe-uninitialized
   $<$<BOOL:${TANDEM_WARNINGS_AS_ERRORS}>:-Werror>)
 
 add_library(tandem_sanitizers INTERFACE)
