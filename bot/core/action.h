@@ -20,6 +20,7 @@ struct destination {
   std::string user;          ///< platform user id of the recipient (DMs, ephemeral replies)
   std::string person;        ///< Tandem person id of the recipient, when known
   std::string language = "en";
+  std::string reply_handle;  ///< for replies: the inbound event's reply handle (opaque to the core)
   bool operator==(const destination&) const = default;
 };
 

@@ -49,7 +49,7 @@ class request {
   /// Answers the sender where they wrote.
   void reply(std::string kind, nlohmann::json values) {
     destination to{event_.sender.platform, event_.sender.workspace, event_.conversation,
-                   event_.sender.user, sender_.id, sender_.language};
+                   event_.sender.user, sender_.id, sender_.language, event_.reply_handle};
     actions_.push_back(send_message{"reply:" + event_.dedup_key + ":" + std::to_string(replies_++), std::move(to),
                                     message{std::move(kind), std::move(values)}, now_});
   }
@@ -58,7 +58,7 @@ class request {
   void notify(const person& p, std::string kind, nlohmann::json values) {
     if (p.identities.empty()) return;
     const identity& where = p.identities.front();
-    destination to{where.platform, where.workspace, "", where.user, p.id, p.language};
+    destination to{where.platform, where.workspace, "", where.user, p.id, p.language, ""};
     actions_.push_back(send_message{"notify:" + event_.dedup_key + ":" + p.id, std::move(to),
                                     message{std::move(kind), std::move(values)}, now_});
   }

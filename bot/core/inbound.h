@@ -19,6 +19,7 @@ struct inbound {
   inbound_kind kind = inbound_kind::message;
   std::string text;          ///< message text, command text, reaction name or button value
   time_point at{};
+  std::string reply_handle;  ///< opaque to the core: what the adapter needs to answer there (copied to replies)
   bool operator==(const inbound&) const = default;
 };
 

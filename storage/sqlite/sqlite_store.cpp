@@ -15,7 +15,7 @@ namespace {
 constexpr int busy_timeout_ms = 5000;
 
 // Migration N brings user_version from N-1 to N. Never edit a migration that has shipped: append.
-constexpr std::array<const char*, 1> migrations{
+constexpr std::array<const char*, 2> migrations{
     R"sql(
 CREATE TABLE collaborations (
   id TEXT PRIMARY KEY,
@@ -146,6 +146,11 @@ CREATE TABLE settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) STRICT;
+)sql",
+    // 2: what an adapter needs to answer an event where it came from (Slack response_url, ...).
+    R"sql(
+ALTER TABLE responses ADD COLUMN reply_handle TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN reply_handle TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -329,12 +334,12 @@ class action_writer {
 
   void operator()(const send_message& m) const {
     execute(db_,
-            "INSERT INTO outbox (key, platform, workspace, conversation, user, person, language, kind, values_json,"
-            " not_before, state, attempts, next_attempt, last_error)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')"
+            "INSERT INTO outbox (key, platform, workspace, conversation, user, person, language, reply_handle, kind,"
+            " values_json, not_before, state, attempts, next_attempt, last_error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')"
             " ON CONFLICT (key) DO NOTHING",
-            m.key, m.to.platform, m.to.workspace, m.to.conversation, m.to.user, m.to.person, m.to.language, m.body.kind,
-            json_text(m.body.values), m.not_before, m.not_before);
+            m.key, m.to.platform, m.to.workspace, m.to.conversation, m.to.user, m.to.person, m.to.language,
+            m.to.reply_handle, m.body.kind, json_text(m.body.values), m.not_before, m.not_before);
   }
 
   void operator()(const save_collaboration& a) const {
@@ -433,8 +438,8 @@ class action_writer {
 };
 
 constexpr const char* outbox_columns =
-    "SELECT id, key, platform, workspace, conversation, user, person, language, kind, values_json, not_before,"
-    " state, attempts, next_attempt, last_error FROM outbox ";
+    "SELECT id, key, platform, workspace, conversation, user, person, language, reply_handle, kind, values_json,"
+    " not_before, state, attempts, next_attempt, last_error FROM outbox ";
 
 outbox_row read_outbox_row(const SQLite::Statement& s) {
   row_reader row(s);
@@ -447,6 +452,7 @@ outbox_row read_outbox_row(const SQLite::Statement& s) {
   o.item.to.user = row.text();
   o.item.to.person = row.text();
   o.item.to.language = row.text();
+  o.item.to.reply_handle = row.text();
   o.item.body.kind = row.text();
   o.item.body.values = values_from_text(row.text());
   o.item.not_before = row.time();
@@ -641,10 +647,11 @@ std::optional<std::int64_t> sqlite_store::record(const inbound& event, bool keep
   return translated("record", [&]() -> std::optional<std::int64_t> {
     const int inserted = execute(
         *db_,
-        "INSERT INTO responses (dedup_key, platform, workspace, user, conversation, direct, addressed, kind, text, at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+        "INSERT INTO responses (dedup_key, platform, workspace, user, conversation, direct, addressed, kind, text, at,"
+        " reply_handle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
         event.dedup_key, event.sender.platform, event.sender.workspace, event.sender.user, event.conversation,
-        event.direct, event.addressed, to_string(event.kind), keep_text ? std::string_view{event.text} : "", event.at);
+        event.direct, event.addressed, to_string(event.kind), keep_text ? std::string_view{event.text} : "", event.at,
+        event.reply_handle);
     if (inserted == 0) return std::nullopt;
     return db_->getLastInsertRowid();
   });
@@ -687,7 +694,7 @@ std::vector<recorded_response> sqlite_store::unhandled_responses() {
   return translated("unhandled_responses", [&] {
     SQLite::Statement s(*db_,
                         "SELECT id, dedup_key, platform, workspace, user, conversation, direct, addressed, kind, text,"
-                        " at, handled FROM responses WHERE handled = 0 ORDER BY id");
+                        " at, handled, reply_handle FROM responses WHERE handled = 0 ORDER BY id");
     std::vector<recorded_response> responses;
     while (s.executeStep()) {
       row_reader row(s);
@@ -705,6 +712,7 @@ std::vector<recorded_response> sqlite_store::unhandled_responses() {
       r.event.text = row.text();
       r.event.at = row.time();
       r.handled = row.flag();
+      r.event.reply_handle = row.text();
       responses.push_back(std::move(r));
     }
     return responses;

@@ -32,7 +32,7 @@ world seed() {
 }
 
 inbound command_from(const std::string& who, const std::string& key, const std::string& text) {
-  return inbound{key, identity{"console", "", who}, "dm", true, true, inbound_kind::command, text, start};
+  return inbound{key, identity{"console", "", who}, "dm", true, true, inbound_kind::command, text, start, ""};
 }
 
 struct temp_file {

@@ -49,7 +49,7 @@ struct fixture {
   fixture() { dispatcher.add(adapter); }
 
   void enqueue(std::string key, std::string platform = "test") {
-    destination to{std::move(platform), "", "room", "u1", "ana", "en"};
+    destination to{std::move(platform), "", "room", "u1", "ana", "en", ""};
     store.apply({send_message{std::move(key), to, message{"tier_set", {{"tier", "core"}}}, now}}, std::nullopt);
   }
   void run_posted() {

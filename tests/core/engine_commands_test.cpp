@@ -189,7 +189,7 @@ TEST_CASE("a command from a stranger is answered, and chatter from a stranger is
 TEST_CASE("every response counts as activity, addressed or not") {
   world w = sample_world();
   inbound chatter{"console:room:1", identity{"console", "", "dee"}, "river-room", false, false,
-                  inbound_kind::message, "hello all", sample_now()};
+                  inbound_kind::message, "hello all", sample_now(), ""};
   auto actions = handle(w, chatter, sample_now());
   REQUIRE(actions.size() == 1);
   apply_to_world(w, actions);

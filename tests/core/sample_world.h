@@ -46,7 +46,7 @@ inline world sample_world() {
 inline inbound typed(const std::string& who, std::string text, time_point at = sample_now()) {
   static int counter = 0;
   return inbound{"console:" + who + ":" + std::to_string(++counter), identity{"console", "", who}, "dm:" + who, true,
-                 true, inbound_kind::command, std::move(text), at};
+                 true, inbound_kind::command, std::move(text), at, ""};
 }
 
 /// The replies and notices among actions.

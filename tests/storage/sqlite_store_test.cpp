@@ -62,13 +62,13 @@ std::string store_error_of(Operation&& operation) {
 
 inbound event_from(identity sender, std::string dedup_key, time_point at, std::string text = "hello") {
   return inbound{std::move(dedup_key),  std::move(sender), "C1", false, true,
-                 inbound_kind::message, std::move(text),   at};
+                 inbound_kind::message, std::move(text),   at,  ""};
 }
 
 send_message message_with_key(std::string key, time_point not_before = t0) {
   send_message m;
   m.key = std::move(key);
-  m.to = destination{"slack", "T1", "", "U1", "ana", "de"};
+  m.to = destination{"slack", "T1", "", "U1", "ana", "de", ""};
   m.body.kind = "nudge";
   m.body.values = {{"name", "Ana"}, {"count", 3}, {"late", true}, {"tasks", {{{"number", 1}, {"title", "Map"}}}}};
   m.not_before = not_before;
@@ -513,4 +513,17 @@ TEST_CASE("outbox states have stable names") {
   CHECK(to_string(outbox_state::pending) == "pending");
   CHECK(to_string(outbox_state::sent) == "sent");
   CHECK(to_string(outbox_state::failed) == "failed");
+}
+
+TEST_CASE("an event's reply handle is kept with the event and with the replies to it") {
+  sqlite_store store(":memory:");
+  inbound slash = event_from({"slack", "T1", "U1"}, "slack:T1:trigger:1", t0, "/tandem tasks");
+  slash.reply_handle = "https://hooks.slack.com/commands/T1/1/abc";
+  store.record(slash, true);
+  CHECK(store.unhandled_responses().at(0).event.reply_handle == slash.reply_handle);
+
+  send_message reply = message_with_key("reply:slack:T1:trigger:1:0");
+  reply.to.reply_handle = slash.reply_handle;
+  store.apply({reply}, std::nullopt);
+  CHECK(row_with_key(store, reply.key).item == reply);
 }
