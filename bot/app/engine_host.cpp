@@ -43,11 +43,15 @@ std::vector<std::string> engine_host::start(const world& seed, time_point now) {
     });
     spdlog::info("config: added {} entries new in the config to the store", added);
   }
+  handle_unhandled(now);
+  return reconciliation.conflicts;
+}
+
+void engine_host::handle_unhandled(time_point now) {
   for (const auto& pending : timed(store_seconds_, [&] { return store_.unhandled_responses(); })) {
-    spdlog::warn("handling event {} recorded before a restart", pending.event.dedup_key);
+    spdlog::warn("handling event {}, recorded earlier but not handled yet", pending.event.dedup_key);
     handle_recorded(pending.id, pending.event, now);
   }
-  return reconciliation.conflicts;
 }
 
 std::optional<std::int64_t> engine_host::record(const inbound& event) {

@@ -5,6 +5,7 @@
 #include "adapters/http/metrics_registry.h"
 #include "app/engine_host.h"
 #include "app/outbox_dispatcher.h"
+#include "app/platform_adapters.h"
 #include "app/template_catalog.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -50,13 +51,22 @@ class tandem_process {
                  options.interactive),
         http_(io_, http_options(config)),
         tick_(io_),
-        signals_(io_, SIGINT, SIGTERM) {}
+        signals_(io_, SIGINT, SIGTERM),
+        adapters_(create_platform_adapters(
+            config, adapter_environment{io_, [this](inbound event, std::function<void(bool)> stored) {
+                                          ingest(std::move(event), std::move(stored));
+                                        }, metrics_})) {}
 
   int run() {
     for (const auto& conflict : host_.start(config_.seed, clock_now())) spdlog::warn("config: {}", conflict);
     if (config_.console_enabled || options_.console_person) dispatcher_.add(console_);
+    for (auto& adapter : adapters_) {
+      dispatcher_.add(*adapter);
+      adapter->add_routes(http_);
+    }
     route_http();
     const auto port = http_.start();
+    for (auto& adapter : adapters_) adapter->start();
     spdlog::info("tandem {} listening on http://{}:{} (store {})", TANDEM_VERSION, config_.http_address, port,
                  config_.store_path.string());
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -90,7 +100,8 @@ class tandem_process {
   void route_http() {
     http_.route("GET", "/healthz", [this](http_request, http_respond respond) {
       asio::post(io_, [this, respond = std::move(respond)] {
-        nlohmann::json body{{"status", "ok"}, {"version", TANDEM_VERSION}};
+        nlohmann::json body{{"status", "ok"}, {"version", TANDEM_VERSION}, {"adapters", nlohmann::json::object()}};
+        for (const auto& adapter : adapters_) body["adapters"][adapter->platform()] = adapter->health();
         try {
           (void)store_.next_outbox_attempt();  // a read that fails when the database does
           body["store"] = "ok";
@@ -122,6 +133,11 @@ class tandem_process {
     tick_.expires_after(std::chrono::seconds{1});
     tick_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
+      try {
+        host_.handle_unhandled(clock_now());
+      } catch (const store_error& e) {
+        spdlog::error("store: {}", e.what());
+      }
       dispatcher_.dispatch_due();
       schedule_tick();
     });
@@ -171,9 +187,32 @@ class tandem_process {
     return true;
   }
 
+  /// The inbound path of every platform adapter: durable first, then acknowledged, then handled.
+  void ingest(inbound event, std::function<void(bool)> stored) {
+    asio::post(io_, [this, event = std::move(event), stored = std::move(stored)] {
+      std::optional<std::int64_t> id;
+      try {
+        id = host_.record(event);
+      } catch (const store_error& e) {
+        spdlog::error("store: could not record {}: {}", event.dedup_key, e.what());
+        stored(false);
+        return;
+      }
+      stored(true);
+      if (!id) return;
+      try {
+        host_.handle_recorded(*id, event, clock_now());
+      } catch (const store_error& e) {
+        spdlog::error("store: {} recorded, handling it failed (retried on the next tick): {}", event.dedup_key, e.what());
+      }
+      dispatcher_.dispatch_due();
+    });
+  }
+
   void shut_down() {
     if (stopping_) return;
     stopping_ = true;
+    for (auto& adapter : adapters_) adapter->stop();
     http_.stop();
     tick_.cancel();
     signals_.cancel();
@@ -190,6 +229,7 @@ class tandem_process {
   http_server http_;
   asio::steady_timer tick_;
   asio::signal_set signals_;
+  std::vector<std::unique_ptr<platform_adapter>> adapters_;
   std::thread reader_;
   bool stopping_ = false;
 };
