@@ -2,6 +2,7 @@
 // What the outbox dispatcher needs from a platform adapter: deliver one rendered message.
 
 #include "core/action.h"
+#include "core/message.h"
 
 #include <chrono>
 #include <functional>
@@ -24,16 +25,30 @@ struct delivery_result {
   static delivery_result failed(std::string why) { return {outcome::failed, std::move(why), std::nullopt}; }
 };
 
+/// An answer offered with a message, its label rendered in the recipient's language.
+struct labelled_answer {
+  std::string label;  ///< "Done"
+  answer what;
+  bool operator==(const labelled_answer&) const = default;
+};
+
+/// A message ready for an adapter: neutral markup (see core/markup.h) and the answers it offers.
+struct rendered_message {
+  std::string markup;
+  std::vector<labelled_answer> answers;
+  bool operator==(const rendered_message&) const = default;
+};
+
 /// A platform's sending side. Implementations translate neutral markup to their platform.
 class outbound_adapter {
  public:
   virtual ~outbound_adapter() = default;
   /// The platform name outbox destinations use ("console", "slack", ...).
   virtual std::string platform() const = 0;
-  /// Delivers `markup` (neutral markup, already rendered) to `to`. `idempotency_key` is stable
-  /// across retries of the same outbox row. `done` is called exactly once, possibly before
-  /// deliver returns, from any thread: the caller re-posts it to its own strand.
-  virtual void deliver(const destination& to, const std::string& markup, const std::string& idempotency_key,
+  /// Delivers `message` to `to`. `idempotency_key` is stable across retries of the same outbox
+  /// row and unique to it. `done` is called exactly once, possibly before deliver returns, from
+  /// any thread: the caller re-posts it to its own strand.
+  virtual void deliver(const destination& to, const rendered_message& message, const std::string& idempotency_key,
                        std::function<void(delivery_result)> done) = 0;
 };
 

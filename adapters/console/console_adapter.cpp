@@ -26,11 +26,12 @@ std::string indent_following_lines(const std::string& text, std::size_t width) {
 console_adapter::console_adapter(std::ostream& out, std::string person, std::string session, bool ansi)
     : out_(out), person_(std::move(person)), session_(std::move(session)), ansi_(ansi) {}
 
-void console_adapter::deliver(const destination& to, const std::string& markup, const std::string& /*idempotency_key*/,
+void console_adapter::deliver(const destination& to, const rendered_message& message, const std::string& /*idempotency_key*/,
                               std::function<void(delivery_result)> done) {
   {
     std::lock_guard lock(mutex_);
-    const std::string plain = markup_to_plain(markup, ansi_);
+    // The message's own text already says how to answer; typed answers are the console's buttons.
+    const std::string plain = markup_to_plain(message.markup, ansi_);
     const std::string label = to.person.empty() || to.person == person_ ? "tandem: " : "tandem -> " + to.person + ": ";
     out_ << label << indent_following_lines(plain, label.size()) << '\n' << std::flush;
   }

@@ -31,7 +31,7 @@ class console_adapter final : public outbound_adapter {
   std::string platform() const override { return "console"; }
 
   /// Prints the message at once, to the current person or with its recipient's name.
-  void deliver(const destination& to, const std::string& markup, const std::string& idempotency_key,
+  void deliver(const destination& to, const rendered_message& message, const std::string& idempotency_key,
                std::function<void(delivery_result)> done) override;
 
   /// Translates one typed line at `now`: `/as NAME` switches person, `/quit` ends, anything

@@ -34,9 +34,13 @@ void outbox_dispatcher::dispatch_due() {
       finish(row, delivery_result::failed("no adapter for platform \"" + row.item.to.platform + "\" is running"));
       continue;
     }
-    std::string text;
+    rendered_message text;
     try {
-      text = templates_.render(row.item.body, row.item.to.language);
+      text.markup = templates_.render(row.item.body, row.item.to.language);
+      for (const answer& a : answers_of(row.item.body)) {
+        const message label{"answer_label", {{a.kind, true}}};
+        text.answers.push_back(labelled_answer{templates_.render(label, row.item.to.language), a});
+      }
     } catch (const template_error& e) {
       finish(row, delivery_result::failed(e.what()));
       continue;

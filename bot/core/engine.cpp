@@ -54,13 +54,14 @@ class request {
                                     message{std::move(kind), std::move(values)}, now_});
   }
 
-  /// Tells another person, in a direct message on their own platform.
-  void notify(const person& p, std::string kind, nlohmann::json values) {
+  /// Tells another person, in a direct message on their own platform, offering `answers`.
+  void notify(const person& p, std::string kind, nlohmann::json values, const std::vector<answer>& answers = {}) {
     if (p.identities.empty()) return;
     const identity& where = p.identities.front();
     destination to{where.platform, where.workspace, "", where.user, p.id, p.language, ""};
-    actions_.push_back(send_message{"notify:" + event_.dedup_key + ":" + p.id, std::move(to),
-                                    message{std::move(kind), std::move(values)}, now_});
+    message body{std::move(kind), std::move(values)};
+    if (!answers.empty()) offer_answers(body, answers);
+    actions_.push_back(send_message{"notify:" + event_.dedup_key + ":" + p.id, std::move(to), std::move(body), now_});
   }
 
   void audit(std::string what, std::string detail) {
@@ -137,6 +138,12 @@ nlohmann::json task_values(const request& r, const task& t) {
           {"note", t.note},
           {"assignee", assignee_label(r.w(), t)},
           {"overdue", t.due && *t.due < r.now() && t.status != task_status::done}};
+}
+
+/// What the assignee can answer with one click on a task message.
+std::vector<answer> task_answers(const task& t) {
+  const std::string n = std::to_string(t.number);
+  return {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}};
 }
 
 /// Facilitators may update any task; others the tasks assigned to them or to their organization.
@@ -242,7 +249,7 @@ void assign(request& r, const command& c) {
     if (p->id == r.sender().id) continue;
     nlohmann::json values = task_values(r, t);
     values["by"] = r.sender().name;
-    r.notify(*p, "task_assigned_notice", std::move(values));
+    r.notify(*p, "task_assigned_notice", std::move(values), task_answers(t));
   }
 }
 

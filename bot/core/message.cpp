@@ -75,10 +75,28 @@ std::vector<message_kind_spec> build_kinds() {
       {"member_removed", {"who"}},
       {"error_last_facilitator", {"who"}},
       {"facilitator_added", {"who"}},
+      {"answer_label", {"done", "blocked"}},
   };
 }
 
 }  // namespace
+
+void offer_answers(message& m, const std::vector<answer>& answers) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const answer& a : answers) {
+    list.push_back({{"kind", a.kind}, {"command", a.command}, {"emoji", a.emoji}, {"needs_reason", a.needs_reason}});
+  }
+  m.values["answers"] = std::move(list);
+}
+
+std::vector<answer> answers_of(const message& m) {
+  std::vector<answer> out;
+  if (!m.values.contains("answers") || !m.values["answers"].is_array()) return out;
+  for (const auto& a : m.values["answers"]) {
+    out.push_back(answer{a.value("kind", ""), a.value("command", ""), a.value("emoji", ""), a.value("needs_reason", false)});
+  }
+  return out;
+}
 
 const std::vector<message_kind_spec>& message_kinds() {
   static const std::vector<message_kind_spec> kinds = build_kinds();

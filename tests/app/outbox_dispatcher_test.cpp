@@ -19,13 +19,15 @@ class scripted_adapter final : public outbound_adapter {
  public:
   std::deque<delivery_result> results;
   std::vector<std::string> delivered_texts;
+  std::vector<rendered_message> delivered;
   std::vector<std::function<void(delivery_result)>> held;  ///< completions not called yet
   bool hold = false;
 
   std::string platform() const override { return "test"; }
-  void deliver(const destination&, const std::string& markup, const std::string&,
+  void deliver(const destination&, const rendered_message& message, const std::string&,
                std::function<void(delivery_result)> done) override {
-    delivered_texts.push_back(markup);
+    delivered_texts.push_back(message.markup);
+    delivered.push_back(message);
     if (hold) {
       held.push_back(std::move(done));
       return;
@@ -151,4 +153,16 @@ TEST_CASE("a message is given up after the last attempt") {
   }
   CHECK(f.row("reply:1").state == outbox_state::failed);
   CHECK(f.row("reply:1").last_error == "gave up after 25 attempts: timeout");
+}
+
+TEST_CASE("answers offered with a message reach the adapter with labels in the recipient's language") {
+  fixture f;
+  message body{"tier_set", {{"tier", "core"}}};
+  offer_answers(body, {answer{"done", "done 4", "\u2705", false}, answer{"blocked", "blocked 4", "\u26d4", true}});
+  f.store.apply({send_message{"notify:1", destination{"test", "", "", "u1", "ana", "en", ""}, body, f.now}}, std::nullopt);
+  f.dispatcher.dispatch_due();
+  REQUIRE(f.adapter.delivered.size() == 1);
+  CHECK(f.adapter.delivered[0].answers ==
+        std::vector<labelled_answer>{{"Done", answer{"done", "done 4", "\u2705", false}},
+                                     {"Blocked", answer{"blocked", "blocked 4", "\u26d4", true}}});
 }

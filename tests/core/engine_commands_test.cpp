@@ -240,3 +240,13 @@ TEST_CASE("commands whose workflow is not built yet say so") {
   CHECK(sent[0].body.kind == "not_available_yet");
   CHECK(sent[0].body.values["command"] == "digest");
 }
+
+TEST_CASE("a task notice offers one-click answers: done, and blocked with a reason") {
+  world w = sample_world();
+  auto sent = say(w, "ana", "assign @dee \"Print flyers\"");
+  const auto answers = answers_of(sent.at(1).body);
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[0] == answer{"done", "done 1", "\u2705", false});
+  CHECK(answers[1] == answer{"blocked", "blocked 1", "\u26d4", true});
+  CHECK(answers_of(sent.at(0).body).empty());
+}
