@@ -1,8 +1,17 @@
 #include "action.h"
 
+#include <algorithm>
 #include <type_traits>
 
 namespace tandem {
+
+void note_response(world& w, const std::string& person, time_point at) {
+  auto& last = w.last_response[person];
+  last = std::max(last, at);
+  auto& recent = w.recent_responses[person];
+  recent.insert(std::upper_bound(recent.begin(), recent.end(), at), at);
+  while (recent.size() > recent_response_count) recent.pop_front();
+}
 
 void apply_to_world(world& w, const std::vector<action>& actions) {
   for (const action& a : actions) {
@@ -24,8 +33,18 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
           } else if constexpr (std::is_same_v<T, record_audit>) {
             w.audit.push_back(change.value);
           } else if constexpr (std::is_same_v<T, note_activity>) {
-            auto& last = w.last_response[change.person];
-            if (change.at > last) last = change.at;
+            if (!change.person.empty()) note_response(w, change.person, change.at);
+            if (!change.room_collaboration.empty()) {
+              auto& room = w.room_activity[change.room_collaboration];
+              room = std::max(room, change.at);
+            }
+          } else if constexpr (std::is_same_v<T, save_engagement>) {
+            w.engagements[{change.value.collaboration, change.value.person}] = change.value;
+          } else if constexpr (std::is_same_v<T, save_silence>) {
+            w.silences[{change.value.collaboration, change.value.subject, change.value.id}] = change.value;
+          } else if constexpr (std::is_same_v<T, record_tick>) {
+            w.last_tick = change.at;
+            if (!w.first_tick) w.first_tick = change.at;
           }
           // send_message and record_task_update are not part of the world.
         },

@@ -52,16 +52,29 @@ struct record_task_update {
 
 struct record_audit { audit_entry value; bool operator==(const record_audit&) const = default; };
 
-/// A person was heard from; the store already has the response row, the world needs the time.
+/// Someone was heard from; the store already has the response row, the world needs the time.
 struct note_activity {
-  std::string person;
+  std::string person;              ///< empty: someone Tandem does not know (only the room counts)
   time_point at{};
+  std::string room_collaboration;  ///< the collaboration whose room it was said in; empty for a DM
   bool operator==(const note_activity&) const = default;
+};
+
+struct save_engagement { engagement value; bool operator==(const save_engagement&) const = default; };
+struct save_silence { silence value; bool operator==(const save_silence&) const = default; };
+
+/// The engine ran its schedules up to `at`.
+struct record_tick {
+  time_point at{};
+  bool operator==(const record_tick&) const = default;
 };
 
 using action = std::variant<send_message, save_collaboration, save_organization, save_person,
                             save_membership, save_tier_policy, save_task, record_task_update,
-                            record_audit, note_activity>;
+                            record_audit, note_activity, save_engagement, save_silence, record_tick>;
+
+/// Records that `person` responded at `at` (last response and recent responses).
+void note_response(world& w, const std::string& person, time_point at);
 
 /// Applies the state changes among `actions` to `w` (messages are not state). Pure.
 void apply_to_world(world& w, const std::vector<action>& actions);

@@ -74,15 +74,17 @@ int local_minute_of_day(time_point now, const std::string& zone) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(since_midnight).count());
 }
 
-time_point start_of_day(date::year_month_day day, const std::string& zone) {
+time_point at_local_minute(date::year_month_day day, int minute, const std::string& zone) {
   const date::time_zone* z = zone_or_utc(zone);
-  auto midnight = date::local_days{day};
-  auto info = z->get_info(midnight);
+  const date::local_seconds local = date::local_days{day} + std::chrono::minutes{minute};
+  const auto info = z->get_info(local);
   if (info.result == date::local_info::nonexistent) {
     return std::chrono::floor<std::chrono::seconds>(info.second.begin);
   }
-  return std::chrono::floor<std::chrono::seconds>(z->to_sys(midnight, date::choose::earliest));
+  return std::chrono::floor<std::chrono::seconds>(z->to_sys(local, date::choose::earliest));
 }
+
+time_point start_of_day(date::year_month_day day, const std::string& zone) { return at_local_minute(day, 0, zone); }
 
 time_point end_of_day(date::year_month_day day, const std::string& zone) {
   auto next = date::year_month_day{date::sys_days{day} + date::days{1}};

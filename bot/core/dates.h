@@ -26,6 +26,10 @@ time_point start_of_day(date::year_month_day day, const std::string& zone);
 /// The last second of `day` in `zone`: what a due date means.
 time_point end_of_day(date::year_month_day day, const std::string& zone);
 
+/// The instant of local time `minute` (after midnight) on `day` in `zone`; a time skipped by a
+/// daylight-saving change gives the end of the gap, a repeated one the first occurrence.
+time_point at_local_minute(date::year_month_day day, int minute, const std::string& zone);
+
 /// A date as people write it: `2026-12-12`, `today`, `tomorrow`, a weekday (`fri`, `friday`: the
 /// next one after today), `in 3d`, `in 2w`. `words` is the date's text (one or two words).
 std::optional<date::year_month_day> parse_date(std::string_view words, date::year_month_day today);

@@ -2,6 +2,8 @@
 
 #include "command.h"
 #include "dates.h"
+#include "engagement.h"
+#include "task_view.h"
 
 #include <algorithm>
 #include <cctype>
@@ -56,12 +58,17 @@ class request {
 
   /// Tells another person, in a direct message on their own platform, offering `answers`.
   void notify(const person& p, std::string kind, nlohmann::json values, const std::vector<answer>& answers = {}) {
+    message body{std::move(kind), std::move(values)};
+    if (!answers.empty()) offer_answers(body, answers);
+    notify_at(p, std::move(body), now_);
+  }
+
+  /// Sends `body` to a person's DM, not before `not_before` (their quiet hours, their pause).
+  void notify_at(const person& p, message body, time_point not_before) {
     if (p.identities.empty()) return;
     const identity& where = p.identities.front();
     destination to{where.platform, where.workspace, "", where.user, p.id, p.language, ""};
-    message body{std::move(kind), std::move(values)};
-    if (!answers.empty()) offer_answers(body, answers);
-    actions_.push_back(send_message{"notify:" + event_.dedup_key + ":" + p.id, std::move(to), std::move(body), now_});
+    actions_.push_back(send_message{"notify:" + event_.dedup_key + ":" + p.id, std::move(to), std::move(body), not_before});
   }
 
   void audit(std::string what, std::string detail) {
@@ -118,26 +125,8 @@ bool may_run(const world& w, const std::string& collab, const std::string& perso
   return false;
 }
 
-std::string assignee_label(const world& w, const task& t) {
-  return t.assignee_person.empty() ? organization_name(w, t.collaboration, t.assignee_organization)
-                                   : display_name(w, t.assignee_person);
-}
-
-/// A due date is shown as the day it means: in the assignee's time zone.
-std::string due_zone(const request& r, const task& t) {
-  auto assignee = r.w().people.find(t.assignee_person);
-  return assignee != r.w().people.end() ? assignee->second.time_zone : r.sender().time_zone;
-}
-
 nlohmann::json task_values(const request& r, const task& t) {
-  const std::string zone = due_zone(r, t);
-  return {{"number", t.number},
-          {"title", t.title},
-          {"due", t.due ? format_date(local_date(*t.due, zone)) : ""},
-          {"status", std::string{to_string(t.status)}},
-          {"note", t.note},
-          {"assignee", assignee_label(r.w(), t)},
-          {"overdue", t.due && *t.due < r.now() && t.status != task_status::done}};
+  return task_view(r.w(), t, r.now(), r.sender().time_zone);
 }
 
 /// What the assignee can answer with one click on a task message.
@@ -218,11 +207,7 @@ void assign(request& r, const command& c) {
       return;
     }
     t.assignee_organization = who.ref;
-    for (const auto& [key, m] : r.w().memberships) {
-      if (key.first == r.collaboration() && m.active && m.organization == who.ref && m.roles.contains(role::representative)) {
-        recipients.push_back(&r.w().people.at(m.person));
-      }
-    }
+    recipients = task_recipients(r.w(), t);
   } else {
     const person* p = resolve_person(r, who.ref);
     const membership* m = p == nullptr ? nullptr : find_membership(r.w(), r.collaboration(), p->id);
@@ -500,6 +485,41 @@ void add_facilitator(request& r, const command& c) {
   r.reply("facilitator_added", {{"who", p->name}});
 }
 
+void digest_now(request& r) {
+  const auto e = r.w().engagements.find({r.collaboration(), r.sender().id});
+  const auto since = e != r.w().engagements.end() ? e->second.last_digest : std::nullopt;
+  r.reply("digest", digest_values(r.w(), r.collaboration(), r.sender(), since, r.now()));
+}
+
+/// Sends the nudge of the schedule now, to one person, an organization's people, or everyone.
+void nudge_now(request& r, const command& c) {
+  const target& who = c.targets.front();
+  std::vector<const person*> people;
+  if (who.what == target::kind::person) {
+    const person* p = resolve_person(r, who.ref);
+    const membership* m = p == nullptr ? nullptr : find_membership(r.w(), r.collaboration(), p->id);
+    if (m == nullptr || !m->active) {
+      r.reply("error_unknown_person", {{"who", who.ref}});
+      return;
+    }
+    people.push_back(p);
+  } else {
+    if (who.what == target::kind::organization && !r.w().organizations.contains({r.collaboration(), who.ref})) {
+      r.reply("error_unknown_organization", {{"org", who.ref}, {"known", join(organization_ids(r.w(), r.collaboration()))}});
+      return;
+    }
+    for (const auto& [key, m] : r.w().memberships) {
+      const bool in_scope = who.what == target::kind::everyone || m.organization == who.ref;
+      if (key.first == r.collaboration() && m.active && in_scope && m.person != r.sender().id) {
+        people.push_back(&r.w().people.at(m.person));
+      }
+    }
+  }
+  for (const person* p : people) r.notify_at(*p, nudge_message(r.w(), r.collaboration(), *p, r.now()), first_allowed(*p, r.now()));
+  r.audit("nudge", who.what == target::kind::everyone ? "all" : who.ref);
+  r.reply("nudge_sent", {{"count", people.size()}});
+}
+
 /// Picks the collaboration a command applies to; replies with an error and returns false if none.
 bool choose_collaboration(request& r, const command& c) {
   const auto mine = collaborations_of(r.w(), r.sender().id);
@@ -549,6 +569,9 @@ void run(request& r, const command& c) {
     case verb::member_add: add_member(r, c); return;
     case verb::member_remove: remove_member(r, c); return;
     case verb::facilitator_add: add_facilitator(r, c); return;
+    case verb::silent: r.reply("silent_list", silence_values(r.w(), r.collaboration(), r.sender(), r.now())); return;
+    case verb::digest: digest_now(r); return;
+    case verb::nudge: nudge_now(r, c); return;
     default:
       r.reply("not_available_yet", {{"command", std::string{spec_of(c.what).name}}});
       return;
@@ -559,8 +582,15 @@ void run(request& r, const command& c) {
 
 std::vector<action> handle(const world& w, const inbound& event, time_point now) {
   const person* sender = find_person_by_identity(w, event.sender);
+  const auto room_collaboration =
+      event.direct ? std::nullopt
+                   : collaboration_of_room(w, room{event.sender.platform, event.sender.workspace, event.conversation});
   if (sender == nullptr) {
-    if (!event.addressed) return {};
+    // Someone Tandem does not know still keeps a collaboration's room from being quiet.
+    if (!event.addressed) {
+      if (!room_collaboration) return {};
+      return {note_activity{"", event.at, *room_collaboration}};
+    }
     person stranger;
     stranger.name = event.sender.user;
     stranger.identities = {event.sender};
@@ -569,7 +599,8 @@ std::vector<action> handle(const world& w, const inbound& event, time_point now)
     return r.take();
   }
   request r(w, event, *sender, now);
-  r.change(note_activity{sender->id, event.at});
+  r.change(note_activity{sender->id, event.at, room_collaboration.value_or("")});
+  for (action& ended : end_silences(w, sender->id, room_collaboration.value_or(""), event.at)) r.change(std::move(ended));
   if (!event.addressed || event.kind == inbound_kind::reaction) return r.take();
 
   auto parsed = parse_command(event.text, r.today());

@@ -29,6 +29,8 @@ std::vector<message_kind_spec> build_kinds() {
   const names usage{"command", "syntax", "example"};
   const names task{"number", "title", "due", "status", "note", "assignee", "overdue"};
   const names status_flags{"open", "in_progress", "blocked", "done"};
+  const names silence{"who", "person", "organization", "lull", "days", "since", "told_person", "in_digest",
+                      "told_alternate"};
   return {
       {"error_missing_argument", with(usage, {"what"})},
       {"error_bad_value", with(usage, {"what", "text", "allowed"})},
@@ -76,6 +78,20 @@ std::vector<message_kind_spec> build_kinds() {
       {"error_last_facilitator", {"who"}},
       {"facilitator_added", {"who"}},
       {"answer_label", {"done", "blocked"}},
+      {"nudge", with(task, {"name", "collaboration", "tasks", "first_number", "first_title", "answers"})},
+      {"checkin", {"name", "collaboration"}},
+      {"reminder_before", with(task, {"name", "answers"})},
+      {"reminder_due", with(task, {"name", "answers"})},
+      {"task_overdue", task},
+      {"silence_dm", {"name", "collaboration", "days"}},
+      {"silence_alternate", {"name", "who", "org", "days"}},
+      {"organization_silent", {"org", "collaboration", "days"}},
+      {"collaboration_lull", {"collaboration", "days"}},
+      {"digest", with(with(task, silence), {"name", "collaboration", "since", "silences", "any_silences", "new", "overdue",
+                                           "any_overdue", "done", "any_done", "organizations", "people", "active",
+                                           "responses"})},
+      {"silent_list", with(silence, {"collaboration", "silences", "any"})},
+      {"nudge_sent", {"count"}},
   };
 }
 

@@ -36,8 +36,14 @@ constexpr std::array status_names{std::pair{task_status::open, std::string_view{
                                   std::pair{task_status::blocked, std::string_view{"blocked"}},
                                   std::pair{task_status::done, std::string_view{"done"}}};
 
+constexpr std::array subject_names{std::pair{silence_subject::person, std::string_view{"person"}},
+                                   std::pair{silence_subject::organization, std::string_view{"organization"}},
+                                   std::pair{silence_subject::collaboration, std::string_view{"collaboration"}}};
+
 }  // namespace
 
+std::string_view to_string(silence_subject s) { return to_name(subject_names, s); }
+std::optional<silence_subject> silence_subject_from_string(std::string_view s) { return from_names(subject_names, s); }
 std::string_view to_string(role r) { return to_name(role_names, r); }
 std::string_view to_string(tier t) { return to_name(tier_names, t); }
 std::string_view to_string(task_status s) { return to_name(status_names, s); }

@@ -3,10 +3,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace tandem {
@@ -100,7 +102,50 @@ struct task {
   std::string created_by;
   time_point created_at{};
   time_point updated_at{};
+  bool reminded_before = false;  ///< the reminder before the due date was decided
+  bool reminded_on_due = false;  ///< the reminder on the due date was decided
+  bool escalated = false;        ///< the facilitators were told it is overdue
   bool operator==(const task&) const = default;
+};
+
+/// The engine's knobs (config `engine:`), with their defaults.
+struct engine_settings {
+  std::chrono::seconds lateness{std::chrono::hours{6}};         ///< after downtime, older nudges are skipped
+  std::chrono::seconds remind_before{std::chrono::hours{48}};   ///< task reminder ahead of the due date
+  int reminder_minute = 9 * 60;                                 ///< local time of the due-day reminder
+  std::chrono::seconds escalate_after{std::chrono::hours{72}};  ///< silence: tell the alternate after this
+  std::chrono::seconds lull_after{std::chrono::days{7}};        ///< collaboration lull: no response in its rooms
+  int rhythm_factor = 3;        ///< silent only when also this many times beyond the person's median gap
+  std::string digest_schedule = "weekly fri 15:00";  ///< facilitator digest, in each facilitator's zone
+  bool operator==(const engine_settings&) const = default;
+};
+
+/// Where a person stands with the schedules of one collaboration.
+struct engagement {
+  std::string collaboration;
+  std::string person;
+  std::optional<time_point> next_nudge;   ///< the next nudge slot; empty: to be computed
+  std::optional<time_point> held_nudge;   ///< a slot that came during quiet hours or a pause
+  std::optional<time_point> next_digest;  ///< facilitators: the next digest slot
+  std::optional<time_point> last_digest;  ///< facilitators: when the last digest was decided
+  bool operator==(const engagement&) const = default;
+};
+
+enum class silence_subject { person, organization, collaboration };
+
+/// One episode of silence: flagged once, ended by the next response.
+struct silence {
+  std::string collaboration;
+  silence_subject subject = silence_subject::person;
+  std::string id;  ///< person id, organization id, or the collaboration id for a lull
+  int episode = 1;
+  time_point since{};       ///< when it was flagged
+  time_point last_heard{};  ///< the last response before it
+  std::optional<time_point> ended;
+  std::optional<time_point> told_person;     ///< ladder step 1: a friendly DM
+  std::optional<time_point> in_digest;       ///< ladder step 2: listed in a facilitator digest
+  std::optional<time_point> told_alternate;  ///< ladder step 3: the organization's alternate
+  bool operator==(const silence&) const = default;
 };
 
 /// One line of the audit log: who did what, when.
@@ -124,9 +169,20 @@ struct world {
   std::map<std::int64_t, task> tasks;
   std::vector<audit_entry> audit;
   std::map<std::string, time_point> last_response;  ///< person -> last recorded response
-  std::set<std::string> languages{"en"};             ///< languages that have templates
+  std::map<std::string, std::deque<time_point>> recent_responses;  ///< person -> latest responses, oldest first
+  std::map<std::string, time_point> room_activity;  ///< collaboration -> last response in one of its rooms
+  std::map<std::pair<std::string, std::string>, engagement> engagements;  ///< (collab, person)
+  /// The latest episode per subject: (collab, subject, id).
+  std::map<std::tuple<std::string, silence_subject, std::string>, silence> silences;
+  std::optional<time_point> last_tick;    ///< when the engine last ran its schedules
+  std::optional<time_point> first_tick;   ///< when it first did: silence counts from here for the never-heard
+  engine_settings engine;                 ///< from the config
+  std::set<std::string> languages{"en"};  ///< languages that have templates
   bool operator==(const world&) const = default;
 };
+
+/// How many response times per person the world keeps (rhythm and digest counts).
+inline constexpr std::size_t recent_response_count = 64;
 
 std::string_view to_string(role);
 std::string_view to_string(tier);
@@ -134,6 +190,8 @@ std::string_view to_string(task_status);
 std::optional<role> role_from_string(std::string_view);
 std::optional<tier> tier_from_string(std::string_view);
 std::optional<task_status> task_status_from_string(std::string_view);
+std::string_view to_string(silence_subject);
+std::optional<silence_subject> silence_subject_from_string(std::string_view);
 
 /// The person a platform identity belongs to, if any.
 const person* find_person_by_identity(const world&, const identity&);

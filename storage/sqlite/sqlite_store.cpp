@@ -15,7 +15,7 @@ namespace {
 constexpr int busy_timeout_ms = 5000;
 
 // Migration N brings user_version from N-1 to N. Never edit a migration that has shipped: append.
-constexpr std::array<const char*, 2> migrations{
+constexpr std::array<const char*, 3> migrations{
     R"sql(
 CREATE TABLE collaborations (
   id TEXT PRIMARY KEY,
@@ -151,6 +151,38 @@ CREATE TABLE settings (
     R"sql(
 ALTER TABLE responses ADD COLUMN reply_handle TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN reply_handle TEXT NOT NULL DEFAULT '';
+)sql",
+    // 3: the engagement engine's state: schedules, reminders, silences.
+    R"sql(
+ALTER TABLE tasks ADD COLUMN reminded_before INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN reminded_on_due INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE engagements (
+  collaboration TEXT NOT NULL,
+  person TEXT NOT NULL,
+  next_nudge INTEGER,
+  held_nudge INTEGER,
+  next_digest INTEGER,
+  last_digest INTEGER,
+  PRIMARY KEY (collaboration, person)
+) STRICT;
+
+CREATE TABLE silences (
+  collaboration TEXT NOT NULL,
+  subject TEXT NOT NULL CHECK (subject IN ('person', 'organization', 'collaboration')),
+  subject_id TEXT NOT NULL,
+  episode INTEGER NOT NULL,
+  since INTEGER NOT NULL,
+  last_heard INTEGER NOT NULL,
+  ended INTEGER,
+  told_person INTEGER,
+  in_digest INTEGER,
+  told_alternate INTEGER,
+  PRIMARY KEY (collaboration, subject, subject_id, episode)
+) STRICT;
+
+CREATE INDEX responses_by_room ON responses (platform, workspace, conversation, at);
 )sql",
 };
 
@@ -409,13 +441,47 @@ class action_writer {
     const task& t = a.value;
     execute(db_,
             "INSERT INTO tasks (number, collaboration, title, assignee_person, assignee_organization, due, status,"
-            " note, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " note, created_by, created_at, updated_at, reminded_before, reminded_on_due, escalated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (number) DO UPDATE SET collaboration = excluded.collaboration, title = excluded.title,"
             " assignee_person = excluded.assignee_person, assignee_organization = excluded.assignee_organization,"
             " due = excluded.due, status = excluded.status, note = excluded.note, created_by = excluded.created_by,"
-            " created_at = excluded.created_at, updated_at = excluded.updated_at",
+            " created_at = excluded.created_at, updated_at = excluded.updated_at,"
+            " reminded_before = excluded.reminded_before, reminded_on_due = excluded.reminded_on_due,"
+            " escalated = excluded.escalated",
             t.number, t.collaboration, t.title, t.assignee_person, t.assignee_organization, t.due, to_string(t.status),
-            t.note, t.created_by, t.created_at, t.updated_at);
+            t.note, t.created_by, t.created_at, t.updated_at, t.reminded_before, t.reminded_on_due, t.escalated);
+  }
+
+  void operator()(const save_engagement& a) const {
+    const engagement& e = a.value;
+    execute(db_,
+            "INSERT INTO engagements (collaboration, person, next_nudge, held_nudge, next_digest, last_digest)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (collaboration, person) DO UPDATE SET"
+            " next_nudge = excluded.next_nudge, held_nudge = excluded.held_nudge,"
+            " next_digest = excluded.next_digest, last_digest = excluded.last_digest",
+            e.collaboration, e.person, e.next_nudge, e.held_nudge, e.next_digest, e.last_digest);
+  }
+
+  void operator()(const save_silence& a) const {
+    const silence& s = a.value;
+    execute(db_,
+            "INSERT INTO silences (collaboration, subject, subject_id, episode, since, last_heard, ended, told_person,"
+            " in_digest, told_alternate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (collaboration, subject, subject_id, episode) DO UPDATE SET since = excluded.since,"
+            " last_heard = excluded.last_heard, ended = excluded.ended, told_person = excluded.told_person,"
+            " in_digest = excluded.in_digest, told_alternate = excluded.told_alternate",
+            s.collaboration, to_string(s.subject), s.id, std::int64_t{s.episode}, s.since, s.last_heard, s.ended,
+            s.told_person, s.in_digest, s.told_alternate);
+  }
+
+  void operator()(const record_tick& t) const {
+    execute(db_, "INSERT INTO settings (key, value) VALUES ('engine.first_tick', ?) ON CONFLICT (key) DO NOTHING",
+            std::to_string(t.at.time_since_epoch().count()));
+    execute(db_,
+            "INSERT INTO settings (key, value) VALUES ('engine.last_tick', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            std::to_string(t.at.time_since_epoch().count()));
   }
 
   void operator()(const record_task_update& u) const {
@@ -568,7 +634,7 @@ void load_tiers(SQLite::Database& db, world& w) {
 void load_tasks(SQLite::Database& db, world& w) {
   SQLite::Statement s(db,
                       "SELECT number, collaboration, title, assignee_person, assignee_organization, due, status, note,"
-                      " created_by, created_at, updated_at FROM tasks");
+                      " created_by, created_at, updated_at, reminded_before, reminded_on_due, escalated FROM tasks");
   while (s.executeStep()) {
     row_reader row(s);
     task t;
@@ -584,6 +650,9 @@ void load_tasks(SQLite::Database& db, world& w) {
     t.created_by = row.text();
     t.created_at = row.time();
     t.updated_at = row.time();
+    t.reminded_before = row.flag();
+    t.reminded_on_due = row.flag();
+    t.escalated = row.flag();
     w.tasks[t.number] = std::move(t);
   }
 }
@@ -602,16 +671,79 @@ void load_audit(SQLite::Database& db, world& w) {
   }
 }
 
-void load_last_responses(SQLite::Database& db, world& w) {
-  SQLite::Statement s(db,
-                      "SELECT i.person, MAX(r.at) FROM responses AS r"
-                      " JOIN identities AS i ON i.platform = r.platform AND i.workspace = r.workspace"
-                      " AND i.user = r.user"
-                      " GROUP BY i.person");
+/// Each person's latest responses (through any of their identities), oldest first.
+void load_recent_responses(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db, "SELECT at FROM responses WHERE platform = ? AND workspace = ? AND user = ?"
+                          " ORDER BY at DESC LIMIT ?");
+  for (const auto& [id, p] : w.people) {
+    for (const identity& i : p.identities) {
+      s.reset();
+      bind_all(s, i.platform, i.workspace, i.user, static_cast<std::int64_t>(recent_response_count));
+      while (s.executeStep()) note_response(w, id, time_point{std::chrono::seconds{s.getColumn(0).getInt64()}});
+    }
+  }
+}
+
+/// When each collaboration's rooms last heard a response.
+void load_room_activity(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db, "SELECT MAX(at) FROM responses WHERE platform = ? AND workspace = ? AND conversation = ?");
+  for (const auto& [id, c] : w.collaborations) {
+    for (const room& r : c.rooms) {
+      s.reset();
+      bind_all(s, r.platform, r.workspace, r.id);
+      if (s.executeStep() && !s.getColumn(0).isNull()) {
+        const time_point at{std::chrono::seconds{s.getColumn(0).getInt64()}};
+        auto& last = w.room_activity[id];
+        last = std::max(last, at);
+      }
+    }
+  }
+}
+
+void load_engagements(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db, "SELECT collaboration, person, next_nudge, held_nudge, next_digest, last_digest FROM engagements");
   while (s.executeStep()) {
     row_reader row(s);
-    std::string who = row.text();
-    w.last_response[std::move(who)] = row.time();
+    engagement e;
+    e.collaboration = row.text();
+    e.person = row.text();
+    e.next_nudge = row.optional_time();
+    e.held_nudge = row.optional_time();
+    e.next_digest = row.optional_time();
+    e.last_digest = row.optional_time();
+    w.engagements[{e.collaboration, e.person}] = std::move(e);
+  }
+}
+
+/// The latest episode of each subject's silences.
+void load_silences(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db,
+                      "SELECT collaboration, subject, subject_id, episode, since, last_heard, ended, told_person,"
+                      " in_digest, told_alternate FROM silences ORDER BY episode");
+  while (s.executeStep()) {
+    row_reader row(s);
+    silence x;
+    x.collaboration = row.text();
+    const std::string subject = row.text();
+    x.subject = parsed(silence_subject_from_string(subject), "silence subject", subject);
+    x.id = row.text();
+    x.episode = row.int32();
+    x.since = row.time();
+    x.last_heard = row.time();
+    x.ended = row.optional_time();
+    x.told_person = row.optional_time();
+    x.in_digest = row.optional_time();
+    x.told_alternate = row.optional_time();
+    w.silences[{x.collaboration, x.subject, x.id}] = std::move(x);
+  }
+}
+
+void load_ticks(SQLite::Database& db, world& w) {
+  SQLite::Statement s(db, "SELECT key, value FROM settings WHERE key IN ('engine.first_tick', 'engine.last_tick')");
+  while (s.executeStep()) {
+    const std::string key = s.getColumn(0).getString();
+    const time_point at{std::chrono::seconds{std::stoll(s.getColumn(1).getString())}};
+    (key == "engine.first_tick" ? w.first_tick : w.last_tick) = at;
   }
 }
 
@@ -684,7 +816,11 @@ world sqlite_store::load() {
     load_tiers(*db_, w);
     load_tasks(*db_, w);
     load_audit(*db_, w);
-    load_last_responses(*db_, w);
+    load_recent_responses(*db_, w);
+    load_room_activity(*db_, w);
+    load_engagements(*db_, w);
+    load_silences(*db_, w);
+    load_ticks(*db_, w);
     transaction.commit();
     return w;
   });

@@ -235,10 +235,10 @@ TEST_CASE("help lists what the sender may run, and explains one command") {
 
 TEST_CASE("commands whose workflow is not built yet say so") {
   world w = sample_world();
-  auto sent = say(w, "ana", "digest");
+  auto sent = say(w, "ana", "report");
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].body.kind == "not_available_yet");
-  CHECK(sent[0].body.values["command"] == "digest");
+  CHECK(sent[0].body.values["command"] == "report");
 }
 
 TEST_CASE("a task notice offers one-click answers: done, and blocked with a reason") {

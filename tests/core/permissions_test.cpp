@@ -29,7 +29,7 @@ TEST_CASE("the permission matrix: each role against each command") {
         CHECK(sent[0].body.kind == "error_not_allowed");
         CHECK(w == [&] {
           world before = sample_world();
-          before.last_response[who] = sample_now();
+          note_response(before, who, sample_now());
           return before;
         }());
       }

@@ -382,16 +382,26 @@ TEST_CASE("a varied world survives a round trip through apply and load") {
        save_task{open_for_city},
        record_task_update{1, task_status::in_progress, "started with the north bank", "ana", t0 + 1h},
        record_audit{audit_entry{t0, "river", "config", "org.add", "backbone \"Backbone Trust\""}},
-       record_audit{audit_entry{t0 + 1h, "river", "ana", "task.assign", "1 @ana"}}, note_activity{"ana", t0},
-       message_with_key("reply:console:ana:1:0")},
+       record_audit{audit_entry{t0 + 1h, "river", "ana", "task.assign", "1 @ana"}}, note_activity{"ana", t0, ""},
+       message_with_key("reply:console:ana:1:0"),
+       save_engagement{engagement{"river", "ana", t0 + 24h, t0 - 1h, std::nullopt, t0}},
+       save_silence{silence{"river", silence_subject::person, "bob", 2, t0, t0 - 240h, std::nullopt, t0, std::nullopt,
+                            std::nullopt}},
+       record_tick{t0}},
       ana_by_console);
 
   mapped.status = task_status::done;
+  mapped.reminded_before = true;
+  mapped.escalated = true;
   mapped.due = std::nullopt;
   mapped.updated_at = t0 + 2h;
   apply_both(w, store,
              {save_task{mapped}, record_task_update{1, task_status::done, "", "ana", t0 + 2h},
-              record_audit{audit_entry{t0 + 2h, "river", "ana", "task.done", "1"}}, note_activity{"ana", t0 + 2h}},
+              record_audit{audit_entry{t0 + 2h, "river", "ana", "task.done", "1"}}, note_activity{"ana", t0 + 2h, "river"},
+              note_activity{"", t0 + 3h, "river"},
+              save_silence{silence{"river", silence_subject::person, "bob", 2, t0, t0 - 240h, t0 + 2h, t0, t0 + 1h,
+                                   std::nullopt}},
+              record_tick{t0 + 2h}},
              ana_by_slack);
 
   const world loaded = store.load();
@@ -404,6 +414,11 @@ TEST_CASE("a varied world survives a round trip through apply and load") {
   CHECK(loaded.audit == w.audit);
   CHECK(loaded.last_response == w.last_response);
   CHECK(loaded.last_response.at("ana") == t0 + 2h);
+  CHECK(loaded.recent_responses == w.recent_responses);
+  CHECK(loaded.engagements == w.engagements);
+  CHECK(loaded.silences == w.silences);
+  CHECK(loaded.first_tick == t0);
+  CHECK(loaded.last_tick == t0 + 2h);
   CHECK(loaded == w);
   CHECK(store.unhandled_responses().size() == 1);  // the stranger's message
 }
@@ -434,7 +449,7 @@ TEST_CASE("apply is atomic: an identity claimed by two people leaves nothing of 
               save_person{person_with("ana", {identity{"console", "", "ana"}})}});
   const auto response = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true);
   REQUIRE(response);
-  w.last_response["ana"] = t0;  // the recorded response is Ana's activity
+  note_response(w, "ana", t0);  // the recorded response is Ana's activity
 
   const std::vector<action> conflicting{
       save_organization{organization{"river", "city", "City of Millbrook"}},
@@ -493,14 +508,15 @@ TEST_CASE("data survives closing and reopening a file database") {
                 save_person{person_with("ana", {identity{"console", "", "ana"}})},
                 save_membership{membership{"river", "ana", "", {role::facilitator}, tier::core, true}},
                 save_task{task{1, "river", "Map", "ana", "", t0 + 24h, task_status::open, "", "ana", t0, t0}},
-                record_audit{audit_entry{t0, "river", "config", "seed", ""}}, message_with_key("nudge:ana:1", t0)});
+                record_audit{audit_entry{t0, "river", "config", "seed", ""}}, message_with_key("nudge:ana:1", t0),
+                record_tick{t0}});
     unhandled = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0 + 1h), true);
     store.put_setting("slack.cursor", "abc");
   }
 
   sqlite_store reopened(file.path());
   world expected = w;
-  expected.last_response["ana"] = t0 + 1h;
+  note_response(expected, "ana", t0 + 1h);
   CHECK(reopened.load() == expected);
   CHECK(keys_of(reopened.due_outbox(t0, 10)) == std::vector<std::string>{"nudge:ana:1"});
   REQUIRE(reopened.unhandled_responses().size() == 1);

@@ -1,0 +1,465 @@
+#include "engagement.h"
+
+#include "dates.h"
+#include "schedule.h"
+#include "task_view.h"
+
+#include <algorithm>
+#include <map>
+
+namespace tandem {
+namespace {
+
+using std::chrono::seconds;
+
+std::string unix_text(time_point t) { return std::to_string(t.time_since_epoch().count()); }
+
+int whole_days(seconds s) { return static_cast<int>(s.count() / 86400); }
+
+bool in_quiet_hours(const person& p, time_point t) {
+  if (!p.quiet) return false;
+  const int minute = local_minute_of_day(t, p.time_zone);
+  const auto [start, end] = std::pair{p.quiet->start_minute, p.quiet->end_minute};
+  return start < end ? (minute >= start && minute < end) : (minute >= start || minute < end);
+}
+
+bool paused_at(const person& p, time_point t) { return p.paused_until && *p.paused_until > t; }
+
+/// The median gap between a person's recent responses; zero with fewer than three responses.
+seconds median_gap(const std::deque<time_point>& recent) {
+  if (recent.size() < 3) return seconds{0};
+  std::vector<seconds> gaps;
+  gaps.reserve(recent.size() - 1);
+  for (std::size_t i = 1; i < recent.size(); ++i) gaps.push_back(recent[i] - recent[i - 1]);
+  std::ranges::nth_element(gaps, gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2));
+  return gaps[gaps.size() / 2];
+}
+
+/// Schedules parsed once per tick (a handful of distinct texts).
+class schedule_book {
+ public:
+  const schedule* find(const std::string& text) {
+    auto it = parsed_.find(text);
+    if (it == parsed_.end()) {
+      auto result = schedule::parse(text);
+      it = parsed_.emplace(text, std::get_if<schedule>(&result) ? std::optional{std::get<schedule>(result)} : std::nullopt)
+               .first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+ private:
+  std::map<std::string, std::optional<schedule>> parsed_;
+};
+
+/// Collects one tick's actions and the messages it decides.
+class tick_run {
+ public:
+  tick_run(const world& w, time_point now) : w_(w), now_(now) {}
+
+  void send(const person& p, std::string key, message body, time_point not_before) {
+    if (p.identities.empty()) return;
+    const identity& where = p.identities.front();
+    out_.push_back(send_message{std::move(key), destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
+                                std::move(body), not_before});
+  }
+  void send_now(const person& p, std::string key, message body) { send(p, std::move(key), std::move(body), first_allowed(p, now_)); }
+  void change(action a) { out_.push_back(std::move(a)); }
+  void audit(const std::string& collab, std::string what, std::string detail) {
+    out_.push_back(record_audit{audit_entry{now_, collab, "system", std::move(what), std::move(detail)}});
+  }
+  std::vector<action> take() { return std::move(out_); }
+
+  const world& w() const { return w_; }
+  time_point now() const { return now_; }
+  schedule_book& schedules() { return schedules_; }
+
+ private:
+  const world& w_;
+  time_point now_;
+  std::vector<action> out_;
+  schedule_book schedules_;
+};
+
+std::vector<const person*> facilitators_of(const world& w, const std::string& collab) {
+  std::vector<const person*> out;
+  for (const auto& [key, m] : w.memberships) {
+    if (key.first == collab && m.active && m.roles.contains(role::facilitator)) out.push_back(&w.people.at(m.person));
+  }
+  return out;
+}
+
+const std::string& collaboration_name(const world& w, const std::string& collab) {
+  return w.collaborations.at(collab).name;
+}
+
+void nudge_on_schedule(tick_run& run, const membership& m, const person& p, engagement& e, bool& changed) {
+  const world& w = run.w();
+  const auto policy = w.tiers.find(m.tier);
+  const schedule* cadence = policy == w.tiers.end() ? nullptr : run.schedules().find(policy->second.schedule);
+  if (cadence == nullptr || cadence->never()) return;
+  if (!e.next_nudge) {
+    e.next_nudge = cadence->next_after(run.now(), p.time_zone);
+    changed = true;
+  }
+  const auto last_heard = w.last_response.find(p.id);
+  while (e.next_nudge && *e.next_nudge <= run.now()) {
+    const time_point slot = *e.next_nudge;
+    if (run.now() - slot > w.engine.lateness) {
+      run.audit(m.collaboration, "nudge.skipped", p.id + " slot " + format_local_time(slot, p.time_zone) + " (missed while down)");
+    } else {
+      e.held_nudge = slot;  // a newer slot replaces a held one: at most one pending nudge
+    }
+    e.next_nudge = cadence->next_after(slot, p.time_zone);
+    changed = true;
+  }
+  if (!e.held_nudge) return;
+  const time_point slot = *e.held_nudge;
+  const bool recently_active = last_heard != w.last_response.end() &&
+                               last_heard->second > slot - policy->second.recently_active;
+  if (recently_active) {
+    e.held_nudge.reset();  // answered recently: not nagged this slot
+    changed = true;
+    return;
+  }
+  if (paused_at(p, run.now()) || in_quiet_hours(p, run.now())) return;
+  run.send(p, "nudge:" + m.collaboration + ":" + p.id + ":" + unix_text(slot), nudge_message(w, m.collaboration, p, run.now()),
+           run.now());
+  e.held_nudge.reset();
+  changed = true;
+}
+
+void digest_on_schedule(tick_run& run, const membership& m, const person& p, engagement& e, bool& changed) {
+  if (!m.roles.contains(role::facilitator)) return;
+  const schedule* cadence = run.schedules().find(run.w().engine.digest_schedule);
+  if (cadence == nullptr || cadence->never()) return;
+  if (!e.next_digest) {
+    e.next_digest = cadence->next_after(run.now(), p.time_zone);
+    changed = true;
+  }
+  if (!e.next_digest || *e.next_digest > run.now()) return;
+  // After downtime, one digest covers everything since the last one.
+  const time_point slot = *e.next_digest;
+  run.send_now(p, "digest:" + m.collaboration + ":" + p.id + ":" + unix_text(slot),
+               message{"digest", digest_values(run.w(), m.collaboration, p, e.last_digest, run.now())});
+  for (const auto& [key, s] : run.w().silences) {
+    if (std::get<0>(key) == m.collaboration && !s.ended && !s.in_digest) {
+      silence listed = s;
+      listed.in_digest = run.now();
+      run.change(save_silence{listed});
+    }
+  }
+  e.last_digest = run.now();
+  e.next_digest = cadence->next_after(run.now(), p.time_zone);
+  changed = true;
+}
+
+const silence* latest_silence(const world& w, const std::string& collab, silence_subject subject, const std::string& id) {
+  auto it = w.silences.find({collab, subject, id});
+  return it == w.silences.end() ? nullptr : &it->second;
+}
+
+std::string silence_key(const silence& s, std::string_view step) {
+  return "silence:" + s.collaboration + ":" + std::string{to_string(s.subject)} + ":" + s.id + ":" +
+         std::to_string(s.episode) + ":" + std::string{step};
+}
+
+const person* alternate_for(const world& w, const membership& m) {
+  if (m.organization.empty()) return nullptr;
+  for (const auto& [key, other] : w.memberships) {
+    if (key.first == m.collaboration && other.active && other.person != m.person && other.organization == m.organization &&
+        other.roles.contains(role::alternate)) {
+      return &w.people.at(other.person);
+    }
+  }
+  return nullptr;
+}
+
+/// Returns true when the member is silent after this tick.
+bool watch_person_silence(tick_run& run, const membership& m, const person& p) {
+  const world& w = run.w();
+  const auto policy = w.tiers.find(m.tier);
+  const silence* latest = latest_silence(w, m.collaboration, silence_subject::person, p.id);
+  const bool open = latest != nullptr && !latest->ended;
+  if (policy == w.tiers.end() || policy->second.silence_after.count() == 0 || paused_at(p, run.now())) return open;
+  if (open) {
+    if (!latest->told_alternate && run.now() >= latest->since + w.engine.escalate_after) {
+      if (const person* alternate = alternate_for(w, m)) {
+        silence s = *latest;
+        s.told_alternate = run.now();
+        run.send_now(*alternate, silence_key(s, "alternate"),
+                     message{"silence_alternate", {{"name", alternate->name}, {"who", p.name},
+                                                   {"org", w.organizations.at({m.collaboration, m.organization}).name},
+                                                   {"days", whole_days(run.now() - s.last_heard)}}});
+        run.change(save_silence{s});
+      }
+    }
+    return true;
+  }
+  const auto heard_it = w.last_response.find(p.id);
+  const time_point heard = heard_it != w.last_response.end() ? heard_it->second : w.first_tick.value_or(run.now());
+  const auto recent = w.recent_responses.find(p.id);
+  const seconds rhythm = recent == w.recent_responses.end() ? seconds{0} : median_gap(recent->second) * w.engine.rhythm_factor;
+  if (run.now() <= heard + std::max(policy->second.silence_after, rhythm)) return false;
+  silence s{m.collaboration, silence_subject::person, p.id, latest == nullptr ? 1 : latest->episode + 1, run.now(), heard,
+            std::nullopt, run.now(), std::nullopt, std::nullopt};
+  run.send_now(p, silence_key(s, "dm"),
+               message{"silence_dm", {{"name", p.name}, {"collaboration", collaboration_name(w, m.collaboration)},
+                                      {"days", whole_days(run.now() - heard)}}});
+  run.change(save_silence{s});
+  run.audit(m.collaboration, "silence.person", p.id + " silent for " + std::to_string(whole_days(run.now() - heard)) + " days");
+  return true;
+}
+
+void tell_facilitators(tick_run& run, const silence& s, message body) {
+  for (const person* f : facilitators_of(run.w(), s.collaboration)) run.send_now(*f, silence_key(s, "facilitator:" + f->id), body);
+}
+
+void watch_organization_silence(tick_run& run, const std::string& collab, const std::string& org, bool all_silent) {
+  const world& w = run.w();
+  const silence* latest = latest_silence(w, collab, silence_subject::organization, org);
+  if (!all_silent || (latest != nullptr && !latest->ended)) return;
+  time_point heard = w.first_tick.value_or(run.now());
+  for (const auto& [key, m] : w.memberships) {
+    if (key.first == collab && m.active && m.organization == org) {
+      if (auto it = w.last_response.find(m.person); it != w.last_response.end()) heard = std::max(heard, it->second);
+    }
+  }
+  silence s{collab, silence_subject::organization, org, latest == nullptr ? 1 : latest->episode + 1, run.now(), heard,
+            std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  tell_facilitators(run, s, message{"organization_silent", {{"org", w.organizations.at({collab, org}).name},
+                                                           {"collaboration", collaboration_name(w, collab)},
+                                                           {"days", whole_days(run.now() - heard)}}});
+  run.change(save_silence{s});
+  run.audit(collab, "silence.organization", org);
+}
+
+void watch_lull(tick_run& run, const collaboration& c) {
+  const world& w = run.w();
+  if (c.rooms.empty() || w.engine.lull_after.count() == 0) return;
+  const silence* latest = latest_silence(w, c.id, silence_subject::collaboration, c.id);
+  if (latest != nullptr && !latest->ended) return;
+  const auto activity = w.room_activity.find(c.id);
+  const time_point heard = activity != w.room_activity.end() ? activity->second : w.first_tick.value_or(run.now());
+  if (run.now() <= heard + w.engine.lull_after) return;
+  silence s{c.id, silence_subject::collaboration, c.id, latest == nullptr ? 1 : latest->episode + 1, run.now(), heard,
+            std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  tell_facilitators(run, s, message{"collaboration_lull", {{"collaboration", c.name}, {"days", whole_days(run.now() - heard)}}});
+  run.change(save_silence{s});
+  run.audit(c.id, "silence.lull", c.id);
+}
+
+void remind_tasks(tick_run& run) {
+  const world& w = run.w();
+  for (const auto& [number, original] : w.tasks) {
+    if (original.status == task_status::done || !original.due) continue;
+    task t = original;
+    const time_point due = *t.due;
+    const auto recipients = task_recipients(w, t);
+    const auto facilitators = facilitators_of(w, t.collaboration);
+    const std::string zone = !recipients.empty() ? recipients.front()->time_zone
+                             : !facilitators.empty() ? facilitators.front()->time_zone : "UTC";
+    const std::string n = std::to_string(t.number);
+    const time_point before_at = due - w.engine.remind_before;
+    if (!t.reminded_before && run.now() >= before_at && run.now() < due && t.created_at < before_at) {
+      for (const person* p : recipients) {
+        nlohmann::json values = task_view(w, t, run.now(), zone);
+        values["name"] = p->name;
+        message body{"reminder_before", std::move(values)};
+        offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
+        run.send_now(*p, "remind:" + n + ":before:" + p->id, std::move(body));
+      }
+      t.reminded_before = true;
+    }
+    const time_point due_day_at = at_local_minute(local_date(due, zone), w.engine.reminder_minute, zone);
+    if (!t.reminded_on_due && run.now() >= due_day_at && run.now() <= due && t.created_at < due_day_at) {
+      for (const person* p : recipients) {
+        nlohmann::json values = task_view(w, t, run.now(), zone);
+        values["name"] = p->name;
+        message body{"reminder_due", std::move(values)};
+        offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
+        run.send_now(*p, "remind:" + n + ":due:" + p->id, std::move(body));
+      }
+      t.reminded_on_due = true;
+    }
+    if (!t.escalated && run.now() > due) {
+      for (const person* f : facilitators) {
+        run.send_now(*f, "escalate:" + n + ":overdue:" + f->id, message{"task_overdue", task_view(w, t, run.now(), zone)});
+      }
+      run.audit(t.collaboration, "task.overdue", "#" + n);
+      t.escalated = true;
+    }
+    if (!(t == original)) run.change(save_task{t});
+  }
+}
+
+nlohmann::json silence_entry(const world& w, const silence& s, const std::string& zone, time_point now) {
+  auto day = [&](const std::optional<time_point>& t) { return t ? format_date(local_date(*t, zone)) : std::string{}; };
+  std::string who = s.id;
+  if (s.subject == silence_subject::person) {
+    if (auto p = w.people.find(s.id); p != w.people.end()) who = p->second.name;
+  } else if (s.subject == silence_subject::organization) {
+    if (auto o = w.organizations.find({s.collaboration, s.id}); o != w.organizations.end()) who = o->second.name;
+  } else {
+    who = collaboration_name(w, s.collaboration);
+  }
+  return {{"who", who},
+          {"person", s.subject == silence_subject::person},
+          {"organization", s.subject == silence_subject::organization},
+          {"lull", s.subject == silence_subject::collaboration},
+          {"days", whole_days(now - s.last_heard)},
+          {"since", day(s.since)},
+          {"told_person", day(s.told_person)},
+          {"in_digest", day(s.in_digest)},
+          {"told_alternate", day(s.told_alternate)}};
+}
+
+}  // namespace
+
+time_point first_allowed(const person& p, time_point t) {
+  time_point at = paused_at(p, t) ? *p.paused_until : t;
+  if (!in_quiet_hours(p, at)) return at;
+  const int end = p.quiet->end_minute;
+  const date::year_month_day today = local_date(at, p.time_zone);
+  time_point candidate = at_local_minute(today, end, p.time_zone);
+  if (candidate <= at) {
+    candidate = at_local_minute(date::year_month_day{date::sys_days{today} + date::days{1}}, end, p.time_zone);
+  }
+  return candidate;
+}
+
+message nudge_message(const world& w, const std::string& collaboration, const person& p, time_point now) {
+  const membership* m = find_membership(w, collaboration, p.id);
+  std::vector<const task*> open;
+  for (const auto& [_, t] : w.tasks) {
+    if (t.collaboration != collaboration || t.status == task_status::done) continue;
+    const bool mine = t.assignee_person == p.id ||
+                      (m != nullptr && !m->organization.empty() && t.assignee_organization == m->organization);
+    if (mine) open.push_back(&t);
+  }
+  std::ranges::stable_sort(open, [](const task* a, const task* b) {
+    if (a->due.has_value() != b->due.has_value()) return a->due.has_value();
+    return a->due < b->due;
+  });
+  const std::string& name = collaboration_name(w, collaboration);
+  if (open.empty()) return message{"checkin", {{"name", p.name}, {"collaboration", name}}};
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const task* t : open) tasks.push_back(task_view(w, *t, now, p.time_zone));
+  const task& first = *open.front();
+  message body{"nudge", {{"name", p.name}, {"collaboration", name}, {"tasks", std::move(tasks)},
+                         {"first_number", first.number}, {"first_title", first.title}}};
+  const std::string n = std::to_string(first.number);
+  offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
+  return body;
+}
+
+std::vector<action> tick(const world& w, time_point now) {
+  tick_run run(w, now);
+  std::map<std::pair<std::string, std::string>, std::pair<int, int>> org_members;  // (collab, org) -> (members, silent)
+  auto engagement_it = w.engagements.begin();
+  for (const auto& [key, m] : w.memberships) {
+    // Engagements share the memberships' keys: walk both maps together.
+    while (engagement_it != w.engagements.end() && engagement_it->first < key) ++engagement_it;
+    if (!m.active) continue;
+    const person& p = w.people.at(m.person);
+    const bool known = engagement_it != w.engagements.end() && engagement_it->first == key;
+    engagement e = known ? engagement_it->second : engagement{m.collaboration, m.person, {}, {}, {}, {}};
+    bool changed = false;
+    nudge_on_schedule(run, m, p, e, changed);
+    digest_on_schedule(run, m, p, e, changed);
+    if (changed) run.change(save_engagement{e});
+    const bool silent = watch_person_silence(run, m, p);
+    if (!m.organization.empty()) {
+      auto& [members, silent_members] = org_members[{m.collaboration, m.organization}];
+      ++members;
+      silent_members += silent ? 1 : 0;
+    }
+  }
+  for (const auto& [key, counts] : org_members) {
+    watch_organization_silence(run, key.first, key.second, counts.first > 0 && counts.first == counts.second);
+  }
+  for (const auto& [_, c] : w.collaborations) watch_lull(run, c);
+  remind_tasks(run);
+  run.change(record_tick{now});
+  return run.take();
+}
+
+std::vector<action> end_silences(const world& w, const std::string& person, const std::string& room_collaboration,
+                                 time_point at) {
+  std::vector<action> out;
+  auto end = [&](const std::string& collab, silence_subject subject, const std::string& id) {
+    const silence* s = latest_silence(w, collab, subject, id);
+    if (s == nullptr || s->ended || s->since > at) return;
+    silence ended = *s;
+    ended.ended = at;
+    out.push_back(save_silence{ended});
+  };
+  for (const auto& collab : collaborations_of(w, person)) {
+    end(collab, silence_subject::person, person);
+    const membership* m = find_membership(w, collab, person);
+    if (!m->organization.empty()) end(collab, silence_subject::organization, m->organization);
+  }
+  if (!room_collaboration.empty()) end(room_collaboration, silence_subject::collaboration, room_collaboration);
+  return out;
+}
+
+nlohmann::json digest_values(const world& w, const std::string& collaboration, const person& facilitator,
+                             std::optional<time_point> since, time_point now) {
+  const time_point from = since.value_or(now - std::chrono::days{7});
+  const std::string& zone = facilitator.time_zone;
+  nlohmann::json silences = nlohmann::json::array();
+  for (const auto& [key, s] : w.silences) {
+    if (std::get<0>(key) != collaboration || s.ended) continue;
+    nlohmann::json entry = silence_entry(w, s, zone, now);
+    entry["new"] = s.since >= from;
+    silences.push_back(std::move(entry));
+  }
+  nlohmann::json overdue = nlohmann::json::array();
+  nlohmann::json done = nlohmann::json::array();
+  for (const auto& [_, t] : w.tasks) {
+    if (t.collaboration != collaboration) continue;
+    if (t.status != task_status::done && t.due && *t.due < now) overdue.push_back(task_view(w, t, now, zone));
+    if (t.status == task_status::done && t.updated_at >= from) done.push_back(task_view(w, t, now, zone));
+  }
+  struct tally {
+    int people = 0;
+    int active = 0;
+    int responses = 0;
+  };
+  std::map<std::string, tally> by_org;
+  for (const auto& [key, m] : w.memberships) {
+    if (key.first != collaboration || !m.active || m.organization.empty()) continue;
+    tally& t = by_org[m.organization];
+    ++t.people;
+    auto recent = w.recent_responses.find(m.person);
+    if (recent == w.recent_responses.end()) continue;
+    const auto count = std::ranges::count_if(recent->second, [&](time_point r) { return r >= from && r <= now; });
+    t.responses += static_cast<int>(count);
+    t.active += count > 0 ? 1 : 0;
+  }
+  nlohmann::json organizations = nlohmann::json::array();
+  for (const auto& [org, t] : by_org) {
+    organizations.push_back({{"name", w.organizations.at({collaboration, org}).name},
+                             {"people", t.people}, {"active", t.active}, {"responses", t.responses}});
+  }
+  return {{"name", facilitator.name},
+          {"collaboration", collaboration_name(w, collaboration)},
+          {"since", format_date(local_date(from, zone))},
+          {"silences", silences},
+          {"any_silences", !silences.empty()},
+          {"overdue", overdue},
+          {"any_overdue", !overdue.empty()},
+          {"done", done},
+          {"any_done", !done.empty()},
+          {"organizations", organizations}};
+}
+
+nlohmann::json silence_values(const world& w, const std::string& collaboration, const person& viewer, time_point now) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& [key, s] : w.silences) {
+    if (std::get<0>(key) == collaboration && !s.ended) entries.push_back(silence_entry(w, s, viewer.time_zone, now));
+  }
+  return {{"collaboration", collaboration_name(w, collaboration)}, {"silences", entries}, {"any", !entries.empty()}};
+}
+
+}  // namespace tandem

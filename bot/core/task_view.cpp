@@ -1,0 +1,43 @@
+#include "task_view.h"
+
+#include "dates.h"
+
+namespace tandem {
+
+std::string assignee_label(const world& w, const task& t) {
+  if (t.assignee_person.empty()) {
+    auto org = w.organizations.find({t.collaboration, t.assignee_organization});
+    return org == w.organizations.end() ? t.assignee_organization : org->second.name;
+  }
+  auto p = w.people.find(t.assignee_person);
+  return p == w.people.end() ? t.assignee_person : p->second.name;
+}
+
+nlohmann::json task_view(const world& w, const task& t, time_point now, const std::string& fallback_zone) {
+  auto assignee = w.people.find(t.assignee_person);
+  const std::string& zone = assignee != w.people.end() ? assignee->second.time_zone : fallback_zone;
+  return {{"number", t.number},
+          {"title", t.title},
+          {"due", t.due ? format_date(local_date(*t.due, zone)) : ""},
+          {"status", std::string{to_string(t.status)}},
+          {"note", t.note},
+          {"assignee", assignee_label(w, t)},
+          {"overdue", t.due && *t.due < now && t.status != task_status::done}};
+}
+
+std::vector<const person*> task_recipients(const world& w, const task& t) {
+  std::vector<const person*> out;
+  if (!t.assignee_person.empty()) {
+    if (auto p = w.people.find(t.assignee_person); p != w.people.end()) out.push_back(&p->second);
+    return out;
+  }
+  for (const auto& [key, m] : w.memberships) {
+    if (key.first == t.collaboration && m.active && m.organization == t.assignee_organization &&
+        m.roles.contains(role::representative)) {
+      out.push_back(&w.people.at(m.person));
+    }
+  }
+  return out;
+}
+
+}  // namespace tandem
