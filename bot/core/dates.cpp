@@ -113,19 +113,20 @@ std::optional<date::year_month_day> parse_date(std::string_view words, date::yea
   return std::nullopt;
 }
 
+std::optional<int> parse_minute_of_day(std::string_view hhmm) {
+  const auto colon = hhmm.find(':');
+  if (colon == std::string_view::npos || hhmm.size() - colon != 3) return std::nullopt;
+  auto h = parse_int(hhmm.substr(0, colon));
+  auto m = parse_int(hhmm.substr(colon + 1));
+  if (!h || !m || *h < 0 || *h > 23 || *m < 0 || *m > 59) return std::nullopt;
+  return *h * 60 + *m;
+}
+
 std::optional<quiet_hours> parse_quiet_hours(std::string_view text) {
-  auto parse_clock = [](std::string_view hhmm) -> std::optional<int> {
-    const auto colon = hhmm.find(':');
-    if (colon == std::string_view::npos || hhmm.size() - colon != 3) return std::nullopt;
-    auto h = parse_int(hhmm.substr(0, colon));
-    auto m = parse_int(hhmm.substr(colon + 1));
-    if (!h || !m || *h < 0 || *h > 23 || *m < 0 || *m > 59) return std::nullopt;
-    return *h * 60 + *m;
-  };
   const auto dash = text.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  auto start = parse_clock(text.substr(0, dash));
-  auto end = parse_clock(text.substr(dash + 1));
+  auto start = parse_minute_of_day(text.substr(0, dash));
+  auto end = parse_minute_of_day(text.substr(dash + 1));
   if (!start || !end || *start == *end) return std::nullopt;
   return quiet_hours{*start, *end};
 }

@@ -34,6 +34,9 @@ time_point at_local_minute(date::year_month_day day, int minute, const std::stri
 /// next one after today), `in 3d`, `in 2w`. `words` is the date's text (one or two words).
 std::optional<date::year_month_day> parse_date(std::string_view words, date::year_month_day today);
 
+/// `09:30` as minutes after midnight; nothing when malformed.
+std::optional<int> parse_minute_of_day(std::string_view hhmm);
+
 /// `19:00-08:00` as quiet hours; nothing when malformed.
 std::optional<quiet_hours> parse_quiet_hours(std::string_view text);
 

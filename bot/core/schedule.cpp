@@ -34,15 +34,6 @@ std::optional<int> number(std::string_view s) {
   return value;
 }
 
-std::optional<int> clock_minutes(std::string_view hhmm) {
-  const auto colon = hhmm.find(':');
-  if (colon == std::string_view::npos || hhmm.size() - colon != 3) return std::nullopt;
-  auto h = number(hhmm.substr(0, colon));
-  auto m = number(hhmm.substr(colon + 1));
-  if (!h || !m || *h < 0 || *h > 23 || *m < 0 || *m > 59) return std::nullopt;
-  return *h * 60 + *m;
-}
-
 std::optional<unsigned> weekday_number(std::string_view word) {
   static constexpr std::array<std::string_view, 7> names{"sunday", "monday", "tuesday", "wednesday",
                                                          "thursday", "friday", "saturday"};
@@ -113,7 +104,7 @@ std::variant<schedule, std::string> schedule::parse(std::string_view text) {
   s.weekdays_.set();
   if (words.size() == 1 && words[0] == "never") return s;
   auto at_time = [&](const std::string& word) -> bool {
-    auto m = clock_minutes(word);
+    auto m = parse_minute_of_day(word);
     if (!m) return false;
     s.minutes_ = {*m};
     return true;
