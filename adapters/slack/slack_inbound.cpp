@@ -440,7 +440,6 @@ std::optional<inbound> to_inbound(const view_submission& submission, time_point 
   std::string reason = text_of(object_of(object_of(submission.values, reason_block_id), reason_action_id), "value");
   std::ranges::replace_if(reason, [](char c) { return c == '\n' || c == '\r'; }, ' ');
   const std::string_view trimmed = trim(reason);
-  if (trimmed.empty()) return std::nullopt;
   inbound event;
   event.dedup_key = "slack:" + submission.team_id + ":view:" + submission.view_id;
   event.sender = identity{"slack", submission.team_id, submission.user_id};
@@ -448,7 +447,7 @@ std::optional<inbound> to_inbound(const view_submission& submission, time_point 
   event.direct = is_direct_channel(request->channel_id);
   event.addressed = true;
   event.kind = inbound_kind::button;
-  event.text = request->command + " " + std::string(trimmed);
+  event.text = trimmed.empty() ? request->command : request->command + " " + std::string(trimmed);
   event.at = at;
   if (!event.direct && !request->response_url.empty()) event.reply_handle = "response_url:" + request->response_url;
   return event;

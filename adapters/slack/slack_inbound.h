@@ -154,9 +154,9 @@ std::string to_private_metadata(const reason_request& request);
 std::optional<reason_request> reason_request_from_metadata(std::string_view metadata);
 
 /// The inbound command a submitted reason modal is: the request's command followed by the
-/// reason typed (line breaks become spaces), a command from the submitter, deduplicated by
-/// `slack:<team>:view:<view_id>`. Nothing when the submission is not Tandem's reason modal or
-/// carries no reason. Pure.
+/// reason typed (line breaks become spaces; a blank reason leaves the bare command, which the
+/// core answers by asking for it), a button event from the submitter, deduplicated by
+/// `slack:<team>:view:<view_id>`. Nothing when the submission is not Tandem's reason modal. Pure.
 std::optional<inbound> to_inbound(const view_submission& submission, time_point at);
 
 /// The `callback_id`, block id and action id of Tandem's reason modal.
