@@ -416,9 +416,9 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   delivery_result failure(workspace& w, const std::string& channel, const api_error& error) {
     if (is_auth_failure(error) && w.auth_failure.empty()) {
       w.auth_failure = error.code;
+      update_health();
       log("error", "slack: workspace " + w.settings.team_id + " refused the bot token (" + error.code +
                        "); no more messages are sent to it until Tandem restarts with a working token");
-      update_health();
     }
     if (error.retry_after && !channel.empty()) {
       auto& slot = next_slot[w.settings.team_id + ":" + channel];

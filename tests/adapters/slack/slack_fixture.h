@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <algorithm>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -140,8 +141,7 @@ class slack_fixture {
     o.command_reply_wait = options.command_reply_wait;
     o.clock = fixed_now;
     o.log = [this](std::string_view level, std::string_view message) {
-      const std::lock_guard lock(log_mutex_);
-      log_.push_back(std::string(level) + ": " + std::string(message));
+      logged_.notify([&] { log_.push_back(std::string(level) + ": " + std::string(message)); });
     };
     adapter_ = std::make_unique<tandem::slack_adapter>(io_, std::move(o), sink_.sink());
     adapter_->add_routes(server_);
@@ -165,8 +165,15 @@ class slack_fixture {
   tandem::testing::local_https_server& slack() { return slack_; }
 
   std::vector<std::string> log() {
-    const std::lock_guard lock(log_mutex_);
+    const std::lock_guard lock(logged_.mutex());
     return log_;
+  }
+
+  /// Waits until a log line starts with `start`.
+  bool wait_for_log(const std::string& start) {
+    return logged_.wait([&] {
+      return std::ranges::any_of(log_, [&](const std::string& line) { return line.starts_with(start); });
+    });
   }
 
   /// POSTs `body` to `path` with `headers`, waiting for the answer.
@@ -229,7 +236,7 @@ class slack_fixture {
   std::uint16_t port_ = 0;
   boost::asio::io_context client_io_;
   tandem::http_client client_;
-  std::mutex log_mutex_;
+  waiter logged_;
   std::vector<std::string> log_;
   waiter delivered_;
 };
