@@ -724,6 +724,90 @@ class seed_builder {
   std::vector<std::string> people_order_;
 };
 
+/// `https://host[:port][/prefix]` (or http://); returns it without a trailing slash.
+std::optional<std::string> parse_base_url(std::string_view text) {
+  std::string_view rest = text;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return std::nullopt;
+  }
+  const std::string_view host = rest.substr(0, rest.find('/'));
+  const bool host_ok = !host.empty() && std::ranges::all_of(host, [](char c) {
+    return is_alpha(c) || is_digit(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+  });
+  if (!host_ok || rest.find_first_of("?#@ ") != std::string_view::npos) return std::nullopt;
+  while (text.ends_with('/')) text.remove_suffix(1);
+  return std::string(text);
+}
+
+/// `@localpart:server`.
+bool valid_matrix_user_id(std::string_view id) {
+  const auto colon = id.find(':');
+  return id.starts_with('@') && colon != std::string_view::npos && colon > 1 && colon + 1 < id.size() &&
+         id.find_first_of(" \t") == std::string_view::npos;
+}
+
+void read_matrix(reader& r, const YAML::Node& node, const std::filesystem::path& base_dir, tandem_config& config) {
+  const std::string path = "adapters.matrix";
+  if (!r.expect_map(node, path,
+                    {"mode", "homeserver", "user_id", "access_token", "password", "as_token", "hs_token", "ca_file"})) {
+    return;
+  }
+  matrix_config m;
+  if (auto mode = r.choice(node, "mode", path, "mode", {"client", "appservice"})) m.appservice = *mode == "appservice";
+  if (auto url = r.non_empty(node, "homeserver", path, true)) {
+    if (auto base = parse_base_url(*url)) {
+      m.homeserver = *base;
+    } else {
+      r.fail(child(path, "homeserver"),
+             "bad URL " + in_quotes(*url) + " (write the homeserver's base URL, e.g. https://matrix.example.org)");
+    }
+  }
+  if (auto user = r.non_empty(node, "user_id", path, true)) {
+    if (valid_matrix_user_id(*user)) {
+      m.user_id = *user;
+    } else {
+      r.fail(child(path, "user_id"), "bad Matrix user id " + in_quotes(*user) + " (write it as @tandem:example.org)");
+    }
+  }
+  const auto secret_at = [&](std::string_view key) -> std::optional<secret> {
+    const YAML::Node value = node[std::string(key)];
+    if (!value.IsDefined()) return std::nullopt;
+    return read_secret(r, value, child(path, key), base_dir);
+  };
+  const auto present = [&](std::string_view key) { return node[std::string(key)].IsDefined(); };
+  m.access_token = secret_at("access_token");
+  m.password = secret_at("password");
+  m.as_token = secret_at("as_token");
+  m.hs_token = secret_at("hs_token");
+  if (m.appservice) {
+    for (std::string_view key : {"access_token", "password"}) {
+      if (present(key)) r.fail(child(path, key), "only for mode client (an appservice signs in with as_token)");
+    }
+    for (std::string_view key : {"as_token", "hs_token"}) {
+      if (!present(key)) r.fail(child(path, key), "required in mode appservice (tandem matrix-registration makes both)");
+    }
+  } else {
+    for (std::string_view key : {"as_token", "hs_token"}) {
+      if (present(key)) r.fail(child(path, key), "only for mode appservice");
+    }
+    if (!present("access_token") && !present("password")) {
+      r.fail(path, "give access_token (preferred) or password, e.g. access_token: {env: MATRIX_ACCESS_TOKEN}");
+    }
+  }
+  if (auto ca = r.non_empty(node, "ca_file", path)) {
+    std::error_code ec;
+    m.ca_file = base_dir / *ca;
+    if (!std::filesystem::is_regular_file(m.ca_file, ec)) {
+      r.fail(child(path, "ca_file"), "file " + in_quotes(m.ca_file.string()) + " does not exist");
+    }
+  }
+  config.matrix = std::move(m);
+}
+
 void read_http(reader& r, const YAML::Node& node, const std::filesystem::path& base_dir, tandem_config& config) {
   if (!r.expect_map(node, "http", {"listen", "body_limit", "metrics_token"})) return;
   if (auto listen = r.text(node, "listen", "http")) {
@@ -785,11 +869,12 @@ config_result read_document(const YAML::Node& root, const std::filesystem::path&
     if (auto format = r.choice(log, "format", "log", "log format", log_formats)) config.log_format = *format;
   }
   if (const YAML::Node adapters = root["adapters"];
-      adapters.IsDefined() && r.expect_map(adapters, "adapters", {"console"}, "adapter")) {
+      adapters.IsDefined() && r.expect_map(adapters, "adapters", {"console", "matrix"}, "adapter")) {
     if (const YAML::Node console = adapters["console"];
         console.IsDefined() && r.expect_map(console, "adapters.console", {"enabled"})) {
       if (auto enabled = r.flag(console, "enabled", "adapters.console")) config.console_enabled = *enabled;
     }
+    if (const YAML::Node matrix = adapters["matrix"]; matrix.IsDefined()) read_matrix(r, matrix, base_dir, config);
   }
   if (const YAML::Node tiers = root["tiers"]; tiers.IsDefined()) read_tiers(r, tiers, config.seed.tiers);
   seed_builder builder(r, config.seed);

@@ -42,6 +42,18 @@ class secret {
   std::string description_;
 };
 
+/// `adapters.matrix`: how Tandem reaches a Matrix homeserver.
+struct matrix_config {
+  bool appservice = false;             ///< `mode: appservice`; otherwise `mode: client` (the default)
+  std::string homeserver;              ///< base URL, http(s)://host[:port][/prefix], without a trailing slash
+  std::string user_id;                 ///< the bot, "@tandem:example.org"
+  std::optional<secret> access_token;  ///< client mode: preferred over the password
+  std::optional<secret> password;      ///< client mode without a token
+  std::optional<secret> as_token;      ///< appservice mode: required
+  std::optional<secret> hs_token;      ///< appservice mode: required
+  std::filesystem::path ca_file;       ///< extra trusted CA certificates (PEM), resolved; empty: system store only
+};
+
 /// Everything the program needs from its config file, validated.
 struct tandem_config {
   std::filesystem::path store_path;        ///< SQLite file; relative paths resolved against the config's folder
@@ -52,6 +64,7 @@ struct tandem_config {
   std::string log_level = "info";                     ///< trace, debug, info, warn or error
   std::string log_format = "text";                    ///< text or json
   bool console_enabled = true;                        ///< run the console adapter
+  std::optional<matrix_config> matrix;                ///< the Matrix adapter, when configured
   world seed;  ///< collaborations, rooms, organizations, people, memberships and tier policies
 };
 

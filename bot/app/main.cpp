@@ -1,15 +1,23 @@
-// tandem: the command-line entry point. Subcommands: serve, console, check-config.
+// tandem: the command-line entry point. Subcommands: serve, console, check-config,
+// matrix-registration.
 
+#include "adapters/matrix/matrix_appservice.h"
 #include "app/config.h"
 #include "app/logging.h"
 #include "app/runtime.h"
 #include "app/template_catalog.h"
 
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <stdexcept>
+#include <utility>
 
 namespace {
 
@@ -37,6 +45,74 @@ std::optional<tandem::tandem_config> load_or_report(const std::string& file) {
   auto result = tandem::load_config(file);
   for (const auto& error : result.errors) std::cerr << describe_error(file, error) << '\n';
   return result.config;
+}
+
+/// Writes `content` to `file`, readable by its owner only. Refuses to replace an existing file
+/// unless `replace`. Returns an error message, empty on success.
+std::string write_private_file(const std::filesystem::path& file, const std::string& content, bool replace) {
+  const int flags = O_WRONLY | O_CREAT | (replace ? O_TRUNC : O_EXCL);
+  const int fd = ::open(file.c_str(), flags, 0600);
+  if (fd < 0) {
+    return errno == EEXIST ? file.string() + " exists (use --force to replace it; its tokens stop working)"
+                           : file.string() + ": " + std::strerror(errno);
+  }
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const auto n = ::write(fd, content.data() + written, content.size() - written);
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
+  }
+  const bool ok = written == content.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  return ok ? "" : file.string() + ": cannot write";
+}
+
+struct registration_options {
+  tandem::matrix::registration_request request;
+  std::string output;
+  std::string token_dir;
+  bool force = false;
+};
+
+/// `tandem matrix-registration`: the homeserver's registration file and Tandem's two token files.
+int write_matrix_registration(const registration_options& options) {
+  const std::string as_token = tandem::matrix::random_token();
+  const std::string hs_token = tandem::matrix::random_token();
+  std::string yaml;
+  try {
+    yaml = tandem::matrix::registration_yaml(options.request, as_token, hs_token);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "matrix-registration: " << e.what() << '\n';
+    return 2;
+  }
+  const std::filesystem::path output = options.output;
+  const std::filesystem::path dir =
+      options.token_dir.empty() ? output.parent_path() : std::filesystem::path{options.token_dir};
+  const auto as_file = (dir / "as_token").lexically_normal();
+  const auto hs_file = (dir / "hs_token").lexically_normal();
+  if (!options.force) {
+    for (const auto& file : {output, as_file, hs_file}) {
+      std::error_code ec;
+      if (std::filesystem::exists(file, ec)) {
+        std::cerr << "matrix-registration: " << file.string() << " exists (use --force to replace it; its tokens stop working)\n";
+        return 1;
+      }
+    }
+  }
+  for (const auto& [file, content] : {std::pair{output, yaml}, std::pair{as_file, as_token + "\n"},
+                                      std::pair{hs_file, hs_token + "\n"}}) {
+    if (auto error = write_private_file(file, content, options.force); !error.empty()) {
+      std::cerr << "matrix-registration: " << error << '\n';
+      return 1;
+    }
+  }
+  std::cout << "wrote " << output.string() << ": give it to the homeserver (Synapse: app_service_config_files)\n"
+            << "wrote " << as_file.string() << " and " << hs_file.string() << "; in Tandem's config:\n"
+            << "adapters:\n  matrix:\n    mode: appservice\n    homeserver: https://matrix.example.org\n"
+            << "    user_id: \"" << options.request.user_id << "\"\n"
+            << "    as_token: {file: " << std::filesystem::absolute(as_file).string() << "}\n"
+            << "    hs_token: {file: " << std::filesystem::absolute(hs_file).string() << "}\n";
+  return 0;
 }
 
 }  // namespace
@@ -70,7 +146,23 @@ int main(int argc, char** argv) {
   check->add_option("file", check_file, "YAML config file")->required();
   check->add_option("--prompts", prompts_option, "message template folder to check as well");
 
+  registration_options registration;
+  auto* matrix_registration = app.add_subcommand(
+      "matrix-registration", "Write a Matrix application-service registration file with fresh random tokens");
+  matrix_registration->add_option("--user-id", registration.request.user_id, "the bot's user id, e.g. @tandem:example.org")
+      ->required();
+  matrix_registration->add_option("--url", registration.request.url,
+                                  "where the homeserver reaches Tandem's HTTP server, e.g. http://tandem:8080")
+      ->required();
+  matrix_registration->add_option("--id", registration.request.id, "the application service's id (default: tandem)");
+  matrix_registration->add_option("--output", registration.output, "the registration file to write")->required();
+  matrix_registration->add_option("--token-dir", registration.token_dir,
+                                  "where to write as_token and hs_token (default: the output's folder)");
+  matrix_registration->add_flag("--force", registration.force, "replace existing files (their tokens stop working)");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (matrix_registration->parsed()) return write_matrix_registration(registration);
 
   if (check->parsed()) {
     auto result = tandem::load_config(check_file);

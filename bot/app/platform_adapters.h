@@ -1,8 +1,10 @@
 #pragma once
 // Builds the platform adapters the config asks for. Each platform adds its construction here.
 
+#include "adapters/adapter_state.h"
 #include "adapters/platform_adapter.h"
 #include "app/config.h"
+#include "core/store.h"
 
 #include <memory>
 #include <vector>
@@ -20,6 +22,32 @@ struct adapter_environment {
   boost::asio::io_context& io;
   inbound_sink sink;
   metrics_registry& metrics;
+  adapter_state& state;                      ///< durable values (sync tokens), on the core strand
+  const installation_directory& directory;   ///< known people and rooms, on the core strand
+};
+
+/// Adapters' durable values in the store's settings table (`store::setting`, `put_setting`).
+/// Not thread-safe, like the store: the core strand only.
+class store_adapter_state final : public adapter_state {
+ public:
+  explicit store_adapter_state(store& durable) : store_(durable) {}
+  std::optional<std::string> get(std::string_view key) override { return store_.setting(key); }
+  void put(std::string_view key, std::string_view value) override { store_.put_setting(key, value); }
+
+ private:
+  store& store_;
+};
+
+/// Known people and rooms, looked up in the world that `current` returns at each call (the
+/// engine's, which commands keep changing). The core strand only.
+class world_directory final : public installation_directory {
+ public:
+  explicit world_directory(std::function<const world&()> current) : current_(std::move(current)) {}
+  bool knows_person(const identity& who) const override { return find_person_by_identity(current_(), who) != nullptr; }
+  bool knows_room(const room& where) const override { return collaboration_of_room(current_(), where).has_value(); }
+
+ private:
+  std::function<const world&()> current_;
 };
 
 /// The configured platform adapters (the console is not one of them: the runtime owns it).

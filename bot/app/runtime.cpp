@@ -52,10 +52,12 @@ class tandem_process {
         http_(io_, http_options(config)),
         tick_(io_),
         signals_(io_, SIGINT, SIGTERM),
+        adapter_state_(store_),
+        directory_([this]() -> const world& { return host_.current(); }),
         adapters_(create_platform_adapters(
             config, adapter_environment{io_, [this](inbound event, std::function<void(bool)> stored) {
                                           ingest(std::move(event), std::move(stored));
-                                        }, metrics_})) {}
+                                        }, metrics_, adapter_state_, directory_})) {}
 
   int run() {
     for (const auto& conflict : host_.start(config_.seed, clock_now())) spdlog::warn("config: {}", conflict);
@@ -229,6 +231,8 @@ class tandem_process {
   http_server http_;
   asio::steady_timer tick_;
   asio::signal_set signals_;
+  store_adapter_state adapter_state_;
+  world_directory directory_;
   std::vector<std::unique_ptr<platform_adapter>> adapters_;
   std::thread reader_;
   bool stopping_ = false;
