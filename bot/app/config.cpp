@@ -1,6 +1,7 @@
 #include "app/config.h"
 
 #include "core/dates.h"
+#include "core/schedule.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -837,15 +838,50 @@ void read_tiers(reader& r, const YAML::Node& node, std::map<tier, tier_policy>& 
     const YAML::Node entry = node[name];
     const std::string path = child("tiers", name);
     if (!entry.IsDefined() || !r.expect_map(entry, path, {"schedule", "silence_after", "recently_active"})) continue;
-    if (auto schedule = r.text(entry, "schedule", path)) {
-      if (schedule->find_first_not_of(" \t") == std::string::npos) {
-        r.fail(child(path, "schedule"), "must not be empty (write e.g. \"weekly mon 09:00\" or \"never\")");
+    if (auto text = r.text(entry, "schedule", path)) {
+      const auto parsed = schedule::parse(*text);
+      if (const auto* problem = std::get_if<std::string>(&parsed)) {
+        r.fail(child(path, "schedule"), *problem);
       } else {
-        policy.schedule = *schedule;
+        policy.schedule = *text;
       }
     }
     if (auto silence = r.duration(entry, "silence_after", path)) policy.silence_after = *silence;
     if (auto recent = r.duration(entry, "recently_active", path)) policy.recently_active = *recent;
+  }
+}
+
+void read_engine(reader& r, const YAML::Node& node, engine_settings& engine) {
+  if (!r.expect_map(node, "engine", {"lateness", "remind_before", "reminder_time", "escalate_after", "lull_after",
+                                     "rhythm_factor", "digest"})) {
+    return;
+  }
+  if (auto d = r.duration(node, "lateness", "engine")) engine.lateness = *d;
+  if (auto d = r.duration(node, "remind_before", "engine")) engine.remind_before = *d;
+  if (auto d = r.duration(node, "escalate_after", "engine")) engine.escalate_after = *d;
+  if (auto d = r.duration(node, "lull_after", "engine")) engine.lull_after = *d;
+  if (auto time = r.text(node, "reminder_time", "engine")) {
+    if (auto minute = parse_minute_of_day(*time)) {
+      engine.reminder_minute = *minute;
+    } else {
+      r.fail("engine.reminder_time", "bad time " + in_quotes(*time) + " (write HH:MM, e.g. 09:00)");
+    }
+  }
+  if (auto factor = r.text(node, "rhythm_factor", "engine")) {
+    auto n = parse_digits(*factor, 2);
+    if (n && *n >= 1) {
+      engine.rhythm_factor = static_cast<int>(*n);
+    } else {
+      r.fail("engine.rhythm_factor", "bad factor " + in_quotes(*factor) + " (write a whole number from 1 to 99)");
+    }
+  }
+  if (auto text = r.text(node, "digest", "engine")) {
+    const auto parsed = schedule::parse(*text);
+    if (const auto* problem = std::get_if<std::string>(&parsed)) {
+      r.fail("engine.digest", *problem);
+    } else {
+      engine.digest_schedule = *text;
+    }
   }
 }
 
@@ -861,7 +897,7 @@ config_result read_document(const YAML::Node& root, const std::filesystem::path&
                    : "the config is empty: it needs at least a collaborations section");
     return {std::nullopt, r.take_errors()};
   }
-  r.expect_map(root, "", {"store", "http", "log", "adapters", "tiers", "collaborations"}, "section");
+  r.expect_map(root, "", {"store", "http", "log", "adapters", "engine", "tiers", "collaborations"}, "section");
   if (auto store = r.non_empty(root, "store", "")) config.store_path = base_dir / *store;
   if (const YAML::Node http = root["http"]; http.IsDefined()) read_http(r, http, base_dir, config);
   if (const YAML::Node log = root["log"]; log.IsDefined() && r.expect_map(log, "log", {"level", "format"})) {
@@ -877,6 +913,7 @@ config_result read_document(const YAML::Node& root, const std::filesystem::path&
     if (const YAML::Node matrix = adapters["matrix"]; matrix.IsDefined()) read_matrix(r, matrix, base_dir, config);
   }
   if (const YAML::Node tiers = root["tiers"]; tiers.IsDefined()) read_tiers(r, tiers, config.seed.tiers);
+  if (const YAML::Node engine = root["engine"]; engine.IsDefined()) read_engine(r, engine, config.seed.engine);
   seed_builder builder(r, config.seed);
   if (auto collaborations = r.list(root, "collaborations", "", true)) {
     if (collaborations->size() == 0) r.fail("collaborations", "at least one collaboration is needed");

@@ -1,5 +1,6 @@
 #include "app/engine_host.h"
 
+#include "core/engagement.h"
 #include "core/engine.h"
 
 #include <spdlog/spdlog.h>
@@ -46,6 +47,8 @@ std::vector<std::string> engine_host::start(const world& seed, time_point now) {
   handle_unhandled(now);
   return reconciliation.conflicts;
 }
+
+void engine_host::tick(time_point now) { persist(tandem::tick(world_, now), std::nullopt); }
 
 void engine_host::handle_unhandled(time_point now) {
   for (const auto& pending : timed(store_seconds_, [&] { return store_.unhandled_responses(); })) {

@@ -28,6 +28,9 @@ class engine_host {
   /// Decides about a recorded event and persists the decision in one transaction.
   void handle_recorded(std::int64_t response_id, const inbound& event, time_point now);
 
+  /// Runs the schedules up to `now` (nudges, reminders, silences, digests) and persists the result.
+  void tick(time_point now);
+
   /// Handles every recorded event not handled yet (after a crash, or a store error while handling).
   void handle_unhandled(time_point now);
 

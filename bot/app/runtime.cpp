@@ -77,6 +77,7 @@ class tandem_process {
         shut_down();
       }
     });
+    host_.tick(clock_now());
     schedule_tick();
     dispatcher_.dispatch_due();
     if (options_.console_person) start_console();
@@ -137,6 +138,8 @@ class tandem_process {
       if (ec || stopping_) return;
       try {
         host_.handle_unhandled(clock_now());
+        // The schedules run every few seconds: nudges and reminders need minute precision, not more.
+        if (++ticks_ % engine_tick_every == 0) host_.tick(clock_now());
       } catch (const store_error& e) {
         spdlog::error("store: {}", e.what());
       }
@@ -236,6 +239,8 @@ class tandem_process {
   std::vector<std::unique_ptr<platform_adapter>> adapters_;
   std::thread reader_;
   bool stopping_ = false;
+  static constexpr unsigned engine_tick_every = 5;  ///< in one-second timer ticks
+  unsigned ticks_ = 0;
 };
 
 }  // namespace
