@@ -32,7 +32,6 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
-#include <set>
 #include <stdexcept>
 
 namespace tandem {
@@ -101,10 +100,10 @@ struct target_url {
   [[nodiscard]] std::string pool_key() const {
     return std::string(tls ? "https://" : "http://") + host + ' ' + std::to_string(port);
   }
-  // For messages: everything but the query, which may carry tokens.
-  [[nodiscard]] std::string redacted() const {
-    const auto path = target.substr(0, target.find('?'));
-    return std::string(tls ? "https://" : "http://") + host_field() + path;
+  // For messages: the origin only. Queries carry tokens, and so do some paths (a Slack
+  // incoming webhook or response_url is a secret path).
+  [[nodiscard]] std::string origin() const {
+    return std::string(tls ? "https://" : "http://") + host_field();
   }
 };
 
@@ -191,7 +190,7 @@ struct exchange {
   message_type message;
   client_completion done;
   std::chrono::milliseconds timeout{};
-  std::string description;  // "POST https://slack.com/api/chat.postMessage", never the query
+  std::string description;  // "POST https://slack.com": never the path or the query
   std::optional<steady::time_point> deadline;  // set when it gets a connection
   bool retried = false;
 };
@@ -227,11 +226,13 @@ std::string_view to_string(client_error::kind what) {
 struct http_client::state : std::enable_shared_from_this<state> {
   class connection;
 
-  // The connections to one (scheme, host, port).
+  // The connections to one (scheme, host, port). Only the handlers of a connection's pending
+  // operations (its I/O, or its idle timer) own it: the pool merely points at it, so that no
+  // cycle outlives an io_context that is destroyed with handlers still queued.
   struct host_pool {
     std::size_t open = 0;  // connections counted against the limit: busy, idle or connecting
-    std::vector<std::shared_ptr<connection>> idle;  // most recently used last
-    std::set<std::shared_ptr<connection>> busy;
+    std::vector<std::weak_ptr<connection>> idle;  // most recently used last
+    std::map<const connection*, std::weak_ptr<connection>> busy;
     std::deque<std::shared_ptr<exchange>> waiting;
   };
 
@@ -559,14 +560,14 @@ void http_client::state::dispatch(std::shared_ptr<exchange> request) {
   const auto key = request->url.pool_key();
   auto& pool = pools_[key];
   while (!pool.idle.empty()) {
-    auto candidate = std::move(pool.idle.back());
+    const auto candidate = pool.idle.back().lock();
     pool.idle.pop_back();
-    if (candidate->looks_open()) {
-      pool.busy.insert(candidate);
+    if (candidate && candidate->looks_open()) {
+      pool.busy.emplace(candidate.get(), candidate);
       candidate->run(std::move(request));
       return;
     }
-    candidate->close();
+    if (candidate) candidate->close();
     --pool.open;
   }
   if (pool.open < std::max<std::size_t>(options_.max_connections_per_host, 1)) {
@@ -580,7 +581,7 @@ void http_client::state::dispatch(std::shared_ptr<exchange> request) {
 void http_client::state::run_on_new_connection(host_pool& pool, const std::string& key,
                                                std::shared_ptr<exchange> request) {
   auto fresh = std::make_shared<connection>(shared_from_this(), key, request->url);
-  pool.busy.insert(fresh);
+  pool.busy.emplace(fresh.get(), fresh);
   fresh->run(std::move(request));
 }
 
@@ -588,12 +589,12 @@ void http_client::state::finished(const std::shared_ptr<connection>& used,
                                   const std::shared_ptr<exchange>& request, client_result result,
                                   bool reusable) {
   auto& pool = pools_[used->key()];
-  pool.busy.erase(used);
+  pool.busy.erase(used.get());
   if (reusable) {
     if (!pool.waiting.empty()) {
       auto next = std::move(pool.waiting.front());
       pool.waiting.pop_front();
-      pool.busy.insert(used);
+      pool.busy.emplace(used.get(), used);
       used->run(std::move(next));
     } else {
       pool.idle.push_back(used);
@@ -615,7 +616,7 @@ void http_client::state::finished(const std::shared_ptr<connection>& used,
 void http_client::state::retry(const std::shared_ptr<connection>& failed,
                                std::shared_ptr<exchange> request) {
   auto& pool = pools_[failed->key()];
-  pool.busy.erase(failed);
+  pool.busy.erase(failed.get());
   failed->close();
   request->retried = true;
   run_on_new_connection(pool, failed->key(), std::move(request));
@@ -623,7 +624,9 @@ void http_client::state::retry(const std::shared_ptr<connection>& failed,
 
 void http_client::state::idle_expired(const std::shared_ptr<connection>& expired) {
   auto& pool = pools_[expired->key()];
-  const auto found = std::find(pool.idle.begin(), pool.idle.end(), expired);
+  const auto found = std::find_if(pool.idle.begin(), pool.idle.end(), [&expired](const auto& idle) {
+    return idle.lock() == expired;
+  });
   if (found == pool.idle.end()) return;
   pool.idle.erase(found);
   --pool.open;
@@ -637,11 +640,15 @@ void http_client::state::cancel_everything() {
     for (const auto& request : waiting) {
       request->done(make_error(client_error::kind::cancelled, *request, "cancelled"));
     }
-    for (const auto& idle : pool.idle) idle->close();
+    for (const auto& idle : pool.idle) {
+      if (const auto open = idle.lock()) open->close();
+    }
     pool.open -= pool.idle.size();
     pool.idle.clear();
     // Each busy connection completes its exchange as cancelled from its own handler.
-    for (const auto& running : pool.busy) running->cancel();
+    for (const auto& [address, running] : pool.busy) {
+      if (const auto busy = running.lock()) busy->cancel();
+    }
   }
 }
 
@@ -657,16 +664,15 @@ void http_client::send(client_request request, client_completion done) {
 
   auto parsed = parse_url(request.url);
   std::optional<std::string> problem;
+  const bool method_ok = is_token(request.method);
+  if (!method_ok) problem = "the method is not an HTTP token";
   if (auto* error = std::get_if<std::string>(&parsed)) {
     problem = std::move(*error);
-    pending->description = request.method + " (malformed URL)";
+    pending->description = (method_ok ? request.method : "(malformed method)") + " (malformed URL)";
   } else {
     pending->url = std::move(std::get<target_url>(parsed));
-    pending->description = request.method + ' ' + pending->url.redacted();
-    if (!is_token(request.method)) {
-      problem = "the method is not an HTTP token";
-      pending->description = "(malformed method) " + pending->url.redacted();
-    }
+    pending->description =
+        (method_ok ? request.method : "(malformed method)") + ' ' + pending->url.origin();
   }
   auto& message = pending->message;
   if (!problem) {

@@ -43,17 +43,18 @@ struct client_request {
   std::string method = "GET";  ///< e.g. "GET", "POST", "PUT"
   /// "https://host[:port]/path?query" or "http://…"; a host may be a name, an IPv4 address or a
   /// bracketed IPv6 address. No user information; a fragment is dropped. May carry secrets in
-  /// the query: the client never puts the query into an error message.
+  /// the path or query: the client never puts either into an error message.
   std::string url;
-  /// Header fields, sent in order. Host, Content-Length and Connection are the client's;
-  /// User-Agent is added when absent.
+  /// Header fields, sent in order. Host, Content-Length, Transfer-Encoding and Connection are
+  /// the client's (given ones are dropped); User-Agent is added when absent.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  ///< sent with a Content-Length (also when empty, for POST, PUT and PATCH)
   /// Overrides http_client_options::timeout for this request (Matrix /sync long polls).
   std::optional<std::chrono::milliseconds> timeout;
 };
 
-/// A complete response, whatever its status: 4xx and 5xx are responses, not errors.
+/// A complete response, whatever its status: 3xx (redirects are not followed), 4xx and 5xx are
+/// responses, not errors.
 struct client_response {
   unsigned status = 0;
   std::map<std::string, std::string> headers;  ///< keys lowercased; repeated fields joined by ", "
@@ -64,7 +65,8 @@ struct client_response {
 };
 
 /// Why a request got no response. `message` says what failed in words fit for a log: it names
-/// the method, scheme, host, port and path, never the query string, a header or a body.
+/// the method, scheme, host and port, never the path (webhook URLs hide secrets there), the
+/// query, a header or a body.
 struct client_error {
   enum class kind {
     bad_url,         ///< the URL, method or a header field is malformed; nothing was sent

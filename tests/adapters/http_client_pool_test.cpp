@@ -1,7 +1,12 @@
 // The http_client's keep-alive pool: reuse, the limit per host, stale connections and cancel.
 #include "adapters/http_client_fixture.h"
 
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <atomic>
+#include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 using http_client_testing::client_fixture;
@@ -194,4 +199,45 @@ TEST_CASE("a POST with an empty body still says Content-Length: 0") {
 
   REQUIRE(server.requests().size() == 1);
   CHECK(server.requests()[0].header("content-length") == "0");
+}
+
+TEST_CASE("send may be called from several threads at once; every completion runs on the io_context") {
+  local_https_server server;
+  server.answer_with([](const tandem::testing::recorded_request& request) {
+    return scripted_response::text(200, request.path);
+  });
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread io_thread([&io] { io.run(); });
+  const auto io_thread_id = io_thread.get_id();
+  constexpr int threads = 4;
+  constexpr int per_thread = 5;
+  std::atomic<int> completed{0};
+  std::atomic<int> answered{0};
+  std::atomic<int> off_io_thread{0};
+  std::promise<void> all_completed;
+  {
+    tandem::http_client client(io, trusting_test_ca());
+    std::vector<std::thread> senders;
+    for (int t = 0; t < threads; ++t) {
+      senders.emplace_back([&, t] {
+        for (int i = 0; i < per_thread; ++i) {
+          const auto path = "/" + std::to_string(t) + "/" + std::to_string(i);
+          client.send(get(server.url(path)), [&, path](tandem::client_result result) {
+            const auto* response = std::get_if<tandem::client_response>(&result);
+            if (response != nullptr && response->body == path) ++answered;
+            if (std::this_thread::get_id() != io_thread_id) ++off_io_thread;
+            if (++completed == threads * per_thread) all_completed.set_value();
+          });
+        }
+      });
+    }
+    for (auto& sender : senders) sender.join();
+    CHECK(all_completed.get_future().wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  }
+  work.reset();
+  io_thread.join();
+  CHECK(answered == threads * per_thread);
+  CHECK(off_io_thread == 0);
+  CHECK(server.connections_accepted() <= 4);
 }
