@@ -4,6 +4,7 @@
 // test's thread, talking to the fake homeserver over TLS. The sink does what the runtime does:
 // record durably, acknowledge, handle, dispatch.
 
+#include "adapters/http/http_server.h"
 #include "adapters/http/metrics_registry.h"
 #include "adapters/matrix/matrix_adapter.h"
 #include "app/config.h"
@@ -93,6 +94,14 @@ inline matrix_options client_options(const testing::fake_homeserver& hs) {
   return o;
 }
 
+/// Tandem's HTTP server on 127.0.0.1 with a free port.
+inline http_server_options local_http_options() {
+  http_server_options o;
+  o.address = "127.0.0.1";
+  o.port = 0;
+  return o;
+}
+
 inline const template_catalog& shipped_templates() {
   static const template_catalog catalog = template_catalog::load(std::filesystem::path{TANDEM_SOURCE_DIR} / "prompts");
   return catalog;
@@ -113,9 +122,13 @@ class matrix_bot {
                  state_, directory_) {
     (void)host_.start(seed, now_);
     dispatcher_.add(adapter_);
+    adapter_.add_routes(http_);
   }
 
-  ~matrix_bot() { adapter_.stop(); }
+  ~matrix_bot() {
+    adapter_.stop();
+    http_.stop();
+  }
   matrix_bot(const matrix_bot&) = delete;
   matrix_bot& operator=(const matrix_bot&) = delete;
 
@@ -133,7 +146,23 @@ class matrix_bot {
   /// Moves the dispatcher's clock on (retries become due without waiting).
   void advance(std::chrono::seconds by) { now_ += by; }
 
-  void start() { adapter_.start(); }
+  /// Starts Tandem's HTTP server (the appservice routes) and the adapter.
+  void start() {
+    port_ = http_.start();
+    adapter_.start();
+  }
+
+  /// "http://127.0.0.1:<port>" of Tandem's HTTP server, once started.
+  std::string url(const std::string& target) const { return "http://127.0.0.1:" + std::to_string(port_) + target; }
+
+  /// Holds the sink's acknowledgements (the store is slow) until `release_acks`.
+  void hold_acks() { holding_ = true; }
+  void release_acks() {
+    holding_ = false;
+    auto held = std::move(held_);
+    held_.clear();
+    for (auto& ack : held) ack();
+  }
 
   /// Runs the io_context until `done` (10 s at most); dispatches due outbox rows on the way.
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds within = std::chrono::seconds{10}) {
@@ -170,7 +199,11 @@ class matrix_bot {
         return;
       }
       const auto id = host_.record(event);
-      stored(true);
+      if (holding_) {
+        held_.push_back([stored] { stored(true); });
+      } else {
+        stored(true);
+      }
       if (!id) return;
       recorded_.push_back(event);
       host_.handle_recorded(*id, event, now_);
@@ -187,6 +220,10 @@ class matrix_bot {
   store_adapter_state state_;
   world_directory directory_;
   matrix_adapter adapter_;
+  http_server http_{io_, local_http_options()};
+  std::uint16_t port_ = 0;
+  bool holding_ = false;
+  std::vector<std::function<void()>> held_;
   std::vector<inbound> recorded_;
   std::size_t deliveries_ = 0;
   int failing_records_ = 0;
