@@ -1,13 +1,15 @@
-// tandem: the command-line entry point. Subcommands: serve, console, check-config,
+// tandem: the command-line entry point. Subcommands: serve, console, check-config, simulate,
 // matrix-registration.
 
 #include "adapters/matrix/matrix_appservice.h"
 #include "app/config.h"
 #include "app/logging.h"
 #include "app/runtime.h"
+#include "app/simulation_report.h"
 #include "app/template_catalog.h"
 
 #include <CLI/CLI.hpp>
+#include <date/date.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -15,7 +17,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -115,6 +119,59 @@ int write_matrix_registration(const registration_options& options) {
   return 0;
 }
 
+struct simulation_options {
+  std::string config_file;
+  std::string responses_file;
+  std::string start;  ///< YYYY-MM-DD; default: tomorrow
+  int days = 28;
+  bool compact = false;
+};
+
+/// `tandem simulate`: the engine over simulated days, printed as a timeline.
+int run_simulation(const simulation_options& options, const std::filesystem::path& prompts) {
+  auto config = load_or_report(options.config_file);
+  if (!config) return 2;
+  std::vector<tandem::scripted_response> script;
+  if (!options.responses_file.empty()) {
+    std::ifstream in(options.responses_file);
+    if (!in) {
+      std::cerr << options.responses_file << ": cannot read the response script\n";
+      return 2;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto parsed = tandem::parse_response_script(text.str());
+    if (const auto* error = std::get_if<std::string>(&parsed)) {
+      std::cerr << options.responses_file << ": " << *error << '\n';
+      return 2;
+    }
+    script = std::get<std::vector<tandem::scripted_response>>(parsed);
+  }
+  tandem::time_point start = date::floor<date::days>(std::chrono::system_clock::now()) + date::days{1};
+  if (!options.start.empty()) {
+    std::istringstream in{options.start};
+    date::sys_days day;
+    in >> date::parse("%F", day);
+    if (in.fail()) {
+      std::cerr << "--start " << options.start << ": write a date as YYYY-MM-DD\n";
+      return 2;
+    }
+    start = day;
+  }
+  try {
+    const auto templates = tandem::template_catalog::load(prompts);
+    tandem::world seed = config->seed;
+    seed.languages = templates.languages();
+    const auto timeline = tandem::simulate(seed, start, options.days, script);
+    std::cout << (options.compact ? tandem::compact_timeline(timeline)
+                                  : tandem::readable_timeline(timeline, seed, templates));
+  } catch (const tandem::template_error& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,6 +203,17 @@ int main(int argc, char** argv) {
   check->add_option("file", check_file, "YAML config file")->required();
   check->add_option("--prompts", prompts_option, "message template folder to check as well");
 
+  simulation_options simulation;
+  auto* simulate = app.add_subcommand(
+      "simulate", "Preview what the engine would send over the coming days: nudges, reminders, silences, digests");
+  simulate->add_option("--config", simulation.config_file, "YAML config file")->required()->check(CLI::ExistingFile);
+  simulate->add_option("--days", simulation.days, "how many days to simulate")->check(CLI::Range(1, 366));
+  simulate->add_option("--responses", simulation.responses_file,
+                       "script of responses, one per line: YYYY-MM-DD HH:MM PERSON TEXT (UTC)");
+  simulate->add_option("--start", simulation.start, "first simulated day, YYYY-MM-DD (default: tomorrow)");
+  simulate->add_flag("--compact", simulation.compact, "one line per message: time | person | kind | key");
+  simulate->add_option("--prompts", prompts_option, "message template folder");
+
   registration_options registration;
   auto* matrix_registration = app.add_subcommand(
       "matrix-registration", "Write a Matrix application-service registration file with fresh random tokens");
@@ -163,6 +231,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (matrix_registration->parsed()) return write_matrix_registration(registration);
+  if (simulate->parsed()) return run_simulation(simulation, find_prompts(prompts_option));
 
   if (check->parsed()) {
     auto result = tandem::load_config(check_file);

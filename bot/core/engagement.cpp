@@ -197,7 +197,9 @@ bool watch_person_silence(tick_run& run, const membership& m, const person& p) {
     return true;
   }
   const auto heard_it = w.last_response.find(p.id);
-  const time_point heard = heard_it != w.last_response.end() ? heard_it->second : w.first_tick.value_or(run.now());
+  time_point heard = heard_it != w.last_response.end() ? heard_it->second : w.first_tick.value_or(run.now());
+  // Coming back from a pause starts the clock afresh: nobody is flagged on their first day back.
+  if (p.paused_until && *p.paused_until > heard) heard = *p.paused_until;
   const auto recent = w.recent_responses.find(p.id);
   const seconds rhythm = recent == w.recent_responses.end() ? seconds{0} : median_gap(recent->second) * w.engine.rhythm_factor;
   if (run.now() <= heard + std::max(policy->second.silence_after, rhythm)) return false;
@@ -257,12 +259,12 @@ void remind_tasks(tick_run& run) {
     const time_point due = *t.due;
     const auto recipients = task_recipients(w, t);
     const auto facilitators = facilitators_of(w, t.collaboration);
-    const std::string zone = !recipients.empty() ? recipients.front()->time_zone
-                             : !facilitators.empty() ? facilitators.front()->time_zone : "UTC";
+    const std::string zone = due_zone(w, t).value_or("UTC");
     const std::string n = std::to_string(t.number);
     const time_point before_at = due - w.engine.remind_before;
     if (!t.reminded_before && run.now() >= before_at && run.now() < due && t.created_at < before_at) {
       for (const person* p : recipients) {
+        if (first_allowed(*p, run.now()) > due) continue;  // away until after the due date: the escalation covers it
         nlohmann::json values = task_view(w, t, run.now(), zone);
         values["name"] = p->name;
         message body{"reminder_before", std::move(values)};
@@ -274,6 +276,7 @@ void remind_tasks(tick_run& run) {
     const time_point due_day_at = at_local_minute(local_date(due, zone), w.engine.reminder_minute, zone);
     if (!t.reminded_on_due && run.now() >= due_day_at && run.now() <= due && t.created_at < due_day_at) {
       for (const person* p : recipients) {
+        if (first_allowed(*p, run.now()) > due) continue;
         nlohmann::json values = task_view(w, t, run.now(), zone);
         values["name"] = p->name;
         message body{"reminder_due", std::move(values)};

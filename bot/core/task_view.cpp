@@ -13,9 +13,15 @@ std::string assignee_label(const world& w, const task& t) {
   return p == w.people.end() ? t.assignee_person : p->second.name;
 }
 
+std::optional<std::string> due_zone(const world& w, const task& t) {
+  for (const std::string& id : {t.assignee_person, t.created_by}) {
+    if (auto p = w.people.find(id); p != w.people.end()) return p->second.time_zone;
+  }
+  return std::nullopt;
+}
+
 nlohmann::json task_view(const world& w, const task& t, time_point now, const std::string& fallback_zone) {
-  auto assignee = w.people.find(t.assignee_person);
-  const std::string& zone = assignee != w.people.end() ? assignee->second.time_zone : fallback_zone;
+  const std::string zone = due_zone(w, t).value_or(fallback_zone);
   return {{"number", t.number},
           {"title", t.title},
           {"due", t.due ? format_date(local_date(*t.due, zone)) : ""},

@@ -5,11 +5,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace tandem {
 
-/// `number`, `title`, `due` (the day in the assignee's zone, else `fallback_zone`), `status`,
+/// The zone a task's due date is meant in: its assignee's, or for an organization's task the
+/// zone of the facilitator who assigned it.
+std::optional<std::string> due_zone(const world& w, const task& t);
+
+/// `number`, `title`, `due` (the day in the task's due zone, else `fallback_zone`), `status`,
 /// `note`, `assignee` (a name), `overdue`.
 nlohmann::json task_view(const world& w, const task& t, time_point now, const std::string& fallback_zone);
 
