@@ -139,3 +139,29 @@ TEST_CASE("Matrix section errors name their place") {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+TEST_CASE("deploy/matrix/matrix.yaml is a complete client-mode config reading its token from MATRIX_ACCESS_TOKEN") {
+  ::setenv("MATRIX_ACCESS_TOKEN", "syt_from_the_environment", 1);
+  const auto result = load_config(std::filesystem::path{TANDEM_SOURCE_DIR} / "deploy" / "matrix" / "matrix.yaml");
+  ::unsetenv("MATRIX_ACCESS_TOKEN");
+  CHECK(errors_of(result).empty());
+  REQUIRE(result.config);
+  REQUIRE(result.config->matrix);
+  const matrix_config& m = *result.config->matrix;
+  CHECK_FALSE(m.appservice);
+  CHECK(m.homeserver == "http://synapse:8008");
+  CHECK(m.access_token->reveal() == "syt_from_the_environment");
+  CHECK(m.access_token->describe() == "env:MATRIX_ACCESS_TOKEN");
+  CHECK_FALSE(result.config->console_enabled);
+  for (const auto& [id, p] : result.config->seed.people) {
+    REQUIRE_FALSE(p.identities.empty());
+    CHECK(p.identities.front().platform == "matrix");
+    CHECK(p.identities.front().workspace == "localhost");  // the server name of user_id
+  }
+}
+
+}  // namespace
+}  // namespace tandem
