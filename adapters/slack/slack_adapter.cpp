@@ -4,6 +4,7 @@
 #include "adapters/slack/slack_inbound.h"
 #include "adapters/slack/slack_outbound.h"
 #include "adapters/slack/slack_signature.h"
+#include "adapters/slack/slack_socket_mode.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -102,7 +103,22 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
       if (!w.auth_failure.empty()) text += (text.empty() ? "" : ", ") + w.auth_failure + " (" + w.settings.team_id + ")";
     }
     const std::lock_guard lock(health_mutex);
-    health_text = text.empty() ? "ok" : text;
+    auth_failures = text;
+  }
+
+  /// What health() says; thread-safe (the sockets are all created before anything runs).
+  std::string health() const {
+    std::string text;
+    {
+      const std::lock_guard lock(health_mutex);
+      text = auth_failures;
+    }
+    for (const auto& connection : sockets) {
+      if (!connection->connected()) {
+        text += std::string(text.empty() ? "" : ", ") + "socket mode disconnected (" + connection->team_id() + ")";
+      }
+    }
+    return text.empty() ? "ok" : text;
   }
 
   // --- inbound: verification -------------------------------------------------------------------
@@ -193,6 +209,70 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
       respond(stored ? empty_ok() : refused(503, "could not store the event; retry"));
     });
   }
+
+  // --- inbound: Socket Mode ---------------------------------------------------------------------
+
+  /// The answer the HTTP path would give, as an envelope acknowledgement: none for a 5xx (Slack
+  /// delivers the envelope again), the JSON body as payload, a bare ack otherwise.
+  http_respond acknowledging(const std::string& type, socket_mode_ack ack) {
+    return [self = shared_from_this(), type, ack = std::move(ack)](http_response response) {
+      if (response.status >= 500) return;
+      if (response.status >= 400) self->log("warn", "slack: a " + type + " envelope was not understood: " + response.body);
+      json payload;
+      if (response.status < 300 && response.content_type.starts_with("application/json")) {
+        payload = json::parse(response.body, nullptr, false);
+        if (payload.is_discarded()) payload = nullptr;
+      }
+      ack(std::move(payload));
+    };
+  }
+
+  void on_socket_envelope(const socket_message& message, const std::string& team, const socket_mode_ack& ack) {
+    const std::set<std::string> verified{team};
+    const http_respond respond = acknowledging(message.type, ack);
+    if (message.type == "events_api") {
+      auto envelope = event_envelope_from_json(message.payload);
+      if (auto* error = std::get_if<wire_error>(&envelope)) return respond(refused(400, error->reason));
+      handle_envelope(std::get<event_envelope>(envelope), verified, respond);
+    } else if (message.type == "slash_commands") {
+      auto command = slash_command_from_json(message.payload);
+      if (auto* error = std::get_if<wire_error>(&command)) return respond(refused(400, error->reason));
+      handle_command(std::get<slash_command>(command), verified, respond);
+    } else if (message.type == "interactive") {
+      auto what = interaction_from_json(message.payload);
+      if (auto* error = std::get_if<wire_error>(&what)) return respond(refused(400, error->reason));
+      handle_interaction(std::get<interaction>(what), verified, respond);
+    } else {
+      log("debug", "slack: socket mode envelope of type " + message.type + " ignored");
+      ack(nullptr);
+    }
+  }
+
+  /// Creates a Socket Mode connection for each workspace with an app token (started by start()).
+  void create_sockets() {
+    for (const workspace& w : workspaces) {
+      if (w.settings.app_token.empty()) continue;
+      socket_mode_options o;
+      o.team_id = w.settings.team_id;
+      o.app_token = w.settings.app_token;
+      o.api_base_url = options.api_base_url;
+      o.extra_ca_file = options.extra_ca_file;
+      o.reconnect_initial = options.reconnect_initial;
+      o.reconnect_max = options.reconnect_max;
+      o.log = options.log;
+      // Weak: the connection belongs to this state.
+      o.on_envelope = [weak = weak_from_this(), team = w.settings.team_id](socket_message message, socket_mode_ack ack) {
+        if (auto self = weak.lock()) {
+          self->on_strand([self, team, message = std::move(message), ack = std::move(ack)] {
+            self->on_socket_envelope(message, team, ack);
+          });
+        }
+      };
+      sockets.push_back(std::make_unique<socket_mode_connection>(io, client, std::move(o)));
+    }
+  }
+
+  // --- inbound: slash commands and interactivity over HTTP ------------------------------------------
 
   void on_commands(const http_request& request, const http_respond& respond) {
     if (is_ssl_check(request.body)) {
@@ -584,10 +664,12 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
         self->log("info", "slack: workspace " + w.settings.team_id + " ready (bot user " + w.settings.bot_user_id + ")");
       });
     }
+    for (const auto& connection : sockets) connection->start();
   }
 
   void stop() {
     stopping = true;
+    for (const auto& connection : sockets) connection->stop();
     for (const auto& timer : timers) timer->cancel();
     timers.clear();
     std::vector<std::string> handles;
@@ -608,13 +690,16 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   std::map<std::pair<std::string, std::string>, std::string> dm_channels;  ///< (team, user) -> D…
   std::map<std::string, std::chrono::steady_clock::time_point> next_slot;  ///< "team:channel" -> free from
   std::set<std::shared_ptr<asio::steady_timer>> timers;
+  std::vector<std::unique_ptr<socket_mode_connection>> sockets;
   bool stopping = false;
   mutable std::mutex health_mutex;
-  std::string health_text = "ok";
+  std::string auth_failures;  ///< behind health_mutex: "invalid_auth (T1)", or empty
 };
 
 slack_adapter::slack_adapter(asio::io_context& io, slack_adapter_options options, inbound_sink sink)
-    : state_(std::make_shared<state>(io, std::move(options), std::move(sink))) {}
+    : state_(std::make_shared<state>(io, std::move(options), std::move(sink))) {
+  state_->create_sockets();
+}
 
 slack_adapter::~slack_adapter() = default;
 
@@ -640,10 +725,7 @@ void slack_adapter::stop() {
   state_->on_strand([self = state_] { self->stop(); });
 }
 
-std::string slack_adapter::health() const {
-  const std::lock_guard lock(state_->health_mutex);
-  return state_->health_text;
-}
+std::string slack_adapter::health() const { return state_->health(); }
 
 void slack_adapter::deliver(const destination& to, const rendered_message& message, const std::string& idempotency_key,
                             std::function<void(delivery_result)> done) {

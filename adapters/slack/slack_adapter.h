@@ -75,8 +75,8 @@ class slack_adapter final : public platform_adapter {
   /// Stops Socket Mode and pending work; slash commands waiting for a reply get a bare ack.
   void stop() override;
 
-  /// "ok"; "invalid_auth (T1)" once a workspace's token was refused; "socket mode reconnecting
-  /// (T1)" while a Socket Mode connection is down.
+  /// "ok"; "invalid_auth (T1)" once a workspace's token was refused; "socket mode disconnected
+  /// (T1)" while a Socket Mode connection is not up (before Slack's hello, after a drop).
   std::string health() const override;
 
   /// Sends `message` to `to` (see the class comment). Paced to one message per channel per

@@ -265,8 +265,11 @@ parsed<view_submission> read_view_submission(const json& p) {
 parsed<event_envelope> parse_event_envelope(std::string_view body) {
   auto document = parse_json(body);
   if (!document) return wire_error{"malformed JSON"};
-  if (!document->is_object()) return wire_error{"the body is not a JSON object"};
-  const json& d = *document;
+  return event_envelope_from_json(*document);
+}
+
+parsed<event_envelope> event_envelope_from_json(const json& d) {
+  if (!d.is_object()) return wire_error{"the body is not a JSON object"};
   event_envelope out;
   required_fields fields;
   out.type = fields.take(d, "type");

@@ -70,6 +70,7 @@ class recording_sink {
     return [this](tandem::inbound event, std::function<void(bool)> stored) {
       bool fail = false;
       bool fresh = false;
+      bool held = false;
       waiter_.notify([&] {
         fail = failing_;
         if (!fail && keys_.insert(event.dedup_key).second) {
@@ -77,10 +78,31 @@ class recording_sink {
           fresh = true;
         }
         ++calls_;
+        if (holding_) {
+          held_.push_back([stored, fail] { stored(!fail); });
+          held = true;
+        }
       });
+      if (held) return;
       stored(!fail);
       if (fresh && after_store_) after_store_(event);
     };
+  }
+  /// While holding, stored() is not called until release().
+  void hold() {
+    waiter_.notify([&] { holding_ = true; });
+  }
+  /// Stops holding new events; those held stay held until release().
+  void stop_holding() {
+    waiter_.notify([&] { holding_ = false; });
+  }
+  void release() {
+    std::vector<std::function<void()>> held;
+    waiter_.notify([&] {
+      holding_ = false;
+      held.swap(held_);
+    });
+    for (auto& f : held) f();
   }
   void fail(bool failing) {
     waiter_.notify([&] { failing_ = failing; });
@@ -97,10 +119,15 @@ class recording_sink {
   bool wait_for_events(std::size_t count) {
     return waiter_.wait([&] { return events_.size() >= count; });
   }
+  bool wait_for_calls(std::size_t count) {
+    return waiter_.wait([&] { return calls_ >= count; });
+  }
 
  private:
   waiter waiter_;
   bool failing_ = false;
+  bool holding_ = false;
+  std::vector<std::function<void()>> held_;
   std::set<std::string> keys_;
   std::vector<tandem::inbound> events_;
   std::size_t calls_ = 0;
@@ -119,12 +146,14 @@ struct fixture_options {
   std::vector<tandem::slack_workspace_settings> workspaces;
   std::chrono::milliseconds channel_interval{0};
   std::chrono::milliseconds command_reply_wait{2000};
+  std::chrono::milliseconds reconnect_initial{20};
 };
 
 inline tandem::slack_workspace_settings workspace(std::string team_id = std::string(team),
                                                   std::string signing_secret = std::string(secret),
-                                                  std::string bot_user = "UBOT") {
-  return {std::move(team_id), std::string(bot_token), std::move(signing_secret), std::move(bot_user), ""};
+                                                  std::string bot_user = "UBOT", std::string app_token = "") {
+  return {std::move(team_id), std::string(bot_token), std::move(signing_secret), std::move(bot_user),
+          std::move(app_token)};
 }
 
 /// The adapter on a real HTTP server (its io_context on a thread of its own), a fake slack.com,
@@ -139,6 +168,7 @@ class slack_fixture {
     o.extra_ca_file = tandem::testing::test_certificates::shared().ca_file();
     o.channel_interval = options.channel_interval;
     o.command_reply_wait = options.command_reply_wait;
+    o.reconnect_initial = options.reconnect_initial;
     o.clock = fixed_now;
     o.log = [this](std::string_view level, std::string_view message) {
       logged_.notify([&] { log_.push_back(std::string(level) + ": " + std::string(message)); });
@@ -169,10 +199,11 @@ class slack_fixture {
     return log_;
   }
 
-  /// Waits until a log line starts with `start`.
-  bool wait_for_log(const std::string& start) {
+  /// Waits until `count` log lines start with `start`.
+  bool wait_for_log(const std::string& start, std::size_t count = 1) {
     return logged_.wait([&] {
-      return std::ranges::any_of(log_, [&](const std::string& line) { return line.starts_with(start); });
+      return static_cast<std::size_t>(std::ranges::count_if(
+                 log_, [&](const std::string& line) { return line.starts_with(start); })) >= count;
     });
   }
 
