@@ -809,6 +809,90 @@ void read_matrix(reader& r, const YAML::Node& node, const std::filesystem::path&
   config.matrix = std::move(m);
 }
 
+/// A Slack id: `first` (one of its letters) then at least two capital letters or digits.
+bool valid_slack_id(std::string_view id, std::string_view first) {
+  return id.size() >= 3 && id.size() <= 32 && first.find(id.front()) != std::string_view::npos &&
+         std::ranges::all_of(id.substr(1), [](char c) { return (c >= 'A' && c <= 'Z') || is_digit(c); });
+}
+
+void read_slack_workspace(reader& r, const YAML::Node& node, const std::string& path,
+                          const std::filesystem::path& base_dir, std::map<std::string, std::string>& seen,
+                          slack_config& slack) {
+  if (!r.expect_map(node, path, {"team_id", "bot_token", "signing_secret", "bot_user_id", "app_token"})) return;
+  // `prefix`: what the token must start with (the prefix is no secret); `hint`: what to do instead.
+  const auto secret_at = [&](std::string_view key, std::string_view prefix,
+                             std::string_view hint) -> std::optional<secret> {
+    const YAML::Node value = node[std::string(key)];
+    if (!value.IsDefined()) return std::nullopt;
+    auto found = read_secret(r, value, child(path, key), base_dir);
+    if (found && !prefix.empty() && !found->reveal().starts_with(prefix)) {
+      r.fail(child(path, key), "the value from " + found->describe() + " does not start with " +
+                                   std::string(prefix) + " (" + std::string(hint) + ")");
+      return std::nullopt;
+    }
+    return found;
+  };
+  auto team_id = r.non_empty(node, "team_id", path, true);
+  if (team_id && !valid_slack_id(*team_id, "TE")) {
+    r.fail(child(path, "team_id"), "bad Slack team id " + in_quotes(*team_id) + " (write it as T0123ABCD)");
+    team_id.reset();
+  }
+  if (team_id) {
+    if (const auto [earlier, fresh] = seen.try_emplace(*team_id, path); !fresh) {
+      r.fail(child(path, "team_id"), "workspace " + *team_id + " is listed twice (also at " + earlier->second + ")");
+      team_id.reset();
+    }
+  }
+  if (!node["bot_token"].IsDefined()) r.fail(child(path, "bot_token"), "required, e.g. bot_token: {env: SLACK_BOT_TOKEN}");
+  auto bot_token = secret_at("bot_token", "xoxb-", "give the Bot User OAuth Token; an xapp- token goes in app_token");
+  auto app_token = secret_at("app_token", "xapp-", "give an app-level token with the connections:write scope");
+  auto signing_secret = secret_at("signing_secret", "", "");
+  if (!node["signing_secret"].IsDefined() && !node["app_token"].IsDefined()) {
+    r.fail(child(path, "signing_secret"),
+           "required unless app_token is given (Socket Mode), e.g. signing_secret: {env: SLACK_SIGNING_SECRET}");
+  }
+  std::string bot_user_id;
+  if (auto user = r.non_empty(node, "bot_user_id", path)) {
+    if (valid_slack_id(*user, "UW")) {
+      bot_user_id = *user;
+    } else {
+      r.fail(child(path, "bot_user_id"), "bad Slack user id " + in_quotes(*user) + " (write it as U0123ABCD)");
+    }
+  }
+  if (team_id && bot_token) {
+    slack.workspaces.push_back(
+        slack_workspace_config{*team_id, std::move(*bot_token), std::move(signing_secret), bot_user_id, std::move(app_token)});
+  }
+}
+
+void read_slack(reader& r, const YAML::Node& node, const std::filesystem::path& base_dir, tandem_config& config) {
+  const std::string path = "adapters.slack";
+  if (!r.expect_map(node, path, {"workspaces", "api_base_url", "ca_file"})) return;
+  slack_config slack;
+  if (auto url = r.non_empty(node, "api_base_url", path)) {
+    if (auto base = parse_base_url(*url)) {
+      slack.api_base_url = *base + "/";
+    } else {
+      r.fail(child(path, "api_base_url"), "bad URL " + in_quotes(*url) + " (write it as https://slack.com/api/)");
+    }
+  }
+  if (auto ca = r.non_empty(node, "ca_file", path)) {
+    std::error_code ec;
+    slack.ca_file = base_dir / *ca;
+    if (!std::filesystem::is_regular_file(slack.ca_file, ec)) {
+      r.fail(child(path, "ca_file"), "file " + in_quotes(slack.ca_file.string()) + " does not exist");
+    }
+  }
+  if (auto workspaces = r.list(node, "workspaces", path, true)) {
+    if (workspaces->size() == 0) r.fail(child(path, "workspaces"), "at least one workspace is needed");
+    std::map<std::string, std::string> seen;  // team id -> where it was listed
+    for (std::size_t i = 0; i < workspaces->size(); ++i) {
+      read_slack_workspace(r, (*workspaces)[i], item(child(path, "workspaces"), i), base_dir, seen, slack);
+    }
+  }
+  config.slack = std::move(slack);
+}
+
 void read_http(reader& r, const YAML::Node& node, const std::filesystem::path& base_dir, tandem_config& config) {
   if (!r.expect_map(node, "http", {"listen", "body_limit", "metrics_token"})) return;
   if (auto listen = r.text(node, "listen", "http")) {
@@ -905,12 +989,13 @@ config_result read_document(const YAML::Node& root, const std::filesystem::path&
     if (auto format = r.choice(log, "format", "log", "log format", log_formats)) config.log_format = *format;
   }
   if (const YAML::Node adapters = root["adapters"];
-      adapters.IsDefined() && r.expect_map(adapters, "adapters", {"console", "matrix"}, "adapter")) {
+      adapters.IsDefined() && r.expect_map(adapters, "adapters", {"console", "matrix", "slack"}, "adapter")) {
     if (const YAML::Node console = adapters["console"];
         console.IsDefined() && r.expect_map(console, "adapters.console", {"enabled"})) {
       if (auto enabled = r.flag(console, "enabled", "adapters.console")) config.console_enabled = *enabled;
     }
     if (const YAML::Node matrix = adapters["matrix"]; matrix.IsDefined()) read_matrix(r, matrix, base_dir, config);
+    if (const YAML::Node slack = adapters["slack"]; slack.IsDefined()) read_slack(r, slack, base_dir, config);
   }
   if (const YAML::Node tiers = root["tiers"]; tiers.IsDefined()) read_tiers(r, tiers, config.seed.tiers);
   if (const YAML::Node engine = root["engine"]; engine.IsDefined()) read_engine(r, engine, config.seed.engine);

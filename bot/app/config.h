@@ -54,6 +54,22 @@ struct matrix_config {
   std::filesystem::path ca_file;       ///< extra trusted CA certificates (PEM), resolved; empty: system store only
 };
 
+/// One workspace in `adapters.slack.workspaces`.
+struct slack_workspace_config {
+  std::string team_id;                   ///< "T0123ABCD"
+  secret bot_token;                      ///< "xoxb-…"
+  std::optional<secret> signing_secret;  ///< required unless app_token is set
+  std::string bot_user_id;               ///< "U…"; empty: learned with auth.test
+  std::optional<secret> app_token;       ///< "xapp-…": receive through Socket Mode instead of HTTP
+};
+
+/// `adapters.slack`: the Slack workspaces Tandem serves.
+struct slack_config {
+  std::vector<slack_workspace_config> workspaces;  ///< at least one, each team_id once
+  std::string api_base_url = "https://slack.com/api/";  ///< Web API methods are appended; ends in '/'
+  std::filesystem::path ca_file;  ///< extra trusted CA certificates (PEM), resolved; empty: system store only
+};
+
 /// Everything the program needs from its config file, validated.
 struct tandem_config {
   std::filesystem::path store_path;        ///< SQLite file; relative paths resolved against the config's folder
@@ -65,6 +81,7 @@ struct tandem_config {
   std::string log_format = "text";                    ///< text or json
   bool console_enabled = true;                        ///< run the console adapter
   std::optional<matrix_config> matrix;                ///< the Matrix adapter, when configured
+  std::optional<slack_config> slack;                  ///< the Slack adapter, when configured
   world seed;  ///< collaborations, rooms, organizations, people, memberships and tier policies
 };
 

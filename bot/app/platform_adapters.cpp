@@ -1,6 +1,9 @@
 #include "app/platform_adapters.h"
 
 #include "adapters/matrix/matrix_adapter.h"
+#include "adapters/slack/slack_adapter.h"
+
+#include <spdlog/spdlog.h>
 
 namespace tandem {
 namespace {
@@ -18,6 +21,20 @@ matrix_options matrix_options_from(const matrix_config& config) {
   return o;
 }
 
+slack_adapter_options slack_options_from(const slack_config& config) {
+  slack_adapter_options o;
+  for (const slack_workspace_config& w : config.workspaces) {
+    o.workspaces.push_back({w.team_id, w.bot_token.reveal(), w.signing_secret ? w.signing_secret->reveal() : "",
+                            w.bot_user_id, w.app_token ? w.app_token->reveal() : ""});
+  }
+  o.api_base_url = config.api_base_url;
+  o.extra_ca_file = config.ca_file.string();
+  o.log = [](std::string_view level, std::string_view message) {
+    spdlog::log(spdlog::level::from_str(std::string{level}), "{}", message);
+  };
+  return o;
+}
+
 }  // namespace
 
 std::vector<std::unique_ptr<platform_adapter>> create_platform_adapters(const tandem_config& config,
@@ -26,6 +43,9 @@ std::vector<std::unique_ptr<platform_adapter>> create_platform_adapters(const ta
   if (config.matrix) {
     adapters.push_back(std::make_unique<matrix_adapter>(environment.io, matrix_options_from(*config.matrix),
                                                         environment.sink, environment.state, environment.directory));
+  }
+  if (config.slack) {
+    adapters.push_back(std::make_unique<slack_adapter>(environment.io, slack_options_from(*config.slack), environment.sink));
   }
   return adapters;
 }
