@@ -241,3 +241,31 @@ TEST_CASE("send may be called from several threads at once; every completion run
   CHECK(off_io_thread == 0);
   CHECK(server.connections_accepted() <= 4);
 }
+
+TEST_CASE("an idle pooled connection is closed after idle_keepalive") {
+  local_https_server server;
+  server.expect(answer("ok"));
+  auto options = trusting_test_ca();
+  options.idle_keepalive = std::chrono::seconds{1};
+  client_fixture fixture(options);
+
+  response_of(fixture.fetch(get(server.url("/"))));
+  CHECK(server.connections_open() == 1);
+
+  CHECK(tandem::testing::run_until(fixture.io(), [&server] { return server.connections_open() == 0; },
+                                   std::chrono::seconds{5}));
+}
+
+TEST_CASE("cancel_all closes idle connections; the next request opens a new one") {
+  local_https_server server;
+  server.expect(answer("first"));
+  server.expect(answer("second"));
+  client_fixture fixture;
+
+  response_of(fixture.fetch(get(server.url("/a"))));
+  fixture.client().cancel_all();
+  CHECK(tandem::testing::run_until(fixture.io(), [&server] { return server.connections_open() == 0; }));
+  CHECK(response_of(fixture.fetch(get(server.url("/b")))).body == "second");
+
+  CHECK(server.connections_accepted() == 2);
+}

@@ -118,6 +118,7 @@ struct server_core {
   request_handler handler;
   std::vector<recorded_request> requests;
   std::size_t connections = 0;
+  std::size_t open_connections = 0;
 
   // Destroyed first: the acceptor, then the io_context with every session its handlers hold.
   std::uint16_t port = 0;
@@ -136,6 +137,17 @@ class session : public std::enable_shared_from_this<session<Stream>> {
         stream_(std::forward<StreamArguments>(arguments)...),
         delay_(stream_.get_executor()),
         connection_(connection) {}
+
+  ~session() {
+    {
+      const std::lock_guard lock(server_.mutex);
+      --server_.open_connections;
+    }
+    server_.changed.notify_all();
+  }
+
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
 
   void start() {
     if constexpr (std::is_same_v<Stream, tls_stream>) {
@@ -305,6 +317,7 @@ void server_core::accept() {
     {
       const std::lock_guard lock(mutex);
       connection = ++connections;
+      ++open_connections;
     }
     changed.notify_all();
     if (options.tls) {
@@ -380,6 +393,18 @@ bool local_https_server::wait_for_requests(std::size_t count, std::chrono::milli
 std::size_t local_https_server::connections_accepted() const {
   const std::lock_guard lock(state_->mutex);
   return state_->connections;
+}
+
+std::size_t local_https_server::connections_open() const {
+  const std::lock_guard lock(state_->mutex);
+  return state_->open_connections;
+}
+
+bool local_https_server::wait_for_open_connections(std::size_t count,
+                                                   std::chrono::milliseconds within) const {
+  std::unique_lock lock(state_->mutex);
+  return state_->changed.wait_for(lock, within,
+                                  [&] { return state_->open_connections == count; });
 }
 
 std::size_t local_https_server::responses_left() const {

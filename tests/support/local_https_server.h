@@ -105,6 +105,11 @@ class local_https_server {
   /// How many TCP connections the server has accepted (whether or not their TLS handshake
   /// succeeded).
   [[nodiscard]] std::size_t connections_accepted() const;
+  /// How many connections are open now (accepted and not yet closed by either side).
+  [[nodiscard]] std::size_t connections_open() const;
+  /// Waits until exactly `count` connections are open or `within` passed; true when they are.
+  [[nodiscard]] bool wait_for_open_connections(
+      std::size_t count, std::chrono::milliseconds within = std::chrono::seconds{10}) const;
   /// How many queued responses are still unused.
   [[nodiscard]] std::size_t responses_left() const;
 
