@@ -1,0 +1,252 @@
+// Tandem on Slack end to end, in one process: the real store, engine, templates and outbox
+// dispatcher wired as the runtime wires them, the Slack adapter on a real HTTP server, signed
+// requests as Slack sends them, and a fake slack.com over TLS that records what Tandem posts.
+
+#include "slack_fixture.h"
+
+#include "adapters/http/metrics_registry.h"
+#include "app/config.h"
+#include "app/engine_host.h"
+#include "app/outbox_dispatcher.h"
+#include "app/template_catalog.h"
+#include "storage/sqlite/sqlite_store.h"
+
+#include <boost/asio/post.hpp>
+
+#include <future>
+
+namespace {
+
+using namespace slack_testing;
+using tandem::testing::recorded_request;
+using tandem::testing::scripted_response;
+
+const char* const config_text = R"(
+collaborations:
+  - id: river
+    name: River Restoration Alliance
+    rooms: [{platform: slack, workspace: T0001, id: C0RIVER}]
+    organizations:
+      - {id: backbone, name: Riverside Backbone Trust}
+      - {id: city, name: City of Millbrook}
+    people:
+      - {id: ana, name: Ana Lima, org: backbone, roles: [facilitator], tz: Europe/Lisbon,
+         identities: [{platform: slack, workspace: T0001, user: U0ANA}]}
+      - {id: emma, name: Emma Schulz, org: city, roles: [representative], tz: Europe/Berlin,
+         identities: [{platform: slack, workspace: T0001, user: U0EMMA}]}
+)";
+
+/// The runtime's pieces around the Slack adapter, on one io_context run by a thread of its own.
+class tandem_on_slack {
+ public:
+  tandem_on_slack()
+      : config_(std::move(*tandem::parse_config(config_text, std::filesystem::temp_directory_path()).config)),
+        store_(":memory:"),
+        templates_(tandem::template_catalog::load(std::filesystem::path(TANDEM_SOURCE_DIR) / "prompts")),
+        host_(store_, metrics_, templates_.languages()),
+        dispatcher_(store_, templates_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
+                    fixed_now),
+        server_(io_, server_options()) {
+    tandem::slack_adapter_options o;
+    o.workspaces = {workspace("T0001", std::string(secret), "UBOT")};
+    o.api_base_url = slack_.url("/api/");
+    o.extra_ca_file = tandem::testing::test_certificates::shared().ca_file();
+    o.channel_interval = std::chrono::milliseconds{0};
+    o.clock = fixed_now;
+    adapter_ = std::make_unique<tandem::slack_adapter>(
+        io_, std::move(o), [this](tandem::inbound event, std::function<void(bool)> stored) {
+          ingest(std::move(event), std::move(stored));
+        });
+    (void)host_.start(config_.seed, fixed_now());
+    dispatcher_.add(*adapter_);
+    adapter_->add_routes(server_);
+    port_ = server_.start();
+    slack_.answer_with([](const recorded_request& r) { return play_slack(r); });
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  ~tandem_on_slack() {
+    adapter_->stop();
+    server_.stop();
+    work_.reset();
+    thread_.join();
+  }
+  tandem_on_slack(const tandem_on_slack&) = delete;
+  tandem_on_slack& operator=(const tandem_on_slack&) = delete;
+
+  tandem::testing::local_https_server& slack() { return slack_; }
+
+  /// POSTs a signed body to Tandem and returns the answer.
+  answer post(const std::string& path, const std::string& body, const std::string& content_type) {
+    tandem::client_request request;
+    request.method = "POST";
+    request.url = "http://127.0.0.1:" + std::to_string(port_) + path;
+    const std::string ts = std::to_string(now_seconds);
+    request.headers = {{"Content-Type", content_type},
+                       {"X-Slack-Request-Timestamp", ts},
+                       {"X-Slack-Signature", tandem::slack::compute_signature(secret, ts, body)}};
+    request.body = body;
+    std::optional<tandem::client_result> result;
+    client_.send(std::move(request), [&result](tandem::client_result r) { result = std::move(r); });
+    REQUIRE(tandem::testing::run_until(client_io_, [&result] { return result.has_value(); }));
+    REQUIRE(std::holds_alternative<tandem::client_response>(*result));
+    const auto& response = std::get<tandem::client_response>(*result);
+    return {response.status, response.body, std::string(response.header("content-type").value_or(""))};
+  }
+
+  answer slash_command(const std::string& user, const std::string& text, const std::string& trigger) {
+    return post("/slack/commands",
+                "token=x&team_id=T0001&team_domain=river&channel_id=C0RIVER&channel_name=river&user_id=" + user +
+                    "&user_name=x&command=%2Ftandem&text=" + form_encode(text) +
+                    "&api_app_id=A0001&response_url=" + form_encode(slack_.url("/commands/" + trigger)) +
+                    "&trigger_id=" + trigger,
+                "application/x-www-form-urlencoded");
+  }
+
+  /// Runs `f` on the core strand and waits for it.
+  template <typename F>
+  auto on_core(F f) {
+    std::promise<decltype(f())> done;
+    boost::asio::post(io_, [&] { done.set_value(f()); });
+    return done.get_future().get();
+  }
+
+  const tandem::world& world() const { return host_.current(); }
+
+ private:
+  /// What slack.com answers: a DM D<user> per user, every post accepted.
+  static scripted_response play_slack(const recorded_request& r) {
+    if (r.path == "/api/conversations.open") {
+      const std::string user = json::parse(r.body)["users"];
+      return scripted_response::json(200, json{{"ok", true}, {"channel", {{"id", "D" + user.substr(1)}}}}.dump());
+    }
+    if (r.path == "/api/chat.postMessage") {
+      return scripted_response::json(
+          200, json{{"ok", true}, {"channel", json::parse(r.body)["channel"]}, {"ts", "1700000100.000100"}}.dump());
+    }
+    return scripted_response::json(200, R"({"ok":true})");
+  }
+
+  static tandem::http_server_options server_options() {
+    tandem::http_server_options o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    return o;
+  }
+
+  /// What the runtime does with an inbound event: durable first, then acknowledged, then handled.
+  void ingest(tandem::inbound event, std::function<void(bool)> stored) {
+    boost::asio::post(io_, [this, event = std::move(event), stored = std::move(stored)] {
+      const auto id = host_.record(event);
+      stored(true);
+      if (!id) return;
+      host_.handle_recorded(*id, event, fixed_now());
+      dispatcher_.dispatch_due();
+    });
+  }
+
+  tandem::testing::local_https_server slack_;
+  tandem::tandem_config config_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
+  tandem::metrics_registry metrics_;
+  tandem::sqlite_store store_;
+  tandem::template_catalog templates_;
+  tandem::engine_host host_;
+  tandem::outbox_dispatcher dispatcher_;
+  tandem::http_server server_;
+  std::unique_ptr<tandem::slack_adapter> adapter_;
+  std::thread thread_;
+  std::uint16_t port_ = 0;
+  boost::asio::io_context client_io_;
+  tandem::http_client client_{client_io_, tandem::http_client_options{}};
+};
+
+/// The requests to `path` so far, as JSON bodies.
+std::vector<json> posted_to(tandem::testing::local_https_server& slack, const std::string& path) {
+  std::vector<json> bodies;
+  for (const auto& r : slack.requests()) {
+    if (r.path == path) bodies.push_back(json::parse(r.body));
+  }
+  return bodies;
+}
+
+/// Waits until `count` requests went to `path`.
+bool wait_for_posts(tandem::testing::local_https_server& slack, const std::string& path, std::size_t count) {
+  for (std::size_t seen = slack.requests().size();; ++seen) {
+    if (posted_to(slack, path).size() >= count) return true;
+    if (!slack.wait_for_requests(seen + 1)) return false;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("end to end: a task assigned with /tandem reaches the assignee's DM with buttons, a nudge follows, Done closes it") {
+  tandem_on_slack t;
+
+  // Ana assigns a task: her answer comes back in the command's own response, ephemeral.
+  const auto assigned = t.slash_command("U0ANA", "assign @emma \"Print the flyers\" due 2030-01-10", "1.1.a");
+  REQUIRE(assigned.status == 200);
+  const json answer_to_ana = json::parse(assigned.body);
+  CHECK(answer_to_ana["response_type"] == "ephemeral");
+  CHECK(answer_to_ana["text"].get<std::string>().find("#1") != std::string::npos);
+
+  // Emma's DM is opened and the notice posted there, with Done and Blocked buttons.
+  REQUIRE(wait_for_posts(t.slack(), "/api/chat.postMessage", 1));
+  CHECK(posted_to(t.slack(), "/api/conversations.open") == std::vector<json>{json{{"users", "U0EMMA"}}});
+  const json notice = posted_to(t.slack(), "/api/chat.postMessage")[0];
+  CHECK(notice["channel"] == "D0EMMA");
+  CHECK(notice["text"].get<std::string>().find("Print the flyers") != std::string::npos);
+  json done_button;
+  std::string done_block;
+  for (const json& block : notice["blocks"]) {
+    if (block["type"] != "actions") continue;
+    for (const json& button : block["elements"]) {
+      if (button["value"] == "done 1") {
+        done_button = button;
+        done_block = block["block_id"];
+      }
+    }
+  }
+  REQUIRE(done_button.is_object());
+
+  // Ana nudges Emma: the nudge goes to the DM already open.
+  const auto nudged = t.slash_command("U0ANA", "nudge @emma", "1.2.b");
+  REQUIRE(nudged.status == 200);
+  REQUIRE(wait_for_posts(t.slack(), "/api/chat.postMessage", 2));
+  const json nudge = posted_to(t.slack(), "/api/chat.postMessage")[1];
+  CHECK(nudge["channel"] == "D0EMMA");
+  CHECK(nudge["text"].get<std::string>().find("Print the flyers") != std::string::npos);
+  CHECK(posted_to(t.slack(), "/api/conversations.open").size() == 1);
+
+  // Emma presses Done on the notice, as Slack sends it.
+  json press{{"type", "block_actions"},
+             {"user", {{"id", "U0EMMA"}, {"team_id", "T0001"}}},
+             {"team", {{"id", "T0001"}}},
+             {"container", {{"type", "message"}, {"message_ts", "1700000100.000100"}, {"channel_id", "D0EMMA"}}},
+             {"channel", {{"id", "D0EMMA"}}},
+             {"trigger_id", "2.2.c"},
+             {"response_url", t.slack().url("/actions/done")},
+             {"message", {{"ts", "1700000100.000100"}, {"text", notice["text"]}, {"blocks", notice["blocks"]}}},
+             {"actions", json::array({{{"action_id", done_button["action_id"]},
+                                       {"block_id", done_block},
+                                       {"text", done_button["text"]},
+                                       {"value", "done 1"},
+                                       {"type", "button"},
+                                       {"action_ts", "1700000200.000200"}}})}};
+  CHECK(t.post("/slack/interactivity", "payload=" + form_encode(press.dump()), "application/x-www-form-urlencoded").status ==
+        200);
+
+  // The notice now shows the answer; Emma gets her confirmation in the DM; Ana hears of it in hers.
+  REQUIRE(wait_for_posts(t.slack(), "/actions/done", 1));
+  CHECK(posted_to(t.slack(), "/actions/done")[0]["replace_original"] == true);
+  REQUIRE(wait_for_posts(t.slack(), "/api/chat.postMessage", 4));
+  std::map<std::string, std::vector<std::string>> texts_by_channel;
+  for (const json& post : posted_to(t.slack(), "/api/chat.postMessage")) {
+    texts_by_channel[post["channel"]].push_back(post["text"]);
+  }
+  CHECK(texts_by_channel["D0EMMA"].size() == 3);
+  REQUIRE(texts_by_channel["D0ANA"].size() == 1);
+  CHECK(texts_by_channel["D0ANA"][0].find("Emma Schulz") != std::string::npos);
+  CHECK(t.on_core([&t] { return t.world().tasks.at(1).status; }) == tandem::task_status::done);
+}
