@@ -61,9 +61,7 @@ bool is_token_char(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-bool is_token(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), is_token_char);
-}
+bool is_token(std::string_view text) { return !text.empty() && std::all_of(text.begin(), text.end(), is_token_char); }
 
 // A field value may hold visible characters, spaces and tabs; never CR, LF or NUL, which would
 // let a value end the header and start another.
@@ -102,9 +100,7 @@ struct target_url {
   }
   // For messages: the origin only. Queries carry tokens, and so do some paths (a Slack
   // incoming webhook or response_url is a secret path).
-  [[nodiscard]] std::string origin() const {
-    return std::string(tls ? "https://" : "http://") + host_field();
-  }
+  [[nodiscard]] std::string origin() const { return std::string(tls ? "https://" : "http://") + host_field(); }
 };
 
 std::variant<target_url, std::string> parse_url(std::string_view url) {
@@ -130,8 +126,7 @@ std::variant<target_url, std::string> parse_url(std::string_view url) {
   rest = rest.substr(0, rest.find('#'));
   const auto authority_end = rest.find_first_of("/?");
   const auto authority = rest.substr(0, authority_end);
-  const auto path_and_query =
-      authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
+  const auto path_and_query = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
   if (authority.find('@') != std::string_view::npos) {
     return "the URL carries user information, which is not supported";
   }
@@ -168,15 +163,13 @@ std::variant<target_url, std::string> parse_url(std::string_view url) {
     out.port = static_cast<std::uint16_t>(value);
   }
   out.host = lowercase(host);
-  out.target = path_and_query.starts_with('/') ? std::string(path_and_query)
-                                               : '/' + std::string(path_and_query);
+  out.target = path_and_query.starts_with('/') ? std::string(path_and_query) : '/' + std::string(path_and_query);
   return out;
 }
 
 bool is_retryable_on_reused_connection(const beast::error_code& ec) {
-  return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
-         ec == net::error::connection_aborted || ec == ssl::error::stream_truncated;
+  return ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+         ec == net::error::broken_pipe || ec == net::error::connection_aborted || ec == ssl::error::stream_truncated;
 }
 
 bool is_parse_error(const beast::error_code& ec) {
@@ -190,7 +183,7 @@ struct exchange {
   message_type message;
   client_completion done;
   std::chrono::milliseconds timeout{};
-  std::string description;  // "POST https://slack.com": never the path or the query
+  std::string description;                     // "POST https://slack.com": never the path or the query
   std::optional<steady::time_point> deadline;  // set when it gets a connection
   bool retried = false;
 };
@@ -230,7 +223,7 @@ struct http_client::state : std::enable_shared_from_this<state> {
   // operations (its I/O, or its idle timer) own it: the pool merely points at it, so that no
   // cycle outlives an io_context that is destroyed with handlers still queued.
   struct host_pool {
-    std::size_t open = 0;  // connections counted against the limit: busy, idle or connecting
+    std::size_t open = 0;                         // connections counted against the limit: busy, idle or connecting
     std::vector<std::weak_ptr<connection>> idle;  // most recently used last
     std::map<const connection*, std::weak_ptr<connection>> busy;
     std::deque<std::shared_ptr<exchange>> waiting;
@@ -239,10 +232,9 @@ struct http_client::state : std::enable_shared_from_this<state> {
   state(net::io_context& io, http_client_options options);
 
   void dispatch(std::shared_ptr<exchange> request);
-  void run_on_new_connection(host_pool& pool, const std::string& key,
-                             std::shared_ptr<exchange> request);
-  void finished(const std::shared_ptr<connection>& used, const std::shared_ptr<exchange>& request,
-                client_result result, bool reusable);
+  void run_on_new_connection(host_pool& pool, const std::string& key, std::shared_ptr<exchange> request);
+  void finished(const std::shared_ptr<connection>& used, const std::shared_ptr<exchange>& request, client_result result,
+                bool reusable);
   void retry(const std::shared_ptr<connection>& failed, std::shared_ptr<exchange> request);
   void idle_expired(const std::shared_ptr<connection>& expired);
   void cancel_everything();
@@ -327,9 +319,7 @@ class http_client::state::connection : public std::enable_shared_from_this<conne
   }
 
  private:
-  beast::tcp_stream& tcp() {
-    return tls_stream_ ? beast::get_lowest_layer(*tls_stream_) : *plain_stream_;
-  }
+  beast::tcp_stream& tcp() { return tls_stream_ ? beast::get_lowest_layer(*tls_stream_) : *plain_stream_; }
 
   template <class Operation>
   void with_stream(Operation&& operation) {
@@ -347,26 +337,24 @@ class http_client::state::connection : public std::enable_shared_from_this<conne
       self->resolve_timed_out_ = true;
       self->resolver_.cancel();
     });
-    resolver_.async_resolve(
-        request_->url.host, std::to_string(request_->url.port),
-        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
-          self->resolve_timer_.cancel();
-          if (ec) {
-            if (self->resolve_timed_out_) {
-              self->fail(client_error::kind::timeout, "timed out resolving the host");
-            } else {
-              self->fail(client_error::kind::resolve, "cannot resolve the host: " + ec.message());
-            }
-            return;
-          }
-          self->connect(results);
-        });
+    resolver_.async_resolve(request_->url.host, std::to_string(request_->url.port),
+                            [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+                              self->resolve_timer_.cancel();
+                              if (ec) {
+                                if (self->resolve_timed_out_) {
+                                  self->fail(client_error::kind::timeout, "timed out resolving the host");
+                                } else {
+                                  self->fail(client_error::kind::resolve, "cannot resolve the host: " + ec.message());
+                                }
+                                return;
+                              }
+                              self->connect(results);
+                            });
   }
 
   void connect(const tcp::resolver::results_type& endpoints) {
     tcp().expires_at(*request_->deadline);
-    tcp().async_connect(endpoints, [self = shared_from_this()](beast::error_code ec,
-                                                               const tcp::endpoint&) {
+    tcp().async_connect(endpoints, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
       if (ec) {
         if (ec == beast::error::timeout) {
           self->fail(client_error::kind::timeout, "timed out connecting");
@@ -388,15 +376,13 @@ class http_client::state::connection : public std::enable_shared_from_this<conne
     auto& stream = *tls_stream_;
     const auto& host = request_->url.host;
     // SNI carries host names only (RFC 6066, section 3), never an IP address.
-    if (!request_->url.host_is_address() &&
-        SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(host.c_str())) != 1) {
+    if (!request_->url.host_is_address() && SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                                                     TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str())) != 1) {
       fail(client_error::kind::tls, "cannot set the TLS server name");
       return;
     }
     stream.set_verify_callback(
-        [verify = ssl::host_name_verification(host)](bool preverified,
-                                                    ssl::verify_context& context) mutable {
+        [verify = ssl::host_name_verification(host)](bool preverified, ssl::verify_context& context) mutable {
           const bool ok = verify(preverified, context);
           // Name the reason, so that the error says "hostname mismatch", not only "failed".
           if (!ok && preverified) {
@@ -405,8 +391,7 @@ class http_client::state::connection : public std::enable_shared_from_this<conne
           return ok;
         });
     tcp().expires_at(*request_->deadline);
-    stream.async_handshake(ssl::stream_base::client, [self = shared_from_this()](
-                                                         beast::error_code ec) {
+    stream.async_handshake(ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
       if (ec) {
         if (ec == beast::error::timeout) {
           self->fail(client_error::kind::timeout, "timed out in the TLS handshake");
@@ -430,10 +415,8 @@ class http_client::state::connection : public std::enable_shared_from_this<conne
   void write() {
     tcp().expires_at(*request_->deadline);
     with_stream([this](auto& stream) {
-      bhttp::async_write(stream, request_->message, [self = shared_from_this()](
-                                                         beast::error_code ec, std::size_t) {
-        self->on_write(ec);
-      });
+      bhttp::async_write(stream, request_->message,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
     });
   }
 
@@ -461,18 +444,15 @@ class http_client::state::connection : public std::enable_shared_from_this<conne
     if (request_->message.method() == bhttp::verb::head) parser_->skip(true);
     tcp().expires_at(*request_->deadline);
     with_stream([this](auto& stream) {
-      bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](
-                                                       beast::error_code ec, std::size_t) {
-        self->on_read(ec);
-      });
+      bhttp::async_read(stream, buffer_, *parser_,
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     });
   }
 
   void on_read(beast::error_code ec) {
     if (ec) {
       const bool nothing_received = !parser_->got_some() && buffer_.size() == 0;
-      if (nothing_received && reused() && !request_->retried &&
-          is_retryable_on_reused_connection(ec) && !cancelled_) {
+      if (nothing_received && reused() && !request_->retried && is_retryable_on_reused_connection(ec) && !cancelled_) {
         owner_->retry(shared_from_this(), std::move(request_));
         return;
       }
@@ -480,13 +460,11 @@ class http_client::state::connection : public std::enable_shared_from_this<conne
         fail(client_error::kind::timeout, "timed out waiting for the response");
       } else if (ec == bhttp::error::body_limit) {
         fail(client_error::kind::body_too_large,
-             "the response body is over the limit of " +
-                 std::to_string(owner_->options_.body_limit) + " bytes");
+             "the response body is over the limit of " + std::to_string(owner_->options_.body_limit) + " bytes");
       } else if (ec == bhttp::error::header_limit || is_parse_error(ec)) {
         fail(client_error::kind::protocol, "malformed response: " + ec.message());
       } else {
-        fail(client_error::kind::connect,
-             "the connection broke before the response was complete: " + ec.message());
+        fail(client_error::kind::connect, "the connection broke before the response was complete: " + ec.message());
       }
       return;
     }
@@ -550,8 +528,7 @@ http_client::state::state(net::io_context& io, http_client_options options)
     beast::error_code ec;
     tls_.load_verify_file(options_.extra_ca_file, ec);
     if (ec) {
-      throw std::runtime_error("cannot load the CA file " + options_.extra_ca_file + ": " +
-                               ec.message());
+      throw std::runtime_error("cannot load the CA file " + options_.extra_ca_file + ": " + ec.message());
     }
   }
 }
@@ -585,9 +562,8 @@ void http_client::state::run_on_new_connection(host_pool& pool, const std::strin
   fresh->run(std::move(request));
 }
 
-void http_client::state::finished(const std::shared_ptr<connection>& used,
-                                  const std::shared_ptr<exchange>& request, client_result result,
-                                  bool reusable) {
+void http_client::state::finished(const std::shared_ptr<connection>& used, const std::shared_ptr<exchange>& request,
+                                  client_result result, bool reusable) {
   auto& pool = pools_[used->key()];
   pool.busy.erase(used.get());
   if (reusable) {
@@ -613,8 +589,7 @@ void http_client::state::finished(const std::shared_ptr<connection>& used,
 }
 
 // The connection was stale: it takes its slot in the pool to a fresh connection.
-void http_client::state::retry(const std::shared_ptr<connection>& failed,
-                               std::shared_ptr<exchange> request) {
+void http_client::state::retry(const std::shared_ptr<connection>& failed, std::shared_ptr<exchange> request) {
   auto& pool = pools_[failed->key()];
   pool.busy.erase(failed.get());
   failed->close();
@@ -624,9 +599,8 @@ void http_client::state::retry(const std::shared_ptr<connection>& failed,
 
 void http_client::state::idle_expired(const std::shared_ptr<connection>& expired) {
   auto& pool = pools_[expired->key()];
-  const auto found = std::find_if(pool.idle.begin(), pool.idle.end(), [&expired](const auto& idle) {
-    return idle.lock() == expired;
-  });
+  const auto found =
+      std::find_if(pool.idle.begin(), pool.idle.end(), [&expired](const auto& idle) { return idle.lock() == expired; });
   if (found == pool.idle.end()) return;
   pool.idle.erase(found);
   --pool.open;
@@ -671,8 +645,7 @@ void http_client::send(client_request request, client_completion done) {
     pending->description = (method_ok ? request.method : "(malformed method)") + " (malformed URL)";
   } else {
     pending->url = std::move(std::get<target_url>(parsed));
-    pending->description =
-        (method_ok ? request.method : "(malformed method)") + ' ' + pending->url.origin();
+    pending->description = (method_ok ? request.method : "(malformed method)") + ' ' + pending->url.origin();
   }
   auto& message = pending->message;
   if (!problem) {
@@ -687,8 +660,7 @@ void http_client::send(client_request request, client_completion done) {
         break;
       }
       const auto field = lowercase(name);
-      if (field == "host" || field == "content-length" || field == "connection" ||
-          field == "transfer-encoding") {
+      if (field == "host" || field == "content-length" || field == "connection" || field == "transfer-encoding") {
         continue;  // the client's own framing
       }
       has_user_agent = has_user_agent || field == "user-agent";
@@ -712,9 +684,8 @@ void http_client::send(client_request request, client_completion done) {
     });
     return;
   }
-  net::post(state_->strand_, [self = state_, pending = std::move(pending)]() mutable {
-    self->dispatch(std::move(pending));
-  });
+  net::post(state_->strand_,
+            [self = state_, pending = std::move(pending)]() mutable { self->dispatch(std::move(pending)); });
 }
 
 void http_client::cancel_all() {
@@ -750,17 +721,15 @@ bool take(std::string_view& text, std::string_view expected) {
   return true;
 }
 
-constexpr std::array<std::string_view, 12> month_names = {
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-constexpr std::array<std::string_view, 7> short_day_names = {"Mon", "Tue", "Wed", "Thu",
-                                                             "Fri", "Sat", "Sun"};
-constexpr std::array<std::string_view, 7> long_day_names = {
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+constexpr std::array<std::string_view, 12> month_names = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr std::array<std::string_view, 7> short_day_names = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+constexpr std::array<std::string_view, 7> long_day_names = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                                            "Friday", "Saturday", "Sunday"};
 
 template <std::size_t N>
 bool take_one_of(std::string_view& text, const std::array<std::string_view, N>& names) {
-  return std::any_of(names.begin(), names.end(),
-                     [&text](std::string_view name) { return take(text, name); });
+  return std::any_of(names.begin(), names.end(), [&text](std::string_view name) { return take(text, name); });
 }
 
 std::optional<unsigned> take_month(std::string_view& text) {
@@ -786,13 +755,12 @@ std::optional<clock_time> take_time(std::string_view& text) {
   return clock_time{*hour, *minute, *second};
 }
 
-std::optional<std::chrono::sys_seconds> make_time(int year, unsigned month, int day,
-                                                  const clock_time& time) {
+std::optional<std::chrono::sys_seconds> make_time(int year, unsigned month, int day, const clock_time& time) {
   const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{month},
                                          std::chrono::day{static_cast<unsigned>(day)}};
   if (!date.ok()) return std::nullopt;
-  return std::chrono::sys_days{date} + std::chrono::hours{time.hour} +
-         std::chrono::minutes{time.minute} + std::chrono::seconds{time.second};
+  return std::chrono::sys_days{date} + std::chrono::hours{time.hour} + std::chrono::minutes{time.minute} +
+         std::chrono::seconds{time.second};
 }
 
 // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
@@ -841,8 +809,7 @@ std::optional<std::chrono::sys_seconds> parse_asctime_date(std::string_view text
 
 }  // namespace
 
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
-                                                      std::chrono::sys_seconds now) {
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::sys_seconds now) {
   value = trim(value);
   if (value.empty()) return std::nullopt;
   if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {

@@ -56,12 +56,11 @@ TEST_CASE("a body exactly at body_limit is accepted") {
 }
 
 TEST_CASE("a malformed URL, method or header field fails with kind bad_url and sends nothing") {
-  const auto url = GENERATE(as<std::string>{}, "", "slack.com/api/chat.postMessage",
-                            "ftp://example.org/", "https://", "https:///path",
-                            "https://user:password@example.org/", "https://example.org:0/",
-                            "https://example.org:99999/", "https://example.org:80a/",
-                            "https://exa mple.org/", "https://[::1/", "https://[nonsense]/",
-                            "https://ex\xc3\xa4mple.org/", "https://example.org/\r\nX: y");
+  const auto url =
+      GENERATE(as<std::string>{}, "", "slack.com/api/chat.postMessage", "ftp://example.org/", "https://",
+               "https:///path", "https://user:password@example.org/", "https://example.org:0/",
+               "https://example.org:99999/", "https://example.org:80a/", "https://exa mple.org/", "https://[::1/",
+               "https://[nonsense]/", "https://ex\xc3\xa4mple.org/", "https://example.org/\r\nX: y");
   client_fixture fixture;
   const auto error = error_of(fixture.fetch(get(url)));
   INFO(url);
@@ -89,16 +88,14 @@ TEST_CASE("a header field with a line break or a method with a space fails with 
 
 TEST_CASE("429 with Retry-After comes back as a response with its status and header") {
   local_https_server server;
-  server.expect(scripted_response::json(429, R"({"ok":false,"error":"ratelimited"})")
-                    .with_header("Retry-After", "30"));
+  server.expect(scripted_response::json(429, R"({"ok":false,"error":"ratelimited"})").with_header("Retry-After", "30"));
   client_fixture fixture;
 
   const auto response = response_of(fixture.fetch(get(server.url("/api/chat.postMessage"))));
 
   CHECK(response.status == 429);
   REQUIRE(response.header("retry-after"));
-  const auto wait = tandem::parse_retry_after(*response.header("Retry-After"),
-                                              std::chrono::sys_seconds{});
+  const auto wait = tandem::parse_retry_after(*response.header("Retry-After"), std::chrono::sys_seconds{});
   CHECK(wait == std::chrono::seconds{30});
   CHECK(response.body == R"({"ok":false,"error":"ratelimited"})");
 }
@@ -131,14 +128,13 @@ TEST_CASE("a port where nothing listens fails with kind connect") {
   std::uint16_t closed_port = 0;
   {
     boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor probe(
-        io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    boost::asio::ip::tcp::acceptor probe(io,
+                                         boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
     closed_port = probe.local_endpoint().port();
   }
   client_fixture fixture;
 
-  const auto error =
-      error_of(fixture.fetch(get("http://127.0.0.1:" + std::to_string(closed_port) + "/")));
+  const auto error = error_of(fixture.fetch(get("http://127.0.0.1:" + std::to_string(closed_port) + "/")));
 
   CHECK(error.what == client_error::kind::connect);
 }

@@ -42,8 +42,7 @@ class client_fixture {
   /// Sends `request` and runs the io_context until its result arrives (10 s at most).
   tandem::client_result fetch(tandem::client_request request) {
     std::optional<tandem::client_result> result;
-    client_.send(std::move(request),
-                 [&result](tandem::client_result outcome) { result = std::move(outcome); });
+    client_.send(std::move(request), [&result](tandem::client_result outcome) { result = std::move(outcome); });
     REQUIRE(tandem::testing::run_until(io_, [&result] { return result.has_value(); }));
     return std::move(*result);
   }

@@ -113,8 +113,7 @@ TEST_CASE("requests beyond max_connections_per_host wait for a free connection")
   options.max_connections_per_host = 1;
   client_fixture fixture(options);
 
-  const auto results =
-      fixture.fetch_all({get(server.url("/1")), get(server.url("/2")), get(server.url("/3"))});
+  const auto results = fixture.fetch_all({get(server.url("/1")), get(server.url("/2")), get(server.url("/3"))});
 
   CHECK(response_of(results[0]).body == "1");
   CHECK(response_of(results[1]).body == "2");
@@ -203,9 +202,8 @@ TEST_CASE("a POST with an empty body still says Content-Length: 0") {
 
 TEST_CASE("send may be called from several threads at once; every completion runs on the io_context") {
   local_https_server server;
-  server.answer_with([](const tandem::testing::recorded_request& request) {
-    return scripted_response::text(200, request.path);
-  });
+  server.answer_with(
+      [](const tandem::testing::recorded_request& request) { return scripted_response::text(200, request.path); });
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   std::thread io_thread([&io] { io.run(); });
@@ -252,8 +250,8 @@ TEST_CASE("an idle pooled connection is closed after idle_keepalive") {
   response_of(fixture.fetch(get(server.url("/"))));
   CHECK(server.connections_open() == 1);
 
-  CHECK(tandem::testing::run_until(fixture.io(), [&server] { return server.connections_open() == 0; },
-                                   std::chrono::seconds{5}));
+  CHECK(tandem::testing::run_until(
+      fixture.io(), [&server] { return server.connections_open() == 0; }, std::chrono::seconds{5}));
 }
 
 TEST_CASE("cancel_all closes idle connections; the next request opens a new one") {

@@ -11,8 +11,7 @@ namespace {
 using namespace std::chrono_literals;
 
 // 2015-10-21 07:28:00 UTC, the date of RFC 9110's example.
-constexpr std::chrono::sys_seconds example_now =
-    std::chrono::sys_days{std::chrono::year{2015} / 10 / 21} + 7h + 28min;
+constexpr std::chrono::sys_seconds example_now = std::chrono::sys_days{std::chrono::year{2015} / 10 / 21} + 7h + 28min;
 
 struct retry_after_case {
   std::string value;
@@ -30,8 +29,8 @@ TEST_CASE("Retry-After is read as delta-seconds or an HTTP-date; garbage gives n
       {"Wed, 21 Oct 2015 07:28:00 GMT", 0s},
       {"Wed, 21 Oct 2015 07:29:30 GMT", 90s},
       {"Thu, 22 Oct 2015 07:28:00 GMT", 86400s},
-      {"Tue, 20 Oct 2015 07:28:00 GMT", 0s},  // in the past
-      {"Thu, 01 Jan 1970 00:00:00 GMT", 0s},  // long past
+      {"Tue, 20 Oct 2015 07:28:00 GMT", 0s},        // in the past
+      {"Thu, 01 Jan 1970 00:00:00 GMT", 0s},        // long past
       {"Wednesday, 21-Oct-15 07:30:00 GMT", 120s},  // RFC 850, obsolete
       {"Wed Oct 21 07:31:00 2015", 180s},           // asctime, obsolete
       {"Wed Oct  1 07:28:00 2015", 0s},             // asctime with a one-digit day

@@ -54,8 +54,7 @@ TEST_CASE("a URL with an IP address is verified against the certificate's IP and
   server.expect(scripted_response::text(200, "ok"));
   client_fixture fixture;
 
-  const auto response =
-      response_of(fixture.fetch(get("https://127.0.0.1:" + std::to_string(server.port()) + "/")));
+  const auto response = response_of(fixture.fetch(get("https://127.0.0.1:" + std::to_string(server.port()) + "/")));
 
   CHECK(response.status == 200);
   REQUIRE(server.requests().size() == 1);

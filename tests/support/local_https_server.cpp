@@ -152,14 +152,12 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   void start() {
     if constexpr (std::is_same_v<Stream, tls_stream>) {
       beast::get_lowest_layer(stream_).expires_after(handshake_timeout);
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (ec) return;  // the client refused us, or left
-                                const char* name = SSL_get_servername(
-                                    self->stream_.native_handle(), TLSEXT_NAMETYPE_host_name);
-                                if (name != nullptr) self->server_name_ = name;
-                                self->read();
-                              });
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return;  // the client refused us, or left
+        const char* name = SSL_get_servername(self->stream_.native_handle(), TLSEXT_NAMETYPE_host_name);
+        if (name != nullptr) self->server_name_ = name;
+        self->read();
+      });
     } else {
       read();
     }
@@ -170,14 +168,13 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     parser_.emplace();
     parser_->body_limit(server_.options.body_limit);
     beast::get_lowest_layer(stream_).expires_never();
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                        if (ec) {
-                          self->close();
-                          return;
-                        }
-                        self->handle(self->parser_->release());
-                      });
+    bhttp::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->close();
+        return;
+      }
+      self->handle(self->parser_->release());
+    });
   }
 
   void handle(bhttp::request<bhttp::string_body> message) {
@@ -212,15 +209,9 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 
   void act() {
     switch (answer_.then) {
-      case connection_action::close_without_answer:
-        close();
-        return;
-      case connection_action::never_answer:
-        wait_for_client_to_leave();
-        return;
-      case connection_action::truncate_answer:
-        write_truncated();
-        return;
+      case connection_action::close_without_answer: close(); return;
+      case connection_action::never_answer: wait_for_client_to_leave(); return;
+      case connection_action::truncate_answer: write_truncated(); return;
       case connection_action::keep_alive:
       case connection_action::close_after_answer:
         if (answer_.raw.empty()) {
@@ -246,27 +237,24 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   void write_answer() {
     build_response();
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds{10});
-    bhttp::async_write(stream_, response_,
-                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                         if (ec || !self->keep_alive_ ||
-                             self->answer_.then == connection_action::close_after_answer) {
-                           self->close();
-                           return;
-                         }
-                         self->read();
-                       });
+    bhttp::async_write(stream_, response_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec || !self->keep_alive_ || self->answer_.then == connection_action::close_after_answer) {
+        self->close();
+        return;
+      }
+      self->read();
+    });
   }
 
   void write_answer_bytes() {
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds{10});
-    net::async_write(stream_, net::buffer(raw_),
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       if (ec || self->answer_.then != connection_action::keep_alive) {
-                         self->close();
-                         return;
-                       }
-                       self->read();
-                     });
+    net::async_write(stream_, net::buffer(raw_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec || self->answer_.then != connection_action::keep_alive) {
+        self->close();
+        return;
+      }
+      self->read();
+    });
   }
 
   void write_truncated() {
@@ -279,14 +267,14 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   }
 
   void wait_for_client_to_leave() {
-    stream_.async_read_some(net::buffer(discard_), [self = this->shared_from_this()](
-                                                       beast::error_code ec, std::size_t) {
-      if (ec) {
-        self->close();
-      } else {
-        self->wait_for_client_to_leave();
-      }
-    });
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) {
+                                self->close();
+                              } else {
+                                self->wait_for_client_to_leave();
+                              }
+                            });
   }
 
   void close() {
@@ -365,9 +353,7 @@ std::string local_https_server::base_url() const {
                              : "http://127.0.0.1:" + std::to_string(state_->port);
 }
 
-std::string local_https_server::url(std::string_view target) const {
-  return base_url() + std::string(target);
-}
+std::string local_https_server::url(std::string_view target) const { return base_url() + std::string(target); }
 
 void local_https_server::expect(scripted_response response) {
   const std::lock_guard lock(state_->mutex);
@@ -386,8 +372,7 @@ std::vector<recorded_request> local_https_server::requests() const {
 
 bool local_https_server::wait_for_requests(std::size_t count, std::chrono::milliseconds within) const {
   std::unique_lock lock(state_->mutex);
-  return state_->changed.wait_for(lock, within,
-                                  [&] { return state_->requests.size() >= count; });
+  return state_->changed.wait_for(lock, within, [&] { return state_->requests.size() >= count; });
 }
 
 std::size_t local_https_server::connections_accepted() const {
@@ -400,11 +385,9 @@ std::size_t local_https_server::connections_open() const {
   return state_->open_connections;
 }
 
-bool local_https_server::wait_for_open_connections(std::size_t count,
-                                                   std::chrono::milliseconds within) const {
+bool local_https_server::wait_for_open_connections(std::size_t count, std::chrono::milliseconds within) const {
   std::unique_lock lock(state_->mutex);
-  return state_->changed.wait_for(lock, within,
-                                  [&] { return state_->open_connections == count; });
+  return state_->changed.wait_for(lock, within, [&] { return state_->open_connections == count; });
 }
 
 std::size_t local_https_server::responses_left() const {

@@ -21,9 +21,9 @@ namespace tandem::testing {
 
 /// One request as the server received it.
 struct recorded_request {
-  std::string method;  ///< e.g. "POST"
-  std::string target;  ///< as sent, e.g. "/api/chat.postMessage?x=1"
-  std::string path;    ///< the target up to '?'
+  std::string method;                          ///< e.g. "POST"
+  std::string target;                          ///< as sent, e.g. "/api/chat.postMessage?x=1"
+  std::string path;                            ///< the target up to '?'
   std::map<std::string, std::string> headers;  ///< keys lowercased; repeats joined by ", "
   std::string body;
   std::size_t connection = 0;  ///< which accepted connection it came on: 1, 2, …
@@ -108,8 +108,8 @@ class local_https_server {
   /// How many connections are open now (accepted and not yet closed by either side).
   [[nodiscard]] std::size_t connections_open() const;
   /// Waits until exactly `count` connections are open or `within` passed; true when they are.
-  [[nodiscard]] bool wait_for_open_connections(
-      std::size_t count, std::chrono::milliseconds within = std::chrono::seconds{10}) const;
+  [[nodiscard]] bool wait_for_open_connections(std::size_t count,
+                                               std::chrono::milliseconds within = std::chrono::seconds{10}) const;
   /// How many queued responses are still unused.
   [[nodiscard]] std::size_t responses_left() const;
 

@@ -7,8 +7,7 @@
 
 namespace tandem::testing {
 
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds within) {
+bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds within) {
   const auto deadline = std::chrono::steady_clock::now() + within;
   // A short slice, so that `done` is checked again soon after a handler changed it.
   constexpr std::chrono::milliseconds slice{20};

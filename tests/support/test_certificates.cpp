@@ -75,8 +75,7 @@ key_ptr key_from_pem(const std::string& pem) {
 }
 
 void add_extension(X509& certificate, X509V3_CTX& context, int nid, const std::string& value) {
-  std::unique_ptr<X509_EXTENSION, openssl_free> extension(
-      X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str()));
+  std::unique_ptr<X509_EXTENSION, openssl_free> extension(X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str()));
   check(extension != nullptr, "X509V3_EXT_conf_nid");
   check(X509_add_ext(&certificate, extension.get(), -1) == 1, "X509_add_ext");
 }
@@ -84,16 +83,15 @@ void add_extension(X509& certificate, X509V3_CTX& context, int nid, const std::s
 // A certificate for `common_name` with `key`, signed by `issuer` with `issuer_key` (or by itself
 // when `issuer` is null). `alt_names` is a subjectAltName value such as "DNS:localhost"; empty
 // makes a CA.
-certificate_ptr make_certificate(const std::string& common_name, EVP_PKEY& key, X509* issuer,
-                                 EVP_PKEY& issuer_key, const std::string& alt_names) {
+certificate_ptr make_certificate(const std::string& common_name, EVP_PKEY& key, X509* issuer, EVP_PKEY& issuer_key,
+                                 const std::string& alt_names) {
   certificate_ptr certificate(X509_new());
   check(certificate != nullptr, "X509_new");
   X509* raw = certificate.get();
   check(X509_set_version(raw, X509_VERSION_3) == 1, "X509_set_version");
 
   std::unique_ptr<BIGNUM, openssl_free> serial(BN_new());
-  check(serial != nullptr && BN_rand(serial.get(), 120, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1,
-        "BN_rand");
+  check(serial != nullptr && BN_rand(serial.get(), 120, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1, "BN_rand");
   check(BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(raw)) != nullptr, "serial number");
 
   check(X509_gmtime_adj(X509_getm_notBefore(raw), -60L * 60) != nullptr, "notBefore");
@@ -103,12 +101,10 @@ certificate_ptr make_certificate(const std::string& common_name, EVP_PKEY& key, 
   X509_NAME* name = X509_get_subject_name(raw);
   const std::string organization = "Tandem tests";
   check(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(organization.c_str()),
-                                   -1, -1, 0) == 1,
+                                   reinterpret_cast<const unsigned char*>(organization.c_str()), -1, -1, 0) == 1,
         "subject O");
   check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                                   -1, -1, 0) == 1,
+                                   reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0) == 1,
         "subject CN");
   X509* signer = issuer != nullptr ? issuer : raw;
   check(X509_set_issuer_name(raw, X509_get_subject_name(signer)) == 1, "X509_set_issuer_name");
@@ -138,8 +134,7 @@ pem_identity make_ca(const std::string& common_name) {
   return {to_pem(*certificate), to_pem(*key)};
 }
 
-pem_identity make_leaf(const pem_identity& ca, const std::vector<std::string>& dns_names,
-                       bool with_loopback_ip) {
+pem_identity make_leaf(const pem_identity& ca, const std::vector<std::string>& dns_names, bool with_loopback_ip) {
   std::string alt_names;
   for (const auto& name : dns_names) {
     if (!alt_names.empty()) alt_names += ',';
@@ -151,16 +146,14 @@ pem_identity make_leaf(const pem_identity& ca, const std::vector<std::string>& d
   auto ca_key = key_from_pem(ca.private_key_pem);
   auto key = make_key();
   const auto common_name = dns_names.empty() ? std::string("127.0.0.1") : dns_names.front();
-  auto certificate =
-      make_certificate(common_name, *key, ca_certificate.get(), *ca_key, alt_names);
+  auto certificate = make_certificate(common_name, *key, ca_certificate.get(), *ca_key, alt_names);
   return {to_pem(*certificate), to_pem(*key)};
 }
 
 std::string write_temporary_file(const std::string& content) {
   std::random_device entropy;
   const auto path = std::filesystem::temp_directory_path() /
-                    ("tandem-test-ca-" + std::to_string(::getpid()) + '-' +
-                     std::to_string(entropy()) + ".pem");
+                    ("tandem-test-ca-" + std::to_string(::getpid()) + '-' + std::to_string(entropy()) + ".pem");
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;
   out.close();
@@ -188,8 +181,7 @@ test_certificates::~test_certificates() {
   std::filesystem::remove(ca_file_, ignored);
 }
 
-pem_identity test_certificates::issue(const std::vector<std::string>& dns_names,
-                                      bool with_loopback_ip) const {
+pem_identity test_certificates::issue(const std::vector<std::string>& dns_names, bool with_loopback_ip) const {
   return make_leaf(ca_, dns_names, with_loopback_ip);
 }
 

@@ -43,8 +43,7 @@ class test_certificates {
 
   /// A further leaf signed by the trusted CA for `dns_names` (and 127.0.0.1 when
   /// `with_loopback_ip`), e.g. for a test that needs a particular host name.
-  [[nodiscard]] pem_identity issue(const std::vector<std::string>& dns_names,
-                                   bool with_loopback_ip) const;
+  [[nodiscard]] pem_identity issue(const std::vector<std::string>& dns_names, bool with_loopback_ip) const;
 
  private:
   pem_identity ca_;
