@@ -1194,6 +1194,12 @@ config_result parse_config(std::string_view yaml_text, const std::filesystem::pa
   return read_document(root, base_dir);
 }
 
+std::optional<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view text) {
+  auto address = parse_listen(text);
+  if (!address) return std::nullopt;
+  return std::make_pair(std::move(address->host), address->port);
+}
+
 config_result load_config(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return {std::nullopt, {{file.string(), "cannot read the config file"}}};

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tandem {
@@ -90,6 +91,10 @@ struct config_result {
   std::optional<tandem_config> config;
   std::vector<config_error> errors;
 };
+
+/// `host:port` as `http.listen` takes it (`127.0.0.1:8080`, `localhost:0`, `[::1]:8080`): the host
+/// (IPv6 without brackets) and the port; nothing when it is not one. Pure.
+std::optional<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view text);
 
 /// Reads and validates the config file `file`. Relative paths in it (the store, secret files) are
 /// relative to the file's folder. Reports every error, not just the first; resolves secrets.

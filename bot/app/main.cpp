@@ -195,6 +195,8 @@ int main(int argc, char** argv) {
 
   auto* serve = app.add_subcommand("serve", "Run Tandem: HTTP endpoints, adapters, scheduler, until SIGINT/SIGTERM");
   add_common(serve);
+  std::string listen;
+  serve->add_option("--listen", listen, "host:port to listen on, instead of the config's http.listen");
   auto* console = app.add_subcommand("console", "Chat with Tandem in this terminal as a person of the config (also serves HTTP)");
   add_common(console);
   console->add_option("--as", person, "the person you type as (switch later with /as NAME)")->required();
@@ -253,6 +255,15 @@ int main(int argc, char** argv) {
 
   auto config = load_or_report(config_file);
   if (!config) return 2;
+  if (!listen.empty()) {
+    auto address = tandem::parse_listen_address(listen);
+    if (!address) {
+      std::cerr << "--listen " << listen << ": write host:port, e.g. 0.0.0.0:8080 or [::1]:8080\n";
+      return 2;
+    }
+    config->http_address = address->first;
+    config->http_port = address->second;
+  }
   const bool in_console = console->parsed();
   // In the console, routine logs would interleave with the chat: show warnings and worse only.
   const std::string level = !log_level.empty() ? log_level : (in_console ? "warn" : config->log_level);
