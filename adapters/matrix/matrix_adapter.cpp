@@ -654,10 +654,10 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
     };
     auto count = std::make_shared<tally>(tally{translated.size(), true, std::move(done)});
     for (auto& in : translated) {
-      sink_(std::move(in), [count](bool stored) {
+      sink_(std::move(in), guarded([count](bool stored) {
         count->stored = count->stored && stored;
         if (--count->left == 0) count->done(count->stored);
-      });
+      }));
     }
   }
 

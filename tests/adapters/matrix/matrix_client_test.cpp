@@ -320,3 +320,44 @@ TEST_CASE("an edit of a command does not run it again") {
 
 }  // namespace
 }  // namespace tandem::matrix_testing
+
+namespace tandem::matrix_testing {
+namespace {
+
+TEST_CASE("a 429 on /sync waits for Retry-After before polling again") {
+  river_homeserver server;
+  temp_folder dir;
+  matrix_bot bot(dir.path() / "tandem.db", client_options(server.hs));
+  start_and_sync(bot, server.hs);
+  server.hs.inject(injected_failure{
+      "GET", "/sync",
+      scripted_response::json(429, R"({"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests"})").with_header("Retry-After", "1"),
+      false});
+  REQUIRE(bot.run_until([&] { return bot.adapter().health() == "rate_limited"; }));
+  const auto limited_at = std::chrono::steady_clock::now();
+  const auto syncs = server.hs.sync_count();
+  const std::string message = server.hs.say(river, "@ana:example.org", "after the wait");
+  REQUIRE(bot.run_until([&] { return recorded_key(bot, message); }));
+  CHECK(std::chrono::steady_clock::now() - limited_at >= std::chrono::milliseconds{900});
+  CHECK(server.hs.sync_count() <= syncs + 2);  // the one that waited (and perhaps the next long poll)
+  CHECK(bot.adapter().health() == "ok");
+}
+
+TEST_CASE("a /sync that fails (5xx, dropped connection, malformed answer) is retried with the same token") {
+  river_homeserver server;
+  temp_folder dir;
+  matrix_bot bot(dir.path() / "tandem.db", client_options(server.hs));
+  start_and_sync(bot, server.hs);
+  auto dropped = scripted_response::json(200, "{}");
+  dropped.then = testing::connection_action::close_without_answer;
+  server.hs.inject(injected_failure{"GET", "/sync", scripted_response::json(502, "<html>Bad gateway</html>"), false});
+  server.hs.inject(injected_failure{"GET", "/sync", dropped, false});
+  server.hs.inject(injected_failure{"GET", "/sync", scripted_response::json(200, R"({"rooms": {}})"), false});
+  const std::string message = server.hs.say(river, "@ana:example.org", "still here");
+  REQUIRE(bot.run_until([&] { return recorded_key(bot, message); }));
+  CHECK(bot.recorded().size() == 1);
+  CHECK(bot.adapter().health() == "ok");
+}
+
+}  // namespace
+}  // namespace tandem::matrix_testing
