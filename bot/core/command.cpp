@@ -76,10 +76,17 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-/// Splits on white space; "double quotes" (straight or curly) make one token.
+/// Splits on white space; double quotes make one token: straight, curly (“…”), or French («…»,
+/// whose inner spaces are dropped).
 std::optional<std::vector<token>> tokenize(std::string_view text) {
-  static constexpr std::string_view open_curly = "\u201c";
-  static constexpr std::string_view close_curly = "\u201d";
+  // Each opening quote with the closing quotes it accepts: phones mix straight and curly ones.
+  struct quote_style {
+    std::string_view open;
+    std::array<std::string_view, 2> closes;
+  };
+  static constexpr std::array<quote_style, 3> quotes{quote_style{"\"", {"\"", "\u201d"}},
+                                                     quote_style{"\u201c", {"\u201d", "\""}},
+                                                     quote_style{"\u00ab", {"\u00bb", "\u00bb"}}};
   std::vector<token> tokens;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -87,25 +94,30 @@ std::optional<std::vector<token>> tokenize(std::string_view text) {
       ++i;
       continue;
     }
-    const bool straight = text[i] == '"';
-    const bool curly = text.substr(i).starts_with(open_curly);
-    if (straight || curly) {
-      i += straight ? 1 : open_curly.size();
+    const auto quote = std::ranges::find_if(quotes, [&](const quote_style& q) { return text.substr(i).starts_with(q.open); });
+    if (quote != quotes.end()) {
+      i += quote->open.size();
       std::size_t end = std::string_view::npos;
-      std::size_t close_size = 1;
-      for (std::size_t j = i; j < text.size(); ++j) {
-        if (text[j] == '"') {
-          end = j;
-          break;
-        }
-        if (text.substr(j).starts_with(close_curly)) {
-          end = j;
-          close_size = close_curly.size();
-          break;
+      std::size_t close_size = 0;
+      for (std::size_t j = i; j < text.size() && end == std::string_view::npos; ++j) {
+        for (std::string_view close : quote->closes) {
+          if (text.substr(j).starts_with(close)) {
+            end = j;
+            close_size = close.size();
+            break;
+          }
         }
       }
       if (end == std::string_view::npos) return std::nullopt;
-      tokens.push_back({std::string{text.substr(i, end - i)}, true});
+      std::string_view inner = text.substr(i, end - i);
+      if (quote->open == "\u00ab") {
+        while (!inner.empty() && std::isspace(static_cast<unsigned char>(inner.front())) != 0) inner.remove_prefix(1);
+        while (!inner.empty() && std::isspace(static_cast<unsigned char>(inner.back())) != 0) inner.remove_suffix(1);
+        // A no-break space (U+00A0, as French keyboards type it) is white space here too.
+        while (inner.starts_with("\u00a0")) inner.remove_prefix(2);
+        while (inner.ends_with("\u00a0")) inner.remove_suffix(2);
+      }
+      tokens.push_back({std::string{inner}, true});
       i = end + close_size;
       continue;
     }

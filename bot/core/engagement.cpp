@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace tandem {
 namespace {
@@ -52,6 +53,33 @@ class schedule_book {
   std::map<std::string, std::optional<schedule>> parsed_;
 };
 
+/// Who is where, indexed once per tick so that nothing scans every membership per person.
+struct roster {
+  std::map<std::string, std::vector<const person*>> facilitators;  ///< by collaboration
+  /// Active members by (collaboration, organization).
+  std::map<std::pair<std::string, std::string>, std::vector<const membership*>> organizations;
+
+  explicit roster(const world& w) {
+    for (const auto& [key, m] : w.memberships) {
+      if (!m.active) continue;
+      if (m.roles.contains(role::facilitator)) facilitators[key.first].push_back(&w.people.at(m.person));
+      if (!m.organization.empty()) organizations[{key.first, m.organization}].push_back(&m);
+    }
+  }
+
+  const std::vector<const person*>& facilitators_of(const std::string& collab) const {
+    static const std::vector<const person*> none;
+    auto it = facilitators.find(collab);
+    return it == facilitators.end() ? none : it->second;
+  }
+
+  const std::vector<const membership*>& members_of(const std::string& collab, const std::string& org) const {
+    static const std::vector<const membership*> none;
+    auto it = organizations.find({collab, org});
+    return it == organizations.end() ? none : it->second;
+  }
+};
+
 /// Collects one tick's actions and the messages it decides.
 class tick_run {
  public:
@@ -73,33 +101,30 @@ class tick_run {
   const world& w() const { return w_; }
   time_point now() const { return now_; }
   schedule_book& schedules() { return schedules_; }
+  /// Built on first use: a tick where nothing is due never needs it.
+  const roster& people() {
+    if (!roster_) roster_.emplace(w_);
+    return *roster_;
+  }
 
  private:
   const world& w_;
   time_point now_;
+  std::optional<roster> roster_;
   std::vector<action> out_;
   schedule_book schedules_;
 };
-
-std::vector<const person*> facilitators_of(const world& w, const std::string& collab) {
-  std::vector<const person*> out;
-  for (const auto& [key, m] : w.memberships) {
-    if (key.first == collab && m.active && m.roles.contains(role::facilitator)) out.push_back(&w.people.at(m.person));
-  }
-  return out;
-}
 
 const std::string& collaboration_name(const world& w, const std::string& collab) {
   return w.collaborations.at(collab).name;
 }
 
-void nudge_on_schedule(tick_run& run, const membership& m, const person& p, engagement& e, bool& changed) {
+void nudge_on_schedule(tick_run& run, const membership& m, const person& p, const schedule& cadence, engagement& e,
+                       bool& changed) {
   const world& w = run.w();
   const auto policy = w.tiers.find(m.tier);
-  const schedule* cadence = policy == w.tiers.end() ? nullptr : run.schedules().find(policy->second.schedule);
-  if (cadence == nullptr || cadence->never()) return;
   if (!e.next_nudge) {
-    e.next_nudge = cadence->next_after(run.now(), p.time_zone);
+    e.next_nudge = cadence.next_after(run.now(), p.time_zone);
     changed = true;
   }
   const auto last_heard = w.last_response.find(p.id);
@@ -110,7 +135,7 @@ void nudge_on_schedule(tick_run& run, const membership& m, const person& p, enga
     } else {
       e.held_nudge = slot;  // a newer slot replaces a held one: at most one pending nudge
     }
-    e.next_nudge = cadence->next_after(slot, p.time_zone);
+    e.next_nudge = cadence.next_after(slot, p.time_zone);
     changed = true;
   }
   if (!e.held_nudge) return;
@@ -129,12 +154,10 @@ void nudge_on_schedule(tick_run& run, const membership& m, const person& p, enga
   changed = true;
 }
 
-void digest_on_schedule(tick_run& run, const membership& m, const person& p, engagement& e, bool& changed) {
-  if (!m.roles.contains(role::facilitator)) return;
-  const schedule* cadence = run.schedules().find(run.w().engine.digest_schedule);
-  if (cadence == nullptr || cadence->never()) return;
+void digest_on_schedule(tick_run& run, const membership& m, const person& p, const schedule& cadence, engagement& e,
+                        bool& changed) {
   if (!e.next_digest) {
-    e.next_digest = cadence->next_after(run.now(), p.time_zone);
+    e.next_digest = cadence.next_after(run.now(), p.time_zone);
     changed = true;
   }
   if (!e.next_digest || *e.next_digest > run.now()) return;
@@ -150,7 +173,7 @@ void digest_on_schedule(tick_run& run, const membership& m, const person& p, eng
     }
   }
   e.last_digest = run.now();
-  e.next_digest = cadence->next_after(run.now(), p.time_zone);
+  e.next_digest = cadence.next_after(run.now(), p.time_zone);
   changed = true;
 }
 
@@ -164,27 +187,30 @@ std::string silence_key(const silence& s, std::string_view step) {
          std::to_string(s.episode) + ":" + std::string{step};
 }
 
-const person* alternate_for(const world& w, const membership& m) {
+const person* alternate_for(tick_run& run, const membership& m) {
   if (m.organization.empty()) return nullptr;
-  for (const auto& [key, other] : w.memberships) {
-    if (key.first == m.collaboration && other.active && other.person != m.person && other.organization == m.organization &&
-        other.roles.contains(role::alternate)) {
-      return &w.people.at(other.person);
-    }
+  for (const membership* other : run.people().members_of(m.collaboration, m.organization)) {
+    if (other->person != m.person && other->roles.contains(role::alternate)) return &run.w().people.at(other->person);
   }
   return nullptr;
 }
 
 /// Returns true when the member is silent after this tick.
-bool watch_person_silence(tick_run& run, const membership& m, const person& p) {
+bool watch_person_silence(tick_run& run, const membership& m) {
   const world& w = run.w();
   const auto policy = w.tiers.find(m.tier);
+  if (policy == w.tiers.end() || policy->second.silence_after.count() == 0) return false;
+  const auto heard_it = w.last_response.find(m.person);
+  time_point heard = heard_it != w.last_response.end() ? heard_it->second : w.first_tick.value_or(run.now());
+  // Heard from within the threshold: not silent, and any episode was ended by that response.
+  if (run.now() <= heard + policy->second.silence_after) return false;
+  const person& p = w.people.at(m.person);
   const silence* latest = latest_silence(w, m.collaboration, silence_subject::person, p.id);
   const bool open = latest != nullptr && !latest->ended;
-  if (policy == w.tiers.end() || policy->second.silence_after.count() == 0 || paused_at(p, run.now())) return open;
+  if (paused_at(p, run.now())) return open;
   if (open) {
     if (!latest->told_alternate && run.now() >= latest->since + w.engine.escalate_after) {
-      if (const person* alternate = alternate_for(w, m)) {
+      if (const person* alternate = alternate_for(run, m)) {
         silence s = *latest;
         s.told_alternate = run.now();
         run.send_now(*alternate, silence_key(s, "alternate"),
@@ -196,13 +222,13 @@ bool watch_person_silence(tick_run& run, const membership& m, const person& p) {
     }
     return true;
   }
-  const auto heard_it = w.last_response.find(p.id);
-  time_point heard = heard_it != w.last_response.end() ? heard_it->second : w.first_tick.value_or(run.now());
   // Coming back from a pause starts the clock afresh: nobody is flagged on their first day back.
   if (p.paused_until && *p.paused_until > heard) heard = *p.paused_until;
+  if (run.now() <= heard + policy->second.silence_after) return false;
+  // Only past the tier's threshold is the person's own rhythm worth computing.
   const auto recent = w.recent_responses.find(p.id);
   const seconds rhythm = recent == w.recent_responses.end() ? seconds{0} : median_gap(recent->second) * w.engine.rhythm_factor;
-  if (run.now() <= heard + std::max(policy->second.silence_after, rhythm)) return false;
+  if (run.now() <= heard + rhythm) return false;
   silence s{m.collaboration, silence_subject::person, p.id, latest == nullptr ? 1 : latest->episode + 1, run.now(), heard,
             std::nullopt, run.now(), std::nullopt, std::nullopt};
   run.send_now(p, silence_key(s, "dm"),
@@ -214,18 +240,19 @@ bool watch_person_silence(tick_run& run, const membership& m, const person& p) {
 }
 
 void tell_facilitators(tick_run& run, const silence& s, message body) {
-  for (const person* f : facilitators_of(run.w(), s.collaboration)) run.send_now(*f, silence_key(s, "facilitator:" + f->id), body);
+  for (const person* f : run.people().facilitators_of(s.collaboration)) {
+    run.send_now(*f, silence_key(s, "facilitator:" + f->id), body);
+  }
 }
 
-void watch_organization_silence(tick_run& run, const std::string& collab, const std::string& org, bool all_silent) {
+/// Flags an organization all of whose people are silent, once per episode.
+void watch_organization_silence(tick_run& run, const std::string& collab, const std::string& org) {
   const world& w = run.w();
   const silence* latest = latest_silence(w, collab, silence_subject::organization, org);
-  if (!all_silent || (latest != nullptr && !latest->ended)) return;
+  if (latest != nullptr && !latest->ended) return;
   time_point heard = w.first_tick.value_or(run.now());
-  for (const auto& [key, m] : w.memberships) {
-    if (key.first == collab && m.active && m.organization == org) {
-      if (auto it = w.last_response.find(m.person); it != w.last_response.end()) heard = std::max(heard, it->second);
-    }
+  for (const membership* m : run.people().members_of(collab, org)) {
+    if (auto it = w.last_response.find(m->person); it != w.last_response.end()) heard = std::max(heard, it->second);
   }
   silence s{collab, silence_subject::organization, org, latest == nullptr ? 1 : latest->episode + 1, run.now(), heard,
             std::nullopt, std::nullopt, std::nullopt, std::nullopt};
@@ -251,48 +278,63 @@ void watch_lull(tick_run& run, const collaboration& c) {
   run.audit(c.id, "silence.lull", c.id);
 }
 
+/// The people a task's reminders go to: its assignee, or its organization's representatives.
+std::vector<const person*> reminded_people(tick_run& run, const task& t) {
+  if (!t.assignee_person.empty()) {
+    auto p = run.w().people.find(t.assignee_person);
+    return p == run.w().people.end() ? std::vector<const person*>{} : std::vector<const person*>{&p->second};
+  }
+  std::vector<const person*> out;
+  for (const membership* m : run.people().members_of(t.collaboration, t.assignee_organization)) {
+    if (m->roles.contains(role::representative)) out.push_back(&run.w().people.at(m->person));
+  }
+  return out;
+}
+
+void remind(tick_run& run, const task& t, std::string_view kind, const std::string& zone) {
+  const std::string n = std::to_string(t.number);
+  for (const person* p : reminded_people(run, t)) {
+    if (first_allowed(*p, run.now()) > *t.due) continue;  // away until after the due date: the escalation covers it
+    nlohmann::json values = task_view(run.w(), t, run.now(), zone);
+    values["name"] = p->name;
+    message body{"reminder_" + std::string{kind}, std::move(values)};
+    offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
+    run.send_now(*p, "remind:" + n + ":" + std::string{kind == "due" ? "due" : "before"} + ":" + p->id, std::move(body));
+  }
+}
+
 void remind_tasks(tick_run& run) {
   const world& w = run.w();
   for (const auto& [number, original] : w.tasks) {
     if (original.status == task_status::done || !original.due) continue;
+    const time_point due = *original.due;
+    const bool before_due = !original.reminded_before && run.now() >= due - w.engine.remind_before &&
+                            run.now() < due && original.created_at < due - w.engine.remind_before;
+    const bool overdue = !original.escalated && run.now() > due;
+    const bool maybe_due_day = !original.reminded_on_due && run.now() <= due && run.now() + std::chrono::days{1} >= due;
+    if (!before_due && !overdue && !maybe_due_day) continue;
+    const std::string zone = due_zone(w, original).value_or("UTC");
+    const time_point due_day_at = at_local_minute(local_date(due, zone), w.engine.reminder_minute, zone);
+    const bool on_due_day = maybe_due_day && run.now() >= due_day_at && original.created_at < due_day_at;
+    if (!before_due && !overdue && !on_due_day) continue;
     task t = original;
-    const time_point due = *t.due;
-    const auto recipients = task_recipients(w, t);
-    const auto facilitators = facilitators_of(w, t.collaboration);
-    const std::string zone = due_zone(w, t).value_or("UTC");
-    const std::string n = std::to_string(t.number);
-    const time_point before_at = due - w.engine.remind_before;
-    if (!t.reminded_before && run.now() >= before_at && run.now() < due && t.created_at < before_at) {
-      for (const person* p : recipients) {
-        if (first_allowed(*p, run.now()) > due) continue;  // away until after the due date: the escalation covers it
-        nlohmann::json values = task_view(w, t, run.now(), zone);
-        values["name"] = p->name;
-        message body{"reminder_before", std::move(values)};
-        offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
-        run.send_now(*p, "remind:" + n + ":before:" + p->id, std::move(body));
-      }
+    if (before_due) {
+      remind(run, t, "before", zone);
       t.reminded_before = true;
     }
-    const time_point due_day_at = at_local_minute(local_date(due, zone), w.engine.reminder_minute, zone);
-    if (!t.reminded_on_due && run.now() >= due_day_at && run.now() <= due && t.created_at < due_day_at) {
-      for (const person* p : recipients) {
-        if (first_allowed(*p, run.now()) > due) continue;
-        nlohmann::json values = task_view(w, t, run.now(), zone);
-        values["name"] = p->name;
-        message body{"reminder_due", std::move(values)};
-        offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
-        run.send_now(*p, "remind:" + n + ":due:" + p->id, std::move(body));
-      }
+    if (on_due_day) {
+      remind(run, t, "due", zone);
       t.reminded_on_due = true;
     }
-    if (!t.escalated && run.now() > due) {
-      for (const person* f : facilitators) {
-        run.send_now(*f, "escalate:" + n + ":overdue:" + f->id, message{"task_overdue", task_view(w, t, run.now(), zone)});
+    if (overdue) {
+      for (const person* f : run.people().facilitators_of(t.collaboration)) {
+        run.send_now(*f, "escalate:" + std::to_string(t.number) + ":overdue:" + f->id,
+                     message{"task_overdue", task_view(w, t, run.now(), zone)});
       }
-      run.audit(t.collaboration, "task.overdue", "#" + n);
+      run.audit(t.collaboration, "task.overdue", "#" + std::to_string(t.number));
       t.escalated = true;
     }
-    if (!(t == original)) run.change(save_task{t});
+    run.change(save_task{t});
   }
 }
 
@@ -358,28 +400,44 @@ message nudge_message(const world& w, const std::string& collaboration, const pe
 
 std::vector<action> tick(const world& w, time_point now) {
   tick_run run(w, now);
-  std::map<std::pair<std::string, std::string>, std::pair<int, int>> org_members;  // (collab, org) -> (members, silent)
+  std::map<tier, const schedule*> cadences;
+  for (const auto& [which, policy] : w.tiers) cadences[which] = run.schedules().find(policy.schedule);
+  const schedule* digest_cadence = run.schedules().find(w.engine.digest_schedule);
+  const bool digests = digest_cadence != nullptr && !digest_cadence->never();
+  // (collab, org) -> members, silent members; views into the memberships, valid for this tick.
+  std::map<std::pair<std::string_view, std::string_view>, std::pair<int, int>> organizations;
   auto engagement_it = w.engagements.begin();
   for (const auto& [key, m] : w.memberships) {
     // Engagements share the memberships' keys: walk both maps together.
     while (engagement_it != w.engagements.end() && engagement_it->first < key) ++engagement_it;
     if (!m.active) continue;
-    const person& p = w.people.at(m.person);
-    const bool known = engagement_it != w.engagements.end() && engagement_it->first == key;
-    engagement e = known ? engagement_it->second : engagement{m.collaboration, m.person, {}, {}, {}, {}};
-    bool changed = false;
-    nudge_on_schedule(run, m, p, e, changed);
-    digest_on_schedule(run, m, p, e, changed);
-    if (changed) run.change(save_engagement{e});
-    const bool silent = watch_person_silence(run, m, p);
+    const engagement* known =
+        engagement_it != w.engagements.end() && engagement_it->first == key ? &engagement_it->second : nullptr;
+    // Most members have nothing due: decide that from the engagement alone, without lookups.
+    const auto cadence_it = cadences.find(m.tier);
+    const schedule* cadence = cadence_it == cadences.end() || cadence_it->second == nullptr ||
+                                      cadence_it->second->never() ? nullptr : cadence_it->second;
+    const bool nudge_due = cadence != nullptr && (known == nullptr || !known->next_nudge ||
+                                                  *known->next_nudge <= now || known->held_nudge);
+    const bool digest_due = digests && m.roles.contains(role::facilitator) &&
+                            (known == nullptr || !known->next_digest || *known->next_digest <= now);
+    if (nudge_due || digest_due) {
+      const person& p = w.people.at(m.person);
+      engagement e = known != nullptr ? *known : engagement{m.collaboration, m.person, {}, {}, {}, {}};
+      bool changed = false;
+      if (nudge_due) nudge_on_schedule(run, m, p, *cadence, e, changed);
+      if (digest_due) digest_on_schedule(run, m, p, *digest_cadence, e, changed);
+      if (changed) run.change(save_engagement{e});
+    }
+    const bool silent = watch_person_silence(run, m);
     if (!m.organization.empty()) {
-      auto& [members, silent_members] = org_members[{m.collaboration, m.organization}];
+      auto& [members, silent_members] = organizations[{key.first, m.organization}];
       ++members;
       silent_members += silent ? 1 : 0;
     }
   }
-  for (const auto& [key, counts] : org_members) {
-    watch_organization_silence(run, key.first, key.second, counts.first > 0 && counts.first == counts.second);
+  for (const auto& [key, counts] : organizations) {
+    if (counts.first == counts.second) watch_organization_silence(run, std::string{key.first}, std::string{key.second});
   }
   for (const auto& [_, c] : w.collaborations) watch_lull(run, c);
   remind_tasks(run);

@@ -49,9 +49,12 @@ class request {
   date::year_month_day today() const { return local_date(now_, sender_.time_zone); }
 
   /// Answers the sender where they wrote.
-  void reply(std::string kind, nlohmann::json values) {
+  void reply(std::string kind, nlohmann::json values) { reply_in(sender_.language, std::move(kind), std::move(values)); }
+
+  /// Answers the sender in `language` (a `lang` change is confirmed in the new language).
+  void reply_in(const std::string& language, std::string kind, nlohmann::json values) {
     destination to{event_.sender.platform, event_.sender.workspace, event_.conversation,
-                   event_.sender.user, sender_.id, sender_.language, event_.reply_handle};
+                   event_.sender.user, sender_.id, language, event_.reply_handle};
     actions_.push_back(send_message{"reply:" + event_.dedup_key + ":" + std::to_string(replies_++), std::move(to),
                                     message{std::move(kind), std::move(values)}, now_});
   }
@@ -338,7 +341,7 @@ void set_language(request& r, const command& c) {
   person p = r.sender();
   p.language = c.text;
   save_sender(r, p, "person.lang", c.text);
-  r.reply("lang_set", {{"lang", c.text}});
+  r.reply_in(c.text, "lang_set", {{"lang", c.text}});
 }
 
 void status(request& r) {

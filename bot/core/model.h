@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 namespace tandem {
@@ -168,7 +169,8 @@ struct world {
   std::map<tier, tier_policy> tiers;
   std::map<std::int64_t, task> tasks;
   std::vector<audit_entry> audit;
-  std::map<std::string, time_point> last_response;  ///< person -> last recorded response
+  /// person -> last recorded response. Hashed: the engine looks it up for every member on every tick.
+  std::unordered_map<std::string, time_point> last_response;
   std::map<std::string, std::deque<time_point>> recent_responses;  ///< person -> latest responses, oldest first
   std::map<std::string, time_point> room_activity;  ///< collaboration -> last response in one of its rooms
   std::map<std::pair<std::string, std::string>, engagement> engagements;  ///< (collab, person)

@@ -50,6 +50,8 @@ TEST_CASE("every command in the product's table parses to its canonical form") {
       {"pulse 4 the joint grant helped", "pulse n=4 \"the joint grant helped\""},
       {"assign @ana \"Draft the budget\" due fri", "assign @ana \"Draft the budget\" date=2026-11-27"},
       {"assign org:city \u201cMap the wetlands\u201d", "assign org:city \"Map the wetlands\""},
+      {"assign org:city \u00ab\u00a0Cartographier les zones humides\u00a0\u00bb", "assign org:city \"Cartographier les zones humides\""},
+      {"assign org:city \u00abMap\u00bb due fri", "assign org:city \"Map\" date=2026-11-27"},
       {"assign <@U123ABC|ana> \"Budget\" due in 2w", "assign @U123ABC \"Budget\" date=2026-12-09"},
       {"assign @ana:example.org \"Budget\" due tomorrow", "assign @@ana:example.org \"Budget\" date=2026-11-26"},
       {"nudge all", "nudge all"},

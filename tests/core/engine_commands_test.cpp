@@ -122,7 +122,11 @@ TEST_CASE("people set their own tier, pause, quiet hours, time zone and language
   CHECK(w.people.at("dee").time_zone == "Asia/Tokyo");
 
   CHECK(say(w, "dee", "lang xx")[0].body.kind == "error_unknown_language");
-  CHECK(say(w, "dee", "lang en")[0].body.kind == "lang_set");
+  w.languages.insert("fr");
+  auto switched = say(w, "dee", "lang fr");
+  CHECK(switched[0].body.kind == "lang_set");
+  CHECK(switched[0].to.language == "fr");  // confirmed in the new language
+  CHECK(w.people.at("dee").language == "fr");
 }
 
 TEST_CASE("facilitators manage organizations and members") {
