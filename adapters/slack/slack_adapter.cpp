@@ -38,7 +38,7 @@ http_response refused(unsigned status, std::string_view reason) { return text_re
 }  // namespace
 
 /// Everything the adapter holds, shared with its pending operations. Used on `strand` only,
-/// except `health_` (behind its mutex).
+/// except `auth_failures` (behind `health_mutex`) and `sockets` (all created before anything runs).
 struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state> {
   struct workspace {
     slack_workspace_settings settings;
@@ -48,7 +48,6 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   /// A slash command whose HTTP answer waits for its first reply.
   struct pending_command {
     http_respond respond;
-    bool stored = false;
     std::shared_ptr<asio::steady_timer> timer;
   };
 
@@ -305,17 +304,14 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
     inbound event = to_inbound(command, now());
     const std::string handle = event.reply_handle;
     auto timer = std::make_shared<asio::steady_timer>(strand);
-    pending_commands[handle] = pending_command{respond, false, timer};
+    pending_commands[handle] = pending_command{respond, timer};
     timer->expires_after(options.command_reply_wait);
     timer->async_wait([self = shared_from_this(), handle](const boost::system::error_code&) {
       self->answer_command(handle, empty_ok());  // no reply in time: a bare ack; replies use the response_url
     });
+    // Once stored, the answer waits for the first reply (deliver) or the timer.
     store_then(std::move(event), [self = shared_from_this(), handle](bool stored) {
-      if (!stored) {
-        self->answer_command(handle, refused(503, "could not store the command; try again"));
-        return;
-      }
-      if (auto it = self->pending_commands.find(handle); it != self->pending_commands.end()) it->second.stored = true;
+      if (!stored) self->answer_command(handle, refused(503, "could not store the command; try again"));
     });
   }
 
