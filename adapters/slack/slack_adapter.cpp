@@ -28,12 +28,14 @@ namespace {
 
 constexpr std::string_view response_url_handle = "response_url:";
 constexpr std::string_view thread_handle = "thread:";
-constexpr std::size_t kept_originals = 1000;  // messages remembered while a reason modal is open
+constexpr std::size_t kept_originals = 1000;           // messages remembered while a reason modal is open
 constexpr std::chrono::minutes original_lifetime{30};  // as long as a response_url works
 
 http_response empty_ok() { return text_response(200, ""); }
 
-http_response refused(unsigned status, std::string_view reason) { return text_response(status, std::string(reason) + "\n"); }
+http_response refused(unsigned status, std::string_view reason) {
+  return text_response(status, std::string(reason) + "\n");
+}
 
 }  // namespace
 
@@ -78,8 +80,7 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   // --- small helpers -------------------------------------------------------------------------
 
   time_point now() const {
-    return options.clock ? options.clock()
-                         : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    return options.clock ? options.clock() : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   }
 
   void log(std::string_view level, const std::string& message) const {
@@ -99,7 +100,8 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   void update_health() {
     std::string text;
     for (const workspace& w : workspaces) {
-      if (!w.auth_failure.empty()) text += (text.empty() ? "" : ", ") + w.auth_failure + " (" + w.settings.team_id + ")";
+      if (!w.auth_failure.empty())
+        text += (text.empty() ? "" : ", ") + w.auth_failure + " (" + w.settings.team_id + ")";
     }
     const std::lock_guard lock(health_mutex);
     auth_failures = text;
@@ -216,7 +218,8 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   http_respond acknowledging(const std::string& type, socket_mode_ack ack) {
     return [self = shared_from_this(), type, ack = std::move(ack)](http_response response) {
       if (response.status >= 500) return;
-      if (response.status >= 400) self->log("warn", "slack: a " + type + " envelope was not understood: " + response.body);
+      if (response.status >= 400)
+        self->log("warn", "slack: a " + type + " envelope was not understood: " + response.body);
       json payload;
       if (response.status < 300 && response.content_type.starts_with("application/json")) {
         payload = json::parse(response.body, nullptr, false);
@@ -260,7 +263,8 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
       o.reconnect_max = options.reconnect_max;
       o.log = options.log;
       // Weak: the connection belongs to this state.
-      o.on_envelope = [weak = weak_from_this(), team = w.settings.team_id](socket_message message, socket_mode_ack ack) {
+      o.on_envelope = [weak = weak_from_this(), team = w.settings.team_id](socket_message message,
+                                                                           socket_mode_ack ack) {
         if (auto self = weak.lock()) {
           self->on_strand([self, team, message = std::move(message), ack = std::move(ack)] {
             self->on_socket_envelope(message, team, ack);
@@ -296,7 +300,8 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
     return form && std::ranges::any_of(*form, [](const auto& f) { return f.first == "ssl_check" && f.second == "1"; });
   }
 
-  void handle_command(const slash_command& command, const std::set<std::string>& verified, const http_respond& respond) {
+  void handle_command(const slash_command& command, const std::set<std::string>& verified,
+                      const http_respond& respond) {
     if (verified_workspace(command.team_id, verified) == nullptr) {
       respond(empty_ok());
       return;
@@ -350,9 +355,11 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
     }
   }
 
-  void handle_buttons(const block_actions& actions, const std::set<std::string>& verified, const http_respond& respond) {
+  void handle_buttons(const block_actions& actions, const std::set<std::string>& verified,
+                      const http_respond& respond) {
     workspace* w = verified_workspace(actions.team_id, verified);
-    const auto press = std::ranges::find_if(actions.actions, [](const button_press& p) { return is_answer_button(p.action_id); });
+    const auto press =
+        std::ranges::find_if(actions.actions, [](const button_press& p) { return is_answer_button(p.action_id); });
     if (w == nullptr || press == actions.actions.end()) {
       respond(empty_ok());
       return;
@@ -380,17 +387,19 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   void ask_reason(const workspace& w, const block_actions& actions, const button_press& press) {
     forget_old_messages();
     if (!actions.message.is_null()) {
-      kept_messages[actions.trigger_id] = kept_message{actions.message, actions.response_url, std::chrono::steady_clock::now()};
+      kept_messages[actions.trigger_id] =
+          kept_message{actions.message, actions.response_url, std::chrono::steady_clock::now()};
       kept_order.push_back(actions.trigger_id);
     }
-    const reason_request request{press.value,  actions.channel_id, actions.response_url,
-                                 press.label,  press.block_id,     actions.message.is_null() ? "" : actions.trigger_id};
+    const reason_request request{press.value, actions.channel_id, actions.response_url,
+                                 press.label, press.block_id,     actions.message.is_null() ? "" : actions.trigger_id};
     call(w, "views.open", json{{"trigger_id", actions.trigger_id}, {"view", reason_modal(request)}},
          [self = shared_from_this(), actions, press](const api_result& result) {
            const auto* error = std::get_if<api_error>(&result);
            if (error == nullptr) return;
            // Without the modal, the bare command goes in: the core's answer asks for the reason.
-           self->log("warn", "slack: views.open failed (" + error->describe() + "); sending the command without reason");
+           self->log("warn",
+                     "slack: views.open failed (" + error->describe() + "); sending the command without reason");
            self->store_then(to_inbound(actions, press, self->now()), [](bool) {});
          });
   }
@@ -407,14 +416,15 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
       return;
     }
     const auto request = reason_request_from_metadata(submission.private_metadata);
-    store_then(std::move(*event), [self = shared_from_this(), respond, request, user = submission.user_id](bool stored) {
-      if (!stored) {
-        respond(refused(503, "could not store the answer; try again"));
-        return;
-      }
-      respond(empty_ok());  // closes the modal
-      self->show_answer(*request, user);
-    });
+    store_then(std::move(*event),
+               [self = shared_from_this(), respond, request, user = submission.user_id](bool stored) {
+                 if (!stored) {
+                   respond(refused(503, "could not store the answer; try again"));
+                   return;
+                 }
+                 respond(empty_ok());  // closes the modal
+                 self->show_answer(*request, user);
+               });
   }
 
   /// Shows a reason answer on the message whose button asked for it, when it is still kept.
@@ -535,13 +545,15 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
     }
     if (handle.starts_with(thread_handle)) body["thread_ts"] = handle.substr(thread_handle.size());
     if (to.conversation.empty()) {
-      with_dm(*w, to.user, [self = shared_from_this(), w, body = std::move(body), done](std::variant<std::string, api_error> channel) mutable {
-        if (auto* error = std::get_if<api_error>(&channel)) {
-          done(self->failure(*w, "", *error));
-          return;
-        }
-        self->post_message(*w, std::get<std::string>(channel), std::move(body), std::move(done));
-      });
+      with_dm(*w, to.user,
+              [self = shared_from_this(), w, body = std::move(body),
+               done](std::variant<std::string, api_error> channel) mutable {
+                if (auto* error = std::get_if<api_error>(&channel)) {
+                  done(self->failure(*w, "", *error));
+                  return;
+                }
+                self->post_message(*w, std::get<std::string>(channel), std::move(body), std::move(done));
+              });
       return;
     }
     post_message(*w, to.conversation, std::move(body), std::move(done));
@@ -577,25 +589,27 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
 
   void post_message(workspace& w, const std::string& channel, json body, std::function<void(delivery_result)> done) {
     body["channel"] = channel;
-    paced(w, channel, [self = shared_from_this(), &w, channel, body = std::move(body), done = std::move(done)]() mutable {
-      if (!w.auth_failure.empty()) {
-        done(delivery_result::failed(w.auth_failure));
-        return;
-      }
-      self->call(w, "chat.postMessage", body, [self, &w, channel, done](const api_result& result) {
-        if (const auto* error = std::get_if<api_error>(&result)) {
-          done(self->failure(w, channel, *error));
-        } else {
-          done(delivery_result::delivered());
-        }
-      });
-    });
+    paced(w, channel,
+          [self = shared_from_this(), &w, channel, body = std::move(body), done = std::move(done)]() mutable {
+            if (!w.auth_failure.empty()) {
+              done(delivery_result::failed(w.auth_failure));
+              return;
+            }
+            self->call(w, "chat.postMessage", body, [self, &w, channel, done](const api_result& result) {
+              if (const auto* error = std::get_if<api_error>(&result)) {
+                done(self->failure(w, channel, *error));
+              } else {
+                done(delivery_result::delivered());
+              }
+            });
+          });
   }
 
   /// Runs `send` when the channel's next slot comes: at most one message per channel_interval.
   void paced(const workspace& w, const std::string& channel, std::function<void()> send) {
     const auto now_steady = std::chrono::steady_clock::now();
-    if (next_slot.size() > 10000) std::erase_if(next_slot, [&](const auto& entry) { return entry.second < now_steady; });
+    if (next_slot.size() > 10000)
+      std::erase_if(next_slot, [&](const auto& entry) { return entry.second < now_steady; });
     auto& slot = next_slot[w.settings.team_id + ":" + channel];
     const auto at = std::max(slot, now_steady);
     slot = at + options.channel_interval;
@@ -619,22 +633,23 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
       then(it->second);
       return;
     }
-    call(w, "conversations.open", json{{"users", user}}, [self = shared_from_this(), key, then](const api_result& result) {
-      if (const auto* error = std::get_if<api_error>(&result)) {
-        then(*error);
-        return;
-      }
-      const json& answer = std::get<json>(result);
-      const std::string channel = answer.contains("channel") && answer["channel"].is_object()
-                                      ? answer["channel"].value("id", "")
-                                      : std::string{};
-      if (channel.empty()) {
-        then(api_error{{}, 200, "malformed_response", std::nullopt});
-        return;
-      }
-      self->dm_channels[key] = channel;
-      then(channel);
-    });
+    call(w, "conversations.open", json{{"users", user}},
+         [self = shared_from_this(), key, then](const api_result& result) {
+           if (const auto* error = std::get_if<api_error>(&result)) {
+             then(*error);
+             return;
+           }
+           const json& answer = std::get<json>(result);
+           const std::string channel = answer.contains("channel") && answer["channel"].is_object()
+                                           ? answer["channel"].value("id", "")
+                                           : std::string{};
+           if (channel.empty()) {
+             then(api_error{{}, 200, "malformed_response", std::nullopt});
+             return;
+           }
+           self->dm_channels[key] = channel;
+           then(channel);
+         });
   }
 
   // --- start and stop ------------------------------------------------------------------------------
@@ -657,7 +672,8 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
                                  " belongs to workspace " + team);
         }
         if (w.settings.bot_user_id.empty()) w.settings.bot_user_id = answer.value("user_id", "");
-        self->log("info", "slack: workspace " + w.settings.team_id + " ready (bot user " + w.settings.bot_user_id + ")");
+        self->log("info",
+                  "slack: workspace " + w.settings.team_id + " ready (bot user " + w.settings.bot_user_id + ")");
       });
     }
     for (const auto& connection : sockets) connection->start();

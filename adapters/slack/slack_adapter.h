@@ -36,7 +36,7 @@ struct slack_adapter_options {
   std::vector<slack_workspace_settings> workspaces;
   std::string api_base_url = "https://slack.com/api/";  ///< Web API methods are appended to it
   std::string extra_ca_file;  ///< PEM CA certificates trusted besides the system store (tests, proxies)
-  std::chrono::milliseconds channel_interval{1000};   ///< at most one message per channel this often
+  std::chrono::milliseconds channel_interval{1000};    ///< at most one message per channel this often
   std::chrono::milliseconds command_reply_wait{2000};  ///< a slash command waits this long for its reply
   std::chrono::seconds request_timeout{15};            ///< each Web API call
   /// Socket Mode: the first reconnection waits this long, doubling up to `reconnect_max`.

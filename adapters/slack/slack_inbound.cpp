@@ -90,7 +90,8 @@ std::string unescape(std::string_view text) {
 /// True when `token` (the inside of `<…>`) mentions `user`: "@U1" or "@U1|name".
 bool mentions(std::string_view token, std::string_view user) {
   if (user.empty() || !token.starts_with('@')) return false;
-  const std::string_view id = token.substr(1, token.find('|') == std::string_view::npos ? token.npos : token.find('|') - 1);
+  const std::string_view id =
+      token.substr(1, token.find('|') == std::string_view::npos ? token.npos : token.find('|') - 1);
   return id == user;
 }
 
@@ -328,8 +329,8 @@ std::string plain_text_from_slack(std::string_view text) {
       if (!label.empty()) {
         out += unescape(label);
       } else {
-        out += "@" + std::string(target.substr(1, target.find('^') == std::string_view::npos ? target.npos
-                                                                                            : target.find('^') - 1));
+        out += "@" + std::string(target.substr(
+                         1, target.find('^') == std::string_view::npos ? target.npos : target.find('^') - 1));
       }
     } else {
       out += unescape(target);
@@ -422,8 +423,8 @@ inbound to_inbound(const block_actions& actions, const button_press& press, time
 }
 
 std::string to_private_metadata(const reason_request& request) {
-  return json{{"c", request.command},  {"ch", request.channel_id}, {"r", request.response_url},
-              {"l", request.label},    {"b", request.block_id},    {"o", request.original}}
+  return json{{"c", request.command}, {"ch", request.channel_id}, {"r", request.response_url},
+              {"l", request.label},   {"b", request.block_id},    {"o", request.original}}
       .dump();
 }
 
@@ -441,7 +442,8 @@ std::optional<inbound> to_inbound(const view_submission& submission, time_point 
   auto request = reason_request_from_metadata(submission.private_metadata);
   if (!request) return std::nullopt;
   std::string reason = text_of(object_of(object_of(submission.values, reason_block_id), reason_action_id), "value");
-  std::ranges::replace_if(reason, [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  std::ranges::replace_if(
+      reason, [](char c) { return c == '\n' || c == '\r'; }, ' ');
   const std::string_view trimmed = trim(reason);
   inbound event;
   event.dedup_key = "slack:" + submission.team_id + ":view:" + submission.view_id;

@@ -37,7 +37,9 @@ std::string shortened(std::string_view text, std::size_t limit) {
   return std::string(text.substr(0, end)) + "\xE2\x80\xA6";
 }
 
-json plain_text(std::string_view text) { return {{"type", "plain_text"}, {"text", std::string(text)}, {"emoji", true}}; }
+json plain_text(std::string_view text) {
+  return {{"type", "plain_text"}, {"text", std::string(text)}, {"emoji", true}};
+}
 
 /// The text split at line ends into pieces of at most `section_limit` bytes (a longer line is cut).
 std::vector<std::string> sections_of(const std::string& text) {
@@ -77,9 +79,8 @@ std::optional<std::string_view> style_of(std::string_view kind) {
 }
 
 bool is_retryable_code(std::string_view code) {
-  static constexpr std::array<std::string_view, 6> codes{"ratelimited",         "rate_limited",    "internal_error",
-                                                         "fatal_error",         "service_unavailable",
-                                                         "request_timeout"};
+  static constexpr std::array<std::string_view, 6> codes{"ratelimited", "rate_limited",        "internal_error",
+                                                         "fatal_error", "service_unavailable", "request_timeout"};
   return std::ranges::find(codes, code) != codes.end();
 }
 
@@ -111,7 +112,8 @@ std::string mrkdwn_from_markup(std::string_view markup) {
         continue;
       }
       std::string url = escape_text(markup.substr(close + 2, end - close - 2));
-      for (std::size_t bar = url.find('|'); bar != std::string::npos; bar = url.find('|', bar)) url.replace(bar, 1, "%7C");
+      for (std::size_t bar = url.find('|'); bar != std::string::npos; bar = url.find('|', bar))
+        url.replace(bar, 1, "%7C");
       out += "<" + url + "|" + mrkdwn_from_markup(markup.substr(i + 1, close - i - 1)) + ">";
       i = end;
     } else if (line_start && c == '-' && i + 1 < markup.size() && markup[i + 1] == ' ') {
@@ -147,15 +149,15 @@ json message_body(const rendered_message& message, std::string_view block_prefix
   std::vector<std::pair<std::string, json>> groups;
   for (std::size_t n = 0; n < message.answers.size(); ++n) {
     const labelled_answer& a = message.answers[n];
-    json button{{"type", "button"},
-                {"action_id", std::string(a.what.needs_reason ? "tandem_reason_" : "tandem_answer_") + std::to_string(n)},
-                {"text", plain_text(shortened(a.label, button_text_limit))},
-                {"value", shortened(a.what.command, button_value_limit)}};
+    json button{
+        {"type", "button"},
+        {"action_id", std::string(a.what.needs_reason ? "tandem_reason_" : "tandem_answer_") + std::to_string(n)},
+        {"text", plain_text(shortened(a.label, button_text_limit))},
+        {"value", shortened(a.what.command, button_value_limit)}};
     if (auto style = style_of(a.what.kind)) button["style"] = std::string(*style);
     const std::string item = item_of(a.what.command);
-    auto group = std::ranges::find_if(groups, [&](const auto& g) {
-      return g.first == item && g.second.size() < buttons_per_block;
-    });
+    auto group = std::ranges::find_if(
+        groups, [&](const auto& g) { return g.first == item && g.second.size() < buttons_per_block; });
     if (group == groups.end()) {
       groups.emplace_back(item, json::array());
       group = std::prev(groups.end());
@@ -176,11 +178,12 @@ std::optional<json> answered_message(const json& original, std::string_view bloc
   json blocks = json::array();
   for (const json& block : original["blocks"]) {
     if (block.is_object() && block.value("block_id", "") == block_id) {
-      blocks.push_back({{"type", "context"},
-                        {"block_id", std::string(block_id) + "_answered"},
-                        {"elements", json::array({{{"type", "mrkdwn"},
-                                                   {"text", "*" + escape_text(label) + "* \xC2\xB7 <@" +
-                                                                std::string(user_id) + ">"}}})}});
+      blocks.push_back(
+          {{"type", "context"},
+           {"block_id", std::string(block_id) + "_answered"},
+           {"elements",
+            json::array({{{"type", "mrkdwn"},
+                          {"text", "*" + escape_text(label) + "* \xC2\xB7 <@" + std::string(user_id) + ">"}}})}});
     } else {
       blocks.push_back(block);
     }
@@ -189,17 +192,19 @@ std::optional<json> answered_message(const json& original, std::string_view bloc
 }
 
 json reason_modal(const reason_request& request) {
-  return {{"type", "modal"},
-          {"callback_id", std::string(reason_callback_id)},
-          {"title", plain_text(shortened(request.label.empty() ? request.command : request.label, modal_title_limit))},
-          {"submit", plain_text("OK")},
-          {"private_metadata", to_private_metadata(request)},
-          {"blocks", json::array({{{"type", "input"},
-                                   {"block_id", std::string(reason_block_id)},
-                                   {"label", plain_text(shortened(request.command + " \xE2\x80\xA6", input_label_limit))},
-                                   {"element", {{"type", "plain_text_input"},
-                                                {"action_id", std::string(reason_action_id)},
-                                                {"multiline", true}}}}})}};
+  return {
+      {"type", "modal"},
+      {"callback_id", std::string(reason_callback_id)},
+      {"title", plain_text(shortened(request.label.empty() ? request.command : request.label, modal_title_limit))},
+      {"submit", plain_text("OK")},
+      {"private_metadata", to_private_metadata(request)},
+      {"blocks",
+       json::array(
+           {{{"type", "input"},
+             {"block_id", std::string(reason_block_id)},
+             {"label", plain_text(shortened(request.command + " \xE2\x80\xA6", input_label_limit))},
+             {"element",
+              {{"type", "plain_text_input"}, {"action_id", std::string(reason_action_id)}, {"multiline", true}}}}})}};
 }
 
 std::string api_error::describe() const {
@@ -214,8 +219,8 @@ api_result read_api_response(unsigned status, std::optional<std::chrono::seconds
   json answer = json::parse(body.begin(), body.end(), nullptr, false);
   if (answer.is_discarded() || !answer.is_object()) return api_error{{}, status, "malformed_response", std::nullopt};
   if (answer.value("ok", false) != true) {
-    std::string code = answer.contains("error") && answer["error"].is_string() ? answer["error"].get<std::string>()
-                                                                                : "unknown_error";
+    std::string code =
+        answer.contains("error") && answer["error"].is_string() ? answer["error"].get<std::string>() : "unknown_error";
     return api_error{{}, status, std::move(code), std::nullopt};
   }
   return answer;

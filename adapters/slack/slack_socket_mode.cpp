@@ -182,16 +182,17 @@ struct socket_mode_connection::state : std::enable_shared_from_this<socket_mode_
     auto s = std::make_shared<session>(strand, tls);
     s->url = url;
     current = s;
-    s->resolver.async_resolve(url.host, url.port, [self = shared_from_this(), s](const boost::system::error_code& ec,
-                                                                                  const tcp::resolver::results_type& found) {
-      if (ec) return self->end(s, "cannot resolve " + s->url.host + ": " + ec.message());
-      beast::get_lowest_layer(s->ws).expires_after(connect_timeout);
-      beast::get_lowest_layer(s->ws).async_connect(found, [self, s](const boost::system::error_code& connect_error,
-                                                                      const tcp::endpoint&) {
-        if (connect_error) return self->end(s, "cannot connect: " + connect_error.message());
-        self->handshake(s);
-      });
-    });
+    s->resolver.async_resolve(
+        url.host, url.port,
+        [self = shared_from_this(), s](const boost::system::error_code& ec, const tcp::resolver::results_type& found) {
+          if (ec) return self->end(s, "cannot resolve " + s->url.host + ": " + ec.message());
+          beast::get_lowest_layer(s->ws).expires_after(connect_timeout);
+          beast::get_lowest_layer(s->ws).async_connect(
+              found, [self, s](const boost::system::error_code& connect_error, const tcp::endpoint&) {
+                if (connect_error) return self->end(s, "cannot connect: " + connect_error.message());
+                self->handshake(s);
+              });
+        });
   }
 
   void handshake(const std::shared_ptr<session>& s) {
@@ -266,9 +267,7 @@ struct socket_mode_connection::state : std::enable_shared_from_this<socket_mode_
         options.on_envelope(std::move(message), std::move(ack));
         return;
       }
-      case socket_message::kind::other:
-        log("debug", "message of type " + message.type + " ignored");
-        return;
+      case socket_message::kind::other: log("debug", "message of type " + message.type + " ignored"); return;
     }
   }
 

@@ -31,7 +31,7 @@ struct socket_message {
   std::string reason;       ///< disconnect: "warning", "refresh_requested", "link_disabled"
   std::string envelope_id;  ///< envelopes: what the acknowledgement names
   bool accepts_response_payload = false;
-  nlohmann::json payload;   ///< envelopes: the Events API envelope, slash command fields or interaction payload
+  nlohmann::json payload;  ///< envelopes: the Events API envelope, slash command fields or interaction payload
 };
 
 /// Parses a Socket Mode message. An envelope (a message with an `envelope_id`) needs an object
@@ -58,10 +58,10 @@ using socket_mode_ack = std::function<void(nlohmann::json payload)>;
 
 /// How one Socket Mode connection runs.
 struct socket_mode_options {
-  std::string team_id;       ///< the workspace, for logs and health
-  std::string app_token;     ///< "xapp-…"
-  std::string api_base_url;  ///< where apps.connections.open is, ending in '/'
-  std::string extra_ca_file; ///< PEM CA certificates trusted besides the system store
+  std::string team_id;                                ///< the workspace, for logs and health
+  std::string app_token;                              ///< "xapp-…"
+  std::string api_base_url;                           ///< where apps.connections.open is, ending in '/'
+  std::string extra_ca_file;                          ///< PEM CA certificates trusted besides the system store
   std::chrono::milliseconds reconnect_initial{1000};  ///< the first wait after a failure, doubling
   std::chrono::milliseconds reconnect_max{60000};     ///< the longest wait
   std::chrono::seconds idle_timeout{60};  ///< no data for this long (pings included): the connection is dead

@@ -61,19 +61,20 @@ struct fake_socket_mode_server::state {
     acceptor.async_accept([self = this](const boost::system::error_code& ec, tcp::socket socket) {
       if (ec) return;
       auto c = std::make_shared<connection>(std::move(socket), self->tls);
-      c->ws.next_layer().async_handshake(asio::ssl::stream_base::server, [self, c](const boost::system::error_code& tls_error) {
-        if (tls_error) return;
-        c->ws.async_accept([self, c](const boost::system::error_code& accept_error) {
-          if (accept_error) return;
-          {
-            const std::lock_guard lock(self->mutex);
-            c->number = self->live.size() + 1;
-            self->live[c->number] = c;
-          }
-          self->changed.notify_all();
-          self->read(c);
-        });
-      });
+      c->ws.next_layer().async_handshake(asio::ssl::stream_base::server,
+                                         [self, c](const boost::system::error_code& tls_error) {
+                                           if (tls_error) return;
+                                           c->ws.async_accept([self, c](const boost::system::error_code& accept_error) {
+                                             if (accept_error) return;
+                                             {
+                                               const std::lock_guard lock(self->mutex);
+                                               c->number = self->live.size() + 1;
+                                               self->live[c->number] = c;
+                                             }
+                                             self->changed.notify_all();
+                                             self->read(c);
+                                           });
+                                         });
       self->accept();
     });
   }
@@ -98,15 +99,15 @@ struct fake_socket_mode_server::state {
     }
     c->writing = true;
     c->ws.text(true);
-    c->ws.async_write(asio::buffer(c->outgoing.front()), [self = this, c](const boost::system::error_code& ec,
-                                                                                        std::size_t) {
-      c->outgoing.pop_front();
-      if (ec) {
-        c->writing = false;
-        return;
-      }
-      self->write_next(c);
-    });
+    c->ws.async_write(asio::buffer(c->outgoing.front()),
+                      [self = this, c](const boost::system::error_code& ec, std::size_t) {
+                        c->outgoing.pop_front();
+                        if (ec) {
+                          c->writing = false;
+                          return;
+                        }
+                        self->write_next(c);
+                      });
   }
 
   std::shared_ptr<connection> find(std::size_t number) {

@@ -11,7 +11,8 @@ using namespace slack_testing;
 using tandem::testing::scripted_response;
 
 std::string command_body(const std::string& response_url, const std::string& text = "tasks",
-                         const std::string& channel = "C0001", const std::string& trigger = "13345224609.738474920.8088930838d88f008e0") {
+                         const std::string& channel = "C0001",
+                         const std::string& trigger = "13345224609.738474920.8088930838d88f008e0") {
   return "token=gIkuvaNzQIHg97ATvDxqgjtO&team_id=T0001&team_domain=river&channel_id=" + channel +
          "&channel_name=general&user_id=U0001&user_name=ana&command=%2Ftandem&text=" + form_encode(text) +
          "&api_app_id=A0001&is_enterprise_install=false&response_url=" + form_encode(response_url) +
@@ -56,7 +57,8 @@ TEST_CASE("a slash command whose reply is not ready in time gets a bare ack, and
   o.command_reply_wait = std::chrono::milliseconds{20};
   slack_fixture f(o);
   const std::string response_url = f.slack().url("/commands/T0001/1/abc");
-  const auto a = f.post_signed("/slack/commands", command_body(response_url, "status"), "application/x-www-form-urlencoded");
+  const auto a =
+      f.post_signed("/slack/commands", command_body(response_url, "status"), "application/x-www-form-urlencoded");
   CHECK(a.status == 200);
   CHECK(a.body.empty());
   const auto events = f.sink().events();
@@ -111,8 +113,8 @@ TEST_CASE("a slash command in a DM is a direct command") {
 
 TEST_CASE("ssl_check requests are answered 200 without a signature and record nothing") {
   slack_fixture f;
-  const auto a = f.post("/slack/commands", "ssl_check=1&token=gIkuvaNzQIHg97ATvDxqgjtO", {},
-                        "application/x-www-form-urlencoded");
+  const auto a =
+      f.post("/slack/commands", "ssl_check=1&token=gIkuvaNzQIHg97ATvDxqgjtO", {}, "application/x-www-form-urlencoded");
   CHECK(a.status == 200);
   CHECK(a.body.empty());
   CHECK(f.sink().calls() == 0);
@@ -140,7 +142,8 @@ TEST_CASE("slash commands with a bad signature or a malformed body are refused w
 TEST_CASE("a slash command that cannot be stored is answered 503") {
   slack_fixture f;
   f.sink().fail(true);
-  const auto a = f.post_signed("/slack/commands", command_body(f.slack().url("/c")), "application/x-www-form-urlencoded");
+  const auto a =
+      f.post_signed("/slack/commands", command_body(f.slack().url("/c")), "application/x-www-form-urlencoded");
   CHECK(a.status == 503);
   CHECK(f.sink().events().empty());
 }

@@ -98,12 +98,15 @@ TEST_CASE("every mistake in the Slack section is reported with its path") {
   const std::vector<example> examples{
       {"no workspaces", "  slack: {}\n", {"adapters.slack.workspaces: required"}},
       {"an empty list", "  slack: {workspaces: []}\n", {"adapters.slack.workspaces: at least one workspace is needed"}},
-      {"a typo in a key", "  slack: {workspace: []}\n",
+      {"a typo in a key",
+       "  slack: {workspace: []}\n",
        {"adapters.slack.workspace: unknown key (did you mean \"workspaces\"?)", "adapters.slack.workspaces: required"}},
       {"a token written in the file",
-       "  slack:\n    workspaces:\n      - {team_id: T0123ABCD, bot_token: xoxb-1-2-abc, signing_secret: {env: TANDEM_TEST_SLACK_SECRET}}\n",
+       "  slack:\n    workspaces:\n      - {team_id: T0123ABCD, bot_token: xoxb-1-2-abc, signing_secret: {env: "
+       "TANDEM_TEST_SLACK_SECRET}}\n",
        {"adapters.slack.workspaces[0].bot_token: write secrets as {env: NAME} or {file: PATH}, never in the file"}},
-      {"a missing bot token and signing secret", "  slack:\n    workspaces:\n      - {team_id: T0123ABCD}\n",
+      {"a missing bot token and signing secret",
+       "  slack:\n    workspaces:\n      - {team_id: T0123ABCD}\n",
        {"adapters.slack.workspaces[0].bot_token: required, e.g. bot_token: {env: SLACK_BOT_TOKEN}",
         "adapters.slack.workspaces[0].signing_secret: required unless app_token is given (Socket Mode), e.g. "
         "signing_secret: {env: SLACK_SIGNING_SECRET}"}},

@@ -21,8 +21,8 @@ tandem::destination to_person(const std::string& user) { return {"slack", "T0001
 tandem::rendered_message text(std::string markup) { return {std::move(markup), {}}; }
 
 scripted_response posted(const std::string& channel = "C0001") {
-  return scripted_response::json(200, R"({"ok":true,"channel":")" + channel +
-                                          R"(","ts":"1503435956.000247","message":{"text":"x"}})");
+  return scripted_response::json(
+      200, R"({"ok":true,"channel":")" + channel + R"(","ts":"1503435956.000247","message":{"text":"x"}})");
 }
 
 }  // namespace
@@ -46,8 +46,8 @@ TEST_CASE("a message to a channel is posted with chat.postMessage, the bot token
 TEST_CASE("answers are sent as buttons with a text fallback") {
   slack_fixture f;
   f.slack().expect(posted());
-  tandem::rendered_message m{"New task **#12**",
-                             {{"Done", {"done", "done 12", "", false}}, {"Blocked", {"blocked", "blocked 12", "", true}}}};
+  tandem::rendered_message m{
+      "New task **#12**", {{"Done", {"done", "done 12", "", false}}, {"Blocked", {"blocked", "blocked 12", "", true}}}};
   CHECK(f.deliver(to_channel("C0001"), m, "notify:y").what == outcome::delivered);
   const json body = json::parse(f.slack().requests()[0].body);
   CHECK(body["text"] == "New task #12");
@@ -82,7 +82,8 @@ TEST_CASE("a DM that cannot be opened fails with Slack's reason") {
 
 TEST_CASE("429 with Retry-After is retried with the hint, and the next attempt posts exactly one message") {
   slack_fixture f;
-  f.slack().expect(scripted_response::json(429, R"({"ok":false,"error":"ratelimited"})").with_header("Retry-After", "1"));
+  f.slack().expect(
+      scripted_response::json(429, R"({"ok":false,"error":"ratelimited"})").with_header("Retry-After", "1"));
   f.slack().expect(posted());
   const auto first = f.deliver(to_channel("C0001"), text("hello"), "k");
   CHECK(first.what == outcome::retry);
@@ -117,7 +118,8 @@ TEST_CASE("invalid_auth fails the delivery, stops further sends and shows in hea
   CHECK(next.reason == "invalid_auth");
   CHECK(f.slack().requests().size() == 1);
   bool logged = false;
-  for (const auto& line : f.log()) logged = logged || line.starts_with("error: slack: workspace T0001 refused the bot token");
+  for (const auto& line : f.log())
+    logged = logged || line.starts_with("error: slack: workspace T0001 refused the bot token");
   CHECK(logged);
 }
 
@@ -177,10 +179,10 @@ TEST_CASE("messages to one channel are paced, and other channels are not held up
   waiter done;
   int finished = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (const auto& [channel, key] : std::vector<std::pair<std::string, std::string>>{{"C0001", "a"}, {"C0001", "b"}, {"C0002", "c"}}) {
-    f.adapter().deliver(to_channel(channel), text(key), key, [&done, &finished](delivery_result) {
-      done.notify([&] { ++finished; });
-    });
+  for (const auto& [channel, key] :
+       std::vector<std::pair<std::string, std::string>>{{"C0001", "a"}, {"C0001", "b"}, {"C0002", "c"}}) {
+    f.adapter().deliver(to_channel(channel), text(key), key,
+                        [&done, &finished](delivery_result) { done.notify([&] { ++finished; }); });
   }
   REQUIRE(done.wait([&] { return finished == 3; }));
   const auto elapsed = std::chrono::steady_clock::now() - start;
@@ -197,7 +199,8 @@ TEST_CASE("at start, auth.test learns the bot's user id, so mentions of it are c
   o.workspaces = {workspace(std::string(team), std::string(secret), "")};
   slack_fixture f(o);
   f.slack().expect(scripted_response::json(
-      200, R"({"ok":true,"url":"https://river.slack.com/","team":"River","user":"tandem","team_id":"T0001","user_id":"UB9","bot_id":"B9"})"));
+      200,
+      R"({"ok":true,"url":"https://river.slack.com/","team":"River","user":"tandem","team_id":"T0001","user_id":"UB9","bot_id":"B9"})"));
   f.adapter().start();
   REQUIRE(f.slack().wait_for_requests(1));
   CHECK(f.slack().requests()[0].path == "/api/auth.test");

@@ -44,8 +44,9 @@ class tandem_on_slack {
         store_(":memory:"),
         templates_(tandem::template_catalog::load(std::filesystem::path(TANDEM_SOURCE_DIR) / "prompts")),
         host_(store_, metrics_, templates_.languages()),
-        dispatcher_(store_, templates_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
-                    fixed_now),
+        dispatcher_(
+            store_, templates_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
+            fixed_now),
         server_(io_, server_options()) {
     tandem::slack_adapter_options o;
     o.workspaces = {workspace("T0001", std::string(secret), "UBOT")};
@@ -53,10 +54,10 @@ class tandem_on_slack {
     o.extra_ca_file = tandem::testing::test_certificates::shared().ca_file();
     o.channel_interval = std::chrono::milliseconds{0};
     o.clock = fixed_now;
-    adapter_ = std::make_unique<tandem::slack_adapter>(
-        io_, std::move(o), [this](tandem::inbound event, std::function<void(bool)> stored) {
-          ingest(std::move(event), std::move(stored));
-        });
+    adapter_ = std::make_unique<tandem::slack_adapter>(io_, std::move(o),
+                                                       [this](tandem::inbound event, std::function<void(bool)> stored) {
+                                                         ingest(std::move(event), std::move(stored));
+                                                       });
     (void)host_.start(config_.seed, fixed_now());
     dispatcher_.add(*adapter_);
     adapter_->add_routes(server_);
@@ -97,9 +98,8 @@ class tandem_on_slack {
   answer slash_command(const std::string& user, const std::string& text, const std::string& trigger) {
     return post("/slack/commands",
                 "token=x&team_id=T0001&team_domain=river&channel_id=C0RIVER&channel_name=river&user_id=" + user +
-                    "&user_name=x&command=%2Ftandem&text=" + form_encode(text) +
-                    "&api_app_id=A0001&response_url=" + form_encode(slack_.url("/commands/" + trigger)) +
-                    "&trigger_id=" + trigger,
+                    "&user_name=x&command=%2Ftandem&text=" + form_encode(text) + "&api_app_id=A0001&response_url=" +
+                    form_encode(slack_.url("/commands/" + trigger)) + "&trigger_id=" + trigger,
                 "application/x-www-form-urlencoded");
   }
 
@@ -181,7 +181,9 @@ bool wait_for_posts(tandem::testing::local_https_server& slack, const std::strin
 
 }  // namespace
 
-TEST_CASE("end to end: a task assigned with /tandem reaches the assignee's DM with buttons, a nudge follows, Done closes it") {
+TEST_CASE(
+    "end to end: a task assigned with /tandem reaches the assignee's DM with buttons, a nudge follows, Done closes "
+    "it") {
   tandem_on_slack t;
 
   // Ana assigns a task: her answer comes back in the command's own response, ephemeral.
@@ -234,8 +236,8 @@ TEST_CASE("end to end: a task assigned with /tandem reaches the assignee's DM wi
                                        {"value", "done 1"},
                                        {"type", "button"},
                                        {"action_ts", "1700000200.000200"}}})}};
-  CHECK(t.post("/slack/interactivity", "payload=" + form_encode(press.dump()), "application/x-www-form-urlencoded").status ==
-        200);
+  CHECK(t.post("/slack/interactivity", "payload=" + form_encode(press.dump()), "application/x-www-form-urlencoded")
+            .status == 200);
 
   // The notice now shows the answer; Emma gets her confirmation in the DM; Ana hears of it in hers.
   REQUIRE(wait_for_posts(t.slack(), "/actions/done", 1));

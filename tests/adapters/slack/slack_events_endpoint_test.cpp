@@ -55,7 +55,8 @@ TEST_CASE("bad signatures are refused with 401 and a reason before anything is p
   const std::string good = tandem::slack::compute_signature(secret, ts, body);
 
   SECTION("a modified body") {
-    const auto a = f.post("/slack/events", body + " ", {{"X-Slack-Request-Timestamp", ts}, {"X-Slack-Signature", good}});
+    const auto a =
+        f.post("/slack/events", body + " ", {{"X-Slack-Request-Timestamp", ts}, {"X-Slack-Signature", good}});
     CHECK(a.status == 401);
     CHECK(a.body == "signature mismatch\n");
   }
@@ -92,7 +93,8 @@ TEST_CASE("bad signatures are refused with 401 and a reason before anything is p
     CHECK(a.body == "missing X-Slack-Request-Timestamp\n");
   }
   SECTION("a malformed body with a bad signature is refused for the signature, not the body") {
-    const auto a = f.post("/slack/events", "{not json", {{"X-Slack-Request-Timestamp", ts}, {"X-Slack-Signature", good}});
+    const auto a =
+        f.post("/slack/events", "{not json", {{"X-Slack-Request-Timestamp", ts}, {"X-Slack-Signature", good}});
     CHECK(a.status == 401);
   }
   CHECK(f.sink().calls() == 0);
@@ -180,7 +182,9 @@ TEST_CASE("events from a workspace that is not configured are acknowledged and i
   CHECK(logged);
 }
 
-TEST_CASE("with two workspaces, each request is checked against each secret, and a secret vouches only for its own workspace") {
+TEST_CASE(
+    "with two workspaces, each request is checked against each secret, and a secret vouches only for its own "
+    "workspace") {
   fixture_options o;
   o.workspaces = {workspace("T0001", "secret-one", "UB1"), workspace("T0002", "secret-two", "UB2")};
   slack_fixture f(o);

@@ -12,13 +12,13 @@
 #include "support/run_until.h"
 #include "support/test_certificates.h"
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -208,7 +208,8 @@ class slack_fixture {
   }
 
   /// POSTs `body` to `path` with `headers`, waiting for the answer.
-  answer post(const std::string& path, const std::string& body, std::vector<std::pair<std::string, std::string>> headers,
+  answer post(const std::string& path, const std::string& body,
+              std::vector<std::pair<std::string, std::string>> headers,
               const std::string& content_type = "application/json") {
     tandem::client_request request;
     request.method = "POST";
@@ -225,8 +226,9 @@ class slack_fixture {
   }
 
   /// POSTs `body` signed as Slack signs it at `timestamp` with `signing_secret`.
-  answer post_signed(const std::string& path, const std::string& body, const std::string& content_type = "application/json",
-                     long long timestamp = now_seconds, std::string_view signing_secret = secret,
+  answer post_signed(const std::string& path, const std::string& body,
+                     const std::string& content_type = "application/json", long long timestamp = now_seconds,
+                     std::string_view signing_secret = secret,
                      std::vector<std::pair<std::string, std::string>> extra = {}) {
     const std::string ts = std::to_string(timestamp);
     extra.emplace_back("X-Slack-Request-Timestamp", ts);
@@ -273,14 +275,10 @@ class slack_fixture {
 };
 
 /// An Events API envelope around `event`.
-inline json envelope(json event, const std::string& event_id = "Ev0001", const std::string& team_id = std::string(team)) {
-  return {{"token", "XXYYZZ"},
-          {"team_id", team_id},
-          {"api_app_id", "A0001"},
-          {"event", std::move(event)},
-          {"type", "event_callback"},
-          {"event_id", event_id},
-          {"event_time", now_seconds}};
+inline json envelope(json event, const std::string& event_id = "Ev0001",
+                     const std::string& team_id = std::string(team)) {
+  return {{"token", "XXYYZZ"},        {"team_id", team_id},   {"api_app_id", "A0001"},    {"event", std::move(event)},
+          {"type", "event_callback"}, {"event_id", event_id}, {"event_time", now_seconds}};
 }
 
 /// A message event in channel C0001 (or the DM when `channel` starts with D).

@@ -28,9 +28,8 @@ std::string expect_error(const parsed<T>& result) {
 // The official message.channels event (PROTOCOLS.md A1, S10) in its envelope.
 std::string channel_message_body(const std::string& text = "Live long and prospect.",
                                  const std::string& ts = "1355517523.000005") {
-  json event{{"type", "message"},  {"channel", "C123ABC456"}, {"user", "U123ABC456"},
-             {"text", text},       {"ts", ts},                {"event_ts", ts},
-             {"channel_type", "channel"}};
+  json event{{"type", "message"}, {"channel", "C123ABC456"}, {"user", "U123ABC456"},     {"text", text},
+             {"ts", ts},          {"event_ts", ts},          {"channel_type", "channel"}};
   return json{{"token", "XXYYZZ"},
               {"team_id", "TXXXXXXXX"},
               {"api_app_id", "AXXXXXXXXX"},
@@ -111,10 +110,10 @@ TEST_CASE("a message mentioning the bot is a command without the mention, answer
 }
 
 TEST_CASE("an app_mention has the same dedup key as its message twin") {
-  json message{{"type", "message"}, {"channel", "C1"}, {"user", "U1"}, {"text", "<@UBOT> tasks"},
-               {"ts", "1700000000.000300"}, {"channel_type", "channel"}};
-  json mention{{"type", "app_mention"}, {"channel", "C1"}, {"user", "U1"}, {"text", "<@UBOT> tasks"},
-               {"ts", "1700000000.000300"}, {"event_ts", "1700000000.000300"}};
+  json message{{"type", "message"},       {"channel", "C1"},           {"user", "U1"},
+               {"text", "<@UBOT> tasks"}, {"ts", "1700000000.000300"}, {"channel_type", "channel"}};
+  json mention{{"type", "app_mention"},   {"channel", "C1"},           {"user", "U1"},
+               {"text", "<@UBOT> tasks"}, {"ts", "1700000000.000300"}, {"event_ts", "1700000000.000300"}};
   const auto a = translate(envelope_with(message, "Ev1"));
   const auto b = translate(envelope_with(mention, "Ev2"));
   REQUIRE(a.event);
@@ -124,8 +123,11 @@ TEST_CASE("an app_mention has the same dedup key as its message twin") {
 }
 
 TEST_CASE("an app_mention is a command even before the bot's user id is known") {
-  const auto t = translate(envelope_with({{"type", "app_mention"}, {"channel", "C1"}, {"user", "U1"},
-                                          {"text", "<@UOTHER> help assign"}, {"ts", "1700000000.000300"}}),
+  const auto t = translate(envelope_with({{"type", "app_mention"},
+                                          {"channel", "C1"},
+                                          {"user", "U1"},
+                                          {"text", "<@UOTHER> help assign"},
+                                          {"ts", "1700000000.000300"}}),
                            "");
   REQUIRE(t.event);
   CHECK(t.event->addressed);
@@ -133,9 +135,13 @@ TEST_CASE("an app_mention is a command even before the bot's user id is known") 
 }
 
 TEST_CASE("a DM is a direct command") {
-  const auto t = translate(envelope_with({{"type", "message"}, {"channel", "D024BE91L"}, {"user", "U1"},
-                                          {"text", "blocked 12 waiting for <https://example.org/a?b=1&amp;c=2|the budget>"},
-                                          {"ts", "1700000000.000400"}, {"channel_type", "im"}}));
+  const auto t =
+      translate(envelope_with({{"type", "message"},
+                               {"channel", "D024BE91L"},
+                               {"user", "U1"},
+                               {"text", "blocked 12 waiting for <https://example.org/a?b=1&amp;c=2|the budget>"},
+                               {"ts", "1700000000.000400"},
+                               {"channel_type", "im"}}));
   REQUIRE(t.event);
   CHECK(t.event->direct);
   CHECK(t.event->addressed);
@@ -145,8 +151,12 @@ TEST_CASE("a DM is a direct command") {
 }
 
 TEST_CASE("a reply in a thread is answered in that thread") {
-  const auto t = translate(envelope_with({{"type", "message"}, {"channel", "D1"}, {"user", "U1"}, {"text", "tasks"},
-                                          {"ts", "1700000000.000500"}, {"thread_ts", "1700000000.000100"},
+  const auto t = translate(envelope_with({{"type", "message"},
+                                          {"channel", "D1"},
+                                          {"user", "U1"},
+                                          {"text", "tasks"},
+                                          {"ts", "1700000000.000500"},
+                                          {"thread_ts", "1700000000.000100"},
                                           {"channel_type", "im"}}));
   REQUIRE(t.event);
   CHECK(t.event->reply_handle == "thread:1700000000.000100");
@@ -154,40 +164,59 @@ TEST_CASE("a reply in a thread is answered in that thread") {
 
 TEST_CASE("bot messages, Tandem's own messages and edits are ignored") {
   // Messages the app posts carry bot_id and no subtype (bolt-js#580).
-  CHECK(translate(envelope_with({{"type", "message"}, {"channel", "C1"}, {"user", "UBOT"}, {"bot_id", "B1"},
-                                 {"text", "hello"}, {"ts", "1.2"}}))
-            .ignored == "a bot's message");
-  CHECK(translate(envelope_with({{"type", "message"}, {"subtype", "bot_message"}, {"channel", "C1"},
-                                 {"bot_id", "B2"}, {"text", "hi"}, {"ts", "1.2"}}))
-            .ignored == "a bot's message");
-  CHECK(translate(envelope_with({{"type", "message"}, {"channel", "C1"}, {"user", "UBOT"}, {"text", "hello"},
+  CHECK(translate(envelope_with({{"type", "message"},
+                                 {"channel", "C1"},
+                                 {"user", "UBOT"},
+                                 {"bot_id", "B1"},
+                                 {"text", "hello"},
                                  {"ts", "1.2"}}))
+            .ignored == "a bot's message");
+  CHECK(translate(envelope_with({{"type", "message"},
+                                 {"subtype", "bot_message"},
+                                 {"channel", "C1"},
+                                 {"bot_id", "B2"},
+                                 {"text", "hi"},
+                                 {"ts", "1.2"}}))
+            .ignored == "a bot's message");
+  CHECK(translate(
+            envelope_with({{"type", "message"}, {"channel", "C1"}, {"user", "UBOT"}, {"text", "hello"}, {"ts", "1.2"}}))
             .ignored == "Tandem's own message");
-  CHECK(translate(envelope_with({{"type", "message"}, {"subtype", "message_changed"}, {"channel", "C1"},
-                                 {"message", {{"text", "done 12"}}}, {"ts", "1.2"}}))
-            .ignored == "message subtype message_changed");
-  CHECK(translate(envelope_with({{"type", "message"}, {"subtype", "message_deleted"}, {"channel", "C1"},
+  CHECK(translate(envelope_with({{"type", "message"},
+                                 {"subtype", "message_changed"},
+                                 {"channel", "C1"},
+                                 {"message", {{"text", "done 12"}}},
                                  {"ts", "1.2"}}))
-            .ignored == "message subtype message_deleted");
-  CHECK(translate(envelope_with({{"type", "message"}, {"subtype", "channel_join"}, {"channel", "C1"},
-                                 {"user", "U1"}, {"ts", "1.2"}}))
+            .ignored == "message subtype message_changed");
+  CHECK(
+      translate(envelope_with({{"type", "message"}, {"subtype", "message_deleted"}, {"channel", "C1"}, {"ts", "1.2"}}))
+          .ignored == "message subtype message_deleted");
+  CHECK(translate(
+            envelope_with(
+                {{"type", "message"}, {"subtype", "channel_join"}, {"channel", "C1"}, {"user", "U1"}, {"ts", "1.2"}}))
             .ignored == "message subtype channel_join");
 }
 
 TEST_CASE("a file share and a thread broadcast count as messages") {
-  const auto t = translate(envelope_with({{"type", "message"}, {"subtype", "file_share"}, {"channel", "C1"},
-                                          {"user", "U1"}, {"text", "flyer"}, {"ts", "1700000000.000600"}}));
+  const auto t = translate(envelope_with({{"type", "message"},
+                                          {"subtype", "file_share"},
+                                          {"channel", "C1"},
+                                          {"user", "U1"},
+                                          {"text", "flyer"},
+                                          {"ts", "1700000000.000600"}}));
   REQUIRE(t.event);
   CHECK(t.event->text == "flyer");
 }
 
 TEST_CASE("a reaction on Tandem's message is an addressed reaction keyed by event_id") {
   // PROTOCOLS.md A1: reaction_added.
-  const auto t = translate(envelope_with({{"type", "reaction_added"}, {"user", "U1"}, {"reaction", "white_check_mark"},
-                                          {"item_user", "UBOT"},
-                                          {"item", {{"type", "message"}, {"channel", "D1"}, {"ts", "1360782400.498405"}}},
-                                          {"event_ts", "1360782804.083113"}},
-                                         "Ev3"));
+  const auto t =
+      translate(envelope_with({{"type", "reaction_added"},
+                               {"user", "U1"},
+                               {"reaction", "white_check_mark"},
+                               {"item_user", "UBOT"},
+                               {"item", {{"type", "message"}, {"channel", "D1"}, {"ts", "1360782400.498405"}}},
+                               {"event_ts", "1360782804.083113"}},
+                              "Ev3"));
   REQUIRE(t.event);
   CHECK(t.event->dedup_key == "slack:T1:event:Ev3");
   CHECK(t.event->kind == inbound_kind::reaction);
@@ -198,7 +227,9 @@ TEST_CASE("a reaction on Tandem's message is an addressed reaction keyed by even
 }
 
 TEST_CASE("a reaction on someone else's message, or without item_user, is activity") {
-  const auto t = translate(envelope_with({{"type", "reaction_added"}, {"user", "U1"}, {"reaction", "tada"},
+  const auto t = translate(envelope_with({{"type", "reaction_added"},
+                                          {"user", "U1"},
+                                          {"reaction", "tada"},
                                           {"item", {{"type", "message"}, {"channel", "C1"}, {"ts", "1.2"}}},
                                           {"event_ts", "1360782804.083113"}}));
   REQUIRE(t.event);
@@ -206,8 +237,11 @@ TEST_CASE("a reaction on someone else's message, or without item_user, is activi
 }
 
 TEST_CASE("a reaction on a file and unused event types are ignored") {
-  CHECK(translate(envelope_with({{"type", "reaction_added"}, {"user", "U1"}, {"reaction", "tada"},
-                                 {"item", {{"type", "file"}, {"file", "F1"}}}, {"event_ts", "1.2"}}))
+  CHECK(translate(envelope_with({{"type", "reaction_added"},
+                                 {"user", "U1"},
+                                 {"reaction", "tada"},
+                                 {"item", {{"type", "file"}, {"file", "F1"}}},
+                                 {"event_ts", "1.2"}}))
             .ignored == "a reaction on something other than a message");
   CHECK(translate(envelope_with({{"type", "channel_created"}})).ignored == "event type channel_created is not used");
 }
@@ -219,18 +253,18 @@ TEST_CASE("malformed event bodies are refused with what is wrong") {
   CHECK(expect_error(parse_event_envelope(R"({"type":"url_verification"})")) == "challenge missing");
   CHECK(expect_error(parse_event_envelope(R"({"type":"event_callback","team_id":"T1","event_id":"Ev1"})")) ==
         "event missing");
-  CHECK(expect_error(parse_event_envelope(R"({"type":"event_callback","event_id":"Ev1","event":{"type":"message"}})")) ==
-        "team_id missing");
+  CHECK(expect_error(parse_event_envelope(
+            R"({"type":"event_callback","event_id":"Ev1","event":{"type":"message"}})")) == "team_id missing");
   CHECK(expect_error(parse_event_envelope(R"({"type":"event_callback","team_id":"T1","event_id":"Ev1","event":{}})")) ==
         "event.type missing");
   CHECK(expect_error(translate_event(envelope_with({{"type", "message"}, {"user", "U1"}, {"ts", "1.2"}}), "UBOT")) ==
         "event.channel missing");
-  CHECK(expect_error(translate_event(envelope_with({{"type", "message"}, {"user", "U1"}, {"channel", "C1"},
-                                                    {"ts", 1355517523.000005}}),
-                                     "UBOT")) == "event.ts missing");
-  CHECK(expect_error(translate_event(envelope_with({{"type", "message"}, {"user", "U1"}, {"channel", "C1"},
-                                                    {"ts", "yesterday"}}),
-                                     "UBOT")) == "event.ts is not a Slack timestamp");
+  CHECK(expect_error(translate_event(
+            envelope_with({{"type", "message"}, {"user", "U1"}, {"channel", "C1"}, {"ts", 1355517523.000005}}),
+            "UBOT")) == "event.ts missing");
+  CHECK(expect_error(translate_event(
+            envelope_with({{"type", "message"}, {"user", "U1"}, {"channel", "C1"}, {"ts", "yesterday"}}), "UBOT")) ==
+        "event.ts is not a Slack timestamp");
 }
 
 TEST_CASE("Slack's control sequences become the text as typed") {
@@ -277,29 +311,31 @@ namespace {
 // A block_actions payload as Slack sends it for one of Tandem's buttons (PROTOCOLS.md A4, S13).
 json button_payload(const std::string& channel = "C123ABC456", const std::string& action_id = "tandem_answer_0",
                     const std::string& value = "done 12") {
-  return {{"type", "block_actions"},
-          {"user", {{"id", "U123ABC456"}, {"username", "ana"}, {"name", "ana"}, {"team_id", "T1"}}},
-          {"api_app_id", "A1"},
-          {"token", "x"},
-          {"container",
-           {{"type", "message"}, {"message_ts", "1700000000.000700"}, {"channel_id", channel}, {"is_ephemeral", false}}},
-          {"trigger_id", "123.456.abc"},
-          {"team", {{"id", "T1"}, {"domain", "river"}}},
-          {"channel", {{"id", channel}, {"name", "general"}}},
-          {"message",
-           {{"type", "message"},
-            {"ts", "1700000000.000700"},
-            {"text", "Your task"},
-            {"blocks", json::array({{{"type", "section"}, {"block_id", "s"}, {"text", {{"type", "mrkdwn"}, {"text", "x"}}}}})}}},
-          {"response_url", "https://hooks.slack.com/actions/T1/1/abc"},
-          {"state", {{"values", json::object()}}},
-          {"actions", json::array({{{"action_id", action_id},
-                                    {"block_id", "tandem_12"},
-                                    {"text", {{"type", "plain_text"}, {"text", "Done"}, {"emoji", true}}},
-                                    {"value", value},
-                                    {"style", "primary"},
-                                    {"type", "button"},
-                                    {"action_ts", "1700000001.000800"}}})}};
+  return {
+      {"type", "block_actions"},
+      {"user", {{"id", "U123ABC456"}, {"username", "ana"}, {"name", "ana"}, {"team_id", "T1"}}},
+      {"api_app_id", "A1"},
+      {"token", "x"},
+      {"container",
+       {{"type", "message"}, {"message_ts", "1700000000.000700"}, {"channel_id", channel}, {"is_ephemeral", false}}},
+      {"trigger_id", "123.456.abc"},
+      {"team", {{"id", "T1"}, {"domain", "river"}}},
+      {"channel", {{"id", channel}, {"name", "general"}}},
+      {"message",
+       {{"type", "message"},
+        {"ts", "1700000000.000700"},
+        {"text", "Your task"},
+        {"blocks",
+         json::array({{{"type", "section"}, {"block_id", "s"}, {"text", {{"type", "mrkdwn"}, {"text", "x"}}}}})}}},
+      {"response_url", "https://hooks.slack.com/actions/T1/1/abc"},
+      {"state", {{"values", json::object()}}},
+      {"actions", json::array({{{"action_id", action_id},
+                                {"block_id", "tandem_12"},
+                                {"text", {{"type", "plain_text"}, {"text", "Done"}, {"emoji", true}}},
+                                {"value", value},
+                                {"style", "primary"},
+                                {"type", "button"},
+                                {"action_ts", "1700000001.000800"}}})}};
 }
 
 std::string form_payload(const json& payload) {

@@ -21,23 +21,25 @@ json posted_message() {
 json button_press(const std::string& response_url, const std::string& action_id, const std::string& label,
                   const std::string& value, const std::string& channel = "D0001",
                   const std::string& action_ts = "1700000001.000800") {
-  return {{"type", "block_actions"},
-          {"user", {{"id", "U0002"}, {"username", "emma"}, {"name", "emma"}, {"team_id", "T0001"}}},
-          {"api_app_id", "A0001"},
-          {"token", "x"},
-          {"container", {{"type", "message"}, {"message_ts", "1700000000.000700"}, {"channel_id", channel}, {"is_ephemeral", false}}},
-          {"trigger_id", "701.802.aaa"},
-          {"team", {{"id", "T0001"}, {"domain", "river"}}},
-          {"channel", {{"id", channel}, {"name", "directmessage"}}},
-          {"message", posted_message()},
-          {"response_url", response_url},
-          {"state", {{"values", json::object()}}},
-          {"actions", json::array({{{"action_id", action_id},
-                                    {"block_id", "tandem_k1_0"},
-                                    {"text", {{"type", "plain_text"}, {"text", label}, {"emoji", true}}},
-                                    {"value", value},
-                                    {"type", "button"},
-                                    {"action_ts", action_ts}}})}};
+  return {
+      {"type", "block_actions"},
+      {"user", {{"id", "U0002"}, {"username", "emma"}, {"name", "emma"}, {"team_id", "T0001"}}},
+      {"api_app_id", "A0001"},
+      {"token", "x"},
+      {"container",
+       {{"type", "message"}, {"message_ts", "1700000000.000700"}, {"channel_id", channel}, {"is_ephemeral", false}}},
+      {"trigger_id", "701.802.aaa"},
+      {"team", {{"id", "T0001"}, {"domain", "river"}}},
+      {"channel", {{"id", channel}, {"name", "directmessage"}}},
+      {"message", posted_message()},
+      {"response_url", response_url},
+      {"state", {{"values", json::object()}}},
+      {"actions", json::array({{{"action_id", action_id},
+                                {"block_id", "tandem_k1_0"},
+                                {"text", {{"type", "plain_text"}, {"text", label}, {"emoji", true}}},
+                                {"value", value},
+                                {"type", "button"},
+                                {"action_ts", action_ts}}})}};
 }
 
 answer post_interaction(slack_fixture& f, const json& payload) {
@@ -50,7 +52,8 @@ answer post_interaction(slack_fixture& f, const json& payload) {
 TEST_CASE("a Done button is stored as its command, then the message shows the answer") {
   slack_fixture f;
   f.slack().expect(scripted_response::json(200, R"({"ok":true})"));
-  const auto a = post_interaction(f, button_press(f.slack().url("/actions/T0001/1/abc"), "tandem_answer_0", "Done", "done 12"));
+  const auto a =
+      post_interaction(f, button_press(f.slack().url("/actions/T0001/1/abc"), "tandem_answer_0", "Done", "done 12"));
   CHECK(a.status == 200);
   const auto events = f.sink().events();
   REQUIRE(events.size() == 1);
@@ -79,7 +82,9 @@ TEST_CASE("a double click on the same button counts once") {
   CHECK(f.sink().calls() == 2);
 }
 
-TEST_CASE("a button that needs a reason opens a modal; its submission is stored with the reason and the message shows the answer") {
+TEST_CASE(
+    "a button that needs a reason opens a modal; its submission is stored with the reason and the message shows the "
+    "answer") {
   slack_fixture f;
   f.slack().expect(scripted_response::json(200, R"({"ok":true,"view":{"id":"V0001"}})"));
   const std::string response_url = f.slack().url("/actions/T0001/1/abc");
@@ -96,19 +101,22 @@ TEST_CASE("a button that needs a reason opens a modal; its submission is stored 
   CHECK(view["blocks"][0]["label"]["text"] == "blocked 12 \xE2\x80\xA6");
 
   // Slack sends the submission with the view's private_metadata and what was typed.
-  json submission{{"type", "view_submission"},
-                  {"team", {{"id", "T0001"}, {"domain", "river"}}},
-                  {"user", {{"id", "U0002"}, {"team_id", "T0001"}}},
-                  {"api_app_id", "A0001"},
-                  {"trigger_id", "702.803.bbb"},
-                  {"view", {{"id", "V0001"},
-                            {"team_id", "T0001"},
-                            {"type", "modal"},
-                            {"callback_id", view["callback_id"]},
-                            {"private_metadata", view["private_metadata"]},
-                            {"hash", "156772938.1827394"},
-                            {"state", {{"values", {{"reason", {{"reason", {{"type", "plain_text_input"},
-                                                                          {"value", "waiting for the budget"}}}}}}}}}}}};
+  json submission{
+      {"type", "view_submission"},
+      {"team", {{"id", "T0001"}, {"domain", "river"}}},
+      {"user", {{"id", "U0002"}, {"team_id", "T0001"}}},
+      {"api_app_id", "A0001"},
+      {"trigger_id", "702.803.bbb"},
+      {"view",
+       {{"id", "V0001"},
+        {"team_id", "T0001"},
+        {"type", "modal"},
+        {"callback_id", view["callback_id"]},
+        {"private_metadata", view["private_metadata"]},
+        {"hash", "156772938.1827394"},
+        {"state",
+         {{"values",
+           {{"reason", {{"reason", {{"type", "plain_text_input"}, {"value", "waiting for the budget"}}}}}}}}}}}};
   f.slack().expect(scripted_response::json(200, R"({"ok":true})"));
   const auto a = post_interaction(f, submission);
   CHECK(a.status == 200);
@@ -127,8 +135,8 @@ TEST_CASE("a button that needs a reason opens a modal; its submission is stored 
 TEST_CASE("when the modal cannot be opened, the bare command goes in so that Tandem asks for the reason") {
   slack_fixture f;
   f.slack().expect(scripted_response::json(200, R"({"ok":false,"error":"expired_trigger_id"})"));
-  CHECK(post_interaction(f, button_press(f.slack().url("/actions/1"), "tandem_reason_1", "Blocked", "blocked 12")).status ==
-        200);
+  CHECK(post_interaction(f, button_press(f.slack().url("/actions/1"), "tandem_reason_1", "Blocked", "blocked 12"))
+            .status == 200);
   REQUIRE(f.sink().wait_for_events(1));
   CHECK(f.sink().events()[0].text == "blocked 12");
 }
@@ -136,7 +144,8 @@ TEST_CASE("when the modal cannot be opened, the bare command goes in so that Tan
 TEST_CASE("a button in a channel is answered through its response_url") {
   slack_fixture f;
   f.slack().answer_with([](const auto&) { return scripted_response::json(200, R"({"ok":true})"); });
-  CHECK(post_interaction(f, button_press(f.slack().url("/actions/2"), "tandem_answer_0", "Approve", "approve A3", "C0001"))
+  CHECK(post_interaction(f,
+                         button_press(f.slack().url("/actions/2"), "tandem_answer_0", "Approve", "approve A3", "C0001"))
             .status == 200);
   const auto events = f.sink().events();
   REQUIRE(events.size() == 1);
@@ -148,7 +157,9 @@ TEST_CASE("buttons that are not Tandem's, and other interactions, are acknowledg
   slack_fixture f;
   CHECK(post_interaction(f, button_press(f.slack().url("/a"), "someone_elses", "Go", "go")).status == 200);
   CHECK(post_interaction(f, json{{"type", "shortcut"}, {"callback_id", "x"}, {"trigger_id", "1"}}).status == 200);
-  CHECK(post_interaction(f, json{{"type", "view_submission"}, {"user", {{"id", "U1"}}}, {"team", {{"id", "T0001"}}},
+  CHECK(post_interaction(f, json{{"type", "view_submission"},
+                                 {"user", {{"id", "U1"}}},
+                                 {"team", {{"id", "T0001"}}},
                                  {"view", {{"id", "V9"}, {"callback_id", "other_modal"}}}})
             .status == 200);
   CHECK(f.sink().calls() == 0);
@@ -156,7 +167,8 @@ TEST_CASE("buttons that are not Tandem's, and other interactions, are acknowledg
 
 TEST_CASE("interactivity requests with a bad signature or a malformed payload are refused with the reason") {
   slack_fixture f;
-  const std::string body = "payload=" + form_encode(button_press("https://x", "tandem_answer_0", "Done", "done 1").dump());
+  const std::string body =
+      "payload=" + form_encode(button_press("https://x", "tandem_answer_0", "Done", "done 1").dump());
   auto a = f.post_signed("/slack/interactivity", body + "x", "application/x-www-form-urlencoded", now_seconds, "wrong");
   CHECK(a.status == 401);
   a = f.post_signed("/slack/interactivity", "payload=%7B", "application/x-www-form-urlencoded");

@@ -116,8 +116,9 @@ TEST_CASE("Web API answers are read by ok, error, status and Retry-After") {
   CHECK(std::get<json>(ok)["ts"] == "1503435956.000247");
   CHECK(std::get<api_error>(read_api_response(200, std::nullopt, R"({"ok":false,"error":"channel_not_found"})")) ==
         api_error{{}, 200, "channel_not_found", std::nullopt});
-  CHECK(std::get<api_error>(read_api_response(429, std::chrono::seconds{30}, R"({"ok":false,"error":"ratelimited"})")) ==
-        api_error{{}, 429, "ratelimited", std::chrono::seconds{30}});
+  CHECK(
+      std::get<api_error>(read_api_response(429, std::chrono::seconds{30}, R"({"ok":false,"error":"ratelimited"})")) ==
+      api_error{{}, 429, "ratelimited", std::chrono::seconds{30}});
   CHECK(std::get<api_error>(read_api_response(503, std::nullopt, "<html>")) == api_error{{}, 503, {}, std::nullopt});
   CHECK(std::get<api_error>(read_api_response(200, std::nullopt, "<html>")).code == "malformed_response");
   CHECK(std::get<api_error>(read_api_response(200, std::nullopt, R"({"ok":false})")).code == "unknown_error");

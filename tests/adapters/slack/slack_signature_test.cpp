@@ -74,7 +74,6 @@ TEST_CASE("missing headers, a bad timestamp and an unknown version are refused w
   v1[1] = '1';
   CHECK(check_signature_headers(doc_timestamp, v1, now) == signature_problem::unknown_version);
   CHECK(check_signature_headers(doc_timestamp, doc_signature.substr(3), now) == signature_problem::unknown_version);
-  CHECK(to_string(signature_problem::stale_timestamp) ==
-        "stale X-Slack-Request-Timestamp (more than 5 minutes off)");
+  CHECK(to_string(signature_problem::stale_timestamp) == "stale X-Slack-Request-Timestamp (more than 5 minutes off)");
   CHECK(to_string(signature_problem::missing_signature) == "missing X-Slack-Signature");
 }

@@ -67,8 +67,8 @@ TEST_CASE("Socket Mode messages are parsed: hello, disconnect, envelopes") {
   using tandem::slack::socket_message;
   auto h = std::get<socket_message>(parse_socket_message(hello));
   CHECK(h.what == socket_message::kind::hello);
-  auto d = std::get<socket_message>(parse_socket_message(
-      R"({"type":"disconnect","reason":"refresh_requested","debug_info":{"host":"applink-1"}})"));
+  auto d = std::get<socket_message>(
+      parse_socket_message(R"({"type":"disconnect","reason":"refresh_requested","debug_info":{"host":"applink-1"}})"));
   CHECK(d.what == socket_message::kind::disconnect);
   CHECK(d.reason == "refresh_requested");
   auto e = std::get<socket_message>(parse_socket_message(events_envelope("e1", "hi", "1.2")));
@@ -76,13 +76,15 @@ TEST_CASE("Socket Mode messages are parsed: hello, disconnect, envelopes") {
   CHECK(e.envelope_id == "e1");
   CHECK(e.payload["event_id"] == "Eve1");
   CHECK(std::get<tandem::slack::wire_error>(parse_socket_message("{")).reason == "malformed JSON");
-  CHECK(std::get<tandem::slack::wire_error>(parse_socket_message(R"({"envelope_id":"e1","type":"events_api"})")).reason ==
-        "payload missing");
+  CHECK(
+      std::get<tandem::slack::wire_error>(parse_socket_message(R"({"envelope_id":"e1","type":"events_api"})")).reason ==
+      "payload missing");
   CHECK(tandem::slack::socket_ack("e1", nullptr) == R"({"envelope_id":"e1"})");
   CHECK(tandem::slack::socket_ack("e1", json{{"text", "hi"}}) == R"({"envelope_id":"e1","payload":{"text":"hi"}})");
   CHECK(tandem::slack::parse_websocket_url("wss://wss-primary.slack.com/link/?ticket=1&app_id=A1") ==
         tandem::slack::websocket_url{"wss-primary.slack.com", "443", "/link/?ticket=1&app_id=A1"});
-  CHECK(tandem::slack::parse_websocket_url("wss://localhost:8443?x") == tandem::slack::websocket_url{"localhost", "8443", "/?x"});
+  CHECK(tandem::slack::parse_websocket_url("wss://localhost:8443?x") ==
+        tandem::slack::websocket_url{"localhost", "8443", "/?x"});
   CHECK_FALSE(tandem::slack::parse_websocket_url("ws://insecure.example/"));
   CHECK_FALSE(tandem::slack::parse_websocket_url("wss://host:x/"));
 }
@@ -96,7 +98,8 @@ TEST_CASE("Socket Mode opens its URL with the app-level token, and acknowledges 
   REQUIRE(ws.wait_for_connections(1));
   bool opened_with_app_token = false;
   for (const auto& r : f.slack().requests()) {
-    if (r.path == "/api/apps.connections.open") opened_with_app_token = r.header("authorization") == "Bearer xapp-1-A0001-1-abcdef";
+    if (r.path == "/api/apps.connections.open")
+      opened_with_app_token = r.header("authorization") == "Bearer xapp-1-A0001-1-abcdef";
   }
   CHECK(opened_with_app_token);
   ws.send(1, hello);
@@ -152,10 +155,19 @@ TEST_CASE("a slash command over Socket Mode is acknowledged with its reply as pa
                   {"type", "slash_commands"},
                   {"accepts_response_payload", true},
                   {"payload",
-                   {{"token", "x"}, {"team_id", "T0001"}, {"team_domain", "river"}, {"channel_id", "C0001"},
-                    {"channel_name", "general"}, {"user_id", "U0001"}, {"user_name", "ana"}, {"command", "/tandem"},
-                    {"text", "tasks"}, {"api_app_id", "A0001"}, {"is_enterprise_install", "false"},
-                    {"response_url", f.slack().url("/commands/1")}, {"trigger_id", "1.2.3"}}}}
+                   {{"token", "x"},
+                    {"team_id", "T0001"},
+                    {"team_domain", "river"},
+                    {"channel_id", "C0001"},
+                    {"channel_name", "general"},
+                    {"user_id", "U0001"},
+                    {"user_name", "ana"},
+                    {"command", "/tandem"},
+                    {"text", "tasks"},
+                    {"api_app_id", "A0001"},
+                    {"is_enterprise_install", "false"},
+                    {"response_url", f.slack().url("/commands/1")},
+                    {"trigger_id", "1.2.3"}}}}
                  .dump());
   REQUIRE(ws.wait_for_messages(1));
   const json ack = json::parse(ws.messages()[0].text);
@@ -175,7 +187,9 @@ TEST_CASE("a button over Socket Mode is stored and acknowledged") {
     "container":{"type":"message","message_ts":"1.2","channel_id":"D0001"},"channel":{"id":"D0001"},"trigger_id":"9.9",
     "actions":[{"action_id":"tandem_answer_0","block_id":"b","text":{"type":"plain_text","text":"Done"},"value":"done 12","type":"button","action_ts":"3.4"}]})");
   payload["response_url"] = f.slack().url("/actions/1");
-  ws.send(1, json{{"envelope_id", "i1"}, {"type", "interactive"}, {"accepts_response_payload", false}, {"payload", payload}}.dump());
+  ws.send(
+      1, json{{"envelope_id", "i1"}, {"type", "interactive"}, {"accepts_response_payload", false}, {"payload", payload}}
+             .dump());
   REQUIRE(ws.wait_for_messages(1));
   CHECK(acks_of(ws) == std::vector<std::string>{"i1"});
   REQUIRE(f.sink().events().size() == 1);
