@@ -6,10 +6,10 @@
 #include "adapters/matrix/matrix_translate.h"
 #include "adapters/matrix/matrix_wire.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <deque>
@@ -154,7 +154,8 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
   void add_routes(http_server& server) {
     if (options_.how != matrix_options::mode::appservice) return;
     receiver_ = std::make_unique<matrix::transaction_receiver>(
-        options_.hs_token, state_, guarded([this](std::vector<matrix::client_event> events, std::function<void(bool)> done) {
+        options_.hs_token, state_,
+        guarded([this](std::vector<matrix::client_event> events, std::function<void(bool)> done) {
           if (!ready_) return done(false);  // the homeserver retries once Tandem is signed in
           process_events(std::move(events), std::move(done));
         }));
@@ -190,10 +191,10 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
       return done(delivery_result::failed("no Matrix room or user id to send to"));
     }
     direct_room_for(to.user, guarded([this, to, message, key, done](std::optional<std::string> room,
-                                                                     std::optional<request_failure> failure) mutable {
-      if (!room) return done(outcome_of(*failure, "opening a DM"));
-      send_notice(*room, to, message, key, true, std::move(done));
-    }));
+                                                                    std::optional<request_failure> failure) mutable {
+                      if (!room) return done(outcome_of(*failure, "opening a DM"));
+                      send_notice(*room, to, message, key, true, std::move(done));
+                    }));
   }
 
  private:
@@ -235,18 +236,20 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
       request.body = body->dump(-1, ' ', false, json::error_handler_t::replace);
     }
     request.timeout = timeout.value_or(options_.request_timeout);
-    client_.send(std::move(request), guarded([done = std::move(done)](client_result result) {
-      if (auto* error = std::get_if<client_error>(&result)) {
-        return done(request_failure{std::nullopt, std::string{to_string(error->what)}, error->message, {}, false});
-      }
-      const auto& response = std::get<client_response>(result);
-      if (response.status < 200 || response.status >= 300) return done(failure_of(response));
-      json parsed = response.body.empty() ? json::object() : json::parse(response.body, nullptr, false);
-      if (parsed.is_discarded()) {
-        return done(request_failure{response.status, "M_NOT_JSON", "the homeserver's answer is not JSON", {}, false});
-      }
-      done(std::move(parsed));
-    }));
+    client_.send(
+        std::move(request), guarded([done = std::move(done)](client_result result) {
+          if (auto* error = std::get_if<client_error>(&result)) {
+            return done(request_failure{std::nullopt, std::string{to_string(error->what)}, error->message, {}, false});
+          }
+          const auto& response = std::get<client_response>(result);
+          if (response.status < 200 || response.status >= 300) return done(failure_of(response));
+          json parsed = response.body.empty() ? json::object() : json::parse(response.body, nullptr, false);
+          if (parsed.is_discarded()) {
+            return done(
+                request_failure{response.status, "M_NOT_JSON", "the homeserver's answer is not JSON", {}, false});
+          }
+          done(std::move(parsed));
+        }));
   }
 
   /// Maps a failed send to what the outbox does next.
@@ -365,7 +368,8 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
     call("POST", "/user/" + encoded(options_.user_id) + "/filter", sync_filter(), [this](call_outcome outcome) {
       const json* answer = std::get_if<json>(&outcome);
       if (answer == nullptr || !answer->contains("filter_id") || !(*answer)["filter_id"].is_string()) {
-        if (auto* f = std::get_if<request_failure>(&outcome)) spdlog::error("matrix: filter upload failed: {}", f->describe());
+        if (auto* f = std::get_if<request_failure>(&outcome))
+          spdlog::error("matrix: filter upload failed: {}", f->describe());
         return retry_start();
       }
       filter_id_ = (*answer)["filter_id"].get<std::string>();
@@ -420,16 +424,20 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
     } else {
       path += "&timeout=" + std::to_string(options_.sync_timeout.count()) + "&since=" + encoded(*since_);
     }
-    call("GET", path, std::nullopt, [this, initial](call_outcome outcome) {
-      if (auto* f = std::get_if<request_failure>(&outcome)) return sync_failed(*f);
-      matrix::sync_response batch;
-      try {
-        batch = std::get<json>(outcome).get<matrix::sync_response>();
-      } catch (const json::exception& e) {
-        return sync_failed(request_failure{200, "M_BAD_JSON", std::string{"malformed sync response: "} + e.what(), {}, false});
-      }
-      take_batch(std::move(batch), initial);
-    }, initial ? options_.initial_sync_request_timeout : options_.sync_request_timeout);
+    call(
+        "GET", path, std::nullopt,
+        [this, initial](call_outcome outcome) {
+          if (auto* f = std::get_if<request_failure>(&outcome)) return sync_failed(*f);
+          matrix::sync_response batch;
+          try {
+            batch = std::get<json>(outcome).get<matrix::sync_response>();
+          } catch (const json::exception& e) {
+            return sync_failed(
+                request_failure{200, "M_BAD_JSON", std::string{"malformed sync response: "} + e.what(), {}, false});
+          }
+          take_batch(std::move(batch), initial);
+        },
+        initial ? options_.initial_sync_request_timeout : options_.sync_request_timeout);
   }
 
   void sync_failed(const request_failure& f) {
@@ -441,7 +449,8 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
     spdlog::warn("matrix: /sync failed: {}", f.describe());
     if (f.is(429)) {
       health_ = "rate_limited";
-      return after(sync_timer_, milliseconds{f.retry_after.value_or(options_.rate_limit_default)}, [this] { sync_once(); });
+      return after(sync_timer_, milliseconds{f.retry_after.value_or(options_.rate_limit_default)},
+                   [this] { sync_once(); });
     }
     if (health_ == "ok") health_ = "reconnecting";
     after(sync_timer_, backoff(++sync_failures_), [this] { sync_once(); });
@@ -603,7 +612,8 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
              try {
                const auto target = std::get<json>(outcome).get<matrix::client_event>();
                const bool ours = target.sender == options_.user_id;
-               remember_target(event_id, {ours, ours ? matrix::answers_in_content(target.content) : matrix::answer_keys{}});
+               remember_target(event_id,
+                               {ours, ours ? matrix::answers_in_content(target.content) : matrix::answer_keys{}});
              } catch (const json::exception&) {
                remember_target(event_id, {});
              }
@@ -655,9 +665,9 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
     auto count = std::make_shared<tally>(tally{translated.size(), true, std::move(done)});
     for (auto& in : translated) {
       sink_(std::move(in), guarded([count](bool stored) {
-        count->stored = count->stored && stored;
-        if (--count->left == 0) count->done(count->stored);
-      }));
+              count->stored = count->stored && stored;
+              if (--count->left == 0) count->done(count->stored);
+            }));
     }
   }
 
@@ -692,7 +702,8 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
 
   bool save_pending_invites() {
     json j = json::object();
-    for (const auto& [room_id, invite] : pending_invites_) j[room_id] = {{"inviter", invite.inviter}, {"direct", invite.direct}};
+    for (const auto& [room_id, invite] : pending_invites_)
+      j[room_id] = {{"inviter", invite.inviter}, {"direct", invite.direct}};
     try {
       state_.put(pending_invites_key, j.dump());
       return true;
@@ -719,7 +730,8 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
         answering_.erase(room_id);
         if (auto* f = std::get_if<request_failure>(&outcome)) {
           if (!f->is(403) && !f->is(404)) {
-            spdlog::warn("matrix: {} {} failed, will retry: {}", join ? "joining" : "declining", room_id, f->describe());
+            spdlog::warn("matrix: {} {} failed, will retry: {}", join ? "joining" : "declining", room_id,
+                         f->describe());
             const milliseconds wait = f->retry_after ? milliseconds{*f->retry_after} : backoff(++invite_failures_);
             return after(invite_timer_, wait, [this] { answer_invites(); });
           }
@@ -855,8 +867,10 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
                              encoded(matrix::transaction_id_for(key, "r" + std::to_string(index)));
     const json content = matrix::reaction_content(event_id, keys[index]);
     call("PUT", path, content,
-         [this, room_id, event_id, key, keys = std::move(keys), index, done = std::move(done)](call_outcome outcome) mutable {
-           if (auto* f = std::get_if<request_failure>(&outcome); f != nullptr && f->errcode != "M_DUPLICATE_ANNOTATION") {
+         [this, room_id, event_id, key, keys = std::move(keys), index,
+          done = std::move(done)](call_outcome outcome) mutable {
+           if (auto* f = std::get_if<request_failure>(&outcome);
+               f != nullptr && f->errcode != "M_DUPLICATE_ANNOTATION") {
              spdlog::warn("matrix: could not add the answer {} to {}: {}", keys[index], event_id, f->describe());
            }
            react(room_id, event_id, key, std::move(keys), index + 1, std::move(done));

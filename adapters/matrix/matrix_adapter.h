@@ -25,17 +25,17 @@ namespace tandem {
 struct matrix_options {
   enum class mode { client, appservice };
   mode how = mode::client;
-  std::string homeserver;    ///< base URL of the Client-Server API, e.g. "https://matrix.example.org"
-  std::string user_id;       ///< the bot, e.g. "@tandem:example.org"
-  std::string access_token;  ///< client mode: the bot's token (preferred over a password)
-  std::string password;      ///< client mode without a token: sign in with it, reusing the stored device
-  std::string as_token;      ///< appservice mode: Tandem's token towards the homeserver
-  std::string hs_token;      ///< appservice mode: the homeserver's token towards Tandem
-  std::string extra_ca_file; ///< PEM CA file trusted besides the system store (self-signed homeservers)
-  std::chrono::milliseconds sync_timeout{30000};            ///< how long the server holds a /sync
-  std::chrono::milliseconds sync_request_timeout{40000};    ///< the HTTP timeout of a /sync (longer)
+  std::string homeserver;     ///< base URL of the Client-Server API, e.g. "https://matrix.example.org"
+  std::string user_id;        ///< the bot, e.g. "@tandem:example.org"
+  std::string access_token;   ///< client mode: the bot's token (preferred over a password)
+  std::string password;       ///< client mode without a token: sign in with it, reusing the stored device
+  std::string as_token;       ///< appservice mode: Tandem's token towards the homeserver
+  std::string hs_token;       ///< appservice mode: the homeserver's token towards Tandem
+  std::string extra_ca_file;  ///< PEM CA file trusted besides the system store (self-signed homeservers)
+  std::chrono::milliseconds sync_timeout{30000};                   ///< how long the server holds a /sync
+  std::chrono::milliseconds sync_request_timeout{40000};           ///< the HTTP timeout of a /sync (longer)
   std::chrono::milliseconds initial_sync_request_timeout{600000};  ///< the first /sync may take minutes
-  std::chrono::milliseconds request_timeout{30000};         ///< every other request
+  std::chrono::milliseconds request_timeout{30000};                ///< every other request
   std::chrono::milliseconds retry_min{1000};   ///< first wait after a failed /sync or join (doubling)
   std::chrono::milliseconds retry_max{60000};  ///< longest wait between attempts
   std::chrono::seconds rate_limit_default{5};  ///< a 429 without Retry-After or retry_after_ms

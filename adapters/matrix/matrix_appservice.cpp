@@ -2,12 +2,12 @@
 
 #include "adapters/matrix/matrix_translate.h"
 
-#include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <stdexcept>
@@ -82,11 +82,13 @@ std::optional<http_response> transaction_receiver::refuse(const http_request& re
   }
   std::optional<std::string_view> query;
   if (const auto it = request.query.find("access_token"); it != request.query.end()) query = it->second;
-  if (!bearer && !query) return error_response(401, "M_UNAUTHORIZED", "no hs_token: send Authorization: Bearer <hs_token>");
+  if (!bearer && !query)
+    return error_response(401, "M_UNAUTHORIZED", "no hs_token: send Authorization: Bearer <hs_token>");
   // Both are checked when both are given (the spec asks that both match).
   const bool bearer_ok = !bearer || same_token(*bearer, hs_token_);
   const bool query_ok = !query || same_token(*query, hs_token_);
-  if (!bearer_ok || !query_ok) return error_response(403, "M_FORBIDDEN", "the hs_token does not match the registration");
+  if (!bearer_ok || !query_ok)
+    return error_response(403, "M_FORBIDDEN", "the hs_token does not match the registration");
   return std::nullopt;
 }
 

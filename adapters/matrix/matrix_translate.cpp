@@ -82,8 +82,8 @@ std::vector<pill> pills_in(std::string_view html) {
     if (href == std::string_view::npos) continue;
     const auto value_end = tag.find_first_of("\"'?", href);
     auto target = percent_decode(tag.substr(href + link.size(), value_end == std::string_view::npos
-                                                                      ? std::string_view::npos
-                                                                      : value_end - href - link.size()));
+                                                                    ? std::string_view::npos
+                                                                    : value_end - href - link.size()));
     if (!target || !target->starts_with('@') || server_name_of(*target).empty()) continue;
     found.push_back({std::move(*target), html_unescape(label)});
   }

@@ -179,9 +179,7 @@ void from_json(const json& j, joined_room& r) {
   if (const json* tl = optional_object(j, "timeline")) r.timeline = tl->get<room_timeline>();
 }
 
-void to_json(json& j, const joined_room& r) {
-  j = json{{"state", {{"events", r.state}}}, {"timeline", r.timeline}};
-}
+void to_json(json& j, const joined_room& r) { j = json{{"state", {{"events", r.state}}}, {"timeline", r.timeline}}; }
 
 void from_json(const json& j, invited_room& r) {
   require_object(j, "an invited room");

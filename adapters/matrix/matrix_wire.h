@@ -39,7 +39,7 @@ struct mention_set {
 struct room_message {
   std::string msgtype;
   std::string body;
-  std::string format;          ///< "org.matrix.custom.html" when `formatted_body` is HTML
+  std::string format;  ///< "org.matrix.custom.html" when `formatted_body` is HTML
   std::string formatted_body;
   std::optional<relation> relates_to;
   std::optional<mention_set> mentions;
@@ -68,7 +68,7 @@ struct client_event {
   std::string type;
   std::string event_id;
   std::string sender;
-  std::string room_id;  ///< absent in /sync timelines: set from the room's key when read there
+  std::string room_id;                   ///< absent in /sync timelines: set from the room's key when read there
   std::optional<std::string> state_key;  ///< present exactly on state events
   std::int64_t origin_server_ts = 0;     ///< milliseconds since the epoch
   nlohmann::json content = nlohmann::json::object();
@@ -117,7 +117,7 @@ struct sync_response {
   std::string next_batch;  ///< required: the `since` of the next request
   std::map<std::string, joined_room> join;
   std::map<std::string, invited_room> invite;
-  std::vector<std::string> leave;  ///< rooms left or banned from
+  std::vector<std::string> leave;          ///< rooms left or banned from
   std::vector<client_event> account_data;  ///< global account data events (type + content only)
   bool operator==(const sync_response&) const = default;
 };

@@ -118,7 +118,8 @@ void fake_homeserver::inject(injected_failure failure) {
 std::vector<sent_event> fake_homeserver::sent(const std::string& type) const {
   std::lock_guard lock(mutex_);
   std::vector<sent_event> out;
-  std::copy_if(sent_.begin(), sent_.end(), std::back_inserter(out), [&](const sent_event& e) { return e.type == type; });
+  std::copy_if(sent_.begin(), sent_.end(), std::back_inserter(out),
+               [&](const sent_event& e) { return e.type == type; });
   return out;
 }
 
@@ -335,9 +336,10 @@ scripted_response fake_homeserver::sync(const session& who, const std::map<std::
     if (limited) fresh.erase(fresh.begin(), fresh.end() - static_cast<std::ptrdiff_t>(timeline_limit_));
     json events = json::array();
     for (const auto* item : fresh) events.push_back(item->event);
-    join[room_id] = {{"timeline",
-                      {{"events", events}, {"limited", limited}, {"prev_batch", "t" + std::to_string(fresh.front()->pos - 1)}}},
-                     {"state", {{"events", json::array()}}}};
+    join[room_id] = {
+        {"timeline",
+         {{"events", events}, {"limited", limited}, {"prev_batch", "t" + std::to_string(fresh.front()->pos - 1)}}},
+        {"state", {{"events", json::array()}}}};
   }
   json invite = json::object();
   for (const auto& [room_id, inv] : invites_) {
@@ -367,7 +369,8 @@ scripted_response fake_homeserver::sync(const session& who, const std::map<std::
   return answer;
 }
 
-scripted_response fake_homeserver::messages(const std::string& room_id, const std::map<std::string, std::string>& query) {
+scripted_response fake_homeserver::messages(const std::string& room_id,
+                                            const std::map<std::string, std::string>& query) {
   const auto from = query.find("from");
   const auto dir = query.find("dir");
   if (from == query.end() || dir == query.end() || dir->second != "f") {

@@ -129,10 +129,10 @@ class fake_homeserver {
   std::map<std::string, std::string> passwords_;
   std::size_t next_id_ = 0;
   std::vector<stream_item> stream_;
-  std::map<std::string, std::set<std::string>> members_;  ///< room -> users
-  std::map<std::string, pending_invite> invites_;          ///< room -> invite of the bot
+  std::map<std::string, std::set<std::string>> members_;                        ///< room -> users
+  std::map<std::string, pending_invite> invites_;                               ///< room -> invite of the bot
   std::map<std::string, std::pair<std::size_t, nlohmann::json>> account_data_;  ///< user/type -> (pos, content)
-  std::map<std::string, nlohmann::json> txn_answers_;      ///< device + path -> answer body
+  std::map<std::string, nlohmann::json> txn_answers_;                           ///< device + path -> answer body
   std::vector<sent_event> sent_;
   std::vector<std::string> joined_by_api_;
   std::vector<std::string> left_by_api_;

@@ -148,9 +148,8 @@ TEST_CASE("the hs_token comparison is exact") {
 
 TEST_CASE("a repeated transaction id is answered 200 without feeding its events again") {
   appservice as;
-  const std::string body =
-      transaction_of({message_event("$a:example.org", river, "@ana:example.org", "hello"),
-                      message_event("$b:example.org", river, "@bob:example.org", "hi")});
+  const std::string body = transaction_of({message_event("$a:example.org", river, "@ana:example.org", "hello"),
+                                           message_event("$b:example.org", river, "@bob:example.org", "hi")});
   CHECK(as.send(as.push("/_matrix/app/v1/transactions/7", body)).status == 200);
   CHECK(as.bot->deliveries() == 2);
   const auto again = as.send(as.push("/_matrix/app/v1/transactions/7", body));
@@ -267,11 +266,13 @@ TEST_CASE("ping is answered, queries find nothing, unknown endpoints are unrecog
 
 TEST_CASE("a command in a transaction is answered through the Client-Server API with the as_token") {
   appservice as;
-  const std::string body = transaction_of({message_event("$f:example.org", river, "@ana:example.org", "!tandem status")});
+  const std::string body =
+      transaction_of({message_event("$f:example.org", river, "@ana:example.org", "!tandem status")});
   CHECK(as.send(as.push("/_matrix/app/v1/transactions/14", body)).status == 200);
   REQUIRE(as.bot->run_until([&] { return !as.hs.sent_in(river).empty(); }));
   const auto sends = as.hs.server().requests();
-  const auto send = std::ranges::find_if(sends, [](const auto& r) { return r.path.find("/send/") != std::string::npos; });
+  const auto send =
+      std::ranges::find_if(sends, [](const auto& r) { return r.path.find("/send/") != std::string::npos; });
   REQUIRE(send != sends.end());
   CHECK(send->header("authorization") == "Bearer " + as_token);
 }
@@ -298,7 +299,8 @@ TEST_CASE("an appservice joins a DM invitation from a known person and declines 
   REQUIRE(as.bot->run_until([&] { return !as.hs.direct_account_data(bot_id).is_null(); }));
 
   // A bare command in that DM is a command.
-  const std::string dm = transaction_of({message_event("$g:example.org", "!anadm:example.org", "@ana:example.org", "tasks")});
+  const std::string dm =
+      transaction_of({message_event("$g:example.org", "!anadm:example.org", "@ana:example.org", "tasks")});
   CHECK(as.send(as.push("/_matrix/app/v1/transactions/16", dm)).status == 200);
   REQUIRE(!as.bot->recorded().empty());
   CHECK(as.bot->recorded().back().kind == inbound_kind::command);
@@ -330,8 +332,8 @@ TEST_CASE("until the as_token is confirmed, transactions are answered 500 so the
 }
 
 TEST_CASE("the registration file names the bot as the only user, with the given tokens") {
-  const std::string yaml = matrix::registration_yaml({"tandem", "http://127.0.0.1:8080", "@tandem:example.org"},
-                                                     "AS", "HS");
+  const std::string yaml =
+      matrix::registration_yaml({"tandem", "http://127.0.0.1:8080", "@tandem:example.org"}, "AS", "HS");
   CHECK(yaml ==
         "id: \"tandem\"\n"
         "url: \"http://127.0.0.1:8080\"\n"

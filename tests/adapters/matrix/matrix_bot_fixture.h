@@ -113,13 +113,15 @@ class matrix_bot {
   matrix_bot(const std::filesystem::path& db, matrix_options options, const world& seed = seed_world())
       : store_(db.string()),
         host_(store_, metrics_, shipped_templates().languages()),
-        dispatcher_(store_, shipped_templates(), metrics_,
-                    [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, [this] { return now_; }),
+        dispatcher_(
+            store_, shipped_templates(), metrics_,
+            [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, [this] { return now_; }),
         state_(store_),
         directory_([this]() -> const world& { return host_.current(); }),
-        adapter_(io_, std::move(options),
-                 [this](inbound event, std::function<void(bool)> stored) { ingest(std::move(event), std::move(stored)); },
-                 state_, directory_) {
+        adapter_(
+            io_, std::move(options),
+            [this](inbound event, std::function<void(bool)> stored) { ingest(std::move(event), std::move(stored)); },
+            state_, directory_) {
     (void)host_.start(seed, now_);
     dispatcher_.add(adapter_);
     adapter_.add_routes(http_);

@@ -70,7 +70,8 @@ TEST_CASE("room chatter is recorded as activity and gets no answer; the bot's ow
   start_and_sync(bot, server.hs);
 
   const std::string chat = server.hs.say(river, "@bob:example.org", "Morning! The flyers are at the printer.");
-  server.hs.post(river, "@otherbot:example.org", "m.room.message", {{"msgtype", "m.notice"}, {"body", "!tandem status"}});
+  server.hs.post(river, "@otherbot:example.org", "m.room.message",
+                 {{"msgtype", "m.notice"}, {"body", "!tandem status"}});
   const std::string last = server.hs.say(river, "@ana:example.org", "!tandem help");
   REQUIRE(bot.run_until([&] { return recorded_key(bot, last) && !server.hs.sent_in(river).empty(); }));
   bot.run_for(std::chrono::milliseconds{200});
@@ -106,7 +107,8 @@ TEST_CASE("a restart resumes from the stored token: nothing replayed, nothing lo
     start_and_sync(bot, server.hs);
     before = server.hs.say(river, "@ana:example.org", "!tandem status");
     REQUIRE(bot.run_until([&] { return !server.hs.sent_in(river).empty(); }));
-    REQUIRE(bot.run_until([&] { return bot.store().setting("matrix.next_batch") == "s" + std::to_string(server.hs.stream_position()); }));
+    REQUIRE(bot.run_until(
+        [&] { return bot.store().setting("matrix.next_batch") == "s" + std::to_string(server.hs.stream_position()); }));
   }
   // While Tandem is down, people keep talking.
   const std::string while_down = server.hs.say(river, "@bob:example.org", "!tandem tasks");
@@ -150,7 +152,8 @@ TEST_CASE("a backlog answered as a limited timeline is back-filled completely fr
     start_and_sync(bot, server.hs);
   }
   std::vector<std::string> backlog;
-  for (int i = 0; i < 250; ++i) backlog.push_back(server.hs.say(river, "@bob:example.org", "message " + std::to_string(i)));
+  for (int i = 0; i < 250; ++i)
+    backlog.push_back(server.hs.say(river, "@bob:example.org", "message " + std::to_string(i)));
 
   matrix_bot bot(db, client_options(server.hs));
   bot.start();
@@ -245,7 +248,8 @@ TEST_CASE("invitations: a collaboration's room and a known person's DM are joine
   server.hs.invite("!river:example.org", "@ana:example.org", bot_id, false);
   server.hs.invite("!anadm:example.org", "@ana:example.org", bot_id, true);
   server.hs.invite("!spam:example.org", "@stranger:elsewhere.org", bot_id, true);
-  server.hs.invite("!random:example.org", "@bob:example.org", bot_id, false);  // known person, not a DM, not a room of ours
+  server.hs.invite("!random:example.org", "@bob:example.org", bot_id,
+                   false);  // known person, not a DM, not a room of ours
   REQUIRE(bot.run_until([&] { return server.hs.joined_by_api().size() == 2 && server.hs.left_by_api().size() == 2; }));
 
   const auto joined = server.hs.joined_by_api();
@@ -329,10 +333,11 @@ TEST_CASE("a 429 on /sync waits for Retry-After before polling again") {
   temp_folder dir;
   matrix_bot bot(dir.path() / "tandem.db", client_options(server.hs));
   start_and_sync(bot, server.hs);
-  server.hs.inject(injected_failure{
-      "GET", "/sync",
-      scripted_response::json(429, R"({"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests"})").with_header("Retry-After", "1"),
-      false});
+  server.hs.inject(
+      injected_failure{"GET", "/sync",
+                       scripted_response::json(429, R"({"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests"})")
+                           .with_header("Retry-After", "1"),
+                       false});
   REQUIRE(bot.run_until([&] { return bot.adapter().health() == "rate_limited"; }));
   const auto limited_at = std::chrono::steady_clock::now();
   const auto syncs = server.hs.sync_count();

@@ -99,7 +99,8 @@ TEST_CASE("an appservice-mode Matrix section with both tokens") {
 
 TEST_CASE("Matrix section errors name their place") {
   using errors = std::vector<std::string>;
-  CHECK(errors_of(parse_with("  matrix:\n    user_id: \"@tandem:example.org\"\n    access_token: {env: TANDEM_TEST_MATRIX_TOKEN}\n")) ==
+  CHECK(errors_of(parse_with(
+            "  matrix:\n    user_id: \"@tandem:example.org\"\n    access_token: {env: TANDEM_TEST_MATRIX_TOKEN}\n")) ==
         errors{"adapters.matrix.homeserver: required"});
   CHECK(errors_of(parse_with("  matrix:\n    homeserver: matrix.example.org\n    user_id: \"@tandem:example.org\"\n"
                              "    access_token: {env: TANDEM_TEST_MATRIX_TOKEN}\n")) ==
@@ -110,18 +111,23 @@ TEST_CASE("Matrix section errors name their place") {
         errors{"adapters.matrix.homeserver: bad URL \"https://hs?x=1\" (write the homeserver's base URL, e.g. "
                "https://matrix.example.org)",
                "adapters.matrix.user_id: bad Matrix user id \"tandem\" (write it as @tandem:example.org)"});
-  CHECK(errors_of(parse_with("  matrix:\n    homeserver: https://hs\n    user_id: \"@t:hs\"\n")) ==
-        errors{"adapters.matrix: give access_token (preferred) or password, e.g. access_token: {env: MATRIX_ACCESS_TOKEN}"});
-  CHECK(errors_of(parse_with("  matrix:\n    homeserver: https://hs\n    user_id: \"@t:hs\"\n    access_token: syt_literal\n")) ==
+  CHECK(
+      errors_of(parse_with("  matrix:\n    homeserver: https://hs\n    user_id: \"@t:hs\"\n")) ==
+      errors{
+          "adapters.matrix: give access_token (preferred) or password, e.g. access_token: {env: MATRIX_ACCESS_TOKEN}"});
+  CHECK(errors_of(parse_with(
+            "  matrix:\n    homeserver: https://hs\n    user_id: \"@t:hs\"\n    access_token: syt_literal\n")) ==
         errors{"adapters.matrix.access_token: write secrets as {env: NAME} or {file: PATH}, never in the file"});
   CHECK(errors_of(parse_with("  matrix:\n    homeserver: https://hs\n    user_id: \"@t:hs\"\n"
                              "    access_token: {env: TANDEM_TEST_UNSET}\n")) ==
         errors{"adapters.matrix.access_token: environment variable TANDEM_TEST_UNSET is not set"});
-  CHECK(errors_of(parse_with("  matrix:\n    homeserver: https://hs\n    user_id: \"@t:hs\"\n"
-                             "    access_token: {env: TANDEM_TEST_MATRIX_TOKEN}\n    hs_token: {env: TANDEM_TEST_HS_TOKEN}\n")) ==
+  CHECK(errors_of(parse_with(
+            "  matrix:\n    homeserver: https://hs\n    user_id: \"@t:hs\"\n"
+            "    access_token: {env: TANDEM_TEST_MATRIX_TOKEN}\n    hs_token: {env: TANDEM_TEST_HS_TOKEN}\n")) ==
         errors{"adapters.matrix.hs_token: only for mode appservice"});
-  CHECK(errors_of(parse_with("  matrix:\n    mode: appservice\n    homeserver: https://hs\n    user_id: \"@t:hs\"\n"
-                             "    password: {env: TANDEM_TEST_MATRIX_PASSWORD}\n    as_token: {env: TANDEM_TEST_AS_TOKEN}\n")) ==
+  CHECK(errors_of(parse_with(
+            "  matrix:\n    mode: appservice\n    homeserver: https://hs\n    user_id: \"@t:hs\"\n"
+            "    password: {env: TANDEM_TEST_MATRIX_PASSWORD}\n    as_token: {env: TANDEM_TEST_AS_TOKEN}\n")) ==
         errors{"adapters.matrix.password: only for mode client (an appservice signs in with as_token)",
                "adapters.matrix.hs_token: required in mode appservice (tandem matrix-registration makes both)"});
   CHECK(errors_of(parse_with("  matrix:\n    mode: bridge\n    homeserver: https://hs\n    user_id: \"@t:hs\"\n"

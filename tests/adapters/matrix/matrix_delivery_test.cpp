@@ -4,8 +4,8 @@
 
 #include "adapters/matrix/matrix_render.h"
 
-#include <catch2/catch.hpp>
 #include <date/date.h>
+#include <catch2/catch.hpp>
 
 namespace tandem::matrix_testing {
 namespace {
@@ -34,8 +34,12 @@ struct ready_bot {
   }
 };
 
-destination room_destination() { return destination{"matrix", "example.org", river, "@ana:example.org", "ana", "en", ""}; }
-destination dm_destination(const std::string& user) { return destination{"matrix", "example.org", "", user, "", "en", ""}; }
+destination room_destination() {
+  return destination{"matrix", "example.org", river, "@ana:example.org", "ana", "en", ""};
+}
+destination dm_destination(const std::string& user) {
+  return destination{"matrix", "example.org", "", user, "", "en", ""};
+}
 const rendered_message hello{"Hello **there**", {}};
 
 scripted_response rate_limited(std::string body) { return scripted_response::json(429, std::move(body)); }
@@ -46,8 +50,9 @@ injected_failure on_send(scripted_response response, bool take_effect = false) {
 
 TEST_CASE("a 429 with Retry-After in seconds is retried after that wait; then exactly one message arrives") {
   ready_bot r;
-  r.hs.inject(on_send(rate_limited(R"({"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":2000})")
-                          .with_header("Retry-After", "7")));
+  r.hs.inject(
+      on_send(rate_limited(R"({"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":2000})")
+                  .with_header("Retry-After", "7")));
   const auto first = r.bot->deliver(room_destination(), hello, "reply:matrix:$x:0");
   CHECK(first.what == delivery_result::outcome::retry);
   CHECK(first.retry_after == std::chrono::seconds{7});  // the header wins over the body
@@ -72,7 +77,8 @@ TEST_CASE("a 429 with Retry-After as an HTTP date waits until that date") {
 
 TEST_CASE("a 429 with only retry_after_ms in the body waits that long, rounded up to seconds") {
   ready_bot r;
-  r.hs.inject(on_send(rate_limited(R"({"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":2500})")));
+  r.hs.inject(
+      on_send(rate_limited(R"({"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":2500})")));
   const auto result = r.bot->deliver(room_destination(), hello, "k1");
   CHECK(result.what == delivery_result::outcome::retry);
   CHECK(result.retry_after == std::chrono::seconds{3});
@@ -174,7 +180,8 @@ TEST_CASE("m.direct is read, merged and written: other DMs of the account surviv
   bot.start();
   REQUIRE(bot.run_until([&] { return bot.adapter().health() == "ok"; }));
   // Another client of the account records a DM meanwhile; Tandem must not erase it.
-  hs.set_account_data(bot_id, "m.direct", {{"@zoe:example.org", {"!zoe:example.org"}}, {"@cy:example.org", {"!cy:example.org"}}});
+  hs.set_account_data(bot_id, "m.direct",
+                      {{"@zoe:example.org", {"!zoe:example.org"}}, {"@cy:example.org", {"!cy:example.org"}}});
   CHECK(bot.deliver(dm_destination("@bob:example.org"), hello, "n1").what == delivery_result::outcome::delivered);
   REQUIRE(bot.run_until([&] { return hs.direct_account_data(bot_id).contains("@bob:example.org"); }));
   const json direct = hs.direct_account_data(bot_id);
@@ -200,14 +207,16 @@ TEST_CASE("a DM the bot may no longer write to is forgotten, and the next attemp
 
 TEST_CASE("answers become the bot's reactions; a duplicate reaction counts as done") {
   ready_bot r;
-  const rendered_message nudge{"Task **#12**", {labelled_answer{"Done", answer{"done", "done 12", "\u2705", false}},
-                                                labelled_answer{"Blocked", answer{"blocked", "blocked 12", "\u26d4", true}}}};
+  const rendered_message nudge{"Task **#12**",
+                               {labelled_answer{"Done", answer{"done", "done 12", "\u2705", false}},
+                                labelled_answer{"Blocked", answer{"blocked", "blocked 12", "\u26d4", true}}}};
   r.hs.inject(injected_failure{"PUT", "/send/m.reaction/",
                                scripted_response::json(400, R"({"errcode":"M_DUPLICATE_ANNOTATION","error":"dup"})"),
                                false});
   CHECK(r.bot->deliver(room_destination(), nudge, "notify:x").what == delivery_result::outcome::delivered);
   const auto message = r.hs.sent_in(river).at(0);
-  CHECK(matrix::answers_in_content(message.content) == matrix::answer_keys{{"\u2705", "done 12"}, {"\u26d4", "blocked 12"}});
+  CHECK(matrix::answers_in_content(message.content) ==
+        matrix::answer_keys{{"\u2705", "done 12"}, {"\u26d4", "blocked 12"}});
   const auto reactions = r.hs.sent("m.reaction");
   REQUIRE(reactions.size() == 1);  // the first was "already there"
   CHECK(reactions[0].content["m.relates_to"]["key"] == "\u26d4");
@@ -308,7 +317,8 @@ TEST_CASE("options without credentials or a proper user id are refused at constr
   const world w;
   world_directory directory([&w]() -> const world& { return w; });
   const auto build = [&](matrix_options o) {
-    matrix_adapter adapter(io, std::move(o), [](inbound, std::function<void(bool)>) {}, state, directory);
+    matrix_adapter adapter(
+        io, std::move(o), [](inbound, std::function<void(bool)>) {}, state, directory);
   };
   matrix_options o;
   o.homeserver = "https://hs";

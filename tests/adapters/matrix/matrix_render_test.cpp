@@ -69,8 +69,10 @@ TEST_CASE("transaction ids: the same outbox key gives the same id, different key
   CHECK(a.size() == 6 + 32);
   CHECK(a.starts_with("tandem"));
   CHECK(a.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string::npos);
-  std::set<std::string> ids{a, transaction_id_for("reply:matrix:$m1:example.org:1"),
-                            transaction_id_for("notify:matrix:$m1:example.org:ana"), transaction_id_for(a, "r0"),
+  std::set<std::string> ids{a,
+                            transaction_id_for("reply:matrix:$m1:example.org:1"),
+                            transaction_id_for("notify:matrix:$m1:example.org:ana"),
+                            transaction_id_for(a, "r0"),
                             transaction_id_for("reply:matrix:$m1:example.org:0", "r0"),
                             transaction_id_for("reply:matrix:$m1:example.org:0", "r1")};
   CHECK(ids.size() == 6);

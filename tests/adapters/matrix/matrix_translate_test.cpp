@@ -102,11 +102,10 @@ TEST_CASE("legacy reply fallbacks are stripped before looking for a command") {
   CHECK(strip_reply_fallback("> <@bob:example.org> the budget?\n> second line\n\n!tandem done 3") == "!tandem done 3");
   CHECK(strip_reply_fallback("no quote") == "no quote");
   CHECK(strip_reply_fallback("> only a quote") == "");
-  const auto in = translate_event(
-      message_event({{"msgtype", "m.text"},
-                     {"body", "> <@tandem:example.org> Your open tasks\n\ndone 3"},
-                     {"m.relates_to", {{"m.in_reply_to", {{"event_id", "$nudge"}}}}}}),
-      bot, true, std::nullopt);
+  const auto in = translate_event(message_event({{"msgtype", "m.text"},
+                                                 {"body", "> <@tandem:example.org> Your open tasks\n\ndone 3"},
+                                                 {"m.relates_to", {{"m.in_reply_to", {{"event_id", "$nudge"}}}}}}),
+                                  bot, true, std::nullopt);
   REQUIRE(in);
   CHECK(in->kind == inbound_kind::command);
   CHECK(in->text == "done 3");

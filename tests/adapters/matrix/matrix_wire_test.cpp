@@ -124,7 +124,8 @@ TEST_CASE("a malformed event in a timeline is counted and skipped, the others ar
       {"type": "m.room.message", "sender": "@a:hs", "content": {"body": "no id", "msgtype": "m.text"}},
       "not an event",
       {"type": "m.room.message", "event_id": "$ok", "sender": "@a:hs", "content": {"body": "hi", "msgtype": "m.text"}}
-    ]}}}}})").get<sync_response>();
+    ]}}}}})")
+                        .get<sync_response>();
   const auto& events = sync.join.at("!r:hs").timeline.events;
   CHECK(events.malformed == 2);
   REQUIRE(events.events.size() == 1);
@@ -213,13 +214,15 @@ TEST_CASE("a reaction without m.relates_to is refused") {
 }
 
 TEST_CASE("error bodies: rate limited with retry_after_ms, unknown token with soft_logout, and non-errors") {
-  const auto limited = read_error_body(R"({"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":2000})");
+  const auto limited =
+      read_error_body(R"({"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":2000})");
   REQUIRE(limited);
   CHECK(limited->errcode == "M_LIMIT_EXCEEDED");
   CHECK(limited->error == "Too many requests");
   CHECK(limited->retry_after_ms == 2000);
 
-  const auto token = read_error_body(R"({"errcode":"M_UNKNOWN_TOKEN","error":"Invalid access token passed.","soft_logout":true})");
+  const auto token =
+      read_error_body(R"({"errcode":"M_UNKNOWN_TOKEN","error":"Invalid access token passed.","soft_logout":true})");
   REQUIRE(token);
   CHECK(token->errcode == "M_UNKNOWN_TOKEN");
   CHECK(token->soft_logout);
@@ -254,7 +257,8 @@ TEST_CASE("whoami reads the user id and the optional device id") {
 
 TEST_CASE("a direct room is created as a trusted private chat without encryption") {
   const json body = create_direct_room{"@bob:example.com"};
-  CHECK(body == json::parse(R"({"preset": "trusted_private_chat", "is_direct": true, "invite": ["@bob:example.com"]})"));
+  CHECK(body ==
+        json::parse(R"({"preset": "trusted_private_chat", "is_direct": true, "invite": ["@bob:example.com"]})"));
   CHECK_FALSE(body.contains("initial_state"));
 }
 
