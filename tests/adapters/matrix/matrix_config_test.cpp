@@ -1,6 +1,7 @@
 // The `adapters.matrix` section of the config file: what it accepts and every error it reports.
 
 #include "app/config.h"
+#include "support/config_snippets.h"
 
 #include <catch2/catch.hpp>
 
@@ -12,28 +13,16 @@
 namespace tandem {
 namespace {
 
-const char* const collaboration = R"(
-collaborations:
-  - id: river
-    name: River
-    people:
-      - {id: ana, name: Ana, roles: [facilitator]}
-)";
-
 config_result parse_with(const std::string& adapters) {
   ::setenv("TANDEM_TEST_MATRIX_TOKEN", "syt_secret_token", 1);
   ::setenv("TANDEM_TEST_MATRIX_PASSWORD", "hunter2", 1);
   ::setenv("TANDEM_TEST_AS_TOKEN", "as-secret", 1);
   ::setenv("TANDEM_TEST_HS_TOKEN", "hs-secret", 1);
   ::unsetenv("TANDEM_TEST_UNSET");
-  return parse_config("adapters:\n" + adapters + collaboration, std::filesystem::temp_directory_path());
+  return testing::parse_with_adapters(adapters);
 }
 
-std::vector<std::string> errors_of(const config_result& result) {
-  std::vector<std::string> texts;
-  for (const auto& e : result.errors) texts.push_back(to_string(e));
-  return texts;
-}
+std::vector<std::string> errors_of(const config_result& result) { return testing::error_texts(result); }
 
 TEST_CASE("a client-mode Matrix section with a token from the environment") {
   const auto result = parse_with(R"(

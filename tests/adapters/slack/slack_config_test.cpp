@@ -2,6 +2,7 @@
 // with its path; and the shipped example deploy/slack/slack.yaml.
 
 #include "app/config.h"
+#include "support/config_snippets.h"
 
 #include <catch2/catch.hpp>
 
@@ -12,27 +13,15 @@
 namespace tandem {
 namespace {
 
-const char* const collaboration = R"(
-collaborations:
-  - id: river
-    name: River
-    people:
-      - {id: ana, name: Ana, roles: [facilitator]}
-)";
-
 config_result parse_with(const std::string& adapters) {
   ::setenv("TANDEM_TEST_SLACK_BOT_TOKEN", "xoxb-1-2-abc", 1);
   ::setenv("TANDEM_TEST_SLACK_SECRET", "8f742231b10e8888abcd99yyyzzz85a5", 1);
   ::setenv("TANDEM_TEST_SLACK_APP_TOKEN", "xapp-1-A1-2-def", 1);
   ::unsetenv("TANDEM_TEST_UNSET");
-  return parse_config("adapters:\n" + adapters + collaboration, std::filesystem::temp_directory_path());
+  return testing::parse_with_adapters(adapters);
 }
 
-std::vector<std::string> errors_of(const config_result& result) {
-  std::vector<std::string> texts;
-  for (const auto& e : result.errors) texts.push_back(to_string(e));
-  return texts;
-}
+std::vector<std::string> errors_of(const config_result& result) { return testing::error_texts(result); }
 
 }  // namespace
 
