@@ -15,7 +15,7 @@ namespace {
 constexpr int busy_timeout_ms = 5000;
 
 // Migration N brings user_version from N-1 to N. Never edit a migration that has shipped: append.
-constexpr std::array<const char*, 3> migrations{
+constexpr auto migrations = std::to_array<const char*>({
     R"sql(
 CREATE TABLE collaborations (
   id TEXT PRIMARY KEY,
@@ -184,7 +184,7 @@ CREATE TABLE silences (
 
 CREATE INDEX responses_by_room ON responses (platform, workspace, conversation, at);
 )sql",
-};
+});
 
 constexpr std::array outbox_state_names{std::pair{outbox_state::pending, std::string_view{"pending"}},
                                         std::pair{outbox_state::sent, std::string_view{"sent"}},
