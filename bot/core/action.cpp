@@ -11,7 +11,22 @@ void note_response(world& w, const std::string& person, time_point at) {
   auto& recent = w.recent_responses[person];
   recent.insert(std::upper_bound(recent.begin(), recent.end(), at), at);
   while (recent.size() > recent_response_count) recent.pop_front();
+  ++w.monthly_responses[person][month_of(at)];
 }
+
+namespace {
+
+/// A response answers the latest nudge of each of the person's collaborations, if still open.
+void answer_nudges(world& w, const std::string& person, time_point at) {
+  for (const auto& [id, _] : w.collaborations) {
+    auto it = w.nudges.find({id, person});
+    if (it == w.nudges.end() || it->second.empty()) continue;
+    nudge_record& latest = it->second.back();
+    if (!latest.answered && latest.sent <= at) latest.answered = at;
+  }
+}
+
+}  // namespace
 
 void apply_to_world(world& w, const std::vector<action>& actions) {
   for (const action& a : actions) {
@@ -33,7 +48,10 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
           } else if constexpr (std::is_same_v<T, record_audit>) {
             w.audit.push_back(change.value);
           } else if constexpr (std::is_same_v<T, note_activity>) {
-            if (!change.person.empty()) note_response(w, change.person, change.at);
+            if (!change.person.empty()) {
+              note_response(w, change.person, change.at);
+              answer_nudges(w, change.person, change.at);
+            }
             if (!change.room_collaboration.empty()) {
               auto& room = w.room_activity[change.room_collaboration];
               room = std::max(room, change.at);
@@ -45,6 +63,17 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
           } else if constexpr (std::is_same_v<T, record_tick>) {
             w.last_tick = change.at;
             if (!w.first_tick) w.first_tick = change.at;
+          } else if constexpr (std::is_same_v<T, save_event>) {
+            w.events[change.value.number] = change.value;
+          } else if constexpr (std::is_same_v<T, record_nudge>) {
+            auto& sent = w.nudges[{change.collaboration, change.person}];
+            if (sent.empty() || sent.back().sent < change.sent) sent.push_back(nudge_record{change.sent, std::nullopt});
+          } else if constexpr (std::is_same_v<T, save_pulse>) {
+            w.pulses[{change.value.collaboration, change.value.month, change.value.person}] = change.value;
+          } else if constexpr (std::is_same_v<T, save_round>) {
+            w.rounds[{change.collaboration, change.round}] = change.period;
+          } else if constexpr (std::is_same_v<T, save_secret>) {
+            w.secrets[{change.collaboration, change.purpose}] = change.value;
           }
           // send_message and record_task_update are not part of the world.
         },

@@ -52,6 +52,30 @@ struct record_task_update {
 
 struct record_audit { audit_entry value; bool operator==(const record_audit&) const = default; };
 
+struct save_event { calendar_event value; bool operator==(const save_event&) const = default; };
+/// A nudge was decided for `person` in `collaboration` (outcome reports count the answers).
+struct record_nudge {
+  std::string collaboration;
+  std::string person;
+  time_point sent{};
+  bool operator==(const record_nudge&) const = default;
+};
+struct save_pulse { pulse_answer value; bool operator==(const save_pulse&) const = default; };
+/// A collaboration-wide round ("events", "pulse") was decided for `period`.
+struct save_round {
+  std::string collaboration;
+  std::string round;
+  std::string period;
+  bool operator==(const save_round&) const = default;
+};
+/// A collaboration's secret token for `purpose` ("calendar", "export"), generated outside the core.
+struct save_secret {
+  std::string collaboration;
+  std::string purpose;
+  std::string value;
+  bool operator==(const save_secret&) const = default;
+};
+
 /// Someone was heard from; the store already has the response row, the world needs the time.
 struct note_activity {
   std::string person;              ///< empty: someone Tandem does not know (only the room counts)
@@ -71,9 +95,10 @@ struct record_tick {
 
 using action = std::variant<send_message, save_collaboration, save_organization, save_person,
                             save_membership, save_tier_policy, save_task, record_task_update,
-                            record_audit, note_activity, save_engagement, save_silence, record_tick>;
+                            record_audit, note_activity, save_engagement, save_silence, record_tick, save_event,
+                            record_nudge, save_pulse, save_round, save_secret>;
 
-/// Records that `person` responded at `at` (last response and recent responses).
+/// Records that `person` responded at `at` (last response, recent responses, monthly count).
 void note_response(world& w, const std::string& person, time_point at);
 
 /// Applies the state changes among `actions` to `w` (messages are not state). Pure.

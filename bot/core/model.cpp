@@ -51,6 +51,12 @@ std::optional<role> role_from_string(std::string_view s) { return from_names(rol
 std::optional<tier> tier_from_string(std::string_view s) { return from_names(tier_names, s); }
 std::optional<task_status> task_status_from_string(std::string_view s) { return from_names(status_names, s); }
 
+std::string month_of(time_point t) {
+  const std::chrono::year_month_day day{std::chrono::floor<std::chrono::days>(t)};
+  const unsigned month = static_cast<unsigned>(day.month());
+  return std::to_string(static_cast<int>(day.year())) + (month < 10 ? "-0" : "-") + std::to_string(month);
+}
+
 const person* find_person_by_identity(const world& w, const identity& id) {
   for (const auto& [_, p] : w.people) {
     if (std::ranges::find(p.identities, id) != p.identities.end()) return &p;

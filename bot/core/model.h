@@ -118,6 +118,8 @@ struct engine_settings {
   std::chrono::seconds lull_after{std::chrono::days{7}};        ///< collaboration lull: no response in its rooms
   int rhythm_factor = 3;        ///< silent only when also this many times beyond the person's median gap
   std::string digest_schedule = "weekly fri 15:00";  ///< facilitator digest, in each facilitator's zone
+  int clash_days = 3;      ///< calendar: events this close with a shared topic or audience clash
+  std::string public_url;  ///< base URL others reach the HTTP server at (feed and export links)
   bool operator==(const engine_settings&) const = default;
 };
 
@@ -149,6 +151,40 @@ struct silence {
   bool operator==(const silence&) const = default;
 };
 
+/// A planned event or publication on a collaboration's shared communications calendar (`E<n>`),
+/// numbered per installation.
+struct calendar_event {
+  std::int64_t number = 0;
+  std::string collaboration;
+  std::string organization;  ///< the organization of whoever added it; empty for a facilitator without one
+  std::chrono::sys_days day{};
+  std::string title;
+  std::vector<std::string> topics;  ///< without '#', lower case
+  std::string audience;             ///< as written after `audience:`; empty when not given
+  std::string added_by;             ///< person id
+  time_point added_at{};
+  bool operator==(const calendar_event&) const = default;
+};
+
+/// A nudge Tandem decided for a person, and their first response after it (outcome reports).
+struct nudge_record {
+  time_point sent{};
+  std::optional<time_point> answered;  ///< set by the first response before the next nudge
+  bool operator==(const nudge_record&) const = default;
+};
+
+/// A representative's answer to the monthly outcome question (`pulse 1-5 [comment]`).
+struct pulse_answer {
+  std::string collaboration;
+  std::string organization;
+  std::string person;
+  std::string month;  ///< UTC month answered for, "2026-11"; a second answer that month replaces the first
+  int score = 0;      ///< 1..5
+  std::string comment;
+  time_point at{};
+  bool operator==(const pulse_answer&) const = default;
+};
+
 /// One line of the audit log: who did what, when.
 struct audit_entry {
   time_point at{};
@@ -176,6 +212,16 @@ struct world {
   std::map<std::pair<std::string, std::string>, engagement> engagements;  ///< (collab, person)
   /// The latest episode per subject: (collab, subject, id).
   std::map<std::tuple<std::string, silence_subject, std::string>, silence> silences;
+  std::map<std::int64_t, calendar_event> events;  ///< the shared calendars, by number
+  /// (collab, person) -> the nudges decided for them, oldest first.
+  std::map<std::pair<std::string, std::string>, std::vector<nudge_record>> nudges;
+  std::map<std::tuple<std::string, std::string, std::string>, pulse_answer> pulses;  ///< (collab, month, person)
+  std::map<std::string, std::map<std::string, int>> monthly_responses;  ///< person -> UTC month -> responses
+  /// (collab, round) -> the period a collaboration-wide round was last decided for: "events" (the
+  /// weekly upcoming-events digest, an ISO week "2026-W48"), "pulse" (the monthly question, "2026-11").
+  std::map<std::pair<std::string, std::string>, std::string> rounds;
+  /// (collab, purpose) -> a secret token generated once: "calendar" (the .ics feed), "export" (reports).
+  std::map<std::pair<std::string, std::string>, std::string> secrets;
   std::optional<time_point> last_tick;    ///< when the engine last ran its schedules
   std::optional<time_point> first_tick;   ///< when it first did: silence counts from here for the never-heard
   engine_settings engine;                 ///< from the config
@@ -207,5 +253,7 @@ std::vector<std::string> collaborations_of(const world&, const std::string& pers
 std::optional<std::string> collaboration_of_room(const world&, const room&);
 /// The task number the next `assign` gets: numbers are never reused.
 std::int64_t next_task_number(const world&);
+/// The UTC month of an instant, "2026-11": the period of reports and pulses.
+std::string month_of(time_point);
 
 }  // namespace tandem

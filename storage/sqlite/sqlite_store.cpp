@@ -184,6 +184,55 @@ CREATE TABLE silences (
 
 CREATE INDEX responses_by_room ON responses (platform, workspace, conversation, at);
 )sql",
+    // 4: the shared communications calendar, outcome reports (nudges and their answers, the
+    // monthly pulse), the rounds run once per period, and per-collaboration secret tokens.
+    R"sql(
+CREATE TABLE calendar_events (
+  number INTEGER PRIMARY KEY,
+  collaboration TEXT NOT NULL REFERENCES collaborations(id) DEFERRABLE INITIALLY DEFERRED,
+  organization TEXT NOT NULL,
+  day INTEGER NOT NULL,  -- days since 1970-01-01
+  title TEXT NOT NULL,
+  topics TEXT NOT NULL,  -- JSON array of topic names
+  audience TEXT NOT NULL,
+  added_by TEXT NOT NULL,
+  added_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE nudge_log (
+  collaboration TEXT NOT NULL,
+  person TEXT NOT NULL,
+  sent INTEGER NOT NULL,
+  answered INTEGER,  -- the person's first response after it, before their next nudge
+  PRIMARY KEY (collaboration, person, sent)
+) STRICT;
+CREATE INDEX nudge_log_open ON nudge_log (person) WHERE answered IS NULL;
+
+CREATE TABLE pulse_answers (
+  collaboration TEXT NOT NULL,
+  month TEXT NOT NULL,  -- YYYY-MM, UTC
+  person TEXT NOT NULL,
+  organization TEXT NOT NULL,
+  score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+  comment TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (collaboration, month, person)
+) STRICT;
+
+CREATE TABLE collaboration_rounds (
+  collaboration TEXT NOT NULL,
+  round TEXT NOT NULL,   -- "events", "pulse"
+  period TEXT NOT NULL,  -- the week or month last decided
+  PRIMARY KEY (collaboration, round)
+) STRICT;
+
+CREATE TABLE collaboration_secrets (
+  collaboration TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  token TEXT NOT NULL,
+  PRIMARY KEY (collaboration, purpose)
+) STRICT;
+)sql",
 });
 
 constexpr std::array outbox_state_names{std::pair{outbox_state::pending, std::string_view{"pending"}},
@@ -496,8 +545,55 @@ class action_writer {
   }
 
   // The responses row recorded before the core handled it is the activity; load() derives
-  // last_response from it.
-  void operator()(const note_activity&) const {}
+  // last_response and the monthly counts from it. Here only the nudge it answers is marked.
+  void operator()(const note_activity& a) const {
+    if (a.person.empty()) return;
+    execute(db_,
+            "UPDATE nudge_log SET answered = ? WHERE person = ? AND answered IS NULL AND sent <= ?"
+            " AND sent = (SELECT MAX(sent) FROM nudge_log AS later WHERE later.collaboration = nudge_log.collaboration"
+            " AND later.person = nudge_log.person)",
+            a.at, a.person, a.at);
+  }
+
+  void operator()(const save_event& a) const {
+    const calendar_event& e = a.value;
+    execute(db_,
+            "INSERT INTO calendar_events (number, collaboration, organization, day, title, topics, audience, added_by,"
+            " added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET"
+            " collaboration = excluded.collaboration, organization = excluded.organization, day = excluded.day,"
+            " title = excluded.title, topics = excluded.topics, audience = excluded.audience,"
+            " added_by = excluded.added_by, added_at = excluded.added_at",
+            e.number, e.collaboration, e.organization, std::int64_t{e.day.time_since_epoch().count()}, e.title,
+            json_text(nlohmann::json(e.topics)), e.audience, e.added_by, e.added_at);
+  }
+
+  void operator()(const record_nudge& a) const {
+    execute(db_, "INSERT INTO nudge_log (collaboration, person, sent) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            a.collaboration, a.person, a.sent);
+  }
+
+  void operator()(const save_pulse& a) const {
+    const pulse_answer& p = a.value;
+    execute(db_,
+            "INSERT INTO pulse_answers (collaboration, month, person, organization, score, comment, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (collaboration, month, person) DO UPDATE SET"
+            " organization = excluded.organization, score = excluded.score, comment = excluded.comment, at = excluded.at",
+            p.collaboration, p.month, p.person, p.organization, std::int64_t{p.score}, p.comment, p.at);
+  }
+
+  void operator()(const save_round& a) const {
+    execute(db_,
+            "INSERT INTO collaboration_rounds (collaboration, round, period) VALUES (?, ?, ?)"
+            " ON CONFLICT (collaboration, round) DO UPDATE SET period = excluded.period",
+            a.collaboration, a.round, a.period);
+  }
+
+  void operator()(const save_secret& a) const {
+    execute(db_,
+            "INSERT INTO collaboration_secrets (collaboration, purpose, token) VALUES (?, ?, ?)"
+            " ON CONFLICT (collaboration, purpose) DO UPDATE SET token = excluded.token",
+            a.collaboration, a.purpose, a.value);
+  }
 
  private:
   SQLite::Database& db_;
@@ -738,6 +834,77 @@ void load_silences(SQLite::Database& db, world& w) {
   }
 }
 
+void load_calendar_and_outcomes(SQLite::Database& db, world& w) {
+  SQLite::Statement events(db, "SELECT number, collaboration, organization, day, title, topics, audience, added_by,"
+                               " added_at FROM calendar_events");
+  while (events.executeStep()) {
+    row_reader row(events);
+    calendar_event e;
+    e.number = row.int64();
+    e.collaboration = row.text();
+    e.organization = row.text();
+    e.day = std::chrono::sys_days{std::chrono::days{row.int64()}};
+    e.title = row.text();
+    const std::string topics = row.text();
+    try {
+      e.topics = nlohmann::json::parse(topics).get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& error) {
+      throw store_error("sqlite store: corrupt topics of event E" + std::to_string(e.number) + ": " + error.what());
+    }
+    e.audience = row.text();
+    e.added_by = row.text();
+    e.added_at = row.time();
+    w.events[e.number] = std::move(e);
+  }
+  SQLite::Statement nudges(db, "SELECT collaboration, person, sent, answered FROM nudge_log ORDER BY sent");
+  while (nudges.executeStep()) {
+    row_reader row(nudges);
+    std::string collab = row.text();
+    std::string person = row.text();
+    const time_point sent = row.time();
+    w.nudges[{std::move(collab), std::move(person)}].push_back(nudge_record{sent, row.optional_time()});
+  }
+  SQLite::Statement pulses(db, "SELECT collaboration, month, person, organization, score, comment, at FROM pulse_answers");
+  while (pulses.executeStep()) {
+    row_reader row(pulses);
+    pulse_answer p;
+    p.collaboration = row.text();
+    p.month = row.text();
+    p.person = row.text();
+    p.organization = row.text();
+    p.score = row.int32();
+    p.comment = row.text();
+    p.at = row.time();
+    w.pulses[{p.collaboration, p.month, p.person}] = std::move(p);
+  }
+  SQLite::Statement rounds(db, "SELECT collaboration, round, period FROM collaboration_rounds");
+  while (rounds.executeStep()) {
+    row_reader row(rounds);
+    std::string collab = row.text();
+    std::string round = row.text();
+    w.rounds[{std::move(collab), std::move(round)}] = row.text();
+  }
+  SQLite::Statement secrets(db, "SELECT collaboration, purpose, token FROM collaboration_secrets");
+  while (secrets.executeStep()) {
+    row_reader row(secrets);
+    std::string collab = row.text();
+    std::string purpose = row.text();
+    w.secrets[{std::move(collab), std::move(purpose)}] = row.text();
+  }
+  // Responses per person and UTC month, through any of their identities: every response, where
+  // load_recent_responses saw only the latest.
+  w.monthly_responses.clear();
+  SQLite::Statement months(db, "SELECT strftime('%Y-%m', at, 'unixepoch'), COUNT(*) FROM responses"
+                               " WHERE platform = ? AND workspace = ? AND user = ? GROUP BY 1");
+  for (const auto& [id, p] : w.people) {
+    for (const identity& i : p.identities) {
+      months.reset();
+      bind_all(months, i.platform, i.workspace, i.user);
+      while (months.executeStep()) w.monthly_responses[id][months.getColumn(0).getString()] += months.getColumn(1).getInt();
+    }
+  }
+}
+
 void load_ticks(SQLite::Database& db, world& w) {
   SQLite::Statement s(db, "SELECT key, value FROM settings WHERE key IN ('engine.first_tick', 'engine.last_tick')");
   while (s.executeStep()) {
@@ -821,6 +988,7 @@ world sqlite_store::load() {
     load_engagements(*db_, w);
     load_silences(*db_, w);
     load_ticks(*db_, w);
+    load_calendar_and_outcomes(*db_, w);
     transaction.commit();
     return w;
   });

@@ -389,6 +389,15 @@ TEST_CASE("a varied world survives a round trip through apply and load") {
                             std::nullopt}},
        record_tick{t0}},
       ana_by_console);
+  // The calendar, outcome records and secrets; ana's nudge is answered by her next response (t0 + 2h).
+  apply_both(w, store,
+             {record_nudge{"river", "ana", t0 - 1h}, record_nudge{"river", "bob", t0 - 1h},
+              save_event{calendar_event{7, "river", "backbone", std::chrono::floor<std::chrono::days>(t0) + std::chrono::days{3},
+                                        "Spring newsletter, \"final\"", {"newsletter", "spring"}, "public", "ana", t0}},
+              save_pulse{pulse_answer{"river", "backbone", "ana", month_of(t0), 4, "the joint grant helped", t0}},
+              save_round{"river", "events", "2026-W48"}, save_round{"river", "pulse", "2026-11"},
+              save_secret{"river", "calendar", "feed-token"}, save_secret{"river", "export", "export-token"}},
+             std::nullopt);
 
   mapped.status = task_status::done;
   mapped.reminded_before = true;
@@ -417,6 +426,15 @@ TEST_CASE("a varied world survives a round trip through apply and load") {
   CHECK(loaded.recent_responses == w.recent_responses);
   CHECK(loaded.engagements == w.engagements);
   CHECK(loaded.silences == w.silences);
+  CHECK(loaded.events == w.events);
+  CHECK(loaded.nudges == w.nudges);
+  CHECK(loaded.nudges.at({"river", "ana"}).front().answered == t0 + 2h);
+  CHECK_FALSE(loaded.nudges.at({"river", "bob"}).front().answered);
+  CHECK(loaded.pulses == w.pulses);
+  CHECK(loaded.monthly_responses == w.monthly_responses);
+  CHECK(loaded.monthly_responses.at("ana").at("2026-11") == 2);
+  CHECK(loaded.rounds == w.rounds);
+  CHECK(loaded.secrets == w.secrets);
   CHECK(loaded.first_tick == t0);
   CHECK(loaded.last_tick == t0 + 2h);
   CHECK(loaded == w);
