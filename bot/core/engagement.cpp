@@ -1,5 +1,6 @@
 #include "engagement.h"
 
+#include "calendar.h"
 #include "dates.h"
 #include "schedule.h"
 #include "task_view.h"
@@ -150,6 +151,7 @@ void nudge_on_schedule(tick_run& run, const membership& m, const person& p, cons
   if (paused_at(p, run.now()) || in_quiet_hours(p, run.now())) return;
   run.send(p, "nudge:" + m.collaboration + ":" + p.id + ":" + unix_text(slot), nudge_message(w, m.collaboration, p, run.now()),
            run.now());
+  run.change(record_nudge{m.collaboration, p.id, run.now()});
   e.held_nudge.reset();
   changed = true;
 }
@@ -441,6 +443,7 @@ std::vector<action> tick(const world& w, time_point now) {
   }
   for (const auto& [_, c] : w.collaborations) watch_lull(run, c);
   remind_tasks(run);
+  for (action& a : weekly_events_digests(w, now)) run.change(std::move(a));
   run.change(record_tick{now});
   return run.take();
 }

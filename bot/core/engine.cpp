@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include "calendar.h"
 #include "command.h"
 #include "dates.h"
 #include "engagement.h"
@@ -518,7 +519,10 @@ void nudge_now(request& r, const command& c) {
       }
     }
   }
-  for (const person* p : people) r.notify_at(*p, nudge_message(r.w(), r.collaboration(), *p, r.now()), first_allowed(*p, r.now()));
+  for (const person* p : people) {
+    r.notify_at(*p, nudge_message(r.w(), r.collaboration(), *p, r.now()), first_allowed(*p, r.now()));
+    r.change(record_nudge{r.collaboration(), p->id, r.now()});
+  }
   r.audit("nudge", who.what == target::kind::everyone ? "all" : who.ref);
   r.reply("nudge_sent", {{"count", people.size()}});
 }
@@ -554,6 +558,18 @@ bool choose_collaboration(request& r, const command& c) {
   return false;
 }
 
+/// Turns what a handler outside this file decided into the request's actions.
+void deliver(request& r, command_result result) {
+  for (action& a : result.changes) r.change(std::move(a));
+  for (auto& [what, detail] : result.audit) r.audit(std::move(what), std::move(detail));
+  r.reply(std::move(result.reply.kind), std::move(result.reply.values));
+  for (notice& n : result.notices) {
+    if (auto p = r.w().people.find(n.person); p != r.w().people.end()) {
+      r.notify(p->second, std::move(n.body.kind), std::move(n.body.values));
+    }
+  }
+}
+
 void run(request& r, const command& c) {
   switch (c.what) {
     case verb::help: help(r, c); return;
@@ -575,6 +591,9 @@ void run(request& r, const command& c) {
     case verb::silent: r.reply("silent_list", silence_values(r.w(), r.collaboration(), r.sender(), r.now())); return;
     case verb::digest: digest_now(r); return;
     case verb::nudge: nudge_now(r, c); return;
+    case verb::event_add: case verb::events:
+      deliver(r, run_calendar_command(r.w(), r.collaboration(), r.sender(), c, r.now()));
+      return;
     default:
       r.reply("not_available_yet", {{"command", std::string{spec_of(c.what).name}}});
       return;

@@ -29,6 +29,7 @@ std::vector<message_kind_spec> build_kinds() {
   const names usage{"command", "syntax", "example"};
   const names task{"number", "title", "due", "status", "note", "assignee", "overdue"};
   const names status_flags{"open", "in_progress", "blocked", "done"};
+  const names event_view{"number", "date", "title", "org", "topics", "audience"};
   const names silence{"who", "person", "organization", "lull", "days", "since", "told_person", "in_digest",
                       "told_alternate"};
   return {
@@ -90,6 +91,16 @@ std::vector<message_kind_spec> build_kinds() {
       {"digest", with(with(task, silence), {"name", "collaboration", "since", "silences", "any_silences", "new", "overdue",
                                            "any_overdue", "done", "any_done", "organizations", "people", "active",
                                            "responses"})},
+      {"event_added", with(event_view, {"clashes", "any_clashes", "same_day", "same_topic", "same_audience", "shared"})},
+      {"event_clash", with(event_view, {"who", "clashes", "any_clashes", "same_day", "same_topic", "same_audience", "shared"})},
+      {"event_list", with(event_view, {"events", "count", "any", "topic", "feed_url"})},
+      {"events_digest", with(event_view, {"name", "collaboration", "events", "weeks"})},
+      {"pulse_question", {"name", "collaboration", "org", "month"}},
+      {"pulse_recorded", {"score", "comment", "month", "org", "updated"}},
+      {"report", {"collaboration", "since", "rows", "any", "csv_url", "json_url", "approvals_tracked", "org", "month",
+                  "nudges", "answered", "response_rate", "median_response_hours", "tasks_done", "tasks_on_time",
+                  "approval_turnaround_days", "people", "people_active", "responses", "pulse", "pulse_answers",
+                  "comments"}},
       {"silent_list", with(silence, {"collaboration", "silences", "any"})},
       {"nudge_sent", {"count"}},
   };
