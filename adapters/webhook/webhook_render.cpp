@@ -1,0 +1,260 @@
+#include "adapters/webhook/webhook_render.h"
+
+#include "core/markup.h"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <utility>
+
+namespace tandem::webhook {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::array<std::pair<dialect, std::string_view>, 5> dialect_names{{
+    {dialect::slack, "slack"},
+    {dialect::mattermost, "mattermost"},
+    {dialect::mattermost_form, "mattermost_form"},
+    {dialect::discord, "discord"},
+    {dialect::teams, "teams"},
+}};
+
+/// How one target writes the pieces of neutral markup.
+struct markup_style {
+  std::string_view bold;                                ///< the mark around bold text
+  std::string_view list_item;                           ///< what replaces "- " at a line's start
+  bool slack_links = false;                             ///< <url|label> instead of [label](url)
+  void (*literal)(std::string& out, char c) = nullptr;  ///< a character of text, escaped
+  void (*in_code)(std::string& out, char c) = nullptr;  ///< a character inside `code`
+  bool escape_heading = false;                          ///< a '#' starting a line would make a heading
+};
+
+void slack_escape(std::string& out, char c) {
+  switch (c) {
+    case '&': out += "&amp;"; break;
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    default: out += c;
+  }
+}
+
+void markdown_escape(std::string& out, char c) {
+  static constexpr std::string_view special = "\\*_~`[]|<>";
+  if (special.find(c) != std::string_view::npos) out += '\\';
+  out += c;
+}
+
+void as_is(std::string& out, char c) { out += c; }
+
+constexpr markup_style mrkdwn_style{"*", "\xE2\x80\xA2 ", true, slack_escape, slack_escape};
+constexpr markup_style markdown_style{"**", "- ", false, markdown_escape, as_is, true};
+// Teams' TextBlock knows bold, links and lists but no backslash escapes: text goes as it is.
+constexpr markup_style teams_style{"**", "- ", false, as_is, as_is};
+
+/// Translates `markup` (a whole text, or a link's label) in `style`.
+std::string translate(std::string_view markup, const markup_style& style) {
+  std::string out;
+  out.reserve(markup.size() + 16);
+  bool line_start = true;
+  for (std::size_t i = 0; i < markup.size(); ++i) {
+    const char c = markup[i];
+    if (line_start && markup.substr(i).starts_with("- ")) {
+      out += style.list_item;
+      ++i;
+      line_start = false;
+      continue;
+    }
+    if (line_start && c == '#' && style.escape_heading) out += '\\';
+    line_start = c == '\n';
+    if (c == '\\' && i + 1 < markup.size()) {
+      style.literal(out, markup[++i]);
+    } else if (c == '*' && i + 1 < markup.size() && markup[i + 1] == '*') {
+      out += style.bold;
+      ++i;
+    } else if (c == '`') {
+      const auto close = markup.find('`', i + 1);
+      if (close == std::string_view::npos) {
+        style.literal(out, c);
+        continue;
+      }
+      out += '`';
+      for (const char k : markup.substr(i + 1, close - i - 1)) style.in_code(out, k);
+      out += '`';
+      i = close;
+    } else if (c == '[') {
+      const auto close = markup.find("](", i);
+      const auto end = close == std::string_view::npos ? close : markup.find(')', close);
+      if (end == std::string_view::npos) {
+        style.literal(out, c);
+        continue;
+      }
+      const std::string label = translate(markup.substr(i + 1, close - i - 1), style);
+      const std::string_view url = markup.substr(close + 2, end - close - 2);
+      if (style.slack_links) {
+        out += '<';
+        for (const char k : url) slack_escape(out, k);
+        out += '|' + label + '>';
+      } else {
+        out += '[' + label + "](" + std::string(url) + ')';
+      }
+      i = end;
+    } else {
+      style.literal(out, c);
+    }
+  }
+  return out;
+}
+
+/// Characters of one UTF-8 sequence starting with `lead`.
+std::size_t sequence_length(unsigned char lead) {
+  if (lead < 0x80U) return 1;
+  if ((lead & 0xE0U) == 0xC0U) return 2;
+  if ((lead & 0xF0U) == 0xE0U) return 3;
+  if ((lead & 0xF8U) == 0xF0U) return 4;
+  return 1;  // a stray continuation byte counts on its own
+}
+
+json json_text_body(std::string text) { return json{{"text", std::move(text)}}; }
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+/// A form value: everything but unreserved characters percent-encoded.
+std::string form_encode(std::string_view text) {
+  static constexpr std::string_view hex = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[c >> 4U];
+      out += hex[c & 15U];
+    }
+  }
+  return out;
+}
+
+json teams_card(const std::string& text, const std::vector<answer_link>& links) {
+  json content{{"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
+               {"type", "AdaptiveCard"},
+               {"version", "1.2"},
+               {"body", json::array({json{{"type", "TextBlock"}, {"text", text}, {"wrap", true}}})}};
+  if (!links.empty()) {
+    json actions = json::array();
+    for (const answer_link& link : links) {
+      actions.push_back(json{{"type", "Action.OpenUrl"}, {"title", link.label}, {"url", link.url}});
+    }
+    content["actions"] = std::move(actions);
+  }
+  return json{{"type", "message"},
+              {"attachments", json::array({json{{"contentType", "application/vnd.microsoft.card.adaptive"},
+                                                {"contentUrl", nullptr},
+                                                {"content", std::move(content)}}})}};
+}
+
+}  // namespace
+
+std::string_view to_string(dialect which) {
+  for (const auto& [d, name] : dialect_names) {
+    if (d == which) return name;
+  }
+  return "slack";
+}
+
+std::optional<dialect> dialect_from_string(std::string_view name) {
+  for (const auto& [d, n] : dialect_names) {
+    if (n == name) return d;
+  }
+  return std::nullopt;
+}
+
+std::string mrkdwn_from_markup(std::string_view markup) { return translate(markup, mrkdwn_style); }
+
+std::string markdown_from_markup(std::string_view markup) { return translate(markup, markdown_style); }
+
+std::string markup_with_answers(const rendered_message& message, const std::vector<answer_link>& links) {
+  if (message.answers.empty()) return message.markup;
+  std::string line;
+  if (!links.empty()) {
+    for (const answer_link& link : links) {
+      if (!line.empty()) line += " \xC2\xB7 ";
+      line += "[" + escape_markup(link.label) + "](" + link.url + ")";
+    }
+  } else {
+    for (const labelled_answer& a : message.answers) {
+      if (!line.empty()) line += " \xC2\xB7 ";
+      line +=
+          "**" + escape_markup(a.label) + "**: `" + a.what.command + (a.what.needs_reason ? " \xE2\x80\xA6" : "") + "`";
+    }
+  }
+  return message.markup + "\n\n" + line;
+}
+
+std::vector<webhook_post> posts_for(dialect which, const rendered_message& message,
+                                    const std::vector<answer_link>& links) {
+  switch (which) {
+    case dialect::slack:
+      return {{"application/json", dump(json_text_body(mrkdwn_from_markup(markup_with_answers(message, links))))}};
+    case dialect::mattermost:
+      return {{"application/json", dump(json_text_body(markdown_from_markup(markup_with_answers(message, links))))}};
+    case dialect::mattermost_form:
+      return {
+          {"application/x-www-form-urlencoded",
+           "payload=" + form_encode(dump(json_text_body(markdown_from_markup(markup_with_answers(message, links)))))}};
+    case dialect::discord: {
+      std::vector<webhook_post> posts;
+      for (std::string& part : split_for_discord(markdown_from_markup(markup_with_answers(message, links)))) {
+        // No @everyone, @here, role or user pings from text Tandem relays.
+        posts.push_back({"application/json", dump(json{{"content", std::move(part)},
+                                                       {"allowed_mentions", json{{"parse", json::array()}}}})});
+      }
+      return posts;
+    }
+    case dialect::teams: {
+      // Links become the card's buttons; commands to type stay in the text.
+      const std::string text =
+          translate(links.empty() ? markup_with_answers(message, links) : message.markup, teams_style);
+      return {{"application/json", dump(teams_card(text, links))}};
+    }
+  }
+  return {};
+}
+
+std::size_t discord_length(std::string_view text) {
+  std::size_t units = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = sequence_length(static_cast<unsigned char>(text[i]));
+    units += n == 4 ? 2 : 1;
+    i += n;
+  }
+  return units;
+}
+
+std::vector<std::string> split_for_discord(std::string_view text, std::size_t limit) {
+  std::vector<std::string> parts;
+  while (discord_length(text) > limit) {
+    // The longest prefix within the limit, ending on a character boundary.
+    std::size_t fits = 0;
+    std::size_t units = 0;
+    while (fits < text.size()) {
+      const std::size_t n = std::min(sequence_length(static_cast<unsigned char>(text[fits])), text.size() - fits);
+      const std::size_t cost = n == 4 ? 2 : 1;
+      if (units + cost > limit) break;
+      units += cost;
+      fits += n;
+    }
+    const std::string_view head = text.substr(0, fits);
+    std::size_t cut = head.rfind('\n');
+    if (cut == std::string_view::npos || cut == 0) cut = head.rfind(' ');
+    cut = (cut == std::string_view::npos || cut == 0) ? fits : cut + 1;
+    parts.emplace_back(text.substr(0, cut));
+    text.remove_prefix(cut);
+  }
+  if (!text.empty() || parts.empty()) parts.emplace_back(text);
+  return parts;
+}
+
+}  // namespace tandem::webhook

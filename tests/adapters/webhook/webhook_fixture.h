@@ -1,0 +1,258 @@
+#pragma once
+// What the webhook adapter's tests share: the adapter on a real HTTP server (its io_context on a
+// thread of its own), receivers that play incoming webhooks over TLS (the local HTTPS server,
+// trusted through the adapter's CA setting), a client for the requests chat systems send to
+// Tandem, an in-memory adapter state, and a recording sink that deduplicates like the store.
+
+#include "adapters/http/http_client.h"
+#include "adapters/http/http_server.h"
+#include "adapters/webhook/webhook_adapter.h"
+#include "adapters/webhook/webhook_signing.h"
+#include "support/local_https_server.h"
+#include "support/run_until.h"
+#include "support/test_certificates.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace webhook_testing {
+
+using json = nlohmann::json;
+
+constexpr long long now_seconds = 1700000000;
+constexpr std::chrono::seconds deadline{10};
+
+/// The adapter state in memory (thread-safe, so tests may read it too).
+class memory_state final : public tandem::adapter_state {
+ public:
+  std::optional<std::string> get(std::string_view key) override {
+    const std::lock_guard lock(mutex_);
+    const auto it = values_.find(std::string(key));
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(std::string_view key, std::string_view value) override {
+    const std::lock_guard lock(mutex_);
+    values_[std::string(key)] = std::string(value);
+  }
+  std::map<std::string, std::string> values() {
+    const std::lock_guard lock(mutex_);
+    return values_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::string> values_;
+};
+
+/// Waits for conditions other threads make true, with a deadline.
+class waiter {
+ public:
+  void notify(const std::function<void()>& change) {
+    {
+      const std::lock_guard lock(mutex_);
+      change();
+    }
+    changed_.notify_all();
+  }
+  bool wait(const std::function<bool()>& done, std::chrono::milliseconds within = deadline) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, within, done);
+  }
+  std::mutex& mutex() { return mutex_; }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+/// The store as the adapter sees it: records each dedup key once, answers stored(true) (or
+/// stored(false) while failing), then runs `after_store` as the runtime handles an event.
+class recording_sink {
+ public:
+  tandem::inbound_sink sink() {
+    return [this](tandem::inbound event, std::function<void(bool)> stored) {
+      bool fail = false;
+      bool fresh = false;
+      waiter_.notify([&] {
+        fail = failing_;
+        if (!fail && keys_.insert(event.dedup_key).second) {
+          events_.push_back(event);
+          fresh = true;
+        }
+        ++calls_;
+      });
+      stored(!fail);
+      if (fresh && after_store_) after_store_(event);
+    };
+  }
+  void fail(bool failing) {
+    waiter_.notify([&] { failing_ = failing; });
+  }
+  void after_store(std::function<void(const tandem::inbound&)> hook) { after_store_ = std::move(hook); }
+  std::vector<tandem::inbound> events() {
+    const std::lock_guard lock(waiter_.mutex());
+    return events_;
+  }
+  std::size_t calls() {
+    const std::lock_guard lock(waiter_.mutex());
+    return calls_;
+  }
+
+ private:
+  waiter waiter_;
+  bool failing_ = false;
+  std::set<std::string> keys_;
+  std::vector<tandem::inbound> events_;
+  std::size_t calls_ = 0;
+  std::function<void(const tandem::inbound&)> after_store_;
+};
+
+/// Tandem's answer to a request.
+struct answer {
+  unsigned status = 0;
+  std::string body;
+  std::string content_type;
+};
+
+/// A channel in one line.
+inline tandem::webhook_channel_settings channel(
+    std::string name, tandem::webhook::dialect how, std::string url,
+    tandem::webhook_channel_kind kind = tandem::webhook_channel_kind::incoming, std::string token = "",
+    std::string secret = "") {
+  return {std::move(name), how, std::move(url), kind, std::move(token), std::move(secret)};
+}
+
+/// The adapter on a real HTTP server, a receiver for its posts, and a client for requests.
+class webhook_fixture {
+ public:
+  /// `configure` fills in the channels (the receiver's URLs are known by then) and other options.
+  explicit webhook_fixture(const std::function<void(tandem::webhook_adapter_options&, webhook_fixture&)>& configure)
+      : server_(io_, server_options()), client_(client_io_, tandem::http_client_options{}) {
+    tandem::webhook_adapter_options o;
+    o.extra_ca_file = tandem::testing::test_certificates::shared().ca_file();
+    o.public_url = "https://tandem.example.org";
+    o.link_key = "link-key-for-tests";
+    o.clock = [this] { return now(); };
+    o.log = [this](std::string_view level, std::string_view message) {
+      const std::lock_guard lock(log_mutex_);
+      log_.push_back(std::string(level) + ": " + std::string(message));
+    };
+    configure(o, *this);
+    adapter_ = std::make_unique<tandem::webhook_adapter>(io_, std::move(o), sink_.sink(), state_);
+    adapter_->add_routes(server_);
+    port_ = server_.start();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  ~webhook_fixture() {
+    adapter_->stop();
+    server_.stop();
+    work_.reset();
+    thread_.join();
+    adapter_.reset();
+  }
+  webhook_fixture(const webhook_fixture&) = delete;
+  webhook_fixture& operator=(const webhook_fixture&) = delete;
+
+  tandem::webhook_adapter& adapter() { return *adapter_; }
+  recording_sink& sink() { return sink_; }
+  memory_state& state() { return state_; }
+  tandem::testing::local_https_server& receiver() { return receiver_; }
+
+  tandem::time_point now() const { return tandem::time_point{std::chrono::seconds{now_seconds + offset_.load()}}; }
+  /// Moves the adapter's clock.
+  void advance(std::chrono::seconds by) { offset_ += by.count(); }
+
+  std::vector<std::string> log() {
+    const std::lock_guard lock(log_mutex_);
+    return log_;
+  }
+
+  /// Sends a request to Tandem and waits for the answer.
+  answer request(const std::string& method, const std::string& path, const std::string& body = "",
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    tandem::client_request request;
+    request.method = method;
+    request.url = "http://127.0.0.1:" + std::to_string(port_) + path;
+    request.headers = std::move(headers);
+    request.body = body;
+    std::optional<tandem::client_result> result;
+    client_.send(std::move(request), [&result](tandem::client_result r) { result = std::move(r); });
+    REQUIRE(tandem::testing::run_until(client_io_, [&result] { return result.has_value(); }));
+    if (const auto* error = std::get_if<tandem::client_error>(&*result)) FAIL("no answer: " << error->message);
+    const auto& response = std::get<tandem::client_response>(*result);
+    return {response.status, response.body, std::string(response.header("content-type").value_or(""))};
+  }
+
+  answer post(const std::string& path, const std::string& body, const std::string& content_type,
+              std::vector<std::pair<std::string, std::string>> headers = {}) {
+    headers.emplace_back("Content-Type", content_type);
+    return request("POST", path, body, std::move(headers));
+  }
+
+  /// POSTs `body` to /webhook/`name` signed with `secret` at `timestamp`.
+  answer post_signed(const std::string& name, const std::string& body, const std::string& secret,
+                     long long timestamp = now_seconds) {
+    const std::string ts = std::to_string(timestamp);
+    return post(
+        "/webhook/" + name, body, "application/json",
+        {{"X-Tandem-Timestamp", ts}, {"X-Tandem-Signature", tandem::webhook::request_signature(secret, ts, body)}});
+  }
+
+  /// Delivers through the adapter and waits for the result.
+  tandem::delivery_result deliver(const tandem::destination& to, const tandem::rendered_message& message,
+                                  const std::string& key) {
+    std::optional<tandem::delivery_result> result;
+    adapter_->deliver(to, message, key, [this, &result](tandem::delivery_result r) {
+      delivered_.notify([&] { result = std::move(r); });
+    });
+    REQUIRE(delivered_.wait([&result] { return result.has_value(); }));
+    return *result;
+  }
+
+ private:
+  static tandem::http_server_options server_options() {
+    tandem::http_server_options o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    return o;
+  }
+
+  tandem::testing::local_https_server receiver_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
+  recording_sink sink_;
+  memory_state state_;
+  std::atomic<long long> offset_{0};
+  tandem::http_server server_;
+  std::unique_ptr<tandem::webhook_adapter> adapter_;
+  std::thread thread_;
+  std::uint16_t port_ = 0;
+  boost::asio::io_context client_io_;
+  tandem::http_client client_;
+  waiter delivered_;
+  std::mutex log_mutex_;
+  std::vector<std::string> log_;
+};
+
+/// A message to a person of channel `workspace` (user `user`).
+inline tandem::destination to_person(const std::string& workspace, const std::string& user = "emma") {
+  return {"webhook", workspace, "", user, "emma", "en", ""};
+}
+
+}  // namespace webhook_testing
