@@ -35,7 +35,7 @@ const std::vector<command_spec> specs{
     {verb::abstain, "abstain", "abstain A<n> [note]", "abstain A3 not our area", audience::representatives, false},
     {verb::object, "object", "object A<n> <reason>", "object A3 the budget is too high", audience::representatives,
      false},
-    {verb::pulse, "pulse", "pulse 1-5 [comment]", "pulse 4 the joint grant helped", audience::representatives, false},
+    {verb::pulse, "pulse", "pulse 1-5 [comment]", "pulse 4 the joint grant helped", audience::representatives, true},
     {verb::assign, "assign", "assign @who|org:<id> \"title\" [due DATE]", "assign @ana \"Draft the budget\" due fri",
      audience::facilitators, true},
     {verb::nudge, "nudge", "nudge @who|org:<id>|all", "nudge org:city", audience::facilitators, true},
@@ -61,7 +61,7 @@ const std::vector<command_spec> specs{
     {verb::member_remove, "member remove", "member remove @who", "member remove @dina", audience::facilitators, true},
     {verb::facilitator_add, "facilitator add", "facilitator add @who", "facilitator add @eve", audience::facilitators,
      true},
-    {verb::report, "report", "report [since DATE]", "report since 2026-09-01", audience::facilitators, false},
+    {verb::report, "report", "report [since DATE]", "report since 2026-09-01", audience::facilitators, true},
     {verb::dashboard, "dashboard", "dashboard", "dashboard", audience::facilitators, false},
 };
 

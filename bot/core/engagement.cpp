@@ -2,6 +2,7 @@
 
 #include "calendar.h"
 #include "dates.h"
+#include "reports.h"
 #include "schedule.h"
 #include "task_view.h"
 
@@ -444,6 +445,7 @@ std::vector<action> tick(const world& w, time_point now) {
   for (const auto& [_, c] : w.collaborations) watch_lull(run, c);
   remind_tasks(run);
   for (action& a : weekly_events_digests(w, now)) run.change(std::move(a));
+  for (action& a : monthly_pulse(w, now)) run.change(std::move(a));
   run.change(record_tick{now});
   return run.take();
 }

@@ -4,6 +4,7 @@
 #include "command.h"
 #include "dates.h"
 #include "engagement.h"
+#include "reports.h"
 #include "task_view.h"
 
 #include <algorithm>
@@ -593,6 +594,9 @@ void run(request& r, const command& c) {
     case verb::nudge: nudge_now(r, c); return;
     case verb::event_add: case verb::events:
       deliver(r, run_calendar_command(r.w(), r.collaboration(), r.sender(), c, r.now()));
+      return;
+    case verb::report: case verb::pulse:
+      deliver(r, run_report_command(r.w(), r.collaboration(), r.sender(), c, r.now()));
       return;
     default:
       r.reply("not_available_yet", {{"command", std::string{spec_of(c.what).name}}});

@@ -192,7 +192,10 @@ TEST_CASE("the weekly digest is part of the tick, and a week without upcoming ev
   world w = sample_world();
   const time_point monday = std::chrono::sys_days{day_of(2026, 11, 30)} + 10h;
   auto actions = tick(w, monday);
-  CHECK(std::ranges::count_if(actions, [](const action& a) { return std::holds_alternative<save_round>(a); }) == 1);
+  CHECK(std::ranges::count_if(actions, [](const action& a) {
+          const auto* round = std::get_if<save_round>(&a);
+          return round != nullptr && round->round == "events" && round->period == "2026-W49";
+        }) == 1);
   for (const auto& m : messages_in(actions)) CHECK(m.body.kind != "events_digest");
 }
 
