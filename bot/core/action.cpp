@@ -5,6 +5,32 @@
 
 namespace tandem {
 
+namespace {
+
+/// Asks the next tick to look at each of the person's memberships.
+void touch_person(world& w, const std::string& person) {
+  if (!w.wakes.primed()) return;
+  for (const auto& [id, _] : w.collaborations) {
+    if (w.memberships.contains({id, person})) w.wakes.touch({id, person});
+  }
+}
+
+/// Asks the next tick to look at a changed member and at everyone in its organization before and
+/// after the change (an organization's silence and its alternate depend on all of them).
+void touch_organization_of(world& w, const membership& changed) {
+  if (!w.wakes.primed()) return;
+  w.wakes.touch({changed.collaboration, changed.person});
+  const membership* before = find_membership(w, changed.collaboration, changed.person);
+  const std::string old_organization = before != nullptr ? before->organization : std::string{};
+  for (auto it = w.memberships.lower_bound({changed.collaboration, ""});
+       it != w.memberships.end() && it->first.first == changed.collaboration; ++it) {
+    const std::string& org = it->second.organization;
+    if (!org.empty() && (org == changed.organization || org == old_organization)) w.wakes.touch(it->first);
+  }
+}
+
+}  // namespace
+
 void note_response(world& w, const std::string& person, time_point at) {
   auto& last = w.last_response[person];
   last = std::max(last, at);
@@ -12,6 +38,8 @@ void note_response(world& w, const std::string& person, time_point at) {
   recent.insert(std::upper_bound(recent.begin(), recent.end(), at), at);
   while (recent.size() > recent_response_count) recent.pop_front();
   ++w.monthly_responses[person][month_of(at)];
+  // No touch: a response only moves a member's next look later, and the silence it ends is a
+  // save_silence, which touches.
 }
 
 namespace {
@@ -39,10 +67,13 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
             w.organizations[{change.value.collaboration, change.value.id}] = change.value;
           } else if constexpr (std::is_same_v<T, save_person>) {
             w.people[change.value.id] = change.value;
+            touch_person(w, change.value.id);
           } else if constexpr (std::is_same_v<T, save_membership>) {
+            touch_organization_of(w, change.value);
             w.memberships[{change.value.collaboration, change.value.person}] = change.value;
           } else if constexpr (std::is_same_v<T, save_tier_policy>) {
             w.tiers[change.which] = change.value;
+            w.wakes.forget();
           } else if constexpr (std::is_same_v<T, save_task>) {
             w.tasks[change.value.number] = change.value;
           } else if constexpr (std::is_same_v<T, record_audit>) {
@@ -60,9 +91,13 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
             w.engagements[{change.value.collaboration, change.value.person}] = change.value;
           } else if constexpr (std::is_same_v<T, save_silence>) {
             w.silences[{change.value.collaboration, change.value.subject, change.value.id}] = change.value;
+            if (change.value.subject == silence_subject::person) w.wakes.touch({change.value.collaboration, change.value.id});
           } else if constexpr (std::is_same_v<T, record_tick>) {
             w.last_tick = change.at;
             if (!w.first_tick) w.first_tick = change.at;
+            if (change.looked_at_everyone) w.wakes.forget();
+            for (const auto& [member, wake] : change.wakes) w.wakes.set(member, wake);
+            if (change.looked_at_everyone) w.wakes.prime();
           } else if constexpr (std::is_same_v<T, save_event>) {
             w.events[change.value.number] = change.value;
           } else if constexpr (std::is_same_v<T, record_nudge>) {

@@ -87,9 +87,12 @@ struct note_activity {
 struct save_engagement { engagement value; bool operator==(const save_engagement&) const = default; };
 struct save_silence { silence value; bool operator==(const save_silence&) const = default; };
 
-/// The engine ran its schedules up to `at`.
+/// The engine ran its schedules up to `at`, and learned when the members it looked at next need a
+/// look (`wakes`, for the world's wake_index: kept in memory, not stored).
 struct record_tick {
   time_point at{};
+  std::vector<std::pair<member_key, std::optional<time_point>>> wakes{};
+  bool looked_at_everyone = false;  ///< `wakes` covers every active member: the index is complete
   bool operator==(const record_tick&) const = default;
 };
 

@@ -55,6 +55,22 @@ class schedule_book {
   std::map<std::string, std::optional<schedule>> parsed_;
 };
 
+/// What a tick learned about one member: whether they count as silent now, and when they next
+/// need a look (nothing: not until something about them changes).
+struct outlook {
+  bool silent = false;
+  std::optional<time_point> wake;
+};
+
+std::optional<time_point> earliest(std::optional<time_point> a, std::optional<time_point> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+/// The first second after `t`: "more than the threshold since" becomes true then.
+time_point just_after(time_point t) { return t + seconds{1}; }
+
 /// Who is where, indexed once per tick so that nothing scans every membership per person.
 struct roster {
   std::map<std::string, std::vector<const person*>> facilitators;  ///< by collaboration
@@ -80,6 +96,33 @@ struct roster {
     auto it = organizations.find({collab, org});
     return it == organizations.end() ? none : it->second;
   }
+};
+
+/// Open tasks by whom they are assigned to, indexed once per tick for its nudges.
+class open_task_book {
+ public:
+  explicit open_task_book(const world& w) {
+    for (const auto& [_, t] : w.tasks) {
+      if (t.status == task_status::done) continue;
+      if (!t.assignee_person.empty()) by_person_[{t.collaboration, t.assignee_person}].push_back(&t);
+      if (!t.assignee_organization.empty()) by_organization_[{t.collaboration, t.assignee_organization}].push_back(&t);
+    }
+  }
+
+  /// The open tasks of a member: their own and their organization's.
+  std::vector<const task*> of(const membership& m) const {
+    std::vector<const task*> open;
+    auto add = [&](const auto& index, const std::string& who) {
+      if (auto it = index.find({m.collaboration, who}); it != index.end()) open.insert(open.end(), it->second.begin(), it->second.end());
+    };
+    add(by_person_, m.person);
+    if (!m.organization.empty()) add(by_organization_, m.organization);
+    return open;
+  }
+
+ private:
+  std::map<member_key, std::vector<const task*>> by_person_;
+  std::map<std::pair<std::string, std::string>, std::vector<const task*>> by_organization_;
 };
 
 /// Collects one tick's actions and the messages it decides.
@@ -108,17 +151,44 @@ class tick_run {
     if (!roster_) roster_.emplace(w_);
     return *roster_;
   }
+  /// Built on first use, like the roster.
+  const open_task_book& open_tasks() {
+    if (!open_tasks_) open_tasks_.emplace(w_);
+    return *open_tasks_;
+  }
 
  private:
   const world& w_;
   time_point now_;
   std::optional<roster> roster_;
+  std::optional<open_task_book> open_tasks_;
   std::vector<action> out_;
   schedule_book schedules_;
 };
 
 const std::string& collaboration_name(const world& w, const std::string& collab) {
   return w.collaborations.at(collab).name;
+}
+
+/// The nudge listing `open` (a member's open tasks, in any order): due soonest first, then the
+/// undated, ending with one concrete ask about the first; a check-in question when nothing is open.
+message nudge_listing(const world& w, const std::string& collaboration, const person& p, std::vector<const task*> open,
+                      time_point now) {
+  std::ranges::sort(open, [](const task* a, const task* b) {
+    if (a->due.has_value() != b->due.has_value()) return a->due.has_value();
+    return std::tie(a->due, a->number) < std::tie(b->due, b->number);
+  });
+  open.erase(std::unique(open.begin(), open.end()), open.end());
+  const std::string& name = collaboration_name(w, collaboration);
+  if (open.empty()) return message{"checkin", {{"name", p.name}, {"collaboration", name}}};
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const task* t : open) tasks.push_back(task_view(w, *t, now, p.time_zone));
+  const task& first = *open.front();
+  message body{"nudge", {{"name", p.name}, {"collaboration", name}, {"tasks", std::move(tasks)},
+                         {"first_number", first.number}, {"first_title", first.title}}};
+  const std::string n = std::to_string(first.number);
+  offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
+  return body;
 }
 
 void nudge_on_schedule(tick_run& run, const membership& m, const person& p, const schedule& cadence, engagement& e,
@@ -150,8 +220,8 @@ void nudge_on_schedule(tick_run& run, const membership& m, const person& p, cons
     return;
   }
   if (paused_at(p, run.now()) || in_quiet_hours(p, run.now())) return;
-  run.send(p, "nudge:" + m.collaboration + ":" + p.id + ":" + unix_text(slot), nudge_message(w, m.collaboration, p, run.now()),
-           run.now());
+  run.send(p, "nudge:" + m.collaboration + ":" + p.id + ":" + unix_text(slot),
+           nudge_listing(w, m.collaboration, p, run.open_tasks().of(m), run.now()), run.now());
   run.change(record_nudge{m.collaboration, p.id, run.now()});
   e.held_nudge.reset();
   changed = true;
@@ -198,40 +268,57 @@ const person* alternate_for(tick_run& run, const membership& m) {
   return nullptr;
 }
 
-/// Returns true when the member is silent after this tick.
-bool watch_person_silence(tick_run& run, const membership& m) {
+/// The time of a member's last response, or when the engine first ran for the never-heard.
+time_point last_heard(const world& w, const std::string& person, time_point now) {
+  const auto heard = w.last_response.find(person);
+  return heard != w.last_response.end() ? heard->second : w.first_tick.value_or(now);
+}
+
+/// True when the member is silent in the world as it stands: past their threshold, episode open.
+bool silent_in_world(const world& w, const membership& m, time_point now) {
+  const auto policy = w.tiers.find(m.tier);
+  if (!m.active || policy == w.tiers.end() || policy->second.silence_after.count() == 0) return false;
+  if (now <= last_heard(w, m.person, now) + policy->second.silence_after) return false;
+  const silence* latest = latest_silence(w, m.collaboration, silence_subject::person, m.person);
+  return latest != nullptr && !latest->ended;
+}
+
+/// Flags the member's silence once per episode and climbs its ladder; says whether they are silent
+/// after this tick and when their silence next needs a look.
+outlook watch_person_silence(tick_run& run, const membership& m) {
   const world& w = run.w();
   const auto policy = w.tiers.find(m.tier);
-  if (policy == w.tiers.end() || policy->second.silence_after.count() == 0) return false;
-  const auto heard_it = w.last_response.find(m.person);
-  time_point heard = heard_it != w.last_response.end() ? heard_it->second : w.first_tick.value_or(run.now());
+  if (policy == w.tiers.end() || policy->second.silence_after.count() == 0) return {};
+  time_point heard = last_heard(w, m.person, run.now());
   // Heard from within the threshold: not silent, and any episode was ended by that response.
-  if (run.now() <= heard + policy->second.silence_after) return false;
+  if (run.now() <= heard + policy->second.silence_after) return {false, just_after(heard + policy->second.silence_after)};
   const person& p = w.people.at(m.person);
   const silence* latest = latest_silence(w, m.collaboration, silence_subject::person, p.id);
   const bool open = latest != nullptr && !latest->ended;
-  if (paused_at(p, run.now())) return open;
+  if (paused_at(p, run.now())) return {open, *p.paused_until};
   if (open) {
-    if (!latest->told_alternate && run.now() >= latest->since + w.engine.escalate_after) {
-      if (const person* alternate = alternate_for(run, m)) {
-        silence s = *latest;
-        s.told_alternate = run.now();
-        run.send_now(*alternate, silence_key(s, "alternate"),
-                     message{"silence_alternate", {{"name", alternate->name}, {"who", p.name},
-                                                   {"org", w.organizations.at({m.collaboration, m.organization}).name},
-                                                   {"days", whole_days(run.now() - s.last_heard)}}});
-        run.change(save_silence{s});
-      }
+    if (latest->told_alternate) return {true, std::nullopt};
+    const time_point escalate_at = latest->since + w.engine.escalate_after;
+    if (run.now() < escalate_at) return {true, escalate_at};
+    // Without an alternate there is nothing more to climb; naming one touches the organization.
+    if (const person* alternate = alternate_for(run, m)) {
+      silence s = *latest;
+      s.told_alternate = run.now();
+      run.send_now(*alternate, silence_key(s, "alternate"),
+                   message{"silence_alternate", {{"name", alternate->name}, {"who", p.name},
+                                                 {"org", w.organizations.at({m.collaboration, m.organization}).name},
+                                                 {"days", whole_days(run.now() - s.last_heard)}}});
+      run.change(save_silence{s});
     }
-    return true;
+    return {true, std::nullopt};
   }
   // Coming back from a pause starts the clock afresh: nobody is flagged on their first day back.
   if (p.paused_until && *p.paused_until > heard) heard = *p.paused_until;
-  if (run.now() <= heard + policy->second.silence_after) return false;
+  if (run.now() <= heard + policy->second.silence_after) return {false, just_after(heard + policy->second.silence_after)};
   // Only past the tier's threshold is the person's own rhythm worth computing.
   const auto recent = w.recent_responses.find(p.id);
   const seconds rhythm = recent == w.recent_responses.end() ? seconds{0} : median_gap(recent->second) * w.engine.rhythm_factor;
-  if (run.now() <= heard + rhythm) return false;
+  if (run.now() <= heard + rhythm) return {false, just_after(heard + rhythm)};
   silence s{m.collaboration, silence_subject::person, p.id, latest == nullptr ? 1 : latest->episode + 1, run.now(), heard,
             std::nullopt, run.now(), std::nullopt, std::nullopt};
   run.send_now(p, silence_key(s, "dm"),
@@ -239,7 +326,7 @@ bool watch_person_silence(tick_run& run, const membership& m) {
                                       {"days", whole_days(run.now() - heard)}}});
   run.change(save_silence{s});
   run.audit(m.collaboration, "silence.person", p.id + " silent for " + std::to_string(whole_days(run.now() - heard)) + " days");
-  return true;
+  return {true, s.since + w.engine.escalate_after};
 }
 
 void tell_facilitators(tick_run& run, const silence& s, message body) {
@@ -385,68 +472,71 @@ message nudge_message(const world& w, const std::string& collaboration, const pe
                       (m != nullptr && !m->organization.empty() && t.assignee_organization == m->organization);
     if (mine) open.push_back(&t);
   }
-  std::ranges::stable_sort(open, [](const task* a, const task* b) {
-    if (a->due.has_value() != b->due.has_value()) return a->due.has_value();
-    return a->due < b->due;
-  });
-  const std::string& name = collaboration_name(w, collaboration);
-  if (open.empty()) return message{"checkin", {{"name", p.name}, {"collaboration", name}}};
-  nlohmann::json tasks = nlohmann::json::array();
-  for (const task* t : open) tasks.push_back(task_view(w, *t, now, p.time_zone));
-  const task& first = *open.front();
-  message body{"nudge", {{"name", p.name}, {"collaboration", name}, {"tasks", std::move(tasks)},
-                         {"first_number", first.number}, {"first_title", first.title}}};
-  const std::string n = std::to_string(first.number);
-  offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
-  return body;
+  return nudge_listing(w, collaboration, p, std::move(open), now);
 }
 
 std::vector<action> tick(const world& w, time_point now) {
   tick_run run(w, now);
   std::map<tier, const schedule*> cadences;
-  for (const auto& [which, policy] : w.tiers) cadences[which] = run.schedules().find(policy.schedule);
+  for (const auto& [which, policy] : w.tiers) {
+    const schedule* cadence = run.schedules().find(policy.schedule);
+    cadences[which] = cadence != nullptr && !cadence->never() ? cadence : nullptr;
+  }
   const schedule* digest_cadence = run.schedules().find(w.engine.digest_schedule);
   const bool digests = digest_cadence != nullptr && !digest_cadence->never();
-  // (collab, org) -> members, silent members; views into the memberships, valid for this tick.
-  std::map<std::pair<std::string_view, std::string_view>, std::pair<int, int>> organizations;
-  auto engagement_it = w.engagements.begin();
-  for (const auto& [key, m] : w.memberships) {
-    // Engagements share the memberships' keys: walk both maps together.
-    while (engagement_it != w.engagements.end() && engagement_it->first < key) ++engagement_it;
-    if (!m.active) continue;
-    const engagement* known =
-        engagement_it != w.engagements.end() && engagement_it->first == key ? &engagement_it->second : nullptr;
-    // Most members have nothing due: decide that from the engagement alone, without lookups.
-    const auto cadence_it = cadences.find(m.tier);
-    const schedule* cadence = cadence_it == cadences.end() || cadence_it->second == nullptr ||
-                                      cadence_it->second->never() ? nullptr : cadence_it->second;
-    const bool nudge_due = cadence != nullptr && (known == nullptr || !known->next_nudge ||
-                                                  *known->next_nudge <= now || known->held_nudge);
-    const bool digest_due = digests && m.roles.contains(role::facilitator) &&
-                            (known == nullptr || !known->next_digest || *known->next_digest <= now);
-    if (nudge_due || digest_due) {
-      const person& p = w.people.at(m.person);
-      engagement e = known != nullptr ? *known : engagement{m.collaboration, m.person, {}, {}, {}, {}};
-      bool changed = false;
-      if (nudge_due) nudge_on_schedule(run, m, p, *cadence, e, changed);
-      if (digest_due) digest_on_schedule(run, m, p, *digest_cadence, e, changed);
-      if (changed) run.change(save_engagement{e});
+  record_tick done{now, {}, !w.wakes.primed()};
+  std::map<member_key, bool> silent_now;        ///< verdicts of the members looked at
+  std::set<member_key> organizations_to_check;  ///< (collab, org) with a silent or departed member
+
+  auto look_at = [&](const member_key& key, const membership& m) {
+    if (!m.active) {
+      if (!m.organization.empty()) organizations_to_check.insert({key.first, m.organization});
+      done.wakes.emplace_back(key, std::nullopt);
+      return;
     }
-    const bool silent = watch_person_silence(run, m);
-    if (!m.organization.empty()) {
-      auto& [members, silent_members] = organizations[{key.first, m.organization}];
-      ++members;
-      silent_members += silent ? 1 : 0;
+    const person& p = w.people.at(m.person);
+    const auto known = w.engagements.find(key);
+    engagement e = known != w.engagements.end() ? known->second : engagement{m.collaboration, m.person, {}, {}, {}, {}};
+    bool changed = false;
+    std::optional<time_point> wake;
+    if (const auto cadence = cadences.find(m.tier); cadence != cadences.end() && cadence->second != nullptr) {
+      nudge_on_schedule(run, m, p, *cadence->second, e, changed);
+      wake = earliest(e.next_nudge, e.held_nudge ? std::optional{first_allowed(p, now)} : std::nullopt);
+    }
+    if (digests && m.roles.contains(role::facilitator)) {
+      digest_on_schedule(run, m, p, *digest_cadence, e, changed);
+      wake = earliest(wake, e.next_digest);
+    }
+    if (changed) run.change(save_engagement{e});
+    const outlook silence = watch_person_silence(run, m);
+    silent_now[key] = silence.silent;
+    if (silence.silent && !m.organization.empty()) organizations_to_check.insert({key.first, m.organization});
+    done.wakes.emplace_back(key, earliest(wake, silence.wake));
+  };
+  if (done.looked_at_everyone) {
+    for (const auto& [key, m] : w.memberships) look_at(key, m);
+  } else {
+    // In membership order, as when looking at everyone: the same world decides the same sequence.
+    std::vector<member_key> due = w.wakes.due(now);
+    std::ranges::sort(due);
+    for (const member_key& key : due) {
+      if (const auto m = w.memberships.find(key); m != w.memberships.end()) look_at(key, m->second);
     }
   }
-  for (const auto& [key, counts] : organizations) {
-    if (counts.first == counts.second) watch_organization_silence(run, std::string{key.first}, std::string{key.second});
+  // An organization is silent when all its active people are.
+  for (const auto& [collab, org] : organizations_to_check) {
+    const auto& members = run.people().members_of(collab, org);
+    const bool all_silent = !members.empty() && std::ranges::all_of(members, [&](const membership* m) {
+      const auto verdict = silent_now.find({m->collaboration, m->person});
+      return verdict != silent_now.end() ? verdict->second : silent_in_world(w, *m, now);
+    });
+    if (all_silent) watch_organization_silence(run, collab, org);
   }
   for (const auto& [_, c] : w.collaborations) watch_lull(run, c);
   remind_tasks(run);
   for (action& a : weekly_events_digests(w, now)) run.change(std::move(a));
   for (action& a : monthly_pulse(w, now)) run.change(std::move(a));
-  run.change(record_tick{now});
+  run.change(std::move(done));
   return run.take();
 }
 

@@ -16,7 +16,9 @@ namespace tandem {
 /// Runs everything scheduled up to `now`. The same world and `now` give the same actions, and
 /// every message has a key derived from what it is about (`nudge:<collab>:<person>:<slot>`,
 /// `remind:<task>:before:<person>`, `silence:<collab>:person:<id>:<episode>:dm`, ...), so a tick
-/// repeated after a crash sends nothing twice. Ends with `record_tick{now}`.
+/// repeated after a crash sends nothing twice. Looks only at the members the world's wake_index
+/// says are due (everyone when it is not primed) and ends with a `record_tick` carrying their next
+/// wake times, so its cost follows the number of members due, not the number of people.
 std::vector<action> tick(const world& w, time_point now);
 
 /// Actions that end the open silences a response from `person` ends: their own in each of their

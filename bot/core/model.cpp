@@ -75,9 +75,11 @@ bool has_role(const world& w, const std::string& collaboration, const std::strin
 }
 
 std::vector<std::string> collaborations_of(const world& w, const std::string& person) {
+  // A few collaborations, many members: one lookup per collaboration rather than a scan of everyone.
   std::vector<std::string> result;
-  for (const auto& [key, m] : w.memberships) {
-    if (key.second == person && m.active) result.push_back(key.first);
+  for (const auto& [id, _] : w.collaborations) {
+    const membership* m = find_membership(w, id, person);
+    if (m != nullptr && m->active) result.push_back(id);
   }
   return result;
 }
@@ -90,5 +92,35 @@ std::optional<std::string> collaboration_of_room(const world& w, const room& r) 
 }
 
 std::int64_t next_task_number(const world& w) { return w.tasks.empty() ? 1 : w.tasks.rbegin()->first + 1; }
+
+std::vector<member_key> wake_index::due(time_point now) const {
+  std::vector<member_key> result;
+  for (auto it = queue_.begin(); it != queue_.end() && it->first <= now; ++it) result.push_back(it->second);
+  return result;
+}
+
+void wake_index::set(const member_key& member, std::optional<time_point> wake) {
+  if (auto known = wake_of_.find(member); known != wake_of_.end()) {
+    queue_.erase({known->second, member});
+    if (!wake) {
+      wake_of_.erase(known);
+      return;
+    }
+    known->second = *wake;
+  } else if (wake) {
+    wake_of_.emplace(member, *wake);
+  }
+  if (wake) queue_.emplace(*wake, member);
+}
+
+void wake_index::touch(const member_key& member) {
+  if (primed_) set(member, time_point::min());
+}
+
+void wake_index::forget() {
+  primed_ = false;
+  queue_.clear();
+  wake_of_.clear();
+}
 
 }  // namespace tandem

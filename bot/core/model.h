@@ -195,6 +195,37 @@ struct audit_entry {
   bool operator==(const audit_entry&) const = default;
 };
 
+/// A member of a collaboration: (collaboration, person), the key of memberships and engagements.
+using member_key = std::pair<std::string, std::string>;
+
+/// When each member next needs the engine's tick: its next nudge or digest slot, when their silence
+/// threshold runs out, when a held nudge may go. It lets a tick visit only the members due instead
+/// of everyone. Derived from the rest of the world: the first tick after a start looks at everyone
+/// and fills it (`primed`); later ticks record what they learn, and apply_to_world marks a member
+/// for a look (`touch`) whenever something the timing depends on changes.
+class wake_index {
+ public:
+  /// False until a tick has looked at every member; then `due` is complete.
+  bool primed() const { return primed_; }
+  /// The members to look at by `now`: those waking at or before it, and those touched since.
+  std::vector<member_key> due(time_point now) const;
+  /// Records when a member next needs a look; nothing (`nullopt`) until something touches it.
+  void set(const member_key& member, std::optional<time_point> wake);
+  /// Asks the next tick to look at the member. Does nothing before the index is primed.
+  void touch(const member_key& member);
+  /// Forgets everything: the next tick looks at every member again (after a tier policy changes).
+  void forget();
+  /// Marks the index complete: the tick that called it set every active member.
+  void prime() { primed_ = true; }
+  /// A cache, not state: worlds compare equal whatever their indexes hold.
+  bool operator==(const wake_index&) const { return true; }
+
+ private:
+  bool primed_ = false;
+  std::set<std::pair<time_point, member_key>> queue_;
+  std::map<member_key, time_point> wake_of_;
+};
+
 /// The state the engine decides from. Loaded from the store at start, kept current by applying
 /// the same actions the store applies. Not thread-safe: owned by the core strand.
 struct world {
@@ -226,6 +257,7 @@ struct world {
   std::optional<time_point> first_tick;   ///< when it first did: silence counts from here for the never-heard
   engine_settings engine;                 ///< from the config
   std::set<std::string> languages{"en"};  ///< languages that have templates
+  wake_index wakes;                       ///< who the next tick must look at (derived, in memory only)
   bool operator==(const world&) const = default;
 };
 

@@ -231,3 +231,92 @@ TEST_CASE("a facilitator nudges an organization now, within quiet hours") {
   CHECK(sent[0].not_before == utc(11, 25, 17));  // noon in New York
   CHECK(say(w, "ana", "nudge @zed", utc(11, 25, 10))[0].body.kind == "error_unknown_person");
 }
+
+// The wake index lets a tick look only at the members due. These tests check it against the plain
+// way: the same script of commands, once with the index and once with ticks that look at everyone
+// each time, must decide the same messages and leave the same world, hour after hour.
+namespace {
+
+using script = std::vector<std::tuple<time_point, std::string, std::string>>;
+
+std::vector<send_message> run_both_ways(world& indexed, world& scanned, time_point from, time_point to,
+                                        const script& lines) {
+  std::vector<send_message> sent;
+  auto next_line = lines.begin();
+  for (time_point now = from; now <= to; now += 1h) {
+    while (next_line != lines.end() && std::get<0>(*next_line) <= now) {
+      const auto& [at, who, text] = *next_line++;
+      const inbound event = typed(who, text, at);
+      const auto answered = handle(indexed, event, at);
+      REQUIRE(answered == handle(scanned, event, at));
+      apply_to_world(indexed, answered);
+      apply_to_world(scanned, answered);
+    }
+    const auto decided = tick(indexed, now);
+    scanned.wakes.forget();
+    const auto decided_by_scanning = tick(scanned, now);
+    REQUIRE(messages_in(decided) == messages_in(decided_by_scanning));
+    for (auto& m : messages_in(decided)) sent.push_back(std::move(m));
+    apply_to_world(indexed, decided);
+    apply_to_world(scanned, decided_by_scanning);
+    REQUIRE(indexed == scanned);
+  }
+  return sent;
+}
+
+}  // namespace
+
+TEST_CASE("ticks that look only at the members due decide exactly what ticks that look at everyone decide") {
+  world indexed = engaged_world();
+  indexed.people.at("dee").time_zone = "UTC";
+  world scanned = indexed;
+  const auto sent = run_both_ways(indexed, scanned, utc(11, 1, 0), utc(11, 1, 0) + date::days{70},
+                                  {{utc(11, 2, 10), "ana", "assign @dee \"Count the herons\" due in 5d"},
+                                   {utc(11, 3, 9), "bob", "pause until 2026-11-20"},
+                                   {utc(11, 4, 12), "cy", "quiet 18:00-10:00"},
+                                   {utc(11, 9, 9), "dee", "tasks"},
+                                   {utc(11, 12, 15), "ana", "member add @eve org:city participant tier core"},
+                                   {utc(11, 16, 8), "cy", "tier core"},
+                                   {utc(11, 24, 9), "dee", "done 1"},
+                                   {utc(11, 30, 10), "ana", "member remove @cy"},
+                                   {utc(12, 7, 11), "bob", "tz Asia/Kolkata"}});
+  CHECK(indexed.memberships.contains({"river", "eve"}));
+  CHECK_FALSE(indexed.memberships.at({"river", "cy"}).active);
+  for (const std::string kind : {"nudge", "checkin", "reminder_before", "silence_dm", "organization_silent", "digest"}) {
+    INFO(kind);
+    CHECK(std::ranges::any_of(sent, [&](const send_message& m) { return m.body.kind == kind; }));
+  }
+}
+
+TEST_CASE("when the last member still answering leaves, the organization is flagged silent at the next tick") {
+  world indexed = engaged_world();
+  world scanned = indexed;
+  script lines;
+  for (unsigned day = 2; day <= 26; day += 4) lines.emplace_back(utc(11, day, 10), "cy", "tasks");
+  lines.emplace_back(utc(11, 27, 10, 30), "ana", "member remove @cy");
+  const auto sent = run_both_ways(indexed, scanned, utc(11, 1, 0), utc(11, 28, 0), lines);
+  std::vector<send_message> told;
+  for (const auto& m : for_person(sent, "ana", "organization_silent")) {
+    if (m.body.values["org"] == "City of Millbrook") told.push_back(m);
+  }
+  REQUIRE(told.size() == 1);
+  CHECK(told[0].not_before == utc(11, 27, 11));
+}
+
+TEST_CASE("an alternate named after a silence was due to climb to one is asked at the next tick") {
+  world indexed = engaged_world();
+  indexed.people.at("dee").time_zone = "UTC";
+  world scanned = indexed;
+  // Dee falls silent on 2026-11-16; the city has no alternate until 2026-11-25, long after the
+  // three days the ladder waits before its third step.
+  const auto sent = run_both_ways(indexed, scanned, utc(11, 1, 0), utc(11, 26, 0),
+                                  {{utc(11, 1, 1), "ana", "member remove @cy"},
+                                   {utc(11, 2, 10), "dee", "tasks"},
+                                   {utc(11, 25, 9, 30), "ana", "member add @cy org:city alternate"}});
+  std::vector<send_message> asked;
+  for (const auto& m : for_person(sent, "cy", "silence_alternate")) {
+    if (m.body.values["who"] == "Dee") asked.push_back(m);
+  }
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].not_before == utc(11, 25, 10));
+}
