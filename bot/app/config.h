@@ -71,6 +71,27 @@ struct slack_config {
   std::filesystem::path ca_file;  ///< extra trusted CA certificates (PEM), resolved; empty: system store only
 };
 
+/// One channel in `adapters.webhook.channels`: where Tandem posts, and how people answer.
+struct webhook_channel_config {
+  std::string name;                      ///< `/webhook/{name}`, and the `workspace` of identities reached here
+  std::string dialect = "slack";         ///< slack, mattermost, mattermost_form, discord or teams
+  std::string kind = "incoming";         ///< incoming (links only), mattermost, rocketchat or signed
+  std::optional<secret> url;             ///< the incoming-webhook URL (required for incoming)
+  std::optional<secret> token;           ///< mattermost, rocketchat: the token the platform sends
+  std::optional<secret> signing_secret;  ///< signed: the HMAC-SHA256 key (config key `secret`)
+  std::string collaboration;             ///< with `organization`: the collaboration it belongs to
+  std::string organization;  ///< its people without identities of their own are reached here; empty: none
+};
+
+/// `adapters.webhook`: incoming and outgoing webhooks of Mattermost, Rocket.Chat, Discord, Teams...
+struct webhook_config {
+  std::vector<webhook_channel_config> channels;  ///< at least one, each name once
+  std::string public_url;            ///< Tandem's public base URL for one-click links; empty: no links
+  std::optional<secret> link_secret;  ///< signs one-click links; unset: a key kept in the store
+  std::chrono::seconds link_lifetime{std::chrono::days{7}};  ///< how long a one-click link works
+  std::filesystem::path ca_file;  ///< extra trusted CA certificates (PEM), resolved; empty: system store only
+};
+
 /// Everything the program needs from its config file, validated.
 struct tandem_config {
   std::filesystem::path store_path;        ///< SQLite file; relative paths resolved against the config's folder
@@ -83,6 +104,7 @@ struct tandem_config {
   bool console_enabled = true;                        ///< run the console adapter
   std::optional<matrix_config> matrix;                ///< the Matrix adapter, when configured
   std::optional<slack_config> slack;                  ///< the Slack adapter, when configured
+  std::optional<webhook_config> webhook;              ///< the webhook adapter, when configured
   world seed;  ///< collaborations, rooms, organizations, people, memberships and tier policies
 };
 

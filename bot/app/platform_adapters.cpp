@@ -2,6 +2,7 @@
 
 #include "adapters/matrix/matrix_adapter.h"
 #include "adapters/slack/slack_adapter.h"
+#include "adapters/webhook/webhook_adapter.h"
 
 #include <spdlog/spdlog.h>
 
@@ -35,6 +36,31 @@ slack_adapter_options slack_options_from(const slack_config& config) {
   return o;
 }
 
+webhook_adapter_options webhook_options_from(const webhook_config& config) {
+  webhook_adapter_options o;
+  for (const webhook_channel_config& c : config.channels) {
+    webhook_channel_settings channel;
+    channel.name = c.name;
+    channel.how = webhook::dialect_from_string(c.dialect).value_or(webhook::dialect::slack);
+    if (c.url) channel.url = c.url->reveal();
+    channel.kind = c.kind == "mattermost"   ? webhook_channel_kind::mattermost
+                   : c.kind == "rocketchat" ? webhook_channel_kind::rocketchat
+                   : c.kind == "signed"     ? webhook_channel_kind::signed_json
+                                            : webhook_channel_kind::incoming;
+    if (c.token) channel.token = c.token->reveal();
+    if (c.signing_secret) channel.secret = c.signing_secret->reveal();
+    o.channels.push_back(std::move(channel));
+  }
+  o.public_url = config.public_url;
+  if (config.link_secret) o.link_key = config.link_secret->reveal();
+  o.link_lifetime = config.link_lifetime;
+  o.extra_ca_file = config.ca_file.string();
+  o.log = [](std::string_view level, std::string_view message) {
+    spdlog::log(spdlog::level::from_str(std::string{level}), "{}", message);
+  };
+  return o;
+}
+
 }  // namespace
 
 std::vector<std::unique_ptr<platform_adapter>> create_platform_adapters(const tandem_config& config,
@@ -46,6 +72,10 @@ std::vector<std::unique_ptr<platform_adapter>> create_platform_adapters(const ta
   }
   if (config.slack) {
     adapters.push_back(std::make_unique<slack_adapter>(environment.io, slack_options_from(*config.slack), environment.sink));
+  }
+  if (config.webhook) {
+    adapters.push_back(std::make_unique<webhook_adapter>(environment.io, webhook_options_from(*config.webhook),
+                                                         environment.sink, environment.state));
   }
   return adapters;
 }

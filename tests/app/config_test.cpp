@@ -208,7 +208,7 @@ TEST_CASE("Each broken config gives its exact error with its path in the file") 
       {"bad log level", config_with("", "log: {level: verbose}\n"),
        R"(log.level: unknown log level "verbose" (allowed: trace, debug, info, warn, error))"},
       {"unknown adapter", config_with("", "adapters: {irc: {enabled: true}}\n"),
-       "adapters.irc: unknown adapter (allowed: console, matrix, slack)"},
+       "adapters.irc: unknown adapter (allowed: console, matrix, slack, webhook)"},
       {"literal secret", config_with("", "http: {metrics_token: hunter2}\n"),
        "http.metrics_token: write secrets as {env: NAME} or {file: PATH}, never in the file"},
       {"env secret unset", config_with("", "http: {metrics_token: {env: TANDEM_TEST_UNSET_TOKEN}}\n"),
