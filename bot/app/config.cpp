@@ -1041,6 +1041,14 @@ void read_http(reader& r, const YAML::Node& node, const std::filesystem::path& b
   if (const YAML::Node token = node["metrics_token"]; token.IsDefined()) {
     config.metrics_token = read_secret(r, token, "http.metrics_token", base_dir);
   }
+  if (auto url = r.text(node, "public_url", "http")) {
+    if (auto base = parse_base_url(*url)) {
+      config.seed.engine.public_url = *base;
+    } else {
+      r.fail("http.public_url",
+             "bad URL " + in_quotes(*url) + " (write how people reach Tandem, e.g. https://tandem.example.org)");
+    }
+  }
 }
 
 void read_tiers(reader& r, const YAML::Node& node, std::map<tier, tier_policy>& tiers) {
@@ -1065,7 +1073,7 @@ void read_tiers(reader& r, const YAML::Node& node, std::map<tier, tier_policy>& 
 
 void read_engine(reader& r, const YAML::Node& node, engine_settings& engine) {
   if (!r.expect_map(node, "engine", {"lateness", "remind_before", "reminder_time", "escalate_after", "lull_after",
-                                     "rhythm_factor", "digest"})) {
+                                     "rhythm_factor", "digest", "clash_days"})) {
     return;
   }
   if (auto d = r.duration(node, "lateness", "engine")) engine.lateness = *d;
@@ -1093,6 +1101,13 @@ void read_engine(reader& r, const YAML::Node& node, engine_settings& engine) {
       r.fail("engine.digest", *problem);
     } else {
       engine.digest_schedule = *text;
+    }
+  }
+  if (auto days = r.text(node, "clash_days", "engine")) {
+    if (auto n = parse_digits(*days, 2)) {
+      engine.clash_days = static_cast<int>(*n);
+    } else {
+      r.fail("engine.clash_days", "bad number of days " + in_quotes(*days) + " (write a whole number from 0 to 99)");
     }
   }
 }
@@ -1164,6 +1179,12 @@ class reconciler {
   }
 
   void note(std::string line) { result_.conflicts.push_back(std::move(line)); }
+
+  /// A change the config makes to what the store has, with its audit line.
+  void change(action a, const std::string& collaboration_id, std::string detail) {
+    result_.additions.push_back(std::move(a));
+    result_.additions.emplace_back(record_audit{{now_, collaboration_id, "config", "config.change", std::move(detail)}});
+  }
 
   config_reconciliation take() { return std::move(result_); }
 
@@ -1297,18 +1318,21 @@ void reconcile_tiers(reconciler& rc, const world& seed, const world& stored) {
               ")"});
       continue;
     }
+    // No command changes a tier policy: the config is where it is set, so the config wins.
     const tier_policy& s = old->second;
-    const std::string subject = "tier " + name;
-    if (s.schedule != policy.schedule)
-      rc.conflict(subject, "schedule", in_quotes(policy.schedule), in_quotes(s.schedule), store_wins);
+    std::vector<std::string> changes;
+    if (s.schedule != policy.schedule) changes.push_back("schedule " + in_quotes(s.schedule) + " -> " + in_quotes(policy.schedule));
     if (s.silence_after != policy.silence_after) {
-      rc.conflict(subject, "silence after", format_duration(policy.silence_after), format_duration(s.silence_after),
-                  store_wins);
+      changes.push_back("silence after " + format_duration(s.silence_after) + " -> " + format_duration(policy.silence_after));
     }
     if (s.recently_active != policy.recently_active) {
-      rc.conflict(subject, "recently active", format_duration(policy.recently_active),
-                  format_duration(s.recently_active), store_wins);
+      changes.push_back("recently active " + format_duration(s.recently_active) + " -> " +
+                        format_duration(policy.recently_active));
     }
+    if (changes.empty()) continue;
+    std::string detail = "tier " + name + ": " + changes.front();
+    for (std::size_t i = 1; i < changes.size(); ++i) detail += ", " + changes[i];
+    rc.change(save_tier_policy{which, policy}, "", std::move(detail));
   }
 }
 

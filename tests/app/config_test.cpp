@@ -395,7 +395,6 @@ TEST_CASE("Entries that differ give a conflict line and no action: the store win
   stored.memberships.at({"river", "ben"}).tier = tier::informed;
   stored.memberships.at({"river", "carla"}).roles = {role::participant};
   stored.organizations.at({"river", "city"}).name = "Millbrook City Council";
-  stored.tiers.at(tier::core).silence_after = std::chrono::days{10};
   const auto result = reconcile_with_store(seed, stored, noon);
   CHECK(result.additions.empty());
   const std::string command = " (the store wins; change it with a command)";
@@ -407,8 +406,23 @@ TEST_CASE("Entries that differ give a conflict line and no action: the store win
           R"(person ana: config says time zone "Europe/Berlin", store has "Europe/Paris")" + command,
           "membership ben in river: config says tier core, store has informed" + command,
           "membership carla in river: config says roles representative, store has participant" + command,
-          "tier core: config says silence after 7d, store has 10d" + wins,
       });
+}
+
+TEST_CASE("A tier policy edited in the config replaces the stored one: no command can change it") {
+  const world seed = demo_seed();
+  world stored = seed;
+  stored.tiers.at(tier::core).silence_after = std::chrono::days{10};
+  stored.tiers.at(tier::core).schedule = "daily 09:00";
+  const auto result = reconcile_with_store(seed, stored, noon);
+  CHECK(result.conflicts.empty());
+  REQUIRE(result.additions.size() == 2);
+  CHECK(result.additions[0] == action{save_tier_policy{tier::core, seed.tiers.at(tier::core)}});
+  const auto* audit = std::get_if<record_audit>(&result.additions[1]);
+  REQUIRE(audit != nullptr);
+  CHECK(audit->value.action == "config.change");
+  CHECK(audit->value.detail == "tier core: schedule \"daily 09:00\" -> \"" + seed.tiers.at(tier::core).schedule +
+                                   "\", silence after 10d -> 7d");
 }
 
 TEST_CASE("A new identity or room for an entry the store has is added, the rest stays as stored") {
