@@ -48,8 +48,6 @@ struct target {
   bool operator==(const target&) const = default;
 };
 
-enum class approval_rule { all, majority, no_objection };
-
 /// A parsed command. Only the fields its verb uses are set.
 struct command {
   verb what = verb::help;

@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include "approvals.h"
 #include "calendar.h"
 #include "command.h"
 #include "dates.h"
@@ -528,6 +529,13 @@ void nudge_now(request& r, const command& c) {
   r.reply("nudge_sent", {{"count", people.size()}});
 }
 
+/// The approval and handover handlers' view of a request.
+command_scope scope_of(request& r) {
+  return command_scope{r.w(), r.sender(), r.collaboration(), r.now(), r.event().dedup_key,
+                       [&r](std::string kind, nlohmann::json values) { r.reply(std::move(kind), std::move(values)); },
+                       [&r](action a) { r.change(std::move(a)); }};
+}
+
 /// Picks the collaboration a command applies to; replies with an error and returns false if none.
 bool choose_collaboration(request& r, const command& c) {
   const auto mine = collaborations_of(r.w(), r.sender().id);
@@ -598,6 +606,17 @@ void run(request& r, const command& c) {
     case verb::report: case verb::pulse:
       deliver(r, run_report_command(r.w(), r.collaboration(), r.sender(), c, r.now()));
       return;
+    case verb::approval_open: case verb::approval_status: case verb::approval_close: case verb::ack:
+    case verb::checking: case verb::approve: case verb::abstain: case verb::object: {
+      command_scope scope = scope_of(r);
+      run_approval_command(scope, c);
+      return;
+    }
+    case verb::handover: {
+      command_scope scope = scope_of(r);
+      run_handover(scope, c, [&r](const std::string& ref) { return resolve_person(r, ref); });
+      return;
+    }
     default:
       r.reply("not_available_yet", {{"command", std::string{spec_of(c.what).name}}});
       return;

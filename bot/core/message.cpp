@@ -30,6 +30,13 @@ std::vector<message_kind_spec> build_kinds() {
   const names task{"number", "title", "due", "status", "note", "assignee", "overdue"};
   const names status_flags{"open", "in_progress", "blocked", "done"};
   const names event_view{"number", "date", "title", "org", "topics", "audience"};
+  const names approval_states{"asked", "acknowledged", "checking", "approved", "abstained", "objected"};
+  const names approval_round{"number", "title", "link", "deadline", "rule_all", "rule_majority", "rule_no_objection",
+                             "closed", "approved"};
+  const names approval_result = with(with(approval_round, approval_states),
+                                     {"organizations", "org", "who", "former", "when", "note", "expected", "approvals",
+                                      "abstentions", "objections", "pending", "by_deadline"});
+  const names pending_approval = with(approval_states, {"number", "title", "deadline", "expected"});
   const names silence{"who", "person", "organization", "lull", "days", "since", "told_person", "in_digest",
                       "told_alternate"};
   return {
@@ -78,8 +85,9 @@ std::vector<message_kind_spec> build_kinds() {
       {"member_removed", {"who"}},
       {"error_last_facilitator", {"who"}},
       {"facilitator_added", {"who"}},
-      {"answer_label", {"done", "blocked"}},
-      {"nudge", with(task, {"name", "collaboration", "tasks", "first_number", "first_title", "answers"})},
+      {"answer_label", {"done", "blocked", "ack", "checking", "approve", "abstain", "object"}},
+      {"nudge", with(with(task, pending_approval), {"name", "collaboration", "tasks", "first_number", "first_title", "answers",
+                                                   "approvals", "any_approvals"})},
       {"checkin", {"name", "collaboration"}},
       {"reminder_before", with(task, {"name", "answers"})},
       {"reminder_due", with(task, {"name", "answers"})},
@@ -90,7 +98,7 @@ std::vector<message_kind_spec> build_kinds() {
       {"collaboration_lull", {"collaboration", "days"}},
       {"digest", with(with(task, silence), {"name", "collaboration", "since", "silences", "any_silences", "new", "overdue",
                                            "any_overdue", "done", "any_done", "organizations", "people", "active",
-                                           "responses"})},
+                                           "responses", "handovers", "any_handovers", "ref", "org", "org_name"})},
       {"event_added", with(event_view, {"clashes", "any_clashes", "same_day", "same_topic", "same_audience", "shared"})},
       {"event_clash", with(event_view, {"who", "clashes", "any_clashes", "same_day", "same_topic", "same_audience", "shared"})},
       {"event_list", with(event_view, {"events", "count", "any", "topic", "feed_url"})},
@@ -103,6 +111,32 @@ std::vector<message_kind_spec> build_kinds() {
                   "comments"}},
       {"silent_list", with(silence, {"collaboration", "silences", "any"})},
       {"nudge_sent", {"count"}},
+      {"approval_request", with(approval_round, {"name", "org", "by", "answers"})},
+      {"approval_opened", with(approval_round, {"organizations", "count"})},
+      {"approval_status", with(approval_result, {"opened_by", "opened"})},
+      {"approval_result", approval_result},
+      {"error_unknown_approval", {"number"}},
+      {"error_approval_closed", approval_round},
+      {"error_not_asked", {"number", "org", "asked"}},
+      {"error_nobody_to_ask", {"collaboration"}},
+      {"error_no_representative", {"org", "id"}},
+      {"approval_already", with(with(approval_round, approval_states), {"org", "who"})},
+      {"approval_answered", with(with(approval_round, approval_states), {"org", "note", "expected", "after_deadline", "changed"})},
+      {"approval_answer_notice", with(with(approval_round, approval_states), {"org", "who", "note", "changed"})},
+      {"approval_reminder", with(with(approval_round, approval_states), {"name", "org", "expected", "before_expected",
+                                                                         "before_deadline", "answers"})},
+      {"approval_escalation", with(with(approval_round, approval_states), {"name", "org", "alternate", "expected",
+                                                                           "representatives", "answers"})},
+      {"approval_nudge", with(pending_approval, {"name", "collaboration", "approvals", "first_number", "first_title",
+                                                 "answers"})},
+      {"handover_done", {"org", "old", "new", "tasks", "approvals"}},
+      {"handover_onboarding", with(with(task, pending_approval), {"name", "collaboration", "org_name", "predecessor", "by",
+                                                                  "organizations", "decisions", "any_decisions", "approved",
+                                                                  "closed", "tasks", "any_tasks", "approvals",
+                                                                  "any_approvals"})},
+      {"error_not_representative", {"who", "org"}},
+      {"error_handover_to_self", {"who"}},
+      {"error_member_elsewhere", {"who", "org"}},
   };
 }
 

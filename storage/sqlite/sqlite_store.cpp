@@ -1,5 +1,7 @@
 #include "sqlite_store.h"
 
+#include "core/approvals.h"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
 
@@ -231,6 +233,38 @@ CREATE TABLE collaboration_secrets (
   purpose TEXT NOT NULL,
   token TEXT NOT NULL,
   PRIMARY KEY (collaboration, purpose)
+) STRICT;
+)sql",
+    // 5: approval rounds and each asked organization's answer.
+    R"sql(
+CREATE TABLE approval_rounds (
+  number INTEGER PRIMARY KEY,
+  collaboration TEXT NOT NULL REFERENCES collaborations(id) DEFERRABLE INITIALLY DEFERRED,
+  title TEXT NOT NULL,
+  link TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  deadline INTEGER NOT NULL,
+  opened_by TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  closed_at INTEGER,
+  closed_by TEXT NOT NULL,
+  approved INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE approval_answers (
+  round INTEGER NOT NULL REFERENCES approval_rounds(number) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  position INTEGER NOT NULL,  -- the order the organizations were asked in
+  organization TEXT NOT NULL,
+  state TEXT NOT NULL,
+  answered_by TEXT NOT NULL,
+  answered_at INTEGER,
+  note TEXT NOT NULL,
+  expected INTEGER,
+  reminded_expected INTEGER NOT NULL,
+  reminded_deadline INTEGER NOT NULL,
+  escalated INTEGER NOT NULL,
+  PRIMARY KEY (round, organization),
+  UNIQUE (round, position)
 ) STRICT;
 )sql",
 });
@@ -588,6 +622,27 @@ class action_writer {
             a.collaboration, a.round, a.period);
   }
 
+  void operator()(const save_approval& a) const {
+    const approval_round& r = a.value;
+    execute(db_,
+            "INSERT INTO approval_rounds (number, collaboration, title, link, rule, deadline, opened_by, opened_at,"
+            " closed_at, closed_by, approved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET"
+            " collaboration = excluded.collaboration, title = excluded.title, link = excluded.link, rule = excluded.rule,"
+            " deadline = excluded.deadline, opened_by = excluded.opened_by, opened_at = excluded.opened_at,"
+            " closed_at = excluded.closed_at, closed_by = excluded.closed_by, approved = excluded.approved",
+            r.number, r.collaboration, r.title, r.link, to_string(r.rule), r.deadline, r.opened_by, r.opened_at,
+            r.closed_at, r.closed_by, r.approved);
+    execute(db_, "DELETE FROM approval_answers WHERE round = ?", r.number);
+    std::int64_t position = 0;
+    for (const approval_answer& x : r.answers) {
+      execute(db_,
+              "INSERT INTO approval_answers (round, position, organization, state, answered_by, answered_at, note,"
+              " expected, reminded_expected, reminded_deadline, escalated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              r.number, position++, x.organization, to_string(x.state), x.by, x.at, x.note, x.expected,
+              x.reminded_expected, x.reminded_deadline, x.escalated);
+    }
+  }
+
   void operator()(const save_secret& a) const {
     execute(db_,
             "INSERT INTO collaboration_secrets (collaboration, purpose, token) VALUES (?, ?, ?)"
@@ -905,6 +960,49 @@ void load_calendar_and_outcomes(SQLite::Database& db, world& w) {
   }
 }
 
+void load_approvals(SQLite::Database& db, world& w) {
+  SQLite::Statement rounds(db, "SELECT number, collaboration, title, link, rule, deadline, opened_by, opened_at, closed_at,"
+                               " closed_by, approved FROM approval_rounds");
+  while (rounds.executeStep()) {
+    row_reader row(rounds);
+    approval_round r;
+    r.number = row.int64();
+    r.collaboration = row.text();
+    r.title = row.text();
+    r.link = row.text();
+    const std::string rule = row.text();
+    r.rule = parsed(approval_rule_from_string(rule), "approval rule", rule);
+    r.deadline = row.time();
+    r.opened_by = row.text();
+    r.opened_at = row.time();
+    r.closed_at = row.optional_time();
+    r.closed_by = row.text();
+    r.approved = row.flag();
+    w.approvals[r.number] = std::move(r);
+  }
+  SQLite::Statement answers(db, "SELECT round, organization, state, answered_by, answered_at, note, expected,"
+                                " reminded_expected, reminded_deadline, escalated FROM approval_answers"
+                                " ORDER BY round, position");
+  while (answers.executeStep()) {
+    row_reader row(answers);
+    const std::int64_t number = row.int64();
+    approval_answer x;
+    x.organization = row.text();
+    const std::string state = row.text();
+    x.state = parsed(approval_state_from_string(state), "approval state", state);
+    x.by = row.text();
+    x.at = row.optional_time();
+    x.note = row.text();
+    x.expected = row.optional_time();
+    x.reminded_expected = row.flag();
+    x.reminded_deadline = row.flag();
+    x.escalated = row.flag();
+    auto round = w.approvals.find(number);
+    if (round == w.approvals.end()) throw store_error("sqlite store: an answer to unknown approval round A" + std::to_string(number));
+    round->second.answers.push_back(std::move(x));
+  }
+}
+
 void load_ticks(SQLite::Database& db, world& w) {
   SQLite::Statement s(db, "SELECT key, value FROM settings WHERE key IN ('engine.first_tick', 'engine.last_tick')");
   while (s.executeStep()) {
@@ -989,6 +1087,7 @@ world sqlite_store::load() {
     load_silences(*db_, w);
     load_ticks(*db_, w);
     load_calendar_and_outcomes(*db_, w);
+    load_approvals(*db_, w);
     transaction.commit();
     return w;
   });
