@@ -76,6 +76,8 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
             w.wakes.forget();
           } else if constexpr (std::is_same_v<T, save_task>) {
             w.tasks[change.value.number] = change.value;
+          } else if constexpr (std::is_same_v<T, save_approval>) {
+            w.approvals[change.value.number] = change.value;
           } else if constexpr (std::is_same_v<T, record_audit>) {
             w.audit.push_back(change.value);
           } else if constexpr (std::is_same_v<T, note_activity>) {

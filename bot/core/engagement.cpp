@@ -1,6 +1,7 @@
 #include "engagement.h"
 
 #include "calendar.h"
+#include "approvals.h"
 #include "dates.h"
 #include "reports.h"
 #include "schedule.h"
@@ -180,6 +181,8 @@ message nudge_listing(const world& w, const std::string& collaboration, const pe
   });
   open.erase(std::unique(open.begin(), open.end()), open.end());
   const std::string& name = collaboration_name(w, collaboration);
+  nlohmann::json approvals = pending_approvals(w, collaboration, p);
+  if (open.empty() && !approvals.empty()) return approval_nudge(p, name, std::move(approvals));
   if (open.empty()) return message{"checkin", {{"name", p.name}, {"collaboration", name}}};
   nlohmann::json tasks = nlohmann::json::array();
   for (const task* t : open) tasks.push_back(task_view(w, *t, now, p.time_zone));
@@ -188,6 +191,8 @@ message nudge_listing(const world& w, const std::string& collaboration, const pe
                          {"first_number", first.number}, {"first_title", first.title}}};
   const std::string n = std::to_string(first.number);
   offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
+  body.values["any_approvals"] = !approvals.empty();
+  body.values["approvals"] = std::move(approvals);
   return body;
 }
 
@@ -534,6 +539,7 @@ std::vector<action> tick(const world& w, time_point now) {
   }
   for (const auto& [_, c] : w.collaborations) watch_lull(run, c);
   remind_tasks(run);
+  for (action& a : approvals_tick(w, now)) run.change(std::move(a));
   for (action& a : weekly_events_digests(w, now)) run.change(std::move(a));
   for (action& a : monthly_pulse(w, now)) run.change(std::move(a));
   run.change(std::move(done));
@@ -598,6 +604,7 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
     organizations.push_back({{"name", w.organizations.at({collaboration, org}).name},
                              {"people", t.people}, {"active", t.active}, {"responses", t.responses}});
   }
+  const nlohmann::json handovers = handover_suggestions(w, collaboration, now);
   return {{"name", facilitator.name},
           {"collaboration", collaboration_name(w, collaboration)},
           {"since", format_date(local_date(from, zone))},
@@ -607,7 +614,9 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
           {"any_overdue", !overdue.empty()},
           {"done", done},
           {"any_done", !done.empty()},
-          {"organizations", organizations}};
+          {"organizations", organizations},
+          {"handovers", handovers},
+          {"any_handovers", !handovers.empty()}};
 }
 
 nlohmann::json silence_values(const world& w, const std::string& collaboration, const person& viewer, time_point now) {

@@ -109,6 +109,42 @@ struct task {
   bool operator==(const task&) const = default;
 };
 
+/// How an approval round's result is computed (chosen when it opens).
+enum class approval_rule { all, majority, no_objection };
+/// Where one organization stands in an approval round: the first three are still pending.
+enum class approval_state { asked, acknowledged, checking, approved, abstained, objected };
+
+/// One organization's answer in an approval round, as its representatives gave it.
+struct approval_answer {
+  std::string organization;
+  approval_state state = approval_state::asked;
+  std::string by;                      ///< person id of who answered last; empty while asked
+  std::optional<time_point> at;        ///< when they did
+  std::string note;                    ///< approve/abstain note, objection reason
+  std::optional<time_point> expected;  ///< `checking ... until DATE`: the end of that day
+  bool reminded_expected = false;      ///< the reminder before `expected` was decided
+  bool reminded_deadline = false;      ///< the reminder before the deadline was decided
+  bool escalated = false;              ///< the alternate and facilitators were told it is late
+  bool operator==(const approval_answer&) const = default;
+};
+
+/// An approval round (`A<n>`), numbered per installation; answered per organization.
+struct approval_round {
+  std::int64_t number = 0;
+  std::string collaboration;
+  std::string title;
+  std::string link;
+  approval_rule rule = approval_rule::all;
+  time_point deadline{};
+  std::string opened_by;
+  time_point opened_at{};
+  std::optional<time_point> closed_at;
+  std::string closed_by;  ///< person id, or "system" at the deadline
+  bool approved = false;  ///< the result by its rule, once closed
+  std::vector<approval_answer> answers;  ///< one per organization asked
+  bool operator==(const approval_round&) const = default;
+};
+
 /// The engine's knobs (config `engine:`), with their defaults.
 struct engine_settings {
   std::chrono::seconds lateness{std::chrono::hours{6}};         ///< after downtime, older nudges are skipped
@@ -235,6 +271,7 @@ struct world {
   std::map<std::pair<std::string, std::string>, membership> memberships;      ///< (collab, person)
   std::map<tier, tier_policy> tiers;
   std::map<std::int64_t, task> tasks;
+  std::map<std::int64_t, approval_round> approvals;  ///< by number
   std::vector<audit_entry> audit;
   /// person -> last recorded response. Hashed: the engine looks it up for every member on every tick.
   std::unordered_map<std::string, time_point> last_response;
