@@ -1,7 +1,7 @@
 #include "engagement.h"
 
-#include "calendar.h"
 #include "approvals.h"
+#include "calendar.h"
 #include "dates.h"
 #include "reports.h"
 #include "schedule.h"
@@ -539,9 +539,9 @@ std::vector<action> tick(const world& w, time_point now) {
   }
   for (const auto& [_, c] : w.collaborations) watch_lull(run, c);
   remind_tasks(run);
-  for (action& a : approvals_tick(w, now)) run.change(std::move(a));
   for (action& a : weekly_events_digests(w, now)) run.change(std::move(a));
   for (action& a : monthly_pulse(w, now)) run.change(std::move(a));
+  for (action& a : approvals_tick(w, now)) run.change(std::move(a));
   run.change(std::move(done));
   return run.take();
 }
