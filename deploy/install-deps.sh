@@ -15,7 +15,7 @@ packages=(
   libhowardhinnant-date-dev tzdata
   libkainjow-mustache-dev
   catch2
-  python3 openssl
+  python3 python3-icalendar openssl
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #include "app/engine_host.h"
 
+#include "app/feed_routes.h"
 #include "core/engagement.h"
 #include "core/engine.h"
 
@@ -36,6 +37,7 @@ engine_host::engine_host(store& durable, metrics_registry& metrics, std::set<std
 std::vector<std::string> engine_host::start(const world& seed, time_point now) {
   world_ = timed(store_seconds_, [&] { return store_.load(); });
   world_.languages = languages_;
+  world_.engine = seed.engine;  // the config's knobs, not stored
   auto reconciliation = reconcile_with_store(seed, world_, now);
   if (!reconciliation.additions.empty()) {
     persist(reconciliation.additions, std::nullopt);
@@ -44,6 +46,8 @@ std::vector<std::string> engine_host::start(const world& seed, time_point now) {
     });
     spdlog::info("config: added {} entries new in the config to the store", added);
   }
+  // Each collaboration's secret tokens (calendar feed, report export) are made once and kept.
+  if (auto secrets = missing_secrets(world_, random_token); !secrets.empty()) persist(secrets, std::nullopt);
   handle_unhandled(now);
   return reconciliation.conflicts;
 }

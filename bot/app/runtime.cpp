@@ -4,6 +4,7 @@
 #include "adapters/http/http_server.h"
 #include "adapters/http/metrics_registry.h"
 #include "app/engine_host.h"
+#include "app/feed_routes.h"
 #include "app/outbox_dispatcher.h"
 #include "app/platform_adapters.h"
 #include "app/template_catalog.h"
@@ -37,6 +38,15 @@ bool same_secret(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+/// Where people reach the HTTP server, for links in messages: `http.public_url`, else the address
+/// Tandem listens on.
+std::string public_url(const tandem_config& config) {
+  if (!config.seed.engine.public_url.empty()) return config.seed.engine.public_url;
+  const bool v6 = config.http_address.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + config.http_address + "]" : config.http_address) + ":" +
+         std::to_string(config.http_port);
+}
+
 /// Everything that lives while Tandem runs, wired together. Used from the io_context's thread.
 class tandem_process {
  public:
@@ -60,7 +70,9 @@ class tandem_process {
                                         }, metrics_, adapter_state_, directory_})) {}
 
   int run() {
-    for (const auto& conflict : host_.start(config_.seed, clock_now())) spdlog::warn("config: {}", conflict);
+    world seed = config_.seed;
+    seed.engine.public_url = public_url(config_);
+    for (const auto& conflict : host_.start(seed, clock_now())) spdlog::warn("config: {}", conflict);
     if (config_.console_enabled || options_.console_person) dispatcher_.add(console_);
     for (auto& adapter : adapters_) {
       dispatcher_.add(*adapter);
@@ -130,6 +142,8 @@ class tandem_process {
       ok.content_type = std::string{metrics_registry::content_type};
       respond(std::move(ok));
     });
+    add_feed_routes(http_, feed_routes_context{[this](std::function<void()> f) { asio::post(io_, std::move(f)); },
+                                               [this]() -> const world& { return host_.current(); }, clock_now});
   }
 
   void schedule_tick() {

@@ -252,3 +252,69 @@ TEST_CASE(
   CHECK(texts_by_channel["D0ANA"][0].find("Emma Schulz") != std::string::npos);
   CHECK(t.on_core([&t] { return t.world().tasks.at(1).status; }) == tandem::task_status::done);
 }
+
+TEST_CASE(
+    "end to end: an approval round opened with /tandem reaches the representative with buttons, and Approve answers "
+    "it") {
+  tandem_on_slack t;
+
+  const auto opened =
+      t.slash_command("U0ANA", "approval open \"2027 budget\" to org:city deadline 2030-01-10", "3.1.a");
+  REQUIRE(opened.status == 200);
+  CHECK(json::parse(opened.body)["text"].get<std::string>().find("A1") != std::string::npos);
+
+  // Emma's request arrives in her DM with the five answers; Object asks for a reason first.
+  REQUIRE(wait_for_posts(t.slack(), "/api/chat.postMessage", 1));
+  const json request = posted_to(t.slack(), "/api/chat.postMessage")[0];
+  CHECK(request["channel"] == "D0EMMA");
+  CHECK(request["text"].get<std::string>().find("2027 budget") != std::string::npos);
+  std::map<std::string, json> buttons;
+  std::string block_id;
+  for (const json& block : request["blocks"]) {
+    if (block["type"] != "actions") continue;
+    block_id = block["block_id"];
+    for (const json& button : block["elements"]) buttons[button["value"]] = button;
+  }
+  REQUIRE(buttons.size() == 5);
+  CHECK(buttons.contains("ack A1"));
+  CHECK(buttons.contains("checking A1"));
+  CHECK(buttons.at("approve A1")["text"]["text"] == "Approve");
+  CHECK(buttons.at("object A1")["action_id"].get<std::string>().starts_with("tandem_reason_"));
+  CHECK(buttons.at("approve A1")["action_id"].get<std::string>().starts_with("tandem_answer_"));
+
+  // Emma presses Approve, as Slack sends it.
+  const json approve = buttons.at("approve A1");
+  json press{{"type", "block_actions"},
+             {"user", {{"id", "U0EMMA"}, {"team_id", "T0001"}}},
+             {"team", {{"id", "T0001"}}},
+             {"container", {{"type", "message"}, {"message_ts", "1700000100.000100"}, {"channel_id", "D0EMMA"}}},
+             {"channel", {{"id", "D0EMMA"}}},
+             {"trigger_id", "3.2.b"},
+             {"response_url", t.slack().url("/actions/approve")},
+             {"message", {{"ts", "1700000100.000100"}, {"text", request["text"]}, {"blocks", request["blocks"]}}},
+             {"actions", json::array({{{"action_id", approve["action_id"]},
+                                       {"block_id", block_id},
+                                       {"text", approve["text"]},
+                                       {"value", "approve A1"},
+                                       {"type", "button"},
+                                       {"action_ts", "1700000200.000200"}}})}};
+  CHECK(t.post("/slack/interactivity", "payload=" + form_encode(press.dump()), "application/x-www-form-urlencoded")
+            .status == 200);
+  REQUIRE(wait_for_posts(t.slack(), "/actions/approve", 1));
+  CHECK(t.on_core([&t] { return t.world().approvals.at(1).answers.at(0).state; }) == tandem::approval_state::approved);
+  CHECK(t.on_core([&t] { return t.world().approvals.at(1).answers.at(0).by; }) == "emma");
+
+  // Ana hears of the answer in her DM, and the grid shows it.
+  REQUIRE(wait_for_posts(t.slack(), "/api/chat.postMessage", 3));
+  bool ana_told = false;
+  for (const json& post : posted_to(t.slack(), "/api/chat.postMessage")) {
+    ana_told = ana_told ||
+               (post["channel"] == "D0ANA" && post["text"].get<std::string>().find("Emma Schulz") != std::string::npos);
+  }
+  CHECK(ana_told);
+  const auto status = t.slash_command("U0ANA", "approval status A1", "3.3.c");
+  REQUIRE(status.status == 200);
+  const std::string grid = json::parse(status.body)["text"];
+  CHECK(grid.find("City of Millbrook") != std::string::npos);
+  CHECK(grid.find("approves (Emma Schulz") != std::string::npos);
+}
