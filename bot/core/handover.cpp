@@ -2,6 +2,7 @@
 
 #include "approvals.h"
 
+#include "calendar.h"
 #include "dates.h"
 #include "engagement.h"
 #include "task_view.h"
@@ -20,11 +21,15 @@ bool speaks_for(const membership& m) {
   return m.roles.contains(role::representative) || m.roles.contains(role::alternate);
 }
 
+/// How far ahead the onboarding digest shows the shared calendar.
+constexpr int onboarding_calendar_days = 28;
+
 /// The successor's onboarding digest: the collaboration, its decisions so far, their open tasks
-/// (their own and their organization's), and their organization's pending approvals.
+/// (their own and their organization's), their organization's pending approvals, and the shared
+/// calendar's next four weeks.
 nlohmann::json onboarding_values(const world& w, const std::string& collab, const person& successor,
                                  const std::string& org, const person& predecessor, const person& facilitator,
-                                 time_point now) {
+                                 bool as_alternate, time_point now) {
   std::string organizations;
   for (const auto& [key, o] : w.organizations) {
     if (key.first == collab) organizations += (organizations.empty() ? "" : ", ") + o.name;
@@ -51,10 +56,13 @@ nlohmann::json onboarding_values(const world& w, const std::string& collab, cons
   nlohmann::json tasks = nlohmann::json::array();
   for (const task* t : open) tasks.push_back(task_view(w, *t, now, successor.time_zone));
   nlohmann::json approvals = pending_approvals(w, collab, successor);
+  nlohmann::json events =
+      upcoming_events(w, collab, date::sys_days{local_date(now, successor.time_zone)}, onboarding_calendar_days);
   return {{"name", successor.name},
           {"collaboration", w.collaborations.at(collab).name},
           {"org_name", organization_name(w, collab, org)},
           {"predecessor", predecessor.name},
+          {"alternate", as_alternate},
           {"by", facilitator.name},
           {"organizations", std::move(organizations)},
           {"any_decisions", !decisions.empty()},
@@ -62,7 +70,9 @@ nlohmann::json onboarding_values(const world& w, const std::string& collab, cons
           {"any_tasks", !tasks.empty()},
           {"tasks", std::move(tasks)},
           {"any_approvals", !approvals.empty()},
-          {"approvals", std::move(approvals)}};
+          {"approvals", std::move(approvals)},
+          {"any_events", !events.empty()},
+          {"events", std::move(events)}};
 }
 
 }  // namespace
@@ -153,8 +163,8 @@ void run_handover(command_scope& s, const command& c, const std::function<const 
     out.push_back(send_message{
         "handover:" + s.event_key + ":" + successor->id,
         destination{where.platform, where.workspace, "", where.user, successor->id, successor->language, ""},
-        message{"handover_onboarding",
-                onboarding_values(after, s.collaboration, *successor, org, *old_rep, s.sender, s.now)},
+        message{"handover_onboarding", onboarding_values(after, s.collaboration, *successor, org, *old_rep, s.sender,
+                                                         !taking_over.roles.contains(role::representative), s.now)},
         first_allowed(*successor, s.now)});
   }
   // The reply first, as for every command; then what the handover changes and sends.

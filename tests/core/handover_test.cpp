@@ -49,6 +49,9 @@ TEST_CASE("a handover moves the old representative's tasks, duties and role to t
   say(w, "ana", "approval close A1");
   say(w, "ana", "approval open \"2027 budget\" to org:city,org:farm deadline 2026-12-09");
   say(w, "bob", "checking A2 until 2026-12-01");
+  // On the shared calendar: one event in the next four weeks, one after.
+  say(w, "fay", "event add 2026-12-12 \"Harvest fair\" #fair audience:public");
+  say(w, "ana", "event add 2027-02-01 \"Spring newsletter\"");
 
   auto sent = say(w, "ana", "handover org:city @bob @dina", sample_now() + 1h);
   REQUIRE(sent.size() == 2);
@@ -85,6 +88,7 @@ TEST_CASE("a handover moves the old representative's tasks, duties and role to t
   CHECK(v["collaboration"] == "River Alliance");
   CHECK(v["org_name"] == "City of Millbrook");
   CHECK(v["predecessor"] == "Bob");
+  CHECK(v["alternate"] == false);
   CHECK(v["by"] == "Ana");
   CHECK(v["organizations"] == "Backbone Trust, City of Millbrook, Farmers' Cooperative");
   REQUIRE(v["decisions"].size() == 1);
@@ -96,6 +100,10 @@ TEST_CASE("a handover moves the old representative's tasks, duties and role to t
   REQUIRE(v["approvals"].size() == 1);
   CHECK(v["approvals"][0]["number"] == 2);
   CHECK(v["approvals"][0]["checking"] == true);
+  REQUIRE(v["events"].size() == 1);
+  CHECK(v["events"][0]["title"] == "Harvest fair");
+  CHECK(v["events"][0]["date"] == "2026-12-12");
+  CHECK(v["any_events"] == true);
 
   // The approval duty is hers: she answers for the city; Bob no longer can.
   CHECK(say(w, "dina", "approve A2 confirmed", sample_now() + 2h)[0].body.kind == "approval_answered");
@@ -137,8 +145,9 @@ TEST_CASE("a handover is refused with a clear error when it cannot be done") {
 
 TEST_CASE("the alternate's handover makes the successor the alternate") {
   world w = handover_world();
-  say(w, "ana", "handover org:city @cy @dina");
+  auto sent = say(w, "ana", "handover org:city @cy @dina");
   CHECK(w.memberships.at({"river", "dina"}).roles == std::set<role>{role::alternate});
+  CHECK(sent.at(1).body.values["alternate"] == true);
   CHECK_FALSE(w.memberships.at({"river", "cy"}).active);
 }
 
