@@ -105,7 +105,7 @@ std::vector<message_kind_spec> build_kinds() {
       {"events_digest", with(event_view, {"name", "collaboration", "events", "weeks"})},
       {"pulse_question", {"name", "collaboration", "org", "month"}},
       {"pulse_recorded", {"score", "comment", "month", "org", "updated"}},
-      {"report", {"collaboration", "since", "rows", "any", "csv_url", "json_url", "approvals_tracked", "org", "month",
+      {"report", {"collaboration", "since", "rows", "any", "csv_url", "json_url", "org", "month",
                   "nudges", "answered", "response_rate", "median_response_hours", "tasks_done", "tasks_on_time",
                   "approval_turnaround_days", "people", "people_active", "responses", "pulse", "pulse_answers",
                   "comments"}},

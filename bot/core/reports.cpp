@@ -115,7 +115,7 @@ command_result report(const world& w, const std::string& collab, const person& s
   const auto [csv, json] = export_urls(w, collab);
   command_result result = reply_only(
       "report", {{"collaboration", w.collaborations.at(collab).name}, {"since", since}, {"rows", std::move(list)},
-                 {"any", !rows.empty()}, {"csv_url", csv}, {"json_url", json}, {"approvals_tracked", false}});
+                 {"any", !rows.empty()}, {"csv_url", csv}, {"json_url", json}});
   result.audit.emplace_back("report", "since " + since + " by " + sender.id);
   return result;
 }
@@ -144,6 +144,7 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
   struct tally {
     outcome_row row;
     std::vector<double> response_hours;
+    std::vector<double> approval_days;
     int pulse_total = 0;
   };
   const std::vector<std::string> months = months_between(since_month, month_of(now));
@@ -197,6 +198,19 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
     ++counts->row.tasks_done;
     if (!t.due || t.updated_at <= *t.due) ++counts->row.tasks_on_time;
   }
+  // An organization's turnaround on a round: from the round's opening to its answer (the latest,
+  // when it changed its answer), counted in the month it answered.
+  for (const auto& [_, round] : w.approvals) {
+    if (round.collaboration != collaboration) continue;
+    for (const approval_answer& answer : round.answers) {
+      const bool answered = answer.state == approval_state::approved || answer.state == approval_state::abstained ||
+                            answer.state == approval_state::objected;
+      if (!answered || !answer.at) continue;
+      if (tally* t = at(answer.organization, month_of(*answer.at))) {
+        t->approval_days.push_back(static_cast<double>((*answer.at - round.opened_at).count()) / 86400.0);
+      }
+    }
+  }
   for (const auto& [key, answer] : w.pulses) {
     if (std::get<0>(key) != collaboration) continue;
     tally* t = at(answer.organization, answer.month);
@@ -210,6 +224,7 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
     for (const auto& org : organizations) {
       tally& t = by.at({org, month});
       if (auto hours = median(t.response_hours)) t.row.median_response_hours = rounded(*hours, 1);
+      if (auto days = median(t.approval_days)) t.row.approval_turnaround_days = rounded(*days, 1);
       if (t.row.pulse_answers > 0) t.row.pulse_average = rounded(static_cast<double>(t.pulse_total) / t.row.pulse_answers, 2);
       rows.push_back(std::move(t.row));
     }
@@ -297,7 +312,6 @@ nlohmann::json report_json(const std::string& collaboration, const std::string& 
   return {{"collaboration", collaboration},
           {"since", since_month},
           {"generated_at", format_local_time(now, "UTC") + " UTC"},
-          {"approval_turnaround_tracked", false},
           {"rows", std::move(list)}};
 }
 

@@ -25,7 +25,8 @@ struct outcome_row {
   std::optional<double> median_response_hours;  ///< over the answered ones
   int tasks_done = 0;             ///< the organization's tasks (or its people's) done that month
   int tasks_on_time = 0;          ///< of those, done by their due date (or without one)
-  std::optional<double> approval_turnaround_days;  ///< not tracked yet: always empty
+  /// Median days from a round's opening to the organization's answer, over answers given that month.
+  std::optional<double> approval_turnaround_days;
   int people = 0;                 ///< active members now, and former ones active that month
   int people_active = 0;          ///< members with at least one response that month
   int responses = 0;              ///< responses of its members that month
@@ -48,8 +49,8 @@ std::string first_report_month(const world& w, const std::string& collaboration,
 /// that a spreadsheet would run as a formula is prefixed with an apostrophe).
 std::string report_csv(const std::string& collaboration, const std::vector<outcome_row>& rows);
 
-/// The rows as a JSON document: collaboration, since, generated_at, approval_turnaround_tracked,
-/// and `rows` with one object per row (absent figures are null).
+/// The rows as a JSON document: collaboration, since, generated_at, and `rows` with one object
+/// per row (absent figures are null).
 nlohmann::json report_json(const std::string& collaboration, const std::string& since_month,
                            const std::vector<outcome_row>& rows, time_point now);
 

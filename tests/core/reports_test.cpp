@@ -18,7 +18,8 @@ time_point on(int year, unsigned month, unsigned day, std::chrono::hours hour) {
 /// Two months of a collaboration, scripted with its clock: the figures below are known.
 ///  November: ana nudges the City (bob, cy, dee); bob answers in 2 hours, dee in 24, cy never.
 ///  Dee finishes her task on time; bob finishes the City's task two days late; bob answers the
-///  pulse with 4. December: another nudge, bob answers in 1 hour.
+///  pulse with 4. Ana opens an approval round for the City on Nov 2; bob approves two days later.
+///  December: another nudge, bob answers in 1 hour.
 world scripted_scenario() {
   world w = sample_world();
   w.engine.public_url = "https://tandem.example.org";
@@ -30,6 +31,8 @@ world scripted_scenario() {
   say(w, "dee", "tasks", on(2026, 11, 3, 9h));
   say(w, "dee", "done 1", on(2026, 11, 5, 9h));
   say(w, "bob", "done 2", on(2026, 11, 8, 9h));
+  say(w, "ana", "approval open \"2027 budget\" to org:city deadline 2026-11-30", on(2026, 11, 2, 9h));
+  say(w, "bob", "approve A1 the board agreed", on(2026, 11, 4, 9h));
   say(w, "bob", "pulse 4 the joint grant helped", on(2026, 11, 20, 9h));
   say(w, "ana", "nudge org:city", on(2026, 12, 1, 9h));
   say(w, "bob", "tasks", on(2026, 12, 1, 10h));
@@ -68,10 +71,10 @@ TEST_CASE("the outcome report of a scripted scenario has the known figures") {
   CHECK(city.median_response_hours == 13.0);  // 2 h and 24 h
   CHECK(city.tasks_done == 2);
   CHECK(city.tasks_on_time == 1);
-  CHECK_FALSE(city.approval_turnaround_days);
+  CHECK(city.approval_turnaround_days == 2.0);
   CHECK(city.people == 3);
   CHECK(city.people_active == 2);
-  CHECK(city.responses == 5);
+  CHECK(city.responses == 6);
   CHECK(city.pulse_answers == 1);
   CHECK(city.pulse_average == 4.0);
   CHECK(city.pulse_comments == std::vector<std::string>{"the joint grant helped"});
@@ -89,7 +92,8 @@ TEST_CASE("the outcome report of a scripted scenario has the known figures") {
   CHECK_FALSE(backbone.median_response_hours);
   CHECK(backbone.people == 1);
   CHECK(backbone.people_active == 1);
-  CHECK(backbone.responses == 3);
+  CHECK(backbone.responses == 4);
+  CHECK_FALSE(backbone.approval_turnaround_days);
   CHECK(first_report_month(w, "river", on(2026, 12, 2, 9h)) == "2026-11");
 }
 
@@ -100,8 +104,8 @@ TEST_CASE("the CSV export of the scripted scenario") {
         "collaboration,organization,organization_name,month,nudges,nudges_answered,response_rate,median_response_hours,"
         "tasks_done,tasks_done_on_time,approval_turnaround_days,people,people_active,responses,pulse_answers,"
         "pulse_average,pulse_comments\r\n"
-        "river,backbone,Backbone Trust,2026-11,0,0,,,0,0,,1,1,3,0,,\r\n"
-        "river,city,City of Millbrook,2026-11,3,2,0.67,13.0,2,1,,3,2,5,1,4.00,the joint grant helped\r\n"
+        "river,backbone,Backbone Trust,2026-11,0,0,,,0,0,,1,1,4,0,,\r\n"
+        "river,city,City of Millbrook,2026-11,3,2,0.67,13.0,2,1,2.0,3,2,6,1,4.00,the joint grant helped\r\n"
         "river,backbone,Backbone Trust,2026-12,0,0,,,0,0,,1,1,1,0,,\r\n"
         "river,city,City of Millbrook,2026-12,3,1,0.33,1.0,0,0,,3,1,1,0,,\r\n");
 }
@@ -123,7 +127,6 @@ TEST_CASE("the JSON export of the scripted scenario") {
   const auto json = report_json("river", "2026-11", outcome_report(w, "river", "2026-11", now), now);
   CHECK(json["collaboration"] == "river");
   CHECK(json["since"] == "2026-11");
-  CHECK(json["approval_turnaround_tracked"] == false);
   REQUIRE(json["rows"].size() == 4);
   const auto& city = json["rows"][1];
   CHECK(city["organization"] == "city");
@@ -134,7 +137,8 @@ TEST_CASE("the JSON export of the scripted scenario") {
   CHECK(city["median_response_hours"] == 13.0);
   CHECK(city["tasks_done"] == 2);
   CHECK(city["tasks_done_on_time"] == 1);
-  CHECK(city["approval_turnaround_days"].is_null());
+  CHECK(city["approval_turnaround_days"] == 2.0);
+  CHECK(json["rows"][3]["approval_turnaround_days"].is_null());
   CHECK(city["people_active"] == 2);
   CHECK(city["pulse_average"] == 4.0);
   CHECK(city["pulse_comments"] == nlohmann::json::array({"the joint grant helped"}));
