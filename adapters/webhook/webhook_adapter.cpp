@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <set>
@@ -75,6 +76,15 @@ std::string reply_text(request_style style, const rendered_message& message) {
 std::string with_wait(const std::string& url) {
   if (url.find("wait=") != std::string::npos) return url;
   return url + (url.find('?') == std::string::npos ? "?wait=true" : "&wait=true");
+}
+
+/// Discord's 429 body `{"retry_after": 2.5, ...}` (seconds), rounded up; nothing without one.
+std::optional<std::chrono::seconds> retry_after_in_body(const std::string& body) {
+  const json j = json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("retry_after") || !j["retry_after"].is_number()) return std::nullopt;
+  const double seconds = j["retry_after"].get<double>();
+  if (seconds < 0 || seconds > 86400) return std::nullopt;
+  return std::chrono::seconds{static_cast<std::chrono::seconds::rep>(std::ceil(seconds))};
 }
 
 std::string random_hex(std::size_t bytes) {
@@ -515,6 +525,7 @@ struct webhook_adapter::state : std::enable_shared_from_this<webhook_adapter::st
     if (response.status == 429) {
       std::optional<std::chrono::seconds> after;
       if (const auto header = response.header("retry-after")) after = parse_retry_after(*header, now());
+      if (!after) after = retry_after_in_body(response.body);
       return delivery_result::retry("HTTP 429", after);
     }
     if (response.status >= 500) return delivery_result::retry("HTTP " + std::to_string(response.status));

@@ -66,6 +66,17 @@ TEST_CASE("a 429 with Retry-After asks the outbox to retry after that long") {
   CHECK(result.retry_after == std::chrono::seconds{30});
 }
 
+TEST_CASE("a Discord 429 without Retry-After waits for the body's retry_after, rounded up") {
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    o.channels = {channel("discord", dialect::discord, self.receiver().url("/api/webhooks/1/tok"))};
+  });
+  f.receiver().expect(
+      scripted_response::json(429, R"({"message":"You are being rate limited.","retry_after":2.5,"global":false})"));
+  const auto result = f.deliver(to_person("discord"), text("hello"), "nudge:emma:1");
+  CHECK(result.what == outcome::retry);
+  CHECK(result.retry_after == std::chrono::seconds{3});
+}
+
 TEST_CASE("a 5xx or a network error is retried, another 4xx fails with its status") {
   webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
     o.channels = {channel("mm", dialect::mattermost, self.receiver().url("/hooks/mm1")),
