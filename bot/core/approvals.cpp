@@ -570,6 +570,27 @@ message approval_nudge(const person& p, const std::string& collaboration_name, n
   return body;
 }
 
+nlohmann::json open_rounds(const world& w, const std::string& collaboration, const std::string& zone) {
+  std::vector<const approval_round*> open;
+  for (const auto& [_, a] : w.approvals) {
+    if (a.collaboration == collaboration && !a.closed_at) open.push_back(&a);
+  }
+  std::ranges::stable_sort(open,
+                           [](const approval_round* x, const approval_round* y) { return x->deadline < y->deadline; });
+  nlohmann::json out = nlohmann::json::array();
+  for (const approval_round* a : open) {
+    std::vector<std::string> waiting;
+    for (const approval_answer& ans : a->answers) {
+      if (!is_final(ans.state)) waiting.push_back(organization_name(w, collaboration, ans.organization));
+    }
+    out.push_back({{"number", a->number},
+                   {"title", a->title},
+                   {"deadline", day_in(a->deadline, zone)},
+                   {"waiting", join(waiting)}});
+  }
+  return out;
+}
+
 nlohmann::json handover_suggestions(const world& w, const std::string& collaboration, time_point now) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [key, s] : w.silences) {

@@ -71,6 +71,11 @@ message approval_nudge(const person& p, const std::string& collaboration_name, n
 /// The one-click answers of an approval request: ack, checking, approve, abstain, object (with a reason).
 std::vector<answer> approval_answers(std::int64_t number);
 
+/// The open rounds of a collaboration, for the facilitator digest: number, title, deadline (in
+/// `zone`), and the organizations still without a final answer (`waiting`, empty when none).
+/// Soonest deadline first.
+nlohmann::json open_rounds(const world& w, const std::string& collaboration, const std::string& zone);
+
 /// Representatives silent past their threshold, for the facilitator digest: who, their id (`ref`),
 /// their organization's id and name, and for how many days.
 nlohmann::json handover_suggestions(const world& w, const std::string& collaboration, time_point now);

@@ -605,6 +605,7 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
                              {"people", t.people}, {"active", t.active}, {"responses", t.responses}});
   }
   const nlohmann::json handovers = handover_suggestions(w, collaboration, now);
+  const nlohmann::json rounds = open_rounds(w, collaboration, zone);
   return {{"name", facilitator.name},
           {"collaboration", collaboration_name(w, collaboration)},
           {"since", format_date(local_date(from, zone))},
@@ -616,7 +617,9 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
           {"any_done", !done.empty()},
           {"organizations", organizations},
           {"handovers", handovers},
-          {"any_handovers", !handovers.empty()}};
+          {"any_handovers", !handovers.empty()},
+          {"rounds", rounds},
+          {"any_rounds", !rounds.empty()}};
 }
 
 nlohmann::json silence_values(const world& w, const std::string& collaboration, const person& viewer, time_point now) {

@@ -390,3 +390,21 @@ TEST_CASE("nudges list the pending approvals of a representative's organization"
   say(w, "bob", "approve A2");
   CHECK(nudge_message(w, "river", w.people.at("bob"), sample_now()).values["any_approvals"] == false);
 }
+
+TEST_CASE("the facilitator digest lists the open rounds and the organizations they wait for") {
+  world w = approvals_world();
+  say(w, "ana", "approval open \"Budget\" deadline 2026-12-20");
+  say(w, "ana", "approval open \"Logo\" to org:farm deadline 2026-12-10");
+  say(w, "ana", "approval open \"Charter\" to org:city deadline 2026-12-01");
+  say(w, "bob", "checking A1 until 2026-12-01");
+  say(w, "fay", "approve A2");
+  say(w, "ana", "approval close A3");
+  const auto digest = digest_values(w, "river", w.people.at("ana"), std::nullopt, sample_now());
+  CHECK(digest["any_rounds"] == true);
+  REQUIRE(digest["rounds"].size() == 2);
+  CHECK(digest["rounds"][0]["number"] == 2);
+  CHECK(digest["rounds"][0]["waiting"] == "");
+  CHECK(digest["rounds"][1]["number"] == 1);
+  CHECK(digest["rounds"][1]["deadline"] == "2026-12-20");
+  CHECK(digest["rounds"][1]["waiting"] == "City of Millbrook, Farmers' Cooperative, Millbrook School");
+}
