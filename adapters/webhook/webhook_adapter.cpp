@@ -239,7 +239,9 @@ struct webhook_adapter::state : std::enable_shared_from_this<webhook_adapter::st
   /// not stored.
   void wait_for_reply(inbound event, const http_respond& respond, answer_style style, const std::string& response_url,
                       const std::string& command, std::function<void(bool stored)> after_store = {}) {
-    const std::string id = std::to_string(++request_counter);
+    // Random, not a counter: reply handles outlive the process in the outbox, and a reply
+    // from before a restart must never answer a new request.
+    const std::string id = random_hex(12);
     event.reply_handle = std::string(wait_handle) + id + (response_url.empty() ? "" : " " + response_url);
     const std::string handle = event.reply_handle;
     auto timer = std::make_shared<asio::steady_timer>(strand);
@@ -555,7 +557,6 @@ struct webhook_adapter::state : std::enable_shared_from_this<webhook_adapter::st
   http_client client;
   std::map<std::string, pending_request> pending;  ///< by reply handle
   std::set<std::string> in_flight_links;           ///< nonces of links being recorded
-  std::uint64_t request_counter = 0;
   bool stopping = false;
 };
 
