@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""End to end through the real binary with an adapters.webhook config: a facilitator's signed
+command is stored and answered in the response; the assignee's notice reaches a local incoming
+webhook receiver (Mattermost dialect) with one-click links; GET on a link changes nothing, POST
+closes the task once, a second POST is refused; a bad signature and a replayed (old) request are
+refused with 401; /healthz reports the webhook adapter; no secret reaches the log; SIGTERM stops it.
+Usage: webhook_serve_test.py TANDEM_BINARY REPO_ROOT
+"""
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
+failures = []
+script_secret = "e2e-script-secret-value"
+hook_token = "e2e-hook-token-in-url"
+
+
+def check(condition, what):
+    print(("ok   " if condition else "FAIL ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def request(url, body=None, headers=None, method=None):
+    req = urllib.request.Request(url, data=body, headers=headers or {},
+                                 method=method or ("POST" if body is not None else "GET"))
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def signed(body, secret=script_secret, ts=None):
+    ts = str(int(time.time()) if ts is None else ts)
+    digest = hmac.new(secret.encode(), f"v1:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "X-Tandem-Timestamp": ts, "X-Tandem-Signature": "v1=" + digest}
+
+
+received = []
+received_event = threading.Condition()
+
+
+class receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        with received_event:
+            received.append((self.path, body))
+            received_event.notify_all()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+hooks = http.server.ThreadingHTTPServer(("127.0.0.1", 0), receiver)
+threading.Thread(target=hooks.serve_forever, daemon=True).start()
+
+config_text = f"""
+store: tandem.db
+http: {{listen: 127.0.0.1:8080}}
+adapters:
+  console: {{enabled: false}}
+  webhook:
+    public_url: https://tandem.example.org
+    channels:
+      - {{name: ops, kind: signed, secret: {{env: TANDEM_E2E_SCRIPT_SECRET}}}}
+      - {{name: city, dialect: mattermost, url: {{env: TANDEM_E2E_CITY_HOOK}},
+         organization: {{collaboration: river, id: city}}}}
+collaborations:
+  - id: river
+    name: River Restoration Alliance
+    organizations:
+      - {{id: backbone, name: Riverside Backbone Trust}}
+      - {{id: city, name: City of Millbrook}}
+    people:
+      - {{id: ana, name: Ana Lima, org: backbone, roles: [facilitator],
+         identities: [{{platform: webhook, workspace: ops, user: ana}}]}}
+      - {{id: emma, name: Emma Schulz, org: city, roles: [representative]}}
+"""
+
+with tempfile.TemporaryDirectory() as folder:
+    config = pathlib.Path(folder) / "webhooks.yaml"
+    config.write_text(config_text)
+    env = dict(os.environ, TANDEM_E2E_SCRIPT_SECRET=script_secret,
+               TANDEM_E2E_CITY_HOOK=f"http://127.0.0.1:{hooks.server_port}/hooks/{hook_token}")
+    server = subprocess.Popen([binary, "serve", "--config", str(config), "--listen", "127.0.0.1:0",
+                               "--log-format", "json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    log_lines = []
+    port = None
+    deadline = time.monotonic() + 20
+    while port is None and time.monotonic() < deadline:
+        line = server.stderr.readline()
+        if not line:
+            break
+        log_lines.append(line)
+        message = json.loads(line)["message"]
+        if "listening on http://127.0.0.1:" in message:
+            port = int(message.split("listening on http://127.0.0.1:")[1].split()[0])
+    check(port is not None, f"serve listens: {port}")
+    if port is not None:
+        base = f"http://127.0.0.1:{port}"
+        body = json.dumps({"id": "e2e-1", "user": "ana", "text": 'assign @emma "Print the flyers"'})
+        status, answer = request(base + "/webhook/ops", body.encode(), signed(body))
+        reply = json.loads(answer).get("reply") if status == 200 else None
+        check(status == 200 and reply is not None and "#1" in reply["text"],
+              f"a signed command is stored and answered in the response: {status} {answer}")
+
+        with received_event:
+            received_event.wait_for(lambda: len(received) >= 1, timeout=10)
+        check(len(received) == 1 and received[0][0] == f"/hooks/{hook_token}",
+              f"Emma's notice reaches her organization's channel: {[p for p, _ in received]}")
+        links = re.findall(r"\[Done\]\(https://tandem\.example\.org(/act/[A-Za-z0-9_.-]+)\)",
+                           json.loads(received[0][1])["text"]) if received else []
+        check(len(links) == 1, "the notice carries a Done link")
+        if links:
+            status, page = request(base + links[0])
+            check(status == 200 and "<code>done 1</code>" in page, f"GET on the link shows what it does: {status}")
+            form = {"Content-Type": "application/x-www-form-urlencoded"}
+            status, page = request(base + links[0], b"", form)
+            check(status == 200 and "Recorded" in page, f"POST on the link records it: {status}")
+            status, page = request(base + links[0], b"", form)
+            check(status == 409 and "already used" in page, f"the link works once: {status}")
+
+        status, answer = request(base + "/webhook/ops", body.encode(), signed(body, "another secret"))
+        check(status == 401 and answer.strip() == "bad signature", f"a bad signature is refused: {status} {answer}")
+        status, answer = request(base + "/webhook/ops", body.encode(), signed(body, ts=int(time.time()) - 600))
+        check(status == 401 and "replay refused" in answer, f"an old request is refused: {status} {answer}")
+
+        status, answer = request(base + "/healthz")
+        check(status == 200 and json.loads(answer).get("adapters", {}).get("webhook") == "ok",
+              f"/healthz reports the webhook adapter: {answer}")
+
+    server.send_signal(signal.SIGTERM)
+    try:
+        _, rest = server.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        _, rest = server.communicate()
+    log_lines.extend(rest.splitlines())
+    check(server.returncode == 0, f"serve stops with exit code 0 on SIGTERM: {server.returncode}")
+    whole_log = "\n".join(log_lines)
+    check(script_secret not in whole_log and hook_token not in whole_log, "no secret reaches the log")
+    hooks.shutdown()
+
+if failures:
+    print(f"e2e: {len(failures)} checks failed")
+    sys.exit(1)
