@@ -16,6 +16,9 @@ namespace {
 
 using std::chrono::seconds;
 
+/// How far ahead the facilitator digest lists the shared calendar.
+constexpr int digest_event_days = 14;
+
 std::string unix_text(time_point t) { return std::to_string(t.time_since_epoch().count()); }
 
 int whole_days(seconds s) { return static_cast<int>(s.count() / 86400); }
@@ -606,6 +609,9 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
   }
   const nlohmann::json handovers = handover_suggestions(w, collaboration, now);
   const nlohmann::json rounds = open_rounds(w, collaboration, zone);
+  const nlohmann::json events =
+      upcoming_events(w, collaboration, std::chrono::sys_days{date::sys_days{local_date(now, zone)}.time_since_epoch()},
+                      digest_event_days);
   return {{"name", facilitator.name},
           {"collaboration", collaboration_name(w, collaboration)},
           {"since", format_date(local_date(from, zone))},
@@ -619,7 +625,9 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
           {"handovers", handovers},
           {"any_handovers", !handovers.empty()},
           {"rounds", rounds},
-          {"any_rounds", !rounds.empty()}};
+          {"any_rounds", !rounds.empty()},
+          {"events", events},
+          {"any_events", !events.empty()}};
 }
 
 nlohmann::json silence_values(const world& w, const std::string& collaboration, const person& viewer, time_point now) {

@@ -235,3 +235,15 @@ TEST_CASE("the calendar feed is a VCALENDAR with one all-day VEVENT per event of
     start = end + 2;
   }
 }
+
+TEST_CASE("the facilitator digest lists the shared calendar's next two weeks") {
+  world w = sample_world();
+  w.events[1] = planned(1, day_of(2026, 12, 1), {"news"}, "");
+  w.events[2] = planned(2, day_of(2026, 12, 20), {}, "");  // beyond two weeks
+  w.events[3] = planned(3, day_of(2026, 11, 20), {}, "");  // past
+  const auto values = digest_values(w, "river", w.people.at("ana"), std::nullopt, sample_now());
+  CHECK(values["any_events"] == true);
+  REQUIRE(values["events"].size() == 1);
+  CHECK(values["events"][0]["number"] == 1);
+  CHECK(values["events"][0]["topics"] == "#news");
+}
