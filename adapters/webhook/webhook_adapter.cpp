@@ -477,38 +477,88 @@ struct webhook_adapter::state : std::enable_shared_from_this<webhook_adapter::st
         links.push_back({a.label, options.public_url + "/act/" + sign_link(link, link_key())});
       }
     }
-    auto posts = std::make_shared<std::vector<webhook_post>>(posts_for(channel.how, message, links));
-    const std::string progress_key = std::string(parts_prefix) + link_nonce(key, 0);
+    auto parts = std::make_shared<part_sequence>();
+    parts->channel = channel.name;
+    parts->url = channel.how == dialect::discord ? with_wait(channel.url) : channel.url;
+    parts->posts = posts_for(channel.how, message, links);
+    parts->progress_key = std::string(parts_prefix) + link_nonce(key, 0);
     std::size_t first = 0;
-    if (posts->size() > 1) {
-      if (auto kept = durable.get(progress_key)) first = std::min<std::size_t>(std::stoul(*kept), posts->size());
+    if (parts->posts.size() > 1) {
+      if (auto kept = durable.get(parts->progress_key)) {
+        first = std::min<std::size_t>(std::stoul(*kept), parts->posts.size());
+      }
     }
-    const std::string url = channel.how == dialect::discord ? with_wait(channel.url) : channel.url;
-    post_parts(url, posts, first, progress_key, std::move(done));
+    post_parts(parts, first, std::move(done));
   }
 
-  /// Posts parts `index`… in order; records each accepted part of a multi-part message before
-  /// the next is sent, so a retry resumes after the last accepted one.
-  void post_parts(const std::string& url, std::shared_ptr<std::vector<webhook_post>> posts, std::size_t index,
-                  const std::string& progress_key, std::function<void(delivery_result)> done) {
-    if (index >= posts->size()) {
+  /// The posts that carry one message to one channel.
+  struct part_sequence {
+    std::string channel;
+    std::string url;
+    std::vector<webhook_post> posts;
+    std::string progress_key;  ///< where a multi-part message records how many parts were accepted
+  };
+
+  /// Posts parts `index`… in order, each in the channel's next free slot; records each accepted
+  /// part of a multi-part message before the next is sent, so a retry resumes after the last
+  /// accepted one.
+  void post_parts(std::shared_ptr<part_sequence> parts, std::size_t index, std::function<void(delivery_result)> done) {
+    if (index >= parts->posts.size()) {
       done(delivery_result::delivered());
       return;
     }
-    client_request request;
-    request.method = "POST";
-    request.url = url;
-    request.headers = {{"Content-Type", (*posts)[index].content_type}};
-    request.body = (*posts)[index].body;
-    send(std::move(request), [self = shared_from_this(), url, posts, index, progress_key,
-                              done = std::move(done)](delivery_result result) mutable {
-      if (result.what != delivery_result::outcome::delivered) {
-        done(std::move(result));
+    paced(parts->channel, [self = shared_from_this(), parts, index, done = std::move(done)](bool go) mutable {
+      if (!go) {
+        done(delivery_result::retry("stopping"));
         return;
       }
-      if (posts->size() > 1) self->durable.put(progress_key, std::to_string(index + 1));
-      self->post_parts(url, posts, index + 1, progress_key, std::move(done));
+      client_request request;
+      request.method = "POST";
+      request.url = parts->url;
+      request.headers = {{"Content-Type", parts->posts[index].content_type}};
+      request.body = parts->posts[index].body;
+      self->send(std::move(request), [self, parts, index, done = std::move(done)](delivery_result result) mutable {
+        if (result.what != delivery_result::outcome::delivered) {
+          if (result.retry_after) self->hold_channel(parts->channel, *result.retry_after);
+          done(std::move(result));
+          return;
+        }
+        if (parts->posts.size() > 1) self->durable.put(parts->progress_key, std::to_string(index + 1));
+        self->post_parts(parts, index + 1, std::move(done));
+      });
     });
+  }
+
+  /// Runs `send(true)` in the channel's next slot (at most one post per channel_interval, none
+  /// while a 429 holds it), or `send(false)` when the adapter stops first.
+  void paced(const std::string& channel, std::function<void(bool go)> send) {
+    const auto now_steady = std::chrono::steady_clock::now();
+    auto& slot = next_slot[channel];
+    auto at = std::max(slot, now_steady);
+    if (const auto held = held_until.find(channel); held != held_until.end()) {
+      // Held on the adapter's clock (the outbox's), so a clock moved in tests moves it too.
+      if (held->second > now())
+        at = std::max(at, now_steady + (held->second - now()));
+      else
+        held_until.erase(held);
+    }
+    slot = at + options.channel_interval;
+    if (at <= now_steady) {
+      send(true);
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(strand, at);
+    timers.insert(timer);
+    timer->async_wait([self = shared_from_this(), timer, send = std::move(send)](const boost::system::error_code& ec) {
+      self->timers.erase(timer);
+      send(!ec && !self->stopping);
+    });
+  }
+
+  /// After a 429, nothing more goes to the channel before its Retry-After has passed.
+  void hold_channel(const std::string& channel, std::chrono::seconds wait) {
+    auto& until = held_until[channel];
+    until = std::max(until, now() + wait);
   }
 
   /// Sends one POST and reads its outcome as the outbox needs it.
@@ -547,6 +597,7 @@ struct webhook_adapter::state : std::enable_shared_from_this<webhook_adapter::st
     std::vector<std::string> handles;
     for (const auto& [handle, waiting] : pending) handles.push_back(handle);
     for (const auto& handle : handles) answer_pending(handle, late_answer(handle));
+    for (const auto& timer : timers) timer->cancel();
     client.cancel_all();
   }
 
@@ -555,8 +606,11 @@ struct webhook_adapter::state : std::enable_shared_from_this<webhook_adapter::st
   inbound_sink sink;
   adapter_state& durable;
   http_client client;
-  std::map<std::string, pending_request> pending;  ///< by reply handle
-  std::set<std::string> in_flight_links;           ///< nonces of links being recorded
+  std::map<std::string, pending_request> pending;                          ///< by reply handle
+  std::set<std::string> in_flight_links;                                   ///< nonces of links being recorded
+  std::map<std::string, std::chrono::steady_clock::time_point> next_slot;  ///< channel -> free from
+  std::set<std::shared_ptr<asio::steady_timer>> timers;                    ///< pacing waits
+  std::map<std::string, time_point> held_until;                            ///< channel -> no post before (after a 429)
   bool stopping = false;
 };
 

@@ -57,8 +57,11 @@ struct webhook_adapter_options {
   /// adapter state ("webhook.link_key").
   std::string link_key;
   std::chrono::seconds link_lifetime{std::chrono::days{7}};  ///< a link expires this long after it was sent
-  std::chrono::milliseconds command_reply_wait{2000};        ///< a request waits this long for its reply
-  std::chrono::seconds request_timeout{15};                  ///< each POST to a webhook URL
+  /// At most one post per channel this often (Slack's incoming webhooks take one a second,
+  /// Discord's five per two seconds); after a 429, nothing until its Retry-After has passed.
+  std::chrono::milliseconds channel_interval{1000};
+  std::chrono::milliseconds command_reply_wait{2000};  ///< a request waits this long for its reply
+  std::chrono::seconds request_timeout{15};            ///< each POST to a webhook URL
   std::string extra_ca_file;          ///< PEM CA certificates trusted besides the system store (tests, proxies)
   std::function<time_point()> clock;  ///< signatures and links are checked at this time; empty: system clock
   webhook_log_function log;           ///< empty: no logging
@@ -71,10 +74,10 @@ struct webhook_adapter_options {
 /// Inbound: each request is authenticated (token in constant time, or signature and a 5-minute
 /// window), stored through the sink, and only then answered; its first reply goes into the
 /// answer when ready within `command_reply_wait`, later ones to a Mattermost response_url or
-/// the channel's URL. Outbound: each post's 429 (with Retry-After), 5xx and network errors are
-/// retried by the outbox, other 4xx fail with the status. A Discord message over 2,000
-/// characters goes in parts; the parts already accepted are recorded in the adapter state, so a
-/// retry sends only the rest.
+/// the channel's URL. Outbound: posts to one channel are paced (`channel_interval`); each post's
+/// 429 (with Retry-After), 5xx and network errors are retried by the outbox, other 4xx fail with
+/// the status. A Discord message over 2,000 characters goes in parts; the parts already accepted
+/// are recorded in the adapter state, so a retry sends only the rest.
 class webhook_adapter final : public platform_adapter {
  public:
   /// An adapter on `io` (which must outlive it, as must `durable`) handing events to `sink`.

@@ -4,6 +4,8 @@
 
 #include "webhook_fixture.h"
 
+#include <future>
+
 namespace {
 
 using namespace webhook_testing;
@@ -165,4 +167,44 @@ TEST_CASE("answers to a person in an incoming-only channel are signed one-click 
   CHECK(with_links.find("[Blocked](https://tandem.example.org/act/") != std::string::npos);
   CHECK(json::parse(requests[1].body)["text"] ==
         "**Task #12**: Print the flyers\n\n**Done**: `done 12` \xC2\xB7 **Blocked**: `blocked 12 \xE2\x80\xA6`");
+}
+
+TEST_CASE("posts to one channel are paced, and a 429 holds the channel until its Retry-After") {
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    o.channels = {channel("mm", dialect::mattermost, self.receiver().url("/hooks/mm1")),
+                  channel("other", dialect::mattermost, self.receiver().url("/hooks/mm2"))};
+    o.channel_interval = std::chrono::milliseconds{300};
+  });
+  f.receiver().answer_with([](const auto&) { return scripted_response::text(200, "ok"); });
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(f.deliver(to_person("mm"), text("one"), "nudge:1").what == outcome::delivered);
+  CHECK(f.deliver(to_person("other"), text("elsewhere"), "nudge:2").what == outcome::delivered);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds{300});  // other channels are not held up
+  CHECK(f.deliver(to_person("mm"), text("two"), "nudge:3").what == outcome::delivered);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds{300});
+
+  f.receiver().expect(scripted_response::text(429, "slow down").with_header("Retry-After", "1"));
+  CHECK(f.deliver(to_person("other"), text("refused"), "nudge:4").what == outcome::retry);
+  const auto refused_at = std::chrono::steady_clock::now();
+  CHECK(f.deliver(to_person("other"), text("again"), "nudge:4").what == outcome::delivered);
+  CHECK(std::chrono::steady_clock::now() - refused_at >= std::chrono::milliseconds{900});
+}
+
+TEST_CASE("a post waiting for its slot when the adapter stops is handed back to the outbox as a retry") {
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    o.channels = {channel("mm", dialect::mattermost, self.receiver().url("/hooks/mm1"))};
+    o.channel_interval = std::chrono::seconds{30};
+  });
+  f.receiver().answer_with([](const auto&) { return scripted_response::text(200, "ok"); });
+  CHECK(f.deliver(to_person("mm"), text("one"), "nudge:1").what == outcome::delivered);
+  std::promise<tandem::delivery_result> waiting;
+  f.adapter().deliver(to_person("mm"), text("two"), "nudge:2",
+                      [&waiting](tandem::delivery_result r) { waiting.set_value(std::move(r)); });
+  f.adapter().stop();
+  auto result = waiting.get_future();
+  REQUIRE(result.wait_for(deadline) == std::future_status::ready);
+  const auto r = result.get();
+  CHECK(r.what == outcome::retry);
+  CHECK(r.reason == "stopping");
+  CHECK(f.receiver().requests().size() == 1);
 }

@@ -147,6 +147,7 @@ class webhook_fixture {
     o.extra_ca_file = tandem::testing::test_certificates::shared().ca_file();
     o.public_url = "https://tandem.example.org";
     o.link_key = "link-key-for-tests";
+    o.channel_interval = std::chrono::milliseconds{0};
     o.clock = [this] { return now(); };
     o.log = [this](std::string_view level, std::string_view message) {
       const std::lock_guard lock(log_mutex_);
