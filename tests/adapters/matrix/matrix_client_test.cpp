@@ -364,5 +364,32 @@ TEST_CASE("a /sync that fails (5xx, dropped connection, malformed answer) is ret
   CHECK(bot.adapter().health() == "ok");
 }
 
+TEST_CASE("a reaction on an approval request answers it for the organization: the thumbs up approves") {
+  river_homeserver server;
+  temp_folder dir;
+  matrix_bot bot(dir.path() / "tandem.db", client_options(server.hs));
+  start_and_sync(bot, server.hs);
+
+  server.hs.say(river, "@ana:example.org", "!tandem member add @bob:example.org org:city rep");
+  server.hs.say(river, "@ana:example.org", "!tandem approval open \"2027 budget\" to org:city");
+  // Bob's request arrives in a DM, with the bot's own reactions offering the five answers.
+  REQUIRE(bot.run_until([&] { return server.hs.sent("m.reaction").size() == 5; }));
+  const auto notices = server.hs.sent("m.room.message");
+  const auto dm = std::ranges::find_if(notices, [](const auto& e) { return e.room_id != river; });
+  REQUIRE(dm != notices.end());
+  CHECK(dm->content["body"].get<std::string>().find("2027 budget") != std::string::npos);
+  CHECK(dm->content["body"].get<std::string>().find("\U0001F44D Approve") != std::string::npos);
+
+  const auto answers_before = server.hs.sent_in(dm->room_id).size();
+  server.hs.react(dm->room_id, "@bob:example.org", dm->event_id, "\U0001F44D");
+  REQUIRE(bot.run_until([&] { return server.hs.sent_in(dm->room_id).size() > answers_before; }));
+  REQUIRE(bot.current().approvals.size() == 1);
+  const approval_answer& city = bot.current().approvals.begin()->second.answers.at(0);
+  CHECK(city.state == approval_state::approved);
+  CHECK(city.by == "bob");
+  const auto answer = server.hs.sent_in(dm->room_id).back();
+  CHECK(answer.content["body"].get<std::string>().find("City Council approves A1") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace tandem::matrix_testing
