@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -485,7 +486,9 @@ struct webhook_adapter::state : std::enable_shared_from_this<webhook_adapter::st
     std::size_t first = 0;
     if (parts->posts.size() > 1) {
       if (auto kept = durable.get(parts->progress_key)) {
-        first = std::min<std::size_t>(std::stoul(*kept), parts->posts.size());
+        std::size_t accepted = 0;
+        const auto [end, error] = std::from_chars(kept->data(), kept->data() + kept->size(), accepted);
+        if (error == std::errc{} && end == kept->data() + kept->size()) first = std::min(accepted, parts->posts.size());
       }
     }
     post_parts(parts, first, std::move(done));
