@@ -181,6 +181,10 @@ struct webhook_adapter::state : std::enable_shared_from_this<webhook_adapter::st
       respond(refused(404, "unknown webhook \"" + name + "\""));
       return;
     }
+    if (request.method == "GET" && channel->kind != webhook_channel_kind::mattermost) {
+      respond(refused(405, "webhook \"" + name + "\" takes POST"));
+      return;
+    }
     parse_result parsed = malformed_request{};
     switch (channel->kind) {
       case webhook_channel_kind::incoming:
@@ -633,6 +637,7 @@ void webhook_adapter::add_routes(http_server& server) {
     });
   };
   route("POST", "/webhook/*", &state::on_webhook);
+  route("GET", "/webhook/*", &state::on_webhook);  // Mattermost slash commands may use GET
   route("GET", "/act/*", &state::on_link_page);
   route("POST", "/act/*", &state::on_link_confirm);
 }

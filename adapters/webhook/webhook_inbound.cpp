@@ -60,7 +60,10 @@ std::string after_trigger(const std::string& text, const std::string& trigger) {
 }  // namespace
 
 parse_result parse_mattermost(const http_request& request) {
-  auto read = fields_of(request, false);
+  // A slash command may be configured to use GET: its fields are then in the query string.
+  auto read = request.method == "GET"
+                  ? std::variant<fields, malformed_request>(fields(request.query.begin(), request.query.end()))
+                  : fields_of(request, false);
   if (auto* error = std::get_if<malformed_request>(&read)) return *error;
   const fields& f = std::get<fields>(read);
   parsed_request r;

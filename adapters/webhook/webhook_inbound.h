@@ -35,7 +35,8 @@ struct malformed_request {
 
 using parse_result = std::variant<parsed_request, malformed_request>;
 
-/// A Mattermost outgoing webhook or slash command, as a form body or JSON (by Content-Type). A
+/// A Mattermost outgoing webhook or slash command, as a form body or JSON (by Content-Type), or
+/// for a slash command configured with GET, as the query string. A
 /// slash command has `command`; an outgoing webhook `post_id`. The token is the body's `token`,
 /// or an `Authorization: Token <token>` header. Requires `user_id`. The trigger word is removed
 /// from the text of an outgoing webhook; one without a trigger word is a plain message. Pure.

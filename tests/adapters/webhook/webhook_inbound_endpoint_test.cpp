@@ -77,6 +77,19 @@ TEST_CASE("a Mattermost slash command in JSON with an Authorization header gets 
   CHECK(f.sink().events()[0].text == "tasks");
 }
 
+TEST_CASE("a Mattermost slash command configured with GET is read from the query string") {
+  webhook_fixture f(configure);
+  echo_replies(f);
+  const auto a =
+      f.request("GET", "/webhook/acme-mm?channel_id=c1&command=%2Ftandem&text=done+12&token=" + std::string(mm_token) +
+                           "&user_id=u1&user_name=emma");
+  CHECK(a.status == 200);
+  CHECK(json::parse(a.body) == json{{"text", "You said: **done 12**"}, {"response_type", "ephemeral"}});
+  REQUIRE(f.sink().events().size() == 1);
+  CHECK(f.sink().events()[0].text == "done 12");
+  CHECK(f.sink().events()[0].sender.user == "u1");
+}
+
 TEST_CASE("a Mattermost message without a trigger word is stored as a plain message and acknowledged") {
   webhook_fixture f(configure);
   std::string form = mm_outgoing_form;
@@ -232,7 +245,9 @@ TEST_CASE("an unknown webhook name, or a channel that only posts, is answered 40
   const auto posting_only = f.post("/webhook/announce", "{}", "application/json");
   CHECK(posting_only.status == 404);
   CHECK(posting_only.body == "webhook \"announce\" only posts; it does not accept requests\n");
-  CHECK(f.request("GET", "/webhook/acme-mm").status == 405);
+  const auto get = f.request("GET", "/webhook/scripts");
+  CHECK(get.status == 405);
+  CHECK(get.body == "webhook \"scripts\" takes POST\n");
   CHECK(f.sink().calls() == 0);
 }
 
