@@ -386,6 +386,8 @@ void answer_round(command_scope& s, const command& c) {
 void remind(std::vector<action>& out, const world& w, const approval_round& a, const approval_answer& ans,
             std::string_view why, time_point now) {
   const std::string n = std::to_string(a.number);
+  const std::string which = why == "expected" ? "expected:" + unix_text(*ans.expected) : "deadline";
+  const std::string key_prefix = "approval:" + n + ":" + ans.organization + ":" + which + ":";
   for (const person* rep : answerers(w, a.collaboration, ans.organization)) {
     nlohmann::json values = round_values(a, rep->time_zone);
     values["name"] = rep->name;
@@ -396,8 +398,7 @@ void remind(std::vector<action>& out, const world& w, const approval_round& a, c
     add_state(values, ans.state);
     message body{"approval_reminder", std::move(values)};
     offer_answers(body, approval_answers(a.number));
-    const std::string which = why == "expected" ? "expected:" + unix_text(*ans.expected) : "deadline";
-    send_to(out, *rep, "approval:" + n + ":" + ans.organization + ":" + which + ":" + rep->id, std::move(body), now);
+    send_to(out, *rep, key_prefix + rep->id, std::move(body), now);
   }
 }
 
@@ -411,15 +412,17 @@ void escalate(std::vector<action>& out, const world& w, const approval_round& a,
     if (std::ranges::find(asked, alt) == asked.end()) told.emplace_back(alt, true);
   }
   for (const person* f : facilitators(w, a.collaboration)) told.emplace_back(f, false);
+  std::vector<std::string> names;
+  names.reserve(asked.size());
+  for (const person* rep : asked) names.push_back(rep->name);
+  const std::string representatives = join(names);
   for (const auto& [p, alternate] : told) {
     nlohmann::json values = round_values(a, p->time_zone);
     values["name"] = p->name;
     values["org"] = organization_name(w, a.collaboration, ans.organization);
     values["alternate"] = alternate;
     values["expected"] = expected_day(w, ans);
-    std::vector<std::string> reps;
-    for (const person* rep : asked) reps.push_back(rep->name);
-    values["representatives"] = join(reps);
+    values["representatives"] = representatives;
     add_state(values, ans.state);
     message body{"approval_escalation", std::move(values)};
     if (alternate) offer_answers(body, approval_answers(a.number));
