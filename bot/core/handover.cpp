@@ -151,6 +151,19 @@ void run_handover(command_scope& s, const command& c, const std::function<const 
     moved += (moved.empty() ? " tasks #" : ", #") + std::to_string(number);
     ++moved_count;
   }
+  // The organization's pending answers are the successor's to give: their reminders start afresh.
+  for (const auto& [_, round] : w.approvals) {
+    if (round.collaboration != s.collaboration || round.closed_at) continue;
+    approval_round updated = round;
+    bool changed = false;
+    for (approval_answer& ans : updated.answers) {
+      if (ans.organization != org || is_final(ans.state) || !(ans.reminded_deadline || ans.reminded_expected)) continue;
+      ans.reminded_deadline = false;
+      ans.reminded_expected = false;
+      changed = true;
+    }
+    if (changed) out.push_back(save_approval{std::move(updated)});
+  }
   out.push_back(record_audit{audit_entry{s.now, s.collaboration, s.sender.id, "member.handover",
                                          "org:" + org + " " + old_rep->id + " -> " + successor->id + moved}});
 

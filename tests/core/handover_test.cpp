@@ -184,3 +184,21 @@ TEST_CASE("the facilitator digest suggests a handover for a representative silen
   say(w, "ana", "handover org:city @bob @dina", later);
   CHECK(digest_values(w, "river", w.people.at("ana"), std::nullopt, later)["any_handovers"] == false);
 }
+
+TEST_CASE("after a handover the successor gets the reminders of the organization's pending answers") {
+  world w = handover_world();
+  say(w, "ana", "approval open \"Budget\" to org:city deadline 2026-12-09");
+  const time_point deadline = w.approvals.at(1).deadline;
+  auto before = tick(w, deadline - 47h);
+  apply_to_world(w, before);
+  CHECK(std::ranges::count_if(before, [](const action& a) {
+          const auto* m = std::get_if<send_message>(&a);
+          return m != nullptr && m->key == "approval:1:city:deadline:bob";
+        }) == 1);
+  say(w, "ana", "handover org:city @bob @dina", deadline - 46h);
+  CHECK_FALSE(w.approvals.at(1).answers.at(0).reminded_deadline);
+  auto after = messages_in(tick(w, deadline - 45h));
+  CHECK(std::ranges::count_if(after, [](const send_message& m) { return m.key == "approval:1:city:deadline:dina"; }) ==
+        1);
+  CHECK(std::ranges::none_of(after, [](const send_message& m) { return m.to.person == "bob"; }));
+}
