@@ -91,7 +91,7 @@ std::string rate_text(const outcome_row& row) {
   return row.nudges == 0 ? "" : number_text(100.0 * row.answered / row.nudges, 0) + "%";
 }
 
-command_result report(const world& w, const std::string& collab, const person& sender, const command& c, time_point now) {
+command_result report(const world& w, const std::string& collab, const command& c, time_point now) {
   const std::string since = c.date ? month_of(start_of_day(*c.date, "UTC")) : months_back(now, default_report_months);
   const auto rows = outcome_report(w, collab, since, now);
   nlohmann::json list = nlohmann::json::array();
@@ -116,7 +116,7 @@ command_result report(const world& w, const std::string& collab, const person& s
   command_result result = reply_only(
       "report", {{"collaboration", w.collaborations.at(collab).name}, {"since", since}, {"rows", std::move(list)},
                  {"any", !rows.empty()}, {"csv_url", csv}, {"json_url", json}});
-  result.audit.emplace_back("report", "since " + since + " by " + sender.id);
+  result.audit.emplace_back("report", "since " + since);
   return result;
 }
 
@@ -325,7 +325,7 @@ std::pair<std::string, std::string> export_urls(const world& w, const std::strin
 command_result run_report_command(const world& w, const std::string& collaboration, const person& sender,
                                   const command& c, time_point now) {
   if (c.what == verb::pulse) return pulse(w, collaboration, sender, c, now);
-  return report(w, collaboration, sender, c, now);
+  return report(w, collaboration, c, now);
 }
 
 std::vector<action> monthly_pulse(const world& w, time_point now) {
