@@ -50,12 +50,13 @@ std::optional<http_response> refused(const world& w, const http_request& request
                                      const std::string& purpose, std::string_view how_to_get_it) {
   const auto token = presented_token(request);
   if (!token) {
-    return text_response(403, "this " + purpose + " link needs its token (?token=...): " + std::string{how_to_get_it} + "\n");
+    return text_response(
+        403, "this " + purpose + " link needs its token (?token=...): " + std::string{how_to_get_it} + "\n");
   }
   const auto expected = w.secrets.find({collaboration, purpose});
   if (expected == w.secrets.end() || !same_secret(*token, expected->second)) {
-    return text_response(403, "wrong token for the " + purpose + " of \"" + collaboration + "\": " +
-                                  std::string{how_to_get_it} + "\n");
+    return text_response(
+        403, "wrong token for the " + purpose + " of \"" + collaboration + "\": " + std::string{how_to_get_it} + "\n");
   }
   return std::nullopt;
 }
@@ -66,7 +67,8 @@ http_response calendar(const world& w, const http_request& request, time_point n
     return text_response(404, "calendar feeds are at /calendar/<collaboration>.ics?token=<token>\n");
   }
   const auto& [collaboration, _] = *file;
-  if (!w.collaborations.contains(collaboration)) return text_response(404, "no collaboration \"" + collaboration + "\"\n");
+  if (!w.collaborations.contains(collaboration))
+    return text_response(404, "no collaboration \"" + collaboration + "\"\n");
   if (auto denied = refused(w, request, collaboration, "calendar", "a facilitator gets the feed link with `events`")) {
     return *denied;
   }
@@ -83,7 +85,8 @@ http_response report_export(const world& w, const http_request& request, time_po
     return text_response(404, "outcome reports are at /export/<collaboration>.csv or .json?token=<token>\n");
   }
   const auto& [collaboration, format] = *file;
-  if (!w.collaborations.contains(collaboration)) return text_response(404, "no collaboration \"" + collaboration + "\"\n");
+  if (!w.collaborations.contains(collaboration))
+    return text_response(404, "no collaboration \"" + collaboration + "\"\n");
   if (auto denied = refused(w, request, collaboration, "export", "a facilitator gets the export links with `report`")) {
     return *denied;
   }
@@ -91,7 +94,8 @@ http_response report_export(const world& w, const http_request& request, time_po
   if (auto given = request.query.find("since"); given != request.query.end()) {
     static const std::regex month_or_day{R"((\d{4})-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)"};
     if (!std::regex_match(given->second, month_or_day)) {
-      return text_response(400, "since must be a month (2026-09) or a date (2026-09-01), not \"" + given->second + "\"\n");
+      return text_response(400,
+                           "since must be a month (2026-09) or a date (2026-09-01), not \"" + given->second + "\"\n");
     }
     since = given->second.substr(0, 7);
   }

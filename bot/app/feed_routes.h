@@ -34,7 +34,7 @@ http_response feed_response(const world& w, const http_request& request, time_po
 struct feed_routes_context {
   std::function<void(std::function<void()>)> on_core;  ///< runs a function on the core strand, later
   std::function<const world&()> current;               ///< the world; called on the core strand only
-  std::function<time_point()> clock;                    ///< the current time
+  std::function<time_point()> clock;                   ///< the current time
 };
 
 /// Routes `GET /calendar/*` and `GET /export/*` of `server` to `feed_response`, computed on the

@@ -40,8 +40,12 @@ std::string topics_text(const std::vector<std::string>& topics) {
 }
 
 nlohmann::json event_values(const world& w, const calendar_event& e) {
-  return {{"number", e.number}, {"date", day_text(e.day)},      {"title", e.title},
-          {"org", organization_label(w, e)}, {"topics", topics_text(e.topics)}, {"audience", e.audience}};
+  return {{"number", e.number},
+          {"date", day_text(e.day)},
+          {"title", e.title},
+          {"org", organization_label(w, e)},
+          {"topics", topics_text(e.topics)},
+          {"audience", e.audience}};
 }
 
 nlohmann::json clash_values(const world& w, const std::vector<clash>& clashes) {
@@ -64,7 +68,8 @@ bool is_facilitator(const world& w, const std::string& collab, const std::string
 command_result add_event(const world& w, const std::string& collab, const person& sender, const command& c,
                          time_point now) {
   const date::year_month_day today = local_date(now, sender.time_zone);
-  if (date::sys_days{*c.date} < date::sys_days{today}) return reply_only("error_date_in_past", {{"date", format_date(*c.date)}});
+  if (date::sys_days{*c.date} < date::sys_days{today})
+    return reply_only("error_date_in_past", {{"date", format_date(*c.date)}});
   const membership* m = find_membership(w, collab, sender.id);
   calendar_event e;
   e.number = next_event_number(w);
@@ -98,7 +103,8 @@ command_result add_event(const world& w, const std::string& collab, const person
   values["who"] = sender.name;
   for (const auto& [key, member] : w.memberships) {
     if (key.first != collab || !member.active || member.person == sender.id) continue;
-    if (member.roles.contains(role::facilitator)) result.notices.push_back(notice{member.person, message{"event_clash", values}});
+    if (member.roles.contains(role::facilitator))
+      result.notices.push_back(notice{member.person, message{"event_clash", values}});
   }
   return result;
 }
@@ -117,8 +123,11 @@ command_result list_events(const world& w, const std::string& collab, const pers
   std::ranges::stable_sort(coming, [](const calendar_event* a, const calendar_event* b) { return a->day < b->day; });
   for (const calendar_event* e : coming) events.push_back(event_values(w, *e));
   const std::string feed = is_facilitator(w, collab, sender.id) ? calendar_feed_url(w, collab) : "";
-  return reply_only("event_list", {{"events", std::move(events)}, {"count", coming.size()}, {"any", !coming.empty()},
-                                   {"topic", topic}, {"feed_url", feed}});
+  return reply_only("event_list", {{"events", std::move(events)},
+                                   {"count", coming.size()},
+                                   {"any", !coming.empty()},
+                                   {"topic", topic},
+                                   {"feed_url", feed}});
 }
 
 std::string iso_week_label(sys_days day) {
@@ -134,8 +143,9 @@ std::string utc_stamp(time_point t) {
   const std::chrono::hh_mm_ss clock{t - day};
   char text[32];
   std::snprintf(text, sizeof text, "%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(clock.hours().count()),
-                static_cast<int>(clock.minutes().count()), static_cast<int>(clock.seconds().count()));
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
+                static_cast<int>(clock.seconds().count()));
   return text;
 }
 
@@ -184,7 +194,8 @@ command_result run_calendar_command(const world& w, const std::string& collabora
 nlohmann::json upcoming_events(const world& w, const std::string& collaboration, sys_days from, int days) {
   std::vector<const calendar_event*> coming;
   for (const auto& [_, e] : w.events) {
-    if (e.collaboration == collaboration && e.day >= from && e.day < from + std::chrono::days{days}) coming.push_back(&e);
+    if (e.collaboration == collaboration && e.day >= from && e.day < from + std::chrono::days{days})
+      coming.push_back(&e);
   }
   std::ranges::stable_sort(coming, [](const calendar_event* a, const calendar_event* b) { return a->day < b->day; });
   nlohmann::json list = nlohmann::json::array();
@@ -204,17 +215,19 @@ std::vector<action> weekly_events_digests(const world& w, time_point now) {
     out.push_back(save_round{collab, "events", week});
     nlohmann::json events = upcoming_events(w, collab, today, digest_weeks * 7);
     if (events.empty()) continue;
-    for (auto it = w.memberships.lower_bound({collab, ""}); it != w.memberships.end() && it->first.first == collab; ++it) {
+    for (auto it = w.memberships.lower_bound({collab, ""}); it != w.memberships.end() && it->first.first == collab;
+         ++it) {
       const membership& m = it->second;
       if (!m.active || !(m.roles.contains(role::facilitator) || m.roles.contains(role::representative))) continue;
       const person& p = w.people.at(m.person);
       if (p.identities.empty()) continue;
       const identity& where = p.identities.front();
-      out.push_back(send_message{"events:" + collab + ":" + week + ":" + p.id,
-                                 destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
-                                 message{"events_digest", {{"name", p.name}, {"collaboration", c.name}, {"events", events},
-                                                           {"weeks", digest_weeks}}},
-                                 first_allowed(p, now)});
+      out.push_back(send_message{
+          "events:" + collab + ":" + week + ":" + p.id,
+          destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
+          message{"events_digest",
+                  {{"name", p.name}, {"collaboration", c.name}, {"events", events}, {"weeks", digest_weeks}}},
+          first_allowed(p, now)});
     }
   }
   return out;

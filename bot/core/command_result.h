@@ -22,9 +22,9 @@ struct notice {
 /// and notices. A plain value; built by pure handlers.
 struct command_result {
   message reply;
-  std::vector<action> changes;                              ///< state changes only, no messages
+  std::vector<action> changes;                             ///< state changes only, no messages
   std::vector<std::pair<std::string, std::string>> audit;  ///< (action, detail), by the sender
-  std::vector<notice> notices;                              ///< at most one per person
+  std::vector<notice> notices;                             ///< at most one per person
   bool operator==(const command_result&) const = default;
 };
 

@@ -38,7 +38,8 @@ std::vector<std::string> months_between(const std::string& first, const std::str
 /// The month `count - 1` months before the month of `now`.
 std::string months_back(time_point now, int count) {
   const std::chrono::year_month_day day{std::chrono::floor<std::chrono::days>(now)};
-  const std::chrono::year_month first = std::chrono::year_month{day.year(), day.month()} - std::chrono::months{count - 1};
+  const std::chrono::year_month first =
+      std::chrono::year_month{day.year(), day.month()} - std::chrono::months{count - 1};
   return month_text(static_cast<int>(first.year()), static_cast<unsigned>(first.month()));
 }
 
@@ -80,7 +81,8 @@ std::string task_organization(const world& w, const task& t) {
 std::string csv_field(const std::string& text) {
   std::string value = text;
   // A spreadsheet would run these as formulas: names and comments come from chat users.
-  if (!value.empty() && std::string_view{"=+-@\t\r"}.find(value.front()) != std::string_view::npos) value.insert(0, "'");
+  if (!value.empty() && std::string_view{"=+-@\t\r"}.find(value.front()) != std::string_view::npos)
+    value.insert(0, "'");
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
   std::string quoted = "\"";
   for (char ch : value) quoted += ch == '"' ? std::string{"\"\""} : std::string(1, ch);
@@ -113,14 +115,18 @@ command_result report(const world& w, const std::string& collab, const command& 
                     {"comments", joined(row.pulse_comments, "; ")}});
   }
   const auto [csv, json] = export_urls(w, collab);
-  command_result result = reply_only(
-      "report", {{"collaboration", w.collaborations.at(collab).name}, {"since", since}, {"rows", std::move(list)},
-                 {"any", !rows.empty()}, {"csv_url", csv}, {"json_url", json}});
+  command_result result = reply_only("report", {{"collaboration", w.collaborations.at(collab).name},
+                                                {"since", since},
+                                                {"rows", std::move(list)},
+                                                {"any", !rows.empty()},
+                                                {"csv_url", csv},
+                                                {"json_url", json}});
   result.audit.emplace_back("report", "since " + since);
   return result;
 }
 
-command_result pulse(const world& w, const std::string& collab, const person& sender, const command& c, time_point now) {
+command_result pulse(const world& w, const std::string& collab, const person& sender, const command& c,
+                     time_point now) {
   const membership* m = find_membership(w, collab, sender.id);
   const std::string org = m != nullptr ? m->organization : "";
   const std::string month = month_of(now);
@@ -128,19 +134,22 @@ command_result pulse(const world& w, const std::string& collab, const person& se
   const int score = static_cast<int>(c.number);
   command_result result;
   result.changes.push_back(save_pulse{pulse_answer{collab, org, sender.id, month, score, c.text, now}});
-  result.audit.emplace_back("pulse", std::to_string(score) + " for org:" + org + " " + month +
-                                         (c.text.empty() ? "" : ": " + c.text));
+  result.audit.emplace_back(
+      "pulse", std::to_string(score) + " for org:" + org + " " + month + (c.text.empty() ? "" : ": " + c.text));
   const auto name = w.organizations.find({collab, org});
-  result.reply = message{"pulse_recorded", {{"score", score}, {"comment", c.text}, {"month", month},
-                                            {"org", name == w.organizations.end() ? org : name->second.name},
-                                            {"updated", updated}}};
+  result.reply = message{"pulse_recorded",
+                         {{"score", score},
+                          {"comment", c.text},
+                          {"month", month},
+                          {"org", name == w.organizations.end() ? org : name->second.name},
+                          {"updated", updated}}};
   return result;
 }
 
 }  // namespace
 
-std::vector<outcome_row> outcome_report(const world& w, const std::string& collaboration, const std::string& since_month,
-                                        time_point now) {
+std::vector<outcome_row> outcome_report(const world& w, const std::string& collaboration,
+                                        const std::string& since_month, time_point now) {
   struct tally {
     outcome_row row;
     std::vector<double> response_hours;
@@ -225,7 +234,8 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
       tally& t = by.at({org, month});
       if (auto hours = median(t.response_hours)) t.row.median_response_hours = rounded(*hours, 1);
       if (auto days = median(t.approval_days)) t.row.approval_turnaround_days = rounded(*days, 1);
-      if (t.row.pulse_answers > 0) t.row.pulse_average = rounded(static_cast<double>(t.pulse_total) / t.row.pulse_answers, 2);
+      if (t.row.pulse_answers > 0)
+        t.row.pulse_average = rounded(static_cast<double>(t.pulse_total) / t.row.pulse_answers, 2);
       rows.push_back(std::move(t.row));
     }
   }
@@ -246,7 +256,8 @@ std::string first_report_month(const world& w, const std::string& collaboration,
   }
   for (const auto& [key, m] : w.memberships) {
     if (key.first != collaboration) continue;
-    if (auto counts = w.monthly_responses.find(m.person); counts != w.monthly_responses.end() && !counts->second.empty()) {
+    if (auto counts = w.monthly_responses.find(m.person);
+        counts != w.monthly_responses.end() && !counts->second.empty()) {
       consider(counts->second.begin()->first);
     }
   }
@@ -291,23 +302,24 @@ nlohmann::json report_json(const std::string& collaboration, const std::string& 
   };
   nlohmann::json list = nlohmann::json::array();
   for (const outcome_row& r : rows) {
-    list.push_back({{"organization", r.organization},
-                    {"organization_name", r.organization_name},
-                    {"month", r.month},
-                    {"nudges", r.nudges},
-                    {"nudges_answered", r.answered},
-                    {"response_rate", r.nudges == 0 ? nlohmann::json(nullptr)
-                                                     : nlohmann::json(rounded(static_cast<double>(r.answered) / r.nudges, 4))},
-                    {"median_response_hours", optional_number(r.median_response_hours)},
-                    {"tasks_done", r.tasks_done},
-                    {"tasks_done_on_time", r.tasks_on_time},
-                    {"approval_turnaround_days", optional_number(r.approval_turnaround_days)},
-                    {"people", r.people},
-                    {"people_active", r.people_active},
-                    {"responses", r.responses},
-                    {"pulse_answers", r.pulse_answers},
-                    {"pulse_average", optional_number(r.pulse_average)},
-                    {"pulse_comments", r.pulse_comments}});
+    list.push_back(
+        {{"organization", r.organization},
+         {"organization_name", r.organization_name},
+         {"month", r.month},
+         {"nudges", r.nudges},
+         {"nudges_answered", r.answered},
+         {"response_rate", r.nudges == 0 ? nlohmann::json(nullptr)
+                                         : nlohmann::json(rounded(static_cast<double>(r.answered) / r.nudges, 4))},
+         {"median_response_hours", optional_number(r.median_response_hours)},
+         {"tasks_done", r.tasks_done},
+         {"tasks_done_on_time", r.tasks_on_time},
+         {"approval_turnaround_days", optional_number(r.approval_turnaround_days)},
+         {"people", r.people},
+         {"people_active", r.people_active},
+         {"responses", r.responses},
+         {"pulse_answers", r.pulse_answers},
+         {"pulse_average", optional_number(r.pulse_average)},
+         {"pulse_comments", r.pulse_comments}});
   }
   return {{"collaboration", collaboration},
           {"since", since_month},
@@ -339,20 +351,22 @@ std::vector<action> monthly_pulse(const world& w, time_point now) {
     if (asked != w.rounds.end() && asked->second == month) continue;
     out.push_back(save_round{collab, "pulse", month});
     if (asked == w.rounds.end()) continue;  // first seen: the first question comes next month
-    for (auto it = w.memberships.lower_bound({collab, ""}); it != w.memberships.end() && it->first.first == collab; ++it) {
+    for (auto it = w.memberships.lower_bound({collab, ""}); it != w.memberships.end() && it->first.first == collab;
+         ++it) {
       const membership& m = it->second;
       if (!m.active || !m.roles.contains(role::representative)) continue;
       const person& p = w.people.at(m.person);
       if (p.identities.empty()) continue;
       const identity& where = p.identities.front();
       const auto org = w.organizations.find({collab, m.organization});
-      out.push_back(send_message{
-          "pulse:" + collab + ":" + month + ":" + p.id,
-          destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
-          message{"pulse_question", {{"name", p.name}, {"collaboration", c.name},
-                                     {"org", org == w.organizations.end() ? m.organization : org->second.name},
-                                     {"month", month}}},
-          first_allowed(p, now)});
+      out.push_back(send_message{"pulse:" + collab + ":" + month + ":" + p.id,
+                                 destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
+                                 message{"pulse_question",
+                                         {{"name", p.name},
+                                          {"collaboration", c.name},
+                                          {"org", org == w.organizations.end() ? m.organization : org->second.name},
+                                          {"month", month}}},
+                                 first_allowed(p, now)});
     }
   }
   return out;

@@ -17,19 +17,19 @@ namespace tandem {
 
 /// One organization's outcomes in one month.
 struct outcome_row {
-  std::string organization;       ///< id
+  std::string organization;  ///< id
   std::string organization_name;
-  std::string month;              ///< "2026-11", UTC
-  int nudges = 0;                 ///< nudges decided for the organization's people that month
-  int answered = 0;               ///< of those, answered by a response before the next nudge
+  std::string month;                            ///< "2026-11", UTC
+  int nudges = 0;                               ///< nudges decided for the organization's people that month
+  int answered = 0;                             ///< of those, answered by a response before the next nudge
   std::optional<double> median_response_hours;  ///< over the answered ones
-  int tasks_done = 0;             ///< the organization's tasks (or its people's) done that month
-  int tasks_on_time = 0;          ///< of those, done by their due date (or without one)
+  int tasks_done = 0;                           ///< the organization's tasks (or its people's) done that month
+  int tasks_on_time = 0;                        ///< of those, done by their due date (or without one)
   /// Median days from a round's opening to the organization's answer, over answers given that month.
   std::optional<double> approval_turnaround_days;
-  int people = 0;                 ///< active members now, and former ones active that month
-  int people_active = 0;          ///< members with at least one response that month
-  int responses = 0;              ///< responses of its members that month
+  int people = 0;         ///< active members now, and former ones active that month
+  int people_active = 0;  ///< members with at least one response that month
+  int responses = 0;      ///< responses of its members that month
   int pulse_answers = 0;
   std::optional<double> pulse_average;  ///< mean pulse score (1..5) that month
   std::vector<std::string> pulse_comments;
@@ -38,8 +38,8 @@ struct outcome_row {
 
 /// The rows of a collaboration's report from `since_month` ("2026-09") through the month of
 /// `now`, month by month, organizations in id order.
-std::vector<outcome_row> outcome_report(const world& w, const std::string& collaboration, const std::string& since_month,
-                                        time_point now);
+std::vector<outcome_row> outcome_report(const world& w, const std::string& collaboration,
+                                        const std::string& since_month, time_point now);
 
 /// The earliest month with anything to report for a collaboration (a nudge, a task, a response
 /// of a member, a pulse answer, an event), or the month of `now`.

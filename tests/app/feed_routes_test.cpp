@@ -39,15 +39,16 @@ world feed_world() {
   w.memberships[{"river", "bob"}] = membership{"river", "bob", "city", {role::representative}, tier::active, true};
   w.secrets[{"river", "calendar"}] = "feed-token";
   w.secrets[{"river", "export"}] = "export-token";
-  w.events[7] = calendar_event{7,
-                               "river",
-                               "city",
-                               day_of(2026, 12, 12),
-                               "Spring newsletter; \"final\", with a title long enough to be folded over two lines \u00e9t\u00e9",
-                               {"news", "spring"},
-                               "public",
-                               "bob",
-                               now};
+  w.events[7] =
+      calendar_event{7,
+                     "river",
+                     "city",
+                     day_of(2026, 12, 12),
+                     "Spring newsletter; \"final\", with a title long enough to be folded over two lines \u00e9t\u00e9",
+                     {"news", "spring"},
+                     "public",
+                     "bob",
+                     now};
   w.events[8] = calendar_event{8, "river", "", day_of(2026, 12, 1), "Kick-off", {}, "", "bob", now};
   w.nudges[{"river", "bob"}] = {nudge_record{now - 48h, now - 46h}, nudge_record{now - 24h, std::nullopt}};
   w.monthly_responses["bob"]["2026-11"] = 3;
@@ -58,13 +59,15 @@ world feed_world() {
 class feed_server {
  public:
   explicit feed_server(world w) : world_(std::move(w)), server_(io_, options()), client_(io_, http_client_options{}) {
-    add_feed_routes(server_, feed_routes_context{[this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
-                                                 [this]() -> const world& { return world_; }, [] { return now; }});
+    add_feed_routes(server_,
+                    feed_routes_context{[this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
+                                        [this]() -> const world& { return world_; }, [] { return now; }});
     port_ = server_.start();
   }
   ~feed_server() {
     server_.stop();
-    testing::run_until(io_, [] { return false; }, 100ms);
+    testing::run_until(
+        io_, [] { return false; }, 100ms);
   }
 
   client_response get(const std::string& target, std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -140,7 +143,8 @@ TEST_CASE("the calendar feed refuses a missing or wrong token and unknown paths,
   feed_server server(feed_world());
   const auto missing = server.get("/calendar/river.ics");
   CHECK(missing.status == 403);
-  CHECK(missing.body == "this calendar link needs its token (?token=...): a facilitator gets the feed link with `events`\n");
+  CHECK(missing.body ==
+        "this calendar link needs its token (?token=...): a facilitator gets the feed link with `events`\n");
   const auto wrong = server.get("/calendar/river.ics?token=feed-tokem");
   CHECK(wrong.status == 403);
   CHECK(wrong.body.starts_with("wrong token for the calendar of \"river\""));
@@ -177,7 +181,8 @@ TEST_CASE("the outcome export refuses a missing or wrong token and a bad since")
   feed_server server(feed_world());
   const auto missing = server.get("/export/river.csv");
   CHECK(missing.status == 403);
-  CHECK(missing.body == "this export link needs its token (?token=...): a facilitator gets the export links with `report`\n");
+  CHECK(missing.body ==
+        "this export link needs its token (?token=...): a facilitator gets the export links with `report`\n");
   CHECK(server.get("/export/river.json?token=feed-token").status == 403);
   CHECK(server.get("/export/river.json", {{"Authorization", "Bearer nope"}}).status == 403);
   const auto bad_since = server.get("/export/river.csv?token=export-token&since=last%20year");
@@ -226,18 +231,23 @@ TEST_CASE("the engine host makes each collaboration's tokens at its first start 
 }
 
 TEST_CASE("http.public_url and engine.clash_days are read from the config, with clear errors") {
-  const std::string collaboration = "collaborations:\n  - id: river\n    name: River\n    people:\n"
-                                    "      - {id: ana, name: Ana, roles: [facilitator]}\n";
+  const std::string collaboration =
+      "collaborations:\n  - id: river\n    name: River\n    people:\n"
+      "      - {id: ana, name: Ana, roles: [facilitator]}\n";
   const auto dir = std::filesystem::temp_directory_path();
-  const auto good = parse_config("http:\n  public_url: https://tandem.example.org/\nengine:\n  clash_days: 7\n" + collaboration, dir);
+  const auto good =
+      parse_config("http:\n  public_url: https://tandem.example.org/\nengine:\n  clash_days: 7\n" + collaboration, dir);
   REQUIRE(good.config);
   CHECK(good.config->seed.engine.public_url == "https://tandem.example.org");
   CHECK(good.config->seed.engine.clash_days == 7);
   CHECK(parse_config(collaboration, dir).config->seed.engine.clash_days == 3);
 
-  const auto bad = parse_config("http:\n  public_url: tandem.example.org\nengine:\n  clash_days: soon\n" + collaboration, dir);
+  const auto bad =
+      parse_config("http:\n  public_url: tandem.example.org\nengine:\n  clash_days: soon\n" + collaboration, dir);
   REQUIRE(bad.errors.size() == 2);
   CHECK(to_string(bad.errors[0]) ==
-        "http.public_url: bad URL \"tandem.example.org\" (write how people reach Tandem, e.g. https://tandem.example.org)");
-  CHECK(to_string(bad.errors[1]) == "engine.clash_days: bad number of days \"soon\" (write a whole number from 0 to 99)");
+        "http.public_url: bad URL \"tandem.example.org\" (write how people reach Tandem, e.g. "
+        "https://tandem.example.org)");
+  CHECK(to_string(bad.errors[1]) ==
+        "engine.clash_days: bad number of days \"soon\" (write a whole number from 0 to 99)");
 }

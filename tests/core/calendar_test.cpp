@@ -19,8 +19,15 @@ std::chrono::sys_days day_of(int year, unsigned month, unsigned day) {
 
 calendar_event planned(std::int64_t number, std::chrono::sys_days day, std::vector<std::string> topics,
                        std::string audience, std::string org = "city") {
-  return calendar_event{number, "river", std::move(org), day, "Event " + std::to_string(number), std::move(topics),
-                        std::move(audience), "bob", sample_now()};
+  return calendar_event{number,
+                        "river",
+                        std::move(org),
+                        day,
+                        "Event " + std::to_string(number),
+                        std::move(topics),
+                        std::move(audience),
+                        "bob",
+                        sample_now()};
 }
 
 std::vector<send_message> sent_to(const std::vector<send_message>& sent, const std::string& person) {
@@ -79,7 +86,12 @@ TEST_CASE("calendar clashes: same day, or within the window with a shared topic 
       {"two days later, same audience in other case", 2, {"a"}, "Youth", {"b"}, "youth", clash_kind::same_audience},
       {"two days later, nothing shared", 2, {"a"}, "youth", {"b"}, "elders", std::nullopt},
       {"two days later, both without audience", 2, {}, "", {}, "", std::nullopt},
-      {"a topic and the audience shared: the topic is named", 1, {"news"}, "public", {"news"}, "public",
+      {"a topic and the audience shared: the topic is named",
+       1,
+       {"news"},
+       "public",
+       {"news"},
+       "public",
        clash_kind::same_topic},
   };
   for (const row& r : rows) {
@@ -214,8 +226,9 @@ TEST_CASE("iCalendar text is escaped and long lines are folded at 75 octets with
 
 TEST_CASE("the calendar feed is a VCALENDAR with one all-day VEVENT per event of the collaboration") {
   world w = sample_world();
-  w.events[7] = calendar_event{7, "river", "city", day_of(2026, 12, 12), "Spring newsletter; \"final\", really",
-                               {"news", "spring"}, "public", "bob", sample_now()};
+  w.events[7] = calendar_event{
+      7,        "river", "city",      day_of(2026, 12, 12), "Spring newsletter; \"final\", really", {"news", "spring"},
+      "public", "bob",   sample_now()};
   w.events[8] = planned(8, day_of(2026, 12, 1), {}, "");
   w.events[8].collaboration = "lake";
   const std::string feed = calendar_feed(w, "river", sample_now());
