@@ -485,7 +485,12 @@ struct webhook_adapter::state : std::enable_shared_from_this<webhook_adapter::st
     auto parts = std::make_shared<part_sequence>();
     parts->channel = channel.name;
     parts->url = channel.how == dialect::discord ? with_wait(channel.url) : channel.url;
-    parts->posts = posts_for(channel.how, message, links);
+    // A webhook channel is a room: a message meant for one person says whom it is for.
+    rendered_message addressed = message;
+    if (to.conversation.empty() && !to.person.empty()) {
+      addressed.markup = "**" + escape_markup(to.person) + "**: " + message.markup;
+    }
+    parts->posts = posts_for(channel.how, addressed, links);
     parts->progress_key = std::string(parts_prefix) + link_nonce(key, 0);
     std::size_t first = 0;
     if (parts->posts.size() > 1) {

@@ -37,7 +37,7 @@ TEST_CASE("each dialect posts its exact body to the channel's URL") {
   });
   const auto message = text("**Hi** & [docs](https://example.org)\n- one");
   for (const char* name : {"slack", "mm", "mmform", "discord", "teams"}) {
-    CHECK(f.deliver(to_person(name), message, std::string("nudge:emma:") + name).what == outcome::delivered);
+    CHECK(f.deliver(to_room(name), message, std::string("broadcast:1:") + name).what == outcome::delivered);
   }
   const auto requests = f.receiver().requests();
   REQUIRE(requests.size() == 5);
@@ -55,6 +55,17 @@ TEST_CASE("each dialect posts its exact body to the channel's URL") {
   const json card = json::parse(requests[4].body)["attachments"][0];
   CHECK(card["contentType"] == "application/vnd.microsoft.card.adaptive");
   CHECK(card["content"]["body"][0]["text"] == "**Hi** & [docs](https://example.org)\n- one");
+}
+
+TEST_CASE("a message meant for one person says whom it is for, since a webhook channel is a room") {
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    o.channels = {channel("mm", dialect::mattermost, self.receiver().url("/hooks/mm1"))};
+  });
+  f.receiver().answer_with([](const auto&) { return scripted_response::text(200, "ok"); });
+  tandem::destination to = to_person("mm");
+  to.person = "emma_s";
+  REQUIRE(f.deliver(to, text("Your open tasks: none"), "nudge:1").what == outcome::delivered);
+  CHECK(json::parse(f.receiver().requests()[0].body) == json{{"text", "**emma\\_s**: Your open tasks: none"}});
 }
 
 TEST_CASE("a 429 with Retry-After asks the outbox to retry after that long") {
@@ -125,11 +136,11 @@ TEST_CASE("a long Discord message goes in parts, and a retry after a 429 sends o
   f.receiver().expect(scripted_response::json(200, R"({"id":"1"})"));
   f.receiver().expect(scripted_response::json(429, R"({"message":"You are being rate limited.","retry_after":2.5})")
                           .with_header("Retry-After", "3"));
-  const auto first = f.deliver(to_person("discord"), text(long_text), "digest:ana:1");
+  const auto first = f.deliver(to_room("discord"), text(long_text), "digest:ana:1");
   CHECK(first.what == outcome::retry);
   CHECK(first.retry_after == std::chrono::seconds{3});
   f.receiver().answer_with([](const auto&) { return scripted_response::json(200, R"({"id":"2"})"); });
-  const auto second = f.deliver(to_person("discord"), text(long_text), "digest:ana:1");
+  const auto second = f.deliver(to_room("discord"), text(long_text), "digest:ana:1");
   CHECK(second.what == outcome::delivered);
   const auto requests = f.receiver().requests();
   REQUIRE(requests.size() == 4);  // part 1, part 2 refused, part 2 again, part 3
@@ -137,7 +148,7 @@ TEST_CASE("a long Discord message goes in parts, and a retry after a 429 sends o
   for (const auto& r : requests) contents.push_back(json::parse(r.body)["content"]);
   CHECK(contents == std::vector<std::string>{parts[0], parts[1], parts[1], parts[2]});
   // A third delivery of the same row (the outbox lost the outcome) sends nothing more.
-  CHECK(f.deliver(to_person("discord"), text(long_text), "digest:ana:1").what == outcome::delivered);
+  CHECK(f.deliver(to_room("discord"), text(long_text), "digest:ana:1").what == outcome::delivered);
   CHECK(f.receiver().requests().size() == 4);
 }
 
@@ -153,7 +164,7 @@ TEST_CASE("answers to a person in an incoming-only channel are signed one-click 
   const auto requests = f.receiver().requests();
   REQUIRE(requests.size() == 2);
   const std::string with_links = json::parse(requests[0].body)["text"];
-  const std::string prefix = "**Task #12**: Print the flyers\n\n[Done](https://tandem.example.org/act/";
+  const std::string prefix = "**emma**: **Task #12**: Print the flyers\n\n[Done](https://tandem.example.org/act/";
   REQUIRE(with_links.starts_with(prefix));
   const auto token_end = with_links.find(')', prefix.size());
   const std::string token = with_links.substr(prefix.size(), token_end - prefix.size());
@@ -166,7 +177,8 @@ TEST_CASE("answers to a person in an incoming-only channel are signed one-click 
   CHECK(opened.expires == f.now() + std::chrono::days{7});
   CHECK(with_links.find("[Blocked](https://tandem.example.org/act/") != std::string::npos);
   CHECK(json::parse(requests[1].body)["text"] ==
-        "**Task #12**: Print the flyers\n\n**Done**: `done 12` \xC2\xB7 **Blocked**: `blocked 12 \xE2\x80\xA6`");
+        "**emma**: **Task #12**: Print the flyers\n\n**Done**: `done 12` \xC2\xB7 **Blocked**: `blocked 12 "
+        "\xE2\x80\xA6`");
 }
 
 TEST_CASE("posts to one channel are paced, and a 429 holds the channel until its Retry-After") {

@@ -256,4 +256,9 @@ inline tandem::destination to_person(const std::string& workspace, const std::st
   return {"webhook", workspace, "", user, "emma", "en", ""};
 }
 
+/// A message to the channel `workspace` as a room (a broadcast, a reply in a conversation).
+inline tandem::destination to_room(const std::string& workspace) {
+  return {"webhook", workspace, "room", "", "", "en", ""};
+}
+
 }  // namespace webhook_testing
