@@ -318,3 +318,38 @@ TEST_CASE(
   CHECK(grid.find("City of Millbrook") != std::string::npos);
   CHECK(grid.find("approves (Emma Schulz") != std::string::npos);
 }
+
+TEST_CASE(
+    "end to end: a calendar clash added with /tandem is told to both, and the pulse shows in the facilitator's "
+    "report") {
+  tandem_on_slack t;
+
+  const auto first = t.slash_command("U0ANA", "event add 2030-01-10 \"Spring newsletter\" #newsletter", "4.1.a");
+  REQUIRE(first.status == 200);
+  CHECK(json::parse(first.body)["text"].get<std::string>().find("E1") != std::string::npos);
+
+  // Emma's event is two days later on the same topic: she is told at once, in the command's answer.
+  const auto second = t.slash_command("U0EMMA", "event add 2030-01-12 \"River clean-up day\" #newsletter", "4.2.b");
+  REQUIRE(second.status == 200);
+  const std::string answer = json::parse(second.body)["text"];
+  CHECK(answer.find("E2") != std::string::npos);
+  CHECK(answer.find("Spring newsletter") != std::string::npos);
+
+  // Ana hears of it in her DM, naming both events.
+  REQUIRE(wait_for_posts(t.slack(), "/api/chat.postMessage", 1));
+  const json clash = posted_to(t.slack(), "/api/chat.postMessage")[0];
+  CHECK(clash["channel"] == "D0ANA");
+  CHECK(clash["text"].get<std::string>().find("River clean-up day") != std::string::npos);
+  CHECK(clash["text"].get<std::string>().find("Spring newsletter") != std::string::npos);
+
+  // Emma answers the outcome question; Ana's report shows it, with the export links.
+  const auto pulse = t.slash_command("U0EMMA", "pulse 4 the joint grant helped", "4.3.c");
+  REQUIRE(pulse.status == 200);
+  CHECK(json::parse(pulse.body)["text"].get<std::string>().find("4") != std::string::npos);
+  const auto report = t.slash_command("U0ANA", "report", "4.4.d");
+  REQUIRE(report.status == 200);
+  const std::string text = json::parse(report.body)["text"];
+  CHECK(text.find("the joint grant helped") != std::string::npos);
+  CHECK(text.find("/export/river.csv?token=") != std::string::npos);
+  CHECK(t.on_core([&t] { return t.world().pulses.size(); }) == 1);
+}
