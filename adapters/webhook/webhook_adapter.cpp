@@ -647,6 +647,18 @@ void webhook_adapter::add_routes(http_server& server) {
   route("POST", "/act/*", &state::on_link_confirm);
 }
 
+void webhook_adapter::start() {
+  state_->on_strand([self = state_] {
+    if (!self->options.public_url.empty()) return;
+    for (const webhook_channel_settings& c : self->options.channels) {
+      if (c.kind == webhook_channel_kind::incoming) {
+        self->log("warn", "webhook: no public_url: answers in channel " + c.name +
+                              " are shown as commands to type, which nobody there can send back");
+      }
+    }
+  });
+}
+
 void webhook_adapter::stop() {
   state_->on_strand([self = state_] { self->stop(); });
 }

@@ -93,6 +93,9 @@ class webhook_adapter final : public platform_adapter {
   /// `POST /webhook/{name}`, and `GET`/`POST /act/{token}` (the link's page and its confirmation).
   void add_routes(http_server& server) override;
 
+  /// Warns (in the log) about each incoming-only channel when there is no public_url for links.
+  void start() override;
+
   /// Stops pending work; requests waiting for a reply get their acknowledgement at once.
   void stop() override;
 

@@ -5,6 +5,8 @@
 
 #include "webhook_fixture.h"
 
+#include <algorithm>
+
 namespace {
 
 using namespace webhook_testing;
@@ -169,4 +171,19 @@ TEST_CASE("without a configured key, links are signed with a key made once and k
     CHECK(std::holds_alternative<action_link>(tandem::webhook::open_link(token, *made, f.now())));
     CHECK(f.request("GET", "/act/" + token).status == 200);
   }
+}
+
+TEST_CASE("without a public URL, starting warns about each incoming-only channel and shows commands instead of links") {
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    configure(o, self);
+    o.public_url.clear();
+  });
+  f.adapter().start();
+  f.receiver().answer_with([](const auto&) { return tandem::testing::scripted_response::text(200, "ok"); });
+  const tandem::rendered_message m{"Task", {{"Done", {"done", "done 12", "", false}}}};
+  REQUIRE(f.deliver(to_person("acme"), m, "notify:1").what == tandem::delivery_result::outcome::delivered);
+  CHECK(json::parse(f.receiver().requests()[0].body)["text"] == "**emma**: Task\n\n**Done**: `done 12`");
+  const auto log = f.log();
+  CHECK(std::ranges::count(log, std::string("warn: webhook: no public_url: answers in channel acme are shown as "
+                                            "commands to type, which nobody there can send back")) == 1);
 }
