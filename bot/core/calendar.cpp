@@ -160,7 +160,9 @@ std::string ical_date(sys_days day) {
 std::vector<clash> find_clashes(const world& w, const calendar_event& candidate) {
   std::vector<std::pair<const calendar_event*, clash>> found;
   const std::string audience = lowercase(candidate.audience);
-  for (const auto& [number, other] : w.events) {
+  for (const auto& entry : w.events) {
+    const std::int64_t number = entry.first;
+    const calendar_event& other = entry.second;  // not a structured binding: the lambda below uses it
     if (number == candidate.number || other.collaboration != candidate.collaboration) continue;
     const auto apart = std::chrono::abs(other.day - candidate.day).count();
     if (apart == 0) {
@@ -179,6 +181,7 @@ std::vector<clash> find_clashes(const world& w, const calendar_event& candidate)
   }
   std::ranges::stable_sort(found, [](const auto& a, const auto& b) { return a.first->day < b.first->day; });
   std::vector<clash> out;
+  out.reserve(found.size());
   for (auto& [_, c] : found) out.push_back(std::move(c));
   return out;
 }
@@ -223,7 +226,7 @@ std::vector<action> weekly_events_digests(const world& w, time_point now) {
       if (p.identities.empty()) continue;
       const identity& where = p.identities.front();
       out.push_back(send_message{
-          "events:" + collab + ":" + week + ":" + p.id,
+          std::string{"events:"}.append(collab).append(":").append(week).append(":").append(p.id),
           destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
           message{"events_digest",
                   {{"name", p.name}, {"collaboration", c.name}, {"events", events}, {"weeks", digest_weeks}}},

@@ -359,14 +359,15 @@ std::vector<action> monthly_pulse(const world& w, time_point now) {
       if (p.identities.empty()) continue;
       const identity& where = p.identities.front();
       const auto org = w.organizations.find({collab, m.organization});
-      out.push_back(send_message{"pulse:" + collab + ":" + month + ":" + p.id,
-                                 destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
-                                 message{"pulse_question",
-                                         {{"name", p.name},
-                                          {"collaboration", c.name},
-                                          {"org", org == w.organizations.end() ? m.organization : org->second.name},
-                                          {"month", month}}},
-                                 first_allowed(p, now)});
+      out.push_back(
+          send_message{std::string{"pulse:"}.append(collab).append(":").append(month).append(":").append(p.id),
+                       destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
+                       message{"pulse_question",
+                               {{"name", p.name},
+                                {"collaboration", c.name},
+                                {"org", org == w.organizations.end() ? m.organization : org->second.name},
+                                {"month", month}}},
+                       first_allowed(p, now)});
     }
   }
   return out;
