@@ -35,9 +35,8 @@ engine_host::engine_host(store& durable, metrics_registry& metrics, std::set<std
       duplicates_(metrics.counter("tandem_inbound_duplicates_total", "Inbound events dropped as already recorded.")) {}
 
 std::vector<std::string> engine_host::start(const world& seed, time_point now) {
-  world_ = timed(store_seconds_, [&] { return store_.load(); });
-  world_.languages = languages_;
-  world_.engine = seed.engine;  // the config's knobs, not stored
+  engine_settings_ = seed.engine;
+  reload();
   auto reconciliation = reconcile_with_store(seed, world_, now);
   if (!reconciliation.additions.empty()) {
     persist(reconciliation.additions, std::nullopt);
@@ -81,6 +80,33 @@ bool engine_host::submit(const inbound& event, time_point now) {
   if (!id) return false;
   handle_recorded(*id, event, now);
   return true;
+}
+
+bool engine_host::submit_all(const std::vector<inbound>& events, time_point now) {
+  try {
+    store_.in_one_transaction([&] {
+      for (const inbound& event : events) {
+        const auto id = record(event);
+        if (!id) continue;
+        try {
+          handle_recorded(*id, event, now);
+        } catch (const store_error& e) {
+          spdlog::error("store: {} recorded, handling it failed (retried on the next tick): {}", event.dedup_key, e.what());
+        }
+      }
+    });
+    return true;
+  } catch (const store_error& e) {
+    spdlog::error("store: a burst of {} events was not recorded (the platforms will retry): {}", events.size(), e.what());
+    reload();
+    return false;
+  }
+}
+
+void engine_host::reload() {
+  world_ = timed(store_seconds_, [&] { return store_.load(); });
+  world_.languages = languages_;
+  world_.engine = engine_settings_;
 }
 
 void engine_host::persist(const std::vector<action>& actions, std::optional<std::int64_t> handled) {

@@ -37,13 +37,23 @@ class engine_host {
   /// `record` then `handle_recorded`; false for a duplicate.
   bool submit(const inbound& event, time_point now);
 
+  /// Records a burst of events and decides about the new ones in one transaction (group commit:
+  /// one durable write per burst). True when the burst is durable, so the platforms may be acked.
+  /// False when nothing of it was kept (the world is reloaded from the store): ask them to retry.
+  /// An event whose decision could not be persisted stays recorded and unhandled (see
+  /// `handle_unhandled`); duplicates, also within the burst, are recorded once.
+  bool submit_all(const std::vector<inbound>& events, time_point now);
+
   const world& current() const { return world_; }
 
  private:
   void persist(const std::vector<action>& actions, std::optional<std::int64_t> handled);
+  /// Replaces the world with what the store holds (after a transaction that did not commit).
+  void reload();
 
   store& store_;
   world world_;
+  engine_settings engine_settings_;  ///< the config's knobs, not stored
   std::set<std::string> languages_;
   metrics_registry& metrics_;
   metric_histogram& store_seconds_;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -48,6 +49,11 @@ class store {
   /// unless their key exists (then left as they are), and `handled_response`, when given, is
   /// marked handled in the same transaction.
   virtual void apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) = 0;
+
+  /// Runs `work` (calls of `record` and `apply`) as one transaction, so that a burst of events
+  /// costs one durable write (group commit). An `apply` that throws inside it undoes only its own
+  /// changes; if `work` throws, or the commit fails, nothing of it is kept and this throws.
+  virtual void in_one_transaction(const std::function<void()>& work) = 0;
 
   /// The whole state the engine decides from.
   virtual world load() = 0;

@@ -3,6 +3,7 @@
 #include "core/approvals.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -419,6 +420,38 @@ auto translated(std::string_view operation_name, Operation&& operation) {
 }
 
 int user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+/// A unit of writes that is its own transaction when none is open, and a savepoint inside an open
+/// one (`in_one_transaction`): undone alone when it fails, committed with the rest otherwise.
+class write_scope {
+ public:
+  explicit write_scope(SQLite::Database& db) : db_(db), nested_(sqlite3_get_autocommit(db.getHandle()) == 0) {
+    db_.exec(nested_ ? "SAVEPOINT write_scope" : "BEGIN IMMEDIATE");
+  }
+  write_scope(const write_scope&) = delete;
+  write_scope& operator=(const write_scope&) = delete;
+  ~write_scope() {
+    if (done_) return;
+    try {
+      if (nested_) {
+        db_.exec("ROLLBACK TO write_scope");
+        db_.exec("RELEASE write_scope");
+      } else {
+        db_.exec("ROLLBACK");
+      }
+    } catch (const SQLite::Exception&) {  // a destructor must not throw; SQLite rolls back on its own
+    }
+  }
+  void commit() {
+    db_.exec(nested_ ? "RELEASE write_scope" : "COMMIT");
+    done_ = true;
+  }
+
+ private:
+  SQLite::Database& db_;
+  bool nested_;
+  bool done_ = false;
+};
 
 void migrate(SQLite::Database& db) {
   const int latest = sqlite_store::latest_schema_version();
@@ -1056,7 +1089,7 @@ std::optional<std::int64_t> sqlite_store::record(const inbound& event, bool keep
 
 void sqlite_store::apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) {
   translated("apply", [&] {
-    SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    write_scope transaction(*db_);
     const action_writer writer(*db_);
     for (const action& a : actions) std::visit(writer, a);
     if (handled_response) {
@@ -1067,6 +1100,13 @@ void sqlite_store::apply(const std::vector<action>& actions, std::optional<std::
     }
     transaction.commit();
   });
+}
+
+void sqlite_store::in_one_transaction(const std::function<void()>& work) {
+  std::optional<SQLite::Transaction> transaction;
+  translated("begin", [&] { transaction.emplace(*db_, SQLite::TransactionBehavior::IMMEDIATE); });
+  work();
+  translated("commit", [&] { transaction->commit(); });
 }
 
 world sqlite_store::load() {

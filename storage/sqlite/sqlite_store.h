@@ -38,6 +38,7 @@ class sqlite_store final : public store {
   /// Throws `store_error` and leaves nothing behind when any of it fails (for example an identity
   /// claimed by two people, or an unknown `handled_response`).
   void apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) override;
+  void in_one_transaction(const std::function<void()>& work) override;
   /// Reads the whole world in one read transaction; `languages` is left at its default, and
   /// `last_response` is the latest responses row of each person's identities.
   world load() override;

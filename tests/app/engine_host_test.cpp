@@ -2,6 +2,8 @@
 
 #include "storage/sqlite/sqlite_store.h"
 
+#include <SQLiteCpp/Database.h>
+
 #include <catch2/catch.hpp>
 #include <date/date.h>
 
@@ -109,4 +111,36 @@ TEST_CASE("activity survives a restart") {
   engine_host host(store, metrics, {"en"});
   host.start(seed(), start + 1h);
   CHECK(host.current().last_response.at("dee") == start);
+}
+
+TEST_CASE("a burst is recorded and handled in one transaction: each command decided in order, a duplicate once") {
+  sqlite_store store(":memory:");
+  metrics_registry metrics;
+  engine_host host(store, metrics, {"en"});
+  host.start(seed(), start);
+  const inbound assign = command_from("ana", "console:s:1", "assign @dee \"Print flyers\"");
+  const inbound done = command_from("dee", "console:s:2", "done 1");
+  CHECK(host.submit_all({assign, assign, done}, start));
+  REQUIRE(host.current().tasks.size() == 1);
+  CHECK(host.current().tasks.at(1).status == task_status::done);
+  CHECK(store.unhandled_responses().empty());
+  CHECK(store.outbox_rows("reply:console:s:1").size() == 1);
+  CHECK(store.outbox_rows("reply:console:s:2").size() == 1);
+}
+
+TEST_CASE("a burst the store cannot take is refused whole, and the world stays as the store has it") {
+  temp_file file;
+  metrics_registry metrics;
+  sqlite_store store(file.path.string());
+  engine_host host(store, metrics, {"en"});
+  host.start(seed(), start);
+  // Another connection holds the write lock past the store's busy timeout.
+  SQLite::Database other(file.path.string(), SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  CHECK_FALSE(host.submit_all({command_from("ana", "console:s:1", "assign @dee \"Print flyers\"")}, start));
+  other.exec("ROLLBACK");
+  CHECK(host.current().tasks.empty());
+  CHECK(store.unhandled_responses().empty());
+  CHECK(host.submit_all({command_from("ana", "console:s:1", "assign @dee \"Print flyers\"")}, start));
+  CHECK(host.current().tasks.size() == 1);
 }

@@ -561,3 +561,39 @@ TEST_CASE("an event's reply handle is kept with the event and with the replies t
   store.apply({reply}, std::nullopt);
   CHECK(row_with_key(store, reply.key).item == reply);
 }
+
+TEST_CASE("a burst recorded in one transaction keeps a duplicate once, and a failed apply undoes only itself") {
+  temp_database file;
+  {
+    sqlite_store store(file.path());
+    store.in_one_transaction([&] {
+      const auto first = store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true);
+      CHECK_FALSE(store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true));
+      const auto second = store.record(event_from({"slack", "T1", "U2"}, "slack:Ev2", t0 + 1s), true);
+      REQUIRE(first);
+      REQUIRE(second);
+      store.apply({message_with_key("reply:slack:Ev1:0")}, first);
+      CHECK_THAT(store_error_of([&] { store.apply({message_with_key("reply:slack:Ev2:0")}, 4242); }),
+                 Catch::Contains("4242"));
+    });
+  }
+  sqlite_store reopened(file.path());
+  CHECK(keys_of(reopened.outbox_rows("")) == std::vector<std::string>{"reply:slack:Ev1:0"});
+  const auto unhandled = reopened.unhandled_responses();
+  REQUIRE(unhandled.size() == 1);
+  CHECK(unhandled[0].event.dedup_key == "slack:Ev2");
+}
+
+TEST_CASE("a burst whose work fails keeps nothing of it") {
+  sqlite_store store(":memory:");
+  CHECK_THROWS_AS(store.in_one_transaction([&] {
+    store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true);
+    store.apply({message_with_key("reply:slack:Ev1:0")}, std::nullopt);
+    throw store_error("the disk is full");
+  }),
+                  store_error);
+  CHECK(store.unhandled_responses().empty());
+  CHECK(store.outbox_rows("").empty());
+  // The store is usable afterwards: the transaction was rolled back, not left open.
+  CHECK(store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true));
+}
