@@ -39,8 +39,8 @@ struct webhook_channel_settings {
   webhook::dialect how = webhook::dialect::slack;  ///< the body Tandem posts to `url`
   std::string url;  ///< the incoming-webhook URL Tandem posts to (a secret); empty: replies only in answers
   webhook_channel_kind kind = webhook_channel_kind::incoming;
-  std::string token;   ///< mattermost, rocketchat: the token the platform sends
-  std::string secret;  ///< signed_json: the HMAC key
+  std::vector<std::string> tokens;  ///< mattermost, rocketchat: the tokens the platform sends, one per integration
+  std::string secret;               ///< signed_json: the HMAC key
 };
 
 /// Where a log line goes: `level` is "error", "warn", "info" or "debug". Called on the

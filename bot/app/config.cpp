@@ -922,10 +922,16 @@ void read_webhook_channel(reader& r, const YAML::Node& node, const std::string& 
   }
   const bool wants_token = c.kind == "mattermost" || c.kind == "rocketchat";
   if (const YAML::Node token = node["token"]; token.IsDefined()) {
-    if (wants_token) {
-      c.token = read_secret(r, token, child(path, "token"), base_dir);
-    } else {
+    if (!wants_token) {
       r.fail(child(path, "token"), "only kinds mattermost and rocketchat use a token");
+    } else if (token.IsSequence()) {
+      // Several integrations on one channel (a slash command and an outgoing webhook) each have one.
+      if (token.size() == 0) r.fail(child(path, "token"), "at least one token is needed");
+      for (std::size_t i = 0; i < token.size(); ++i) {
+        if (auto t = read_secret(r, token[i], item(child(path, "token"), i), base_dir)) c.tokens.push_back(*t);
+      }
+    } else if (auto t = read_secret(r, token, child(path, "token"), base_dir)) {
+      c.tokens.push_back(*t);
     }
   } else if (wants_token) {
     r.fail(child(path, "token"), "required for kind " + c.kind + ", e.g. token: {env: MATTERMOST_HOOK_TOKEN}");

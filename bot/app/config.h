@@ -77,7 +77,7 @@ struct webhook_channel_config {
   std::string dialect = "slack";         ///< slack, mattermost, mattermost_form, discord or teams
   std::string kind = "incoming";         ///< incoming (links only), mattermost, rocketchat or signed
   std::optional<secret> url;             ///< the incoming-webhook URL (required for incoming)
-  std::optional<secret> token;           ///< mattermost, rocketchat: the token the platform sends
+  std::vector<secret> tokens;            ///< mattermost, rocketchat: one per integration (`token`)
   std::optional<secret> signing_secret;  ///< signed: the HMAC-SHA256 key (config key `secret`)
   std::string collaboration;             ///< with `organization`: the collaboration it belongs to
   std::string organization;  ///< its people without identities of their own are reached here; empty: none

@@ -47,7 +47,7 @@ webhook_adapter_options webhook_options_from(const webhook_config& config) {
                    : c.kind == "rocketchat" ? webhook_channel_kind::rocketchat
                    : c.kind == "signed"     ? webhook_channel_kind::signed_json
                                             : webhook_channel_kind::incoming;
-    if (c.token) channel.token = c.token->reveal();
+    for (const secret& token : c.tokens) channel.tokens.push_back(token.reveal());
     if (c.signing_secret) channel.secret = c.signing_secret->reveal();
     o.channels.push_back(std::move(channel));
   }

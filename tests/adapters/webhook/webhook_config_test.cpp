@@ -67,10 +67,37 @@ TEST_CASE("webhook channels of every kind, with their secrets from the environme
   CHECK(w.channels[0].url->describe() == "env:TANDEM_TEST_DISCORD_URL");
   CHECK(w.channels[1].dialect == "mattermost_form");
   CHECK(w.channels[1].kind == "mattermost");
-  CHECK(w.channels[1].token->reveal() == "xr3j5x3p4pfk7kk6ck7b4e6ghh");
+  REQUIRE(w.channels[1].tokens.size() == 1);
+  CHECK(w.channels[1].tokens[0].reveal() == "xr3j5x3p4pfk7kk6ck7b4e6ghh");
   CHECK(w.channels[2].dialect == "slack");
   CHECK_FALSE(w.channels[2].url);
   CHECK(w.channels[2].signing_secret->reveal() == "s3cr3t");
+}
+
+TEST_CASE("a Mattermost channel with a slash command and an outgoing webhook takes both tokens") {
+  ::setenv("TANDEM_TEST_MM_TOKEN_2", "second-token", 1);
+  ::unsetenv("TANDEM_TEST_UNSET_TOKEN");
+  const auto result = parse_with(R"(
+  webhook:
+    channels:
+      - {name: acme-mm, kind: mattermost, token: [{env: TANDEM_TEST_MM_TOKEN}, {env: TANDEM_TEST_MM_TOKEN_2}]}
+      - {name: none, kind: rocketchat, token: []}
+      - {name: bad, kind: rocketchat, token: [{env: TANDEM_TEST_UNSET_TOKEN}]}
+)");
+  CHECK(errors_of(result) == std::vector<std::string>{
+                                 "adapters.webhook.channels[1].token: at least one token is needed",
+                                 "adapters.webhook.channels[2].token[0]: environment variable TANDEM_TEST_UNSET_TOKEN "
+                                 "is not set",
+                             });
+  const auto good = parse_with(R"(
+  webhook:
+    channels:
+      - {name: acme-mm, kind: mattermost, token: [{env: TANDEM_TEST_MM_TOKEN}, {env: TANDEM_TEST_MM_TOKEN_2}]}
+)");
+  REQUIRE(errors_of(good).empty());
+  const auto& tokens = good.config->webhook->channels[0].tokens;
+  REQUIRE(tokens.size() == 2);
+  CHECK(tokens[1].reveal() == "second-token");
 }
 
 TEST_CASE("every webhook config error is reported with its path") {

@@ -134,7 +134,9 @@ inline tandem::webhook_channel_settings channel(
     std::string name, tandem::webhook::dialect how, std::string url,
     tandem::webhook_channel_kind kind = tandem::webhook_channel_kind::incoming, std::string token = "",
     std::string secret = "") {
-  return {std::move(name), how, std::move(url), kind, std::move(token), std::move(secret)};
+  std::vector<std::string> tokens;
+  if (!token.empty()) tokens.push_back(std::move(token));
+  return {std::move(name), how, std::move(url), kind, std::move(tokens), std::move(secret)};
 }
 
 /// The adapter on a real HTTP server, a receiver for its posts, and a client for requests.

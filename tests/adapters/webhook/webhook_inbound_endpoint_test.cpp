@@ -90,6 +90,19 @@ TEST_CASE("a Mattermost slash command configured with GET is read from the query
   CHECK(f.sink().events()[0].sender.user == "u1");
 }
 
+TEST_CASE("a channel with two tokens takes requests carrying either, and refuses others") {
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    configure(o, self);
+    o.channels[0].tokens.push_back("slash-command-token");
+  });
+  CHECK(f.post("/webhook/acme-mm", mm_outgoing_form, "application/x-www-form-urlencoded").status == 200);
+  const std::string slash = "channel_id=c1&command=%2Ftandem&text=tasks&token=slash-command-token&user_id=u1";
+  CHECK(f.post("/webhook/acme-mm", slash, "application/x-www-form-urlencoded").status == 200);
+  const std::string other = "channel_id=c1&command=%2Ftandem&text=tasks&token=slash-command-tokeN&user_id=u1";
+  CHECK(f.post("/webhook/acme-mm", other, "application/x-www-form-urlencoded").status == 401);
+  CHECK(f.sink().events().size() == 2);
+}
+
 TEST_CASE("a Mattermost message without a trigger word is stored as a plain message and acknowledged") {
   webhook_fixture f(configure);
   std::string form = mm_outgoing_form;
