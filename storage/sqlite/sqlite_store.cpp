@@ -10,6 +10,7 @@
 #include <array>
 #include <concepts>
 #include <limits>
+#include <unordered_map>
 #include <utility>
 
 namespace tandem {
@@ -310,12 +311,42 @@ void bind_all(SQLite::Statement& s, const Values&... values) {
   (bind_one(s, ++index, values), ...);
 }
 
+}  // namespace
+
+/// The statements a store runs, each prepared once and reused: preparing (parsing and planning the
+/// SQL) costs more than running a small statement.
+class statement_cache {
+ public:
+  explicit statement_cache(SQLite::Database& db) : db_(db) {}
+
+  /// The statement for `sql`, reset, with no values bound.
+  SQLite::Statement& prepared(const char* sql) {
+    if (auto known = statements_.find(sql); known != statements_.end()) {
+      known->second->tryReset();  // its result was read, or its error reported, when it last ran
+      known->second->clearBindings();
+      return *known->second;
+    }
+    auto statement = std::make_unique<SQLite::Statement>(db_, sql);
+    return *statements_.emplace(sql, std::move(statement)).first->second;
+  }
+
+  SQLite::Database& database() { return db_; }
+
+ private:
+  SQLite::Database& db_;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+};
+
+namespace {
+
 /// Runs one statement with `values` bound in order; returns the number of rows it changed.
 template <typename... Values>
-int execute(SQLite::Database& db, const char* sql, const Values&... values) {
-  SQLite::Statement s(db, sql);
+int execute(statement_cache& statements, const char* sql, const Values&... values) {
+  SQLite::Statement& s = statements.prepared(sql);
   bind_all(s, values...);
-  return s.exec();
+  const int changed = s.exec();
+  s.tryReset();  // leaves no statement running between calls
+  return changed;
 }
 
 // --- Reading: the columns of the current row, left to right. ---
@@ -425,8 +456,9 @@ int user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_versi
 /// one (`in_one_transaction`): undone alone when it fails, committed with the rest otherwise.
 class write_scope {
  public:
-  explicit write_scope(SQLite::Database& db) : db_(db), nested_(sqlite3_get_autocommit(db.getHandle()) == 0) {
-    db_.exec(nested_ ? "SAVEPOINT write_scope" : "BEGIN IMMEDIATE");
+  explicit write_scope(statement_cache& statements)
+      : statements_(statements), nested_(sqlite3_get_autocommit(statements.database().getHandle()) == 0) {
+    execute(statements_, nested_ ? "SAVEPOINT write_scope" : "BEGIN IMMEDIATE");
   }
   write_scope(const write_scope&) = delete;
   write_scope& operator=(const write_scope&) = delete;
@@ -434,21 +466,21 @@ class write_scope {
     if (done_) return;
     try {
       if (nested_) {
-        db_.exec("ROLLBACK TO write_scope");
-        db_.exec("RELEASE write_scope");
+        execute(statements_, "ROLLBACK TO write_scope");
+        execute(statements_, "RELEASE write_scope");
       } else {
-        db_.exec("ROLLBACK");
+        execute(statements_, "ROLLBACK");
       }
     } catch (const SQLite::Exception&) {  // a destructor must not throw; SQLite rolls back on its own
     }
   }
   void commit() {
-    db_.exec(nested_ ? "RELEASE write_scope" : "COMMIT");
+    execute(statements_, nested_ ? "RELEASE write_scope" : "COMMIT");
     done_ = true;
   }
 
  private:
-  SQLite::Database& db_;
+  statement_cache& statements_;
   bool nested_;
   bool done_ = false;
 };
@@ -478,10 +510,10 @@ void migrate(SQLite::Database& db) {
 /// Writes each action of an `apply` inside the caller's transaction.
 class action_writer {
  public:
-  explicit action_writer(SQLite::Database& db) : db_(db) {}
+  explicit action_writer(statement_cache& statements) : statements_(statements) {}
 
   void operator()(const send_message& m) const {
-    execute(db_,
+    execute(statements_,
             "INSERT INTO outbox (key, platform, workspace, conversation, user, person, language, reply_handle, kind,"
             " values_json, not_before, state, attempts, next_attempt, last_error)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')"
@@ -492,7 +524,7 @@ class action_writer {
 
   void operator()(const save_collaboration& a) const {
     const collaboration& c = a.value;
-    execute(db_,
+    execute(statements_,
             "INSERT INTO collaborations (id, name, record_full_text, rooms) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET name = excluded.name, record_full_text = excluded.record_full_text,"
             " rooms = excluded.rooms",
@@ -501,7 +533,7 @@ class action_writer {
 
   void operator()(const save_organization& a) const {
     const organization& o = a.value;
-    execute(db_,
+    execute(statements_,
             "INSERT INTO organizations (collaboration, id, name) VALUES (?, ?, ?)"
             " ON CONFLICT (collaboration, id) DO UPDATE SET name = excluded.name",
             o.collaboration, o.id, o.name);
@@ -512,31 +544,33 @@ class action_writer {
     const auto quiet_start = p.quiet ? std::optional<std::int64_t>{p.quiet->start_minute} : std::nullopt;
     const auto quiet_end = p.quiet ? std::optional<std::int64_t>{p.quiet->end_minute} : std::nullopt;
     // An upsert, not INSERT OR REPLACE: replacing would delete the row and cascade to identities.
-    execute(db_,
+    execute(statements_,
             "INSERT INTO people (id, name, time_zone, language, quiet_start, quiet_end, paused_until)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone,"
             " language = excluded.language, quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,"
             " paused_until = excluded.paused_until",
             p.id, p.name, p.time_zone, p.language, quiet_start, quiet_end, p.paused_until);
-    execute(db_, "DELETE FROM identities WHERE person = ?", p.id);
+    execute(statements_, "DELETE FROM identities WHERE person = ?", p.id);
     std::int64_t position = 0;
     for (const identity& i : p.identities) {
-      SQLite::Statement owner(db_, "SELECT person FROM identities WHERE platform = ? AND workspace = ? AND user = ?");
+      SQLite::Statement owner(statements_.database(),
+                              "SELECT person FROM identities WHERE platform = ? AND workspace = ? AND user = ?");
       bind_all(owner, i.platform, i.workspace, i.user);
       if (owner.executeStep()) {
         throw store_error("sqlite store: apply: identity " + i.platform + "/" + i.workspace + "/" + i.user +
                           " of person '" + p.id + "' already belongs to person '" + owner.getColumn(0).getString() +
                           "'");
       }
-      execute(db_, "INSERT INTO identities (platform, workspace, user, person, position) VALUES (?, ?, ?, ?, ?)",
-              i.platform, i.workspace, i.user, p.id, position++);
+      execute(statements_,
+              "INSERT INTO identities (platform, workspace, user, person, position) VALUES (?, ?, ?, ?, ?)", i.platform,
+              i.workspace, i.user, p.id, position++);
     }
   }
 
   void operator()(const save_membership& a) const {
     const membership& m = a.value;
-    execute(db_,
+    execute(statements_,
             "INSERT INTO memberships (collaboration, person, organization, roles, tier, active)"
             " VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (collaboration, person) DO UPDATE SET organization = excluded.organization,"
@@ -545,7 +579,7 @@ class action_writer {
   }
 
   void operator()(const save_tier_policy& a) const {
-    execute(db_,
+    execute(statements_,
             "INSERT INTO tier_policies (tier, schedule, silence_after_s, recently_active_s) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (tier) DO UPDATE SET schedule = excluded.schedule,"
             " silence_after_s = excluded.silence_after_s, recently_active_s = excluded.recently_active_s",
@@ -555,7 +589,7 @@ class action_writer {
 
   void operator()(const save_task& a) const {
     const task& t = a.value;
-    execute(db_,
+    execute(statements_,
             "INSERT INTO tasks (number, collaboration, title, assignee_person, assignee_organization, due, status,"
             " note, created_by, created_at, updated_at, reminded_before, reminded_on_due, escalated)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -571,7 +605,7 @@ class action_writer {
 
   void operator()(const save_engagement& a) const {
     const engagement& e = a.value;
-    execute(db_,
+    execute(statements_,
             "INSERT INTO engagements (collaboration, person, next_nudge, held_nudge, next_digest, last_digest)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (collaboration, person) DO UPDATE SET"
             " next_nudge = excluded.next_nudge, held_nudge = excluded.held_nudge,"
@@ -581,7 +615,7 @@ class action_writer {
 
   void operator()(const save_silence& a) const {
     const silence& s = a.value;
-    execute(db_,
+    execute(statements_,
             "INSERT INTO silences (collaboration, subject, subject_id, episode, since, last_heard, ended, told_person,"
             " in_digest, told_alternate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (collaboration, subject, subject_id, episode) DO UPDATE SET since = excluded.since,"
@@ -592,22 +626,23 @@ class action_writer {
   }
 
   void operator()(const record_tick& t) const {
-    execute(db_, "INSERT INTO settings (key, value) VALUES ('engine.first_tick', ?) ON CONFLICT (key) DO NOTHING",
+    execute(statements_,
+            "INSERT INTO settings (key, value) VALUES ('engine.first_tick', ?) ON CONFLICT (key) DO NOTHING",
             std::to_string(t.at.time_since_epoch().count()));
-    execute(db_,
+    execute(statements_,
             "INSERT INTO settings (key, value) VALUES ('engine.last_tick', ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             std::to_string(t.at.time_since_epoch().count()));
   }
 
   void operator()(const record_task_update& u) const {
-    execute(db_, "INSERT INTO task_updates (task, status, note, author, at) VALUES (?, ?, ?, ?, ?)", u.task,
+    execute(statements_, "INSERT INTO task_updates (task, status, note, author, at) VALUES (?, ?, ?, ?, ?)", u.task,
             to_string(u.status), u.note, u.by, u.at);
   }
 
   void operator()(const record_audit& a) const {
     const audit_entry& e = a.value;
-    execute(db_, "INSERT INTO audit (at, collaboration, actor, action, detail) VALUES (?, ?, ?, ?, ?)", e.at,
+    execute(statements_, "INSERT INTO audit (at, collaboration, actor, action, detail) VALUES (?, ?, ?, ?, ?)", e.at,
             e.collaboration, e.actor, e.action, e.detail);
   }
 
@@ -615,7 +650,7 @@ class action_writer {
   // last_response and the monthly counts from it. Here only the nudge it answers is marked.
   void operator()(const note_activity& a) const {
     if (a.person.empty()) return;
-    execute(db_,
+    execute(statements_,
             "UPDATE nudge_log SET answered = ? WHERE person = ? AND answered IS NULL AND sent <= ?"
             " AND sent = (SELECT MAX(sent) FROM nudge_log AS later WHERE later.collaboration = nudge_log.collaboration"
             " AND later.person = nudge_log.person)",
@@ -624,7 +659,7 @@ class action_writer {
 
   void operator()(const save_event& a) const {
     const calendar_event& e = a.value;
-    execute(db_,
+    execute(statements_,
             "INSERT INTO calendar_events (number, collaboration, organization, day, title, topics, audience, added_by,"
             " added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET"
             " collaboration = excluded.collaboration, organization = excluded.organization, day = excluded.day,"
@@ -635,21 +670,22 @@ class action_writer {
   }
 
   void operator()(const record_nudge& a) const {
-    execute(db_, "INSERT INTO nudge_log (collaboration, person, sent) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    execute(statements_, "INSERT INTO nudge_log (collaboration, person, sent) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             a.collaboration, a.person, a.sent);
   }
 
   void operator()(const save_pulse& a) const {
     const pulse_answer& p = a.value;
-    execute(db_,
-            "INSERT INTO pulse_answers (collaboration, month, person, organization, score, comment, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (collaboration, month, person) DO UPDATE SET"
-            " organization = excluded.organization, score = excluded.score, comment = excluded.comment, at = excluded.at",
-            p.collaboration, p.month, p.person, p.organization, std::int64_t{p.score}, p.comment, p.at);
+    execute(
+        statements_,
+        "INSERT INTO pulse_answers (collaboration, month, person, organization, score, comment, at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (collaboration, month, person) DO UPDATE SET"
+        " organization = excluded.organization, score = excluded.score, comment = excluded.comment, at = excluded.at",
+        p.collaboration, p.month, p.person, p.organization, std::int64_t{p.score}, p.comment, p.at);
   }
 
   void operator()(const save_round& a) const {
-    execute(db_,
+    execute(statements_,
             "INSERT INTO collaboration_rounds (collaboration, round, period) VALUES (?, ?, ?)"
             " ON CONFLICT (collaboration, round) DO UPDATE SET period = excluded.period",
             a.collaboration, a.round, a.period);
@@ -657,18 +693,19 @@ class action_writer {
 
   void operator()(const save_approval& a) const {
     const approval_round& r = a.value;
-    execute(db_,
-            "INSERT INTO approval_rounds (number, collaboration, title, link, rule, deadline, opened_by, opened_at,"
-            " closed_at, closed_by, approved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET"
-            " collaboration = excluded.collaboration, title = excluded.title, link = excluded.link, rule = excluded.rule,"
-            " deadline = excluded.deadline, opened_by = excluded.opened_by, opened_at = excluded.opened_at,"
-            " closed_at = excluded.closed_at, closed_by = excluded.closed_by, approved = excluded.approved",
-            r.number, r.collaboration, r.title, r.link, to_string(r.rule), r.deadline, r.opened_by, r.opened_at,
-            r.closed_at, r.closed_by, r.approved);
-    execute(db_, "DELETE FROM approval_answers WHERE round = ?", r.number);
+    execute(
+        statements_,
+        "INSERT INTO approval_rounds (number, collaboration, title, link, rule, deadline, opened_by, opened_at,"
+        " closed_at, closed_by, approved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET"
+        " collaboration = excluded.collaboration, title = excluded.title, link = excluded.link, rule = excluded.rule,"
+        " deadline = excluded.deadline, opened_by = excluded.opened_by, opened_at = excluded.opened_at,"
+        " closed_at = excluded.closed_at, closed_by = excluded.closed_by, approved = excluded.approved",
+        r.number, r.collaboration, r.title, r.link, to_string(r.rule), r.deadline, r.opened_by, r.opened_at,
+        r.closed_at, r.closed_by, r.approved);
+    execute(statements_, "DELETE FROM approval_answers WHERE round = ?", r.number);
     std::int64_t position = 0;
     for (const approval_answer& x : r.answers) {
-      execute(db_,
+      execute(statements_,
               "INSERT INTO approval_answers (round, position, organization, state, answered_by, answered_at, note,"
               " expected, reminded_expected, reminded_deadline, escalated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
               r.number, position++, x.organization, to_string(x.state), x.by, x.at, x.note, x.expected,
@@ -677,14 +714,14 @@ class action_writer {
   }
 
   void operator()(const save_secret& a) const {
-    execute(db_,
+    execute(statements_,
             "INSERT INTO collaboration_secrets (collaboration, purpose, token) VALUES (?, ?, ?)"
             " ON CONFLICT (collaboration, purpose) DO UPDATE SET token = excluded.token",
             a.collaboration, a.purpose, a.value);
   }
 
  private:
-  SQLite::Database& db_;
+  statement_cache& statements_;
 };
 
 constexpr const char* outbox_columns =
@@ -722,9 +759,9 @@ std::vector<outbox_row> read_outbox_rows(SQLite::Statement& s) {
 
 /// Runs an UPDATE of one outbox row whose last parameter is the row id; an unknown id is an error.
 template <typename... Values>
-void update_outbox_row(SQLite::Database& db, std::string_view operation_name, std::int64_t outbox_id, const char* sql,
-                       const Values&... values) {
-  if (execute(db, sql, values..., outbox_id) == 0) {
+void update_outbox_row(statement_cache& statements, std::string_view operation_name, std::int64_t outbox_id,
+                       const char* sql, const Values&... values) {
+  if (execute(statements, sql, values..., outbox_id) == 0) {
     throw store_error("sqlite store: " + std::string{operation_name} + ": no outbox row " + std::to_string(outbox_id));
   }
 }
@@ -857,8 +894,9 @@ void load_audit(SQLite::Database& db, world& w) {
 
 /// Each person's latest responses (through any of their identities), oldest first.
 void load_recent_responses(SQLite::Database& db, world& w) {
-  SQLite::Statement s(db, "SELECT at FROM responses WHERE platform = ? AND workspace = ? AND user = ?"
-                          " ORDER BY at DESC LIMIT ?");
+  SQLite::Statement s(db,
+                      "SELECT at FROM responses WHERE platform = ? AND workspace = ? AND user = ?"
+                      " ORDER BY at DESC LIMIT ?");
   for (const auto& [id, p] : w.people) {
     for (const identity& i : p.identities) {
       s.reset();
@@ -885,7 +923,8 @@ void load_room_activity(SQLite::Database& db, world& w) {
 }
 
 void load_engagements(SQLite::Database& db, world& w) {
-  SQLite::Statement s(db, "SELECT collaboration, person, next_nudge, held_nudge, next_digest, last_digest FROM engagements");
+  SQLite::Statement s(
+      db, "SELECT collaboration, person, next_nudge, held_nudge, next_digest, last_digest FROM engagements");
   while (s.executeStep()) {
     row_reader row(s);
     engagement e;
@@ -923,8 +962,9 @@ void load_silences(SQLite::Database& db, world& w) {
 }
 
 void load_calendar_and_outcomes(SQLite::Database& db, world& w) {
-  SQLite::Statement events(db, "SELECT number, collaboration, organization, day, title, topics, audience, added_by,"
-                               " added_at FROM calendar_events");
+  SQLite::Statement events(db,
+                           "SELECT number, collaboration, organization, day, title, topics, audience, added_by,"
+                           " added_at FROM calendar_events");
   while (events.executeStep()) {
     row_reader row(events);
     calendar_event e;
@@ -952,7 +992,8 @@ void load_calendar_and_outcomes(SQLite::Database& db, world& w) {
     const time_point sent = row.time();
     w.nudges[{std::move(collab), std::move(person)}].push_back(nudge_record{sent, row.optional_time()});
   }
-  SQLite::Statement pulses(db, "SELECT collaboration, month, person, organization, score, comment, at FROM pulse_answers");
+  SQLite::Statement pulses(db,
+                           "SELECT collaboration, month, person, organization, score, comment, at FROM pulse_answers");
   while (pulses.executeStep()) {
     row_reader row(pulses);
     pulse_answer p;
@@ -982,20 +1023,23 @@ void load_calendar_and_outcomes(SQLite::Database& db, world& w) {
   // Responses per person and UTC month, through any of their identities: every response, where
   // load_recent_responses saw only the latest.
   w.monthly_responses.clear();
-  SQLite::Statement months(db, "SELECT strftime('%Y-%m', at, 'unixepoch'), COUNT(*) FROM responses"
-                               " WHERE platform = ? AND workspace = ? AND user = ? GROUP BY 1");
+  SQLite::Statement months(db,
+                           "SELECT strftime('%Y-%m', at, 'unixepoch'), COUNT(*) FROM responses"
+                           " WHERE platform = ? AND workspace = ? AND user = ? GROUP BY 1");
   for (const auto& [id, p] : w.people) {
     for (const identity& i : p.identities) {
       months.reset();
       bind_all(months, i.platform, i.workspace, i.user);
-      while (months.executeStep()) w.monthly_responses[id][months.getColumn(0).getString()] += months.getColumn(1).getInt();
+      while (months.executeStep())
+        w.monthly_responses[id][months.getColumn(0).getString()] += months.getColumn(1).getInt();
     }
   }
 }
 
 void load_approvals(SQLite::Database& db, world& w) {
-  SQLite::Statement rounds(db, "SELECT number, collaboration, title, link, rule, deadline, opened_by, opened_at, closed_at,"
-                               " closed_by, approved FROM approval_rounds");
+  SQLite::Statement rounds(db,
+                           "SELECT number, collaboration, title, link, rule, deadline, opened_by, opened_at, closed_at,"
+                           " closed_by, approved FROM approval_rounds");
   while (rounds.executeStep()) {
     row_reader row(rounds);
     approval_round r;
@@ -1013,9 +1057,10 @@ void load_approvals(SQLite::Database& db, world& w) {
     r.approved = row.flag();
     w.approvals[r.number] = std::move(r);
   }
-  SQLite::Statement answers(db, "SELECT round, organization, state, answered_by, answered_at, note, expected,"
-                                " reminded_expected, reminded_deadline, escalated FROM approval_answers"
-                                " ORDER BY round, position");
+  SQLite::Statement answers(db,
+                            "SELECT round, organization, state, answered_by, answered_at, note, expected,"
+                            " reminded_expected, reminded_deadline, escalated FROM approval_answers"
+                            " ORDER BY round, position");
   while (answers.executeStep()) {
     row_reader row(answers);
     const std::int64_t number = row.int64();
@@ -1031,7 +1076,8 @@ void load_approvals(SQLite::Database& db, world& w) {
     x.reminded_deadline = row.flag();
     x.escalated = row.flag();
     auto round = w.approvals.find(number);
-    if (round == w.approvals.end()) throw store_error("sqlite store: an answer to unknown approval round A" + std::to_string(number));
+    if (round == w.approvals.end())
+      throw store_error("sqlite store: an answer to unknown approval round A" + std::to_string(number));
     round->second.answers.push_back(std::move(x));
   }
 }
@@ -1066,6 +1112,7 @@ sqlite_store::sqlite_store(const std::string& path) {
     db_->exec("PRAGMA foreign_keys = ON");
     db_->exec("PRAGMA synchronous = FULL");
     migrate(*db_);
+    statements_ = std::make_unique<statement_cache>(*db_);
   });
 }
 
@@ -1076,7 +1123,7 @@ int sqlite_store::latest_schema_version() noexcept { return static_cast<int>(mig
 std::optional<std::int64_t> sqlite_store::record(const inbound& event, bool keep_text) {
   return translated("record", [&]() -> std::optional<std::int64_t> {
     const int inserted = execute(
-        *db_,
+        *statements_,
         "INSERT INTO responses (dedup_key, platform, workspace, user, conversation, direct, addressed, kind, text, at,"
         " reply_handle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
         event.dedup_key, event.sender.platform, event.sender.workspace, event.sender.user, event.conversation,
@@ -1089,11 +1136,11 @@ std::optional<std::int64_t> sqlite_store::record(const inbound& event, bool keep
 
 void sqlite_store::apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) {
   translated("apply", [&] {
-    write_scope transaction(*db_);
-    const action_writer writer(*db_);
+    write_scope transaction(*statements_);
+    const action_writer writer(*statements_);
     for (const action& a : actions) std::visit(writer, a);
     if (handled_response) {
-      const int changed = execute(*db_, "UPDATE responses SET handled = 1 WHERE id = ?", *handled_response);
+      const int changed = execute(*statements_, "UPDATE responses SET handled = 1 WHERE id = ?", *handled_response);
       if (changed == 0) {
         throw store_error("sqlite store: apply: no response " + std::to_string(*handled_response) + " to mark handled");
       }
@@ -1183,14 +1230,14 @@ std::optional<time_point> sqlite_store::next_outbox_attempt() {
 
 void sqlite_store::mark_sent(std::int64_t outbox_id, time_point now) {
   translated("mark_sent", [&] {
-    update_outbox_row(*db_, "mark_sent", outbox_id,
+    update_outbox_row(*statements_, "mark_sent", outbox_id,
                       "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ?", now);
   });
 }
 
 void sqlite_store::mark_failed(std::int64_t outbox_id, std::string_view reason, time_point now) {
   translated("mark_failed", [&] {
-    update_outbox_row(*db_, "mark_failed", outbox_id,
+    update_outbox_row(*statements_, "mark_failed", outbox_id,
                       "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, failed_at = ?"
                       " WHERE id = ?",
                       reason, now);
@@ -1199,7 +1246,7 @@ void sqlite_store::mark_failed(std::int64_t outbox_id, std::string_view reason, 
 
 void sqlite_store::retry_later(std::int64_t outbox_id, time_point next_attempt, std::string_view reason) {
   translated("retry_later", [&] {
-    update_outbox_row(*db_, "retry_later", outbox_id,
+    update_outbox_row(*statements_, "retry_later", outbox_id,
                       "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE id = ?",
                       next_attempt, reason);
   });
@@ -1225,7 +1272,7 @@ std::optional<std::string> sqlite_store::setting(std::string_view key) {
 
 void sqlite_store::put_setting(std::string_view key, std::string_view value) {
   translated("put_setting", [&] {
-    execute(*db_,
+    execute(*statements_,
             "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             key, value);
   });

@@ -12,6 +12,8 @@ class Database;
 
 namespace tandem {
 
+class statement_cache;
+
 /// A store kept in one SQLite file, or in memory for ":memory:". Every method commits before it
 /// returns and reports failures as `store_error`. Not thread-safe: one owner at a time (the core
 /// strand); another thread that needs the database opens its own `sqlite_store` on the same file.
@@ -64,6 +66,7 @@ class sqlite_store final : public store {
 
  private:
   std::unique_ptr<SQLite::Database> db_;
+  std::unique_ptr<statement_cache> statements_;  ///< prepared once, finalized before db_ closes
 };
 
 }  // namespace tandem
