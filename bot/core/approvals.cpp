@@ -1,7 +1,7 @@
 #include "approvals.h"
 
+#include "availability.h"
 #include "dates.h"
-#include "engagement.h"
 
 #include <algorithm>
 #include <array>

@@ -1,7 +1,7 @@
 #include "calendar.h"
 
+#include "availability.h"
 #include "dates.h"
-#include "engagement.h"
 
 #include <date/iso_week.h>
 

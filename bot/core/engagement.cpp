@@ -1,6 +1,7 @@
 #include "engagement.h"
 
 #include "approvals.h"
+#include "availability.h"
 #include "calendar.h"
 #include "dates.h"
 #include "reports.h"
@@ -22,15 +23,6 @@ constexpr int digest_event_days = 14;
 std::string unix_text(time_point t) { return std::to_string(t.time_since_epoch().count()); }
 
 int whole_days(seconds s) { return static_cast<int>(s.count() / 86400); }
-
-bool in_quiet_hours(const person& p, time_point t) {
-  if (!p.quiet) return false;
-  const int minute = local_minute_of_day(t, p.time_zone);
-  const auto [start, end] = std::pair{p.quiet->start_minute, p.quiet->end_minute};
-  return start < end ? (minute >= start && minute < end) : (minute >= start || minute < end);
-}
-
-bool paused_at(const person& p, time_point t) { return p.paused_until && *p.paused_until > t; }
 
 /// The median gap between a person's recent responses; zero with fewer than three responses.
 seconds median_gap(const std::deque<time_point>& recent) {
@@ -458,18 +450,6 @@ nlohmann::json silence_entry(const world& w, const silence& s, const std::string
 }
 
 }  // namespace
-
-time_point first_allowed(const person& p, time_point t) {
-  time_point at = paused_at(p, t) ? *p.paused_until : t;
-  if (!in_quiet_hours(p, at)) return at;
-  const int end = p.quiet->end_minute;
-  const date::year_month_day today = local_date(at, p.time_zone);
-  time_point candidate = at_local_minute(today, end, p.time_zone);
-  if (candidate <= at) {
-    candidate = at_local_minute(date::year_month_day{date::sys_days{today} + date::days{1}}, end, p.time_zone);
-  }
-  return candidate;
-}
 
 message nudge_message(const world& w, const std::string& collaboration, const person& p, time_point now) {
   const membership* m = find_membership(w, collaboration, p.id);

@@ -37,7 +37,4 @@ nlohmann::json silence_values(const world& w, const std::string& collaboration, 
 /// The nudge a member gets now: their open tasks, due soonest first, and one concrete ask.
 message nudge_message(const world& w, const std::string& collaboration, const person& p, time_point now);
 
-/// The first moment at or after `t` when `p` may be contacted: after a pause, outside quiet hours.
-time_point first_allowed(const person& p, time_point t);
-
 }  // namespace tandem

@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include "approvals.h"
+#include "availability.h"
 #include "calendar.h"
 #include "command.h"
 #include "dates.h"

@@ -2,9 +2,9 @@
 
 #include "approvals.h"
 
+#include "availability.h"
 #include "calendar.h"
 #include "dates.h"
-#include "engagement.h"
 #include "task_view.h"
 
 #include <algorithm>
