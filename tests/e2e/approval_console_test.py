@@ -14,14 +14,9 @@ import subprocess
 import sys
 import tempfile
 
+from e2e import check, finish
+
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
-failures = []
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
 
 
 with tempfile.TemporaryDirectory() as folder:
@@ -92,5 +87,4 @@ with tempfile.TemporaryDirectory() as folder:
     check(list(states) == ["sent"], f"every message went through the outbox and was sent: {states}")
     db.close()
 
-print("e2e: " + ("all checks passed" if not failures else f"{len(failures)} checks failed"))
-sys.exit(1 if failures else 0)
+finish()

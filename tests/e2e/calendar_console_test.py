@@ -21,14 +21,9 @@ import urllib.request
 
 import icalendar
 
+from e2e import check, finish
+
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
-failures = []
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
 
 
 def free_port():
@@ -131,5 +126,4 @@ with tempfile.TemporaryDirectory() as folder:
         check(status == 403, f"the export without its token is refused: {status}")
     check(session.close() == 0, "the console exits 0 at the end of its input")
 
-print("FAILED: " + "; ".join(failures) if failures else "all checks passed")
-sys.exit(1 if failures else 0)
+finish()

@@ -11,14 +11,9 @@ import subprocess
 import sys
 import tempfile
 
+from e2e import check, finish
+
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
-failures = []
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
 
 
 def run_console(config, person, lines):
@@ -95,5 +90,4 @@ with tempfile.TemporaryDirectory() as folder:
           'collaborations[0].people[1].tz: unknown time zone "Europe/Londn"' in invalid.stdout,
           f"check-config names the broken entry by its path: {invalid.stdout.strip()}")
 
-print("e2e: " + ("all checks passed" if not failures else f"{len(failures)} checks failed"))
-sys.exit(1 if failures else 0)
+finish()

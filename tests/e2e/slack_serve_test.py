@@ -11,33 +11,15 @@ import hmac
 import json
 import os
 import pathlib
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
+
+from e2e import Serve, check, finish, request
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
-failures = []
 signing_secret = "8f742231b10e8888abcd99yyyzzz85a5"
 bot_token = "xoxb-e2e-secret-token"
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
-
-
-def request(url, body=None, headers=None):
-    req = urllib.request.Request(url, data=body, headers=headers or {}, method="POST" if body is not None else "GET")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def signed(body, secret=signing_secret):
@@ -52,20 +34,8 @@ with tempfile.TemporaryDirectory() as folder:
     text = text.replace("# api_base_url: https://slack.com/api/", "api_base_url: http://127.0.0.1:9/api/")
     config.write_text(text)
     env = dict(os.environ, SLACK_SIGNING_SECRET=signing_secret, SLACK_BOT_TOKEN=bot_token)
-    server = subprocess.Popen([binary, "serve", "--config", str(config), "--listen", "127.0.0.1:0",
-                               "--log-format", "json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    log_lines = []
-    port = None
-    deadline = time.monotonic() + 20
-    while port is None and time.monotonic() < deadline:
-        line = server.stderr.readline()
-        if not line:
-            break
-        log_lines.append(line)
-        message = json.loads(line)["message"]
-        if "listening on http://127.0.0.1:" in message:
-            port = int(message.split("listening on http://127.0.0.1:")[1].split()[0])
+    server = Serve(binary, config, env, ["--listen", "127.0.0.1:0"])
+    port = server.port
     check(port is not None and port != 8080, f"--listen 127.0.0.1:0 overrides the config's 127.0.0.1:8080: {port}")
     if port is not None:
         base = f"http://127.0.0.1:{port}"
@@ -87,17 +57,10 @@ with tempfile.TemporaryDirectory() as folder:
         status, answer = request(base + "/healthz")
         health = json.loads(answer)
         check(status == 200 and "slack" in health["adapters"], f"/healthz reports the Slack adapter: {answer}")
-    server.send_signal(signal.SIGTERM)
-    try:
-        code = server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        code = None
-    log_lines += server.stderr.read().splitlines()
+    code = server.stop()
+    log_lines = server.log_lines
     check(code == 0, f"serve stops with exit code 0 on SIGTERM: {code}")
     everything = "\n".join(log_lines)
     check(signing_secret not in everything and bot_token not in everything, "no secret appears in the log")
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
+finish()

@@ -13,35 +13,16 @@ import json
 import os
 import pathlib
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+
+from e2e import Serve, check, finish, request
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
-failures = []
 script_secret = "e2e-script-secret-value"
 hook_token = "e2e-hook-token-in-url"
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
-
-
-def request(url, body=None, headers=None, method=None):
-    req = urllib.request.Request(url, data=body, headers=headers or {},
-                                 method=method or ("POST" if body is not None else "GET"))
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def signed(body, secret=script_secret, ts=None):
@@ -101,20 +82,8 @@ with tempfile.TemporaryDirectory() as folder:
     config.write_text(config_text)
     env = dict(os.environ, TANDEM_E2E_SCRIPT_SECRET=script_secret,
                TANDEM_E2E_CITY_HOOK=f"http://127.0.0.1:{hooks.server_port}/hooks/{hook_token}")
-    server = subprocess.Popen([binary, "serve", "--config", str(config), "--listen", "127.0.0.1:0",
-                               "--log-format", "json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    log_lines = []
-    port = None
-    deadline = time.monotonic() + 20
-    while port is None and time.monotonic() < deadline:
-        line = server.stderr.readline()
-        if not line:
-            break
-        log_lines.append(line)
-        message = json.loads(line)["message"]
-        if "listening on http://127.0.0.1:" in message:
-            port = int(message.split("listening on http://127.0.0.1:")[1].split()[0])
+    server = Serve(binary, config, env, ["--listen", "127.0.0.1:0"])
+    port = server.port
     check(port is not None, f"serve listens: {port}")
     if port is not None:
         base = f"http://127.0.0.1:{port}"
@@ -149,18 +118,10 @@ with tempfile.TemporaryDirectory() as folder:
         check(status == 200 and json.loads(answer).get("adapters", {}).get("webhook") == "ok",
               f"/healthz reports the webhook adapter: {answer}")
 
-    server.send_signal(signal.SIGTERM)
-    try:
-        _, rest = server.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        _, rest = server.communicate()
-    log_lines.extend(rest.splitlines())
-    check(server.returncode == 0, f"serve stops with exit code 0 on SIGTERM: {server.returncode}")
-    whole_log = "\n".join(log_lines)
+    code = server.stop()
+    check(code == 0, f"serve stops with exit code 0 on SIGTERM: {code}")
+    whole_log = "\n".join(server.log_lines)
     check(script_secret not in whole_log and hook_token not in whole_log, "no secret reaches the log")
     hooks.shutdown()
 
-if failures:
-    print(f"e2e: {len(failures)} checks failed")
-    sys.exit(1)
+finish()

@@ -1,0 +1,68 @@
+"""What the end-to-end scripts share: named checks with a summary, plain HTTP requests, and
+`tandem serve` started with JSON logs, read until it says which port it listens on."""
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+failures = []
+
+
+def check(condition, what):
+    """Prints `what` as ok or FAIL; a failure is remembered for `finish`."""
+    print(("ok   " if condition else "FAIL ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def finish():
+    """Prints the summary and ends the script: exit status 1 when any check failed."""
+    print("e2e: " + ("all checks passed" if not failures else f"{len(failures)} checks failed"))
+    sys.exit(1 if failures else 0)
+
+
+def request(url, body=None, headers=None, method=None):
+    """(status, body text) of one request: a POST when there is a body, else a GET."""
+    req = urllib.request.Request(url, data=body, headers=headers or {},
+                                 method=method or ("POST" if body is not None else "GET"))
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class Serve:
+    """`tandem serve --config CONFIG --log-format json [ARGS]`; `port` is None when it never said
+    where it listens (within 20 s). Every log line is kept in `log_lines`."""
+
+    def __init__(self, binary, config, env, args=()):
+        self.process = subprocess.Popen([binary, "serve", "--config", str(config), "--log-format", "json", *args],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.log_lines = []
+        self.port = None
+        deadline = time.monotonic() + 20
+        while self.port is None and time.monotonic() < deadline:
+            line = self.process.stderr.readline()
+            if not line:
+                break
+            self.log_lines.append(line)
+            message = json.loads(line)["message"]
+            if "listening on http://127.0.0.1:" in message:
+                self.port = int(message.split("listening on http://127.0.0.1:")[1].split()[0])
+
+    def stop(self):
+        """Sends SIGTERM, waits up to 15 s (then kills), keeps the rest of the log; the exit code
+        or None when it had to be killed."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            code = None
+        self.log_lines += self.process.stderr.read().splitlines()
+        return code
