@@ -192,11 +192,13 @@ std::optional<json> answered_message(const json& original, std::string_view bloc
 }
 
 json reason_modal(const reason_request& request) {
+  // The answer's label is in the person's language: it names the modal and its button.
+  const std::string title = shortened(request.label.empty() ? request.command : request.label, modal_title_limit);
   return {
       {"type", "modal"},
       {"callback_id", std::string(reason_callback_id)},
-      {"title", plain_text(shortened(request.label.empty() ? request.command : request.label, modal_title_limit))},
-      {"submit", plain_text("OK")},
+      {"title", plain_text(title)},
+      {"submit", plain_text(title)},
       {"private_metadata", to_private_metadata(request)},
       {"blocks",
        json::array(

@@ -110,6 +110,13 @@ TEST_CASE("the reason modal carries the request and asks for the rest of the com
   CHECK(view["blocks"][0]["label"]["text"] == "blocked 12 \xE2\x80\xA6");
 }
 
+TEST_CASE("the reason modal's button speaks the person's language: it is the answer's own label") {
+  const reason_request request{"object 3", "D1", "https://hooks.slack.com/actions/1", "Objecter", "b", "k"};
+  const json view = reason_modal(request);
+  CHECK(view["title"]["text"] == "Objecter");
+  CHECK(view["submit"]["text"] == "Objecter");
+}
+
 TEST_CASE("Web API answers are read by ok, error, status and Retry-After") {
   const auto ok = read_api_response(200, std::nullopt, R"({"ok":true,"channel":"C1","ts":"1503435956.000247"})");
   REQUIRE(std::holds_alternative<json>(ok));
