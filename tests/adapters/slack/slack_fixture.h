@@ -9,6 +9,7 @@
 #include "adapters/slack/slack_adapter.h"
 #include "adapters/slack/slack_signature.h"
 #include "support/local_https_server.h"
+#include "support/recording_sink.h"
 #include "support/run_until.h"
 #include "support/test_certificates.h"
 
@@ -19,12 +20,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,102 +35,12 @@ constexpr long long now_seconds = 1700000000;
 constexpr std::string_view team = "T0001";
 constexpr std::string_view secret = "8f742231b10e8888abcd99yyyzzz85a5";
 constexpr std::string_view bot_token = "xoxb-test-token";
-constexpr std::chrono::seconds deadline{10};
+constexpr std::chrono::seconds deadline = tandem::testing::wait_deadline;
 
 inline tandem::time_point fixed_now() { return tandem::time_point{std::chrono::seconds{now_seconds}}; }
 
-/// Waits for conditions other threads make true, with a deadline.
-class waiter {
- public:
-  void notify(const std::function<void()>& change) {
-    {
-      const std::lock_guard lock(mutex_);
-      change();
-    }
-    changed_.notify_all();
-  }
-  bool wait(const std::function<bool()>& done, std::chrono::milliseconds within = deadline) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, within, done);
-  }
-  std::mutex& mutex() { return mutex_; }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-};
-
-/// The store as the adapter sees it: records each dedup key once, answers stored(true) (or
-/// stored(false) while `failing`), then runs `after_store` like the runtime handles an event.
-class recording_sink {
- public:
-  tandem::inbound_sink sink() {
-    return [this](tandem::inbound event, std::function<void(bool)> stored) {
-      bool fail = false;
-      bool fresh = false;
-      bool held = false;
-      waiter_.notify([&] {
-        fail = failing_;
-        if (!fail && keys_.insert(event.dedup_key).second) {
-          events_.push_back(event);
-          fresh = true;
-        }
-        ++calls_;
-        if (holding_) {
-          held_.push_back([stored, fail] { stored(!fail); });
-          held = true;
-        }
-      });
-      if (held) return;
-      stored(!fail);
-      if (fresh && after_store_) after_store_(event);
-    };
-  }
-  /// While holding, stored() is not called until release().
-  void hold() {
-    waiter_.notify([&] { holding_ = true; });
-  }
-  /// Stops holding new events; those held stay held until release().
-  void stop_holding() {
-    waiter_.notify([&] { holding_ = false; });
-  }
-  void release() {
-    std::vector<std::function<void()>> held;
-    waiter_.notify([&] {
-      holding_ = false;
-      held.swap(held_);
-    });
-    for (auto& f : held) f();
-  }
-  void fail(bool failing) {
-    waiter_.notify([&] { failing_ = failing; });
-  }
-  void after_store(std::function<void(const tandem::inbound&)> hook) { after_store_ = std::move(hook); }
-  std::vector<tandem::inbound> events() {
-    const std::lock_guard lock(waiter_.mutex());
-    return events_;
-  }
-  std::size_t calls() {
-    const std::lock_guard lock(waiter_.mutex());
-    return calls_;
-  }
-  bool wait_for_events(std::size_t count) {
-    return waiter_.wait([&] { return events_.size() >= count; });
-  }
-  bool wait_for_calls(std::size_t count) {
-    return waiter_.wait([&] { return calls_ >= count; });
-  }
-
- private:
-  waiter waiter_;
-  bool failing_ = false;
-  bool holding_ = false;
-  std::vector<std::function<void()>> held_;
-  std::set<std::string> keys_;
-  std::vector<tandem::inbound> events_;
-  std::size_t calls_ = 0;
-  std::function<void(const tandem::inbound&)> after_store_;
-};
+using tandem::testing::recording_sink;
+using tandem::testing::waiter;
 
 /// The answer Tandem gave to a request sent with `slack_fixture::post`.
 struct answer {

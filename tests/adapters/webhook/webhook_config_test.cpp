@@ -5,6 +5,7 @@
 #include "app/config.h"
 #include "app/platform_adapters.h"
 #include "support/config_snippets.h"
+#include "support/recording_sink.h"
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -28,17 +29,7 @@ config_result parse_with(const std::string& adapters) {
 
 std::vector<std::string> errors_of(const config_result& result) { return testing::error_texts(result); }
 
-class memory_state final : public adapter_state {
- public:
-  std::optional<std::string> get(std::string_view key) override {
-    const auto it = values_.find(std::string(key));
-    return it == values_.end() ? std::nullopt : std::optional<std::string>(it->second);
-  }
-  void put(std::string_view key, std::string_view value) override { values_[std::string(key)] = value; }
-
- private:
-  std::map<std::string, std::string> values_;
-};
+using memory_state = testing::memory_adapter_state;
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include "adapters/webhook/webhook_adapter.h"
 #include "adapters/webhook/webhook_signing.h"
 #include "support/local_https_server.h"
+#include "support/recording_sink.h"
 #include "support/run_until.h"
 #include "support/test_certificates.h"
 
@@ -19,12 +20,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,93 +32,11 @@ namespace webhook_testing {
 using json = nlohmann::json;
 
 constexpr long long now_seconds = 1700000000;
-constexpr std::chrono::seconds deadline{10};
+constexpr std::chrono::seconds deadline = tandem::testing::wait_deadline;
 
-/// The adapter state in memory (thread-safe, so tests may read it too).
-class memory_state final : public tandem::adapter_state {
- public:
-  std::optional<std::string> get(std::string_view key) override {
-    const std::lock_guard lock(mutex_);
-    const auto it = values_.find(std::string(key));
-    if (it == values_.end()) return std::nullopt;
-    return it->second;
-  }
-  void put(std::string_view key, std::string_view value) override {
-    const std::lock_guard lock(mutex_);
-    values_[std::string(key)] = std::string(value);
-  }
-  std::map<std::string, std::string> values() {
-    const std::lock_guard lock(mutex_);
-    return values_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, std::string> values_;
-};
-
-/// Waits for conditions other threads make true, with a deadline.
-class waiter {
- public:
-  void notify(const std::function<void()>& change) {
-    {
-      const std::lock_guard lock(mutex_);
-      change();
-    }
-    changed_.notify_all();
-  }
-  bool wait(const std::function<bool()>& done, std::chrono::milliseconds within = deadline) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, within, done);
-  }
-  std::mutex& mutex() { return mutex_; }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-};
-
-/// The store as the adapter sees it: records each dedup key once, answers stored(true) (or
-/// stored(false) while failing), then runs `after_store` as the runtime handles an event.
-class recording_sink {
- public:
-  tandem::inbound_sink sink() {
-    return [this](tandem::inbound event, std::function<void(bool)> stored) {
-      bool fail = false;
-      bool fresh = false;
-      waiter_.notify([&] {
-        fail = failing_;
-        if (!fail && keys_.insert(event.dedup_key).second) {
-          events_.push_back(event);
-          fresh = true;
-        }
-        ++calls_;
-      });
-      stored(!fail);
-      if (fresh && after_store_) after_store_(event);
-    };
-  }
-  void fail(bool failing) {
-    waiter_.notify([&] { failing_ = failing; });
-  }
-  void after_store(std::function<void(const tandem::inbound&)> hook) { after_store_ = std::move(hook); }
-  std::vector<tandem::inbound> events() {
-    const std::lock_guard lock(waiter_.mutex());
-    return events_;
-  }
-  std::size_t calls() {
-    const std::lock_guard lock(waiter_.mutex());
-    return calls_;
-  }
-
- private:
-  waiter waiter_;
-  bool failing_ = false;
-  std::set<std::string> keys_;
-  std::vector<tandem::inbound> events_;
-  std::size_t calls_ = 0;
-  std::function<void(const tandem::inbound&)> after_store_;
-};
+using memory_state = tandem::testing::memory_adapter_state;
+using tandem::testing::recording_sink;
+using tandem::testing::waiter;
 
 /// Tandem's answer to a request.
 struct answer {
