@@ -60,6 +60,12 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
     std::chrono::steady_clock::time_point kept_at;
   };
 
+  /// One distinct signing secret, set up once, and the workspaces it signs for.
+  struct signing_key {
+    hmac_sha256 mac;
+    std::set<std::string> teams;
+  };
+
   state(asio::io_context& io_context, slack_adapter_options options_, inbound_sink sink_)
       : io(io_context),
         strand(asio::make_strand(io_context)),
@@ -67,7 +73,14 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
         sink(std::move(sink_)),
         client(io_context, client_options(options)) {
     if (!options.api_base_url.ends_with('/')) options.api_base_url += '/';
-    for (const auto& settings : options.workspaces) workspaces.push_back(workspace{settings, {}});
+    std::map<std::string, std::size_t> key_of_secret;
+    for (const auto& settings : options.workspaces) {
+      workspaces.push_back(workspace{settings, {}});
+      if (settings.signing_secret.empty()) continue;
+      const auto [it, fresh] = key_of_secret.try_emplace(settings.signing_secret, signing_keys.size());
+      if (fresh) signing_keys.push_back(signing_key{hmac_sha256(settings.signing_secret), {}});
+      signing_keys[it->second].teams.insert(settings.team_id);
+    }
   }
 
   static http_client_options client_options(const slack_adapter_options& options) {
@@ -125,20 +138,15 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   // --- inbound: verification -------------------------------------------------------------------
 
   /// The workspaces whose signing secret signed `request`, or the reason for a 401.
-  std::variant<std::set<std::string>, std::string> verify(const http_request& request) const {
+  std::variant<std::set<std::string>, std::string> verify(const http_request& request) {
     const auto timestamp = request.header("x-slack-request-timestamp");
     const auto signature = request.header("x-slack-signature");
     if (const auto problem = check_signature_headers(timestamp, signature, now()); problem != signature_problem::none) {
       return std::string(to_string(problem));
     }
     std::set<std::string> teams;
-    std::map<std::string_view, bool> matched;  // one HMAC per distinct secret
-    for (const workspace& w : workspaces) {
-      const std::string& secret = w.settings.signing_secret;
-      if (secret.empty()) continue;
-      auto [it, fresh] = matched.try_emplace(secret, false);
-      if (fresh) it->second = signature_matches(secret, *timestamp, request.body, *signature);
-      if (it->second) teams.insert(w.settings.team_id);
+    for (signing_key& key : signing_keys) {  // one HMAC per distinct secret
+      if (signature_matches(key.mac, *timestamp, request.body, *signature)) teams.insert(key.teams.begin(), key.teams.end());
     }
     if (teams.empty()) return std::string("signature mismatch");
     return teams;
@@ -696,6 +704,7 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   inbound_sink sink;
   http_client client;
   std::vector<workspace> workspaces;
+  std::vector<signing_key> signing_keys;  ///< one per distinct signing secret of `workspaces`
   std::map<std::string, pending_command> pending_commands;  ///< by reply handle
   std::map<std::string, kept_message> kept_messages;        ///< by the button's trigger_id
   std::deque<std::string> kept_order;

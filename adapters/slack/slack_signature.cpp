@@ -1,11 +1,6 @@
 #include "adapters/slack/slack_signature.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
-#include <array>
 #include <charconv>
 
 namespace tandem::slack {
@@ -23,21 +18,8 @@ std::string_view to_string(signature_problem problem) {
 }
 
 std::string compute_signature(std::string_view signing_secret, std::string_view timestamp, std::string_view body) {
-  std::string basestring;
-  basestring.reserve(4 + timestamp.size() + body.size());
-  basestring.append("v0:").append(timestamp).append(":").append(body);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), signing_secret.data(), static_cast<int>(signing_secret.size()),
-       reinterpret_cast<const unsigned char*>(basestring.data()), basestring.size(), digest.data(), &length);
-  constexpr std::string_view hex = "0123456789abcdef";
-  std::string out = "v0=";
-  out.reserve(3 + 2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4U];
-    out += hex[digest[i] & 0x0FU];
-  }
-  return out;
+  hmac_sha256 key(signing_secret);
+  return "v0=" + key.hex_digest({"v0:", timestamp, ":", body});
 }
 
 signature_problem check_signature_headers(std::optional<std::string_view> timestamp,
@@ -57,11 +39,11 @@ signature_problem check_signature_headers(std::optional<std::string_view> timest
   return signature_problem::none;
 }
 
-bool signature_matches(std::string_view signing_secret, std::string_view timestamp, std::string_view body,
+bool signature_matches(hmac_sha256& signing_key, std::string_view timestamp, std::string_view body,
                        std::string_view signature) {
-  const std::string expected = compute_signature(signing_secret, timestamp, body);
+  const std::string expected = "v0=" + signing_key.hex_digest({"v0:", timestamp, ":", body});
   // The length of a valid signature is public; only the digits must be compared in constant time.
-  return signature.size() == expected.size() && CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) == 0;
+  return equal_in_constant_time(expected, signature);
 }
 
 }  // namespace tandem::slack

@@ -2,6 +2,7 @@
 // Slack request signing (PROTOCOLS.md A2): "v0=" + hex(HMAC-SHA256(signing secret, "v0:" +
 // timestamp + ":" + raw body)), checked over the raw bytes before anything parses them.
 
+#include "adapters/http/hmac.h"
 #include "core/model.h"
 
 #include <optional>
@@ -35,9 +36,10 @@ std::string compute_signature(std::string_view signing_secret, std::string_view 
 signature_problem check_signature_headers(std::optional<std::string_view> timestamp,
                                           std::optional<std::string_view> signature, time_point now);
 
-/// True when `signature` is the one `signing_secret` gives for `timestamp` and `body`, compared
-/// in constant time (CRYPTO_memcmp). Call after check_signature_headers. Pure; thread-safe.
-bool signature_matches(std::string_view signing_secret, std::string_view timestamp, std::string_view body,
+/// True when `signature` is the one the signing secret behind `signing_key` gives for
+/// `timestamp` and `body`, compared in constant time. Call after check_signature_headers. Uses
+/// `signing_key` (one caller at a time).
+bool signature_matches(hmac_sha256& signing_key, std::string_view timestamp, std::string_view body,
                        std::string_view signature);
 
 }  // namespace tandem::slack

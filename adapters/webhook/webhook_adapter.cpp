@@ -1,5 +1,6 @@
 #include "adapters/webhook/webhook_adapter.h"
 
+#include "adapters/http/hmac.h"
 #include "adapters/http/http_client.h"
 #include "adapters/webhook/webhook_inbound.h"
 #include "adapters/webhook/webhook_signing.h"

@@ -1,8 +1,7 @@
 #include "adapters/webhook/webhook_signing.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "adapters/http/hmac.h"
+
 #include <openssl/sha.h>
 #include <nlohmann/json.hpp>
 
@@ -28,12 +27,9 @@ std::string hex(const unsigned char* data, std::size_t size) {
   return out;
 }
 
-std::string hmac_raw(std::string_view key, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), digest.data(), &length);
-  return std::string(reinterpret_cast<const char*>(digest.data()), length);
+std::string hmac_raw(std::string_view key, std::initializer_list<std::string_view> parts) {
+  const auto digest = hmac_sha256(key).digest(parts);
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
 }
 
 std::string base64url(std::string_view bytes) {
@@ -71,22 +67,10 @@ std::optional<std::string> from_base64url(std::string_view text) {
 
 }  // namespace
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-  const std::string raw = hmac_raw(key, data);
-  return hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
-}
-
-bool equal_in_constant_time(std::string_view a, std::string_view b) {
-  // The length is not secret; the bytes are.
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) { return hmac_sha256(key).hex_digest({data}); }
 
 std::string request_signature(std::string_view secret, std::string_view timestamp, std::string_view body) {
-  std::string basestring = "v1:";
-  basestring += timestamp;
-  basestring += ':';
-  basestring += body;
-  return "v1=" + hmac_sha256_hex(secret, basestring);
+  return "v1=" + hmac_sha256(secret).hex_digest({"v1:", timestamp, ":", body});
 }
 
 std::optional<std::string> check_request_signature(std::string_view secret, std::optional<std::string_view> timestamp,
@@ -120,7 +104,7 @@ std::string sign_link(const action_link& link, std::string_view key) {
                      {"l", link.label},   {"r", link.needs_reason}, {"e", link.expires.time_since_epoch().count()},
                      {"n", link.nonce}};
   const std::string head = base64url(payload.dump(-1, ' ', false, json::error_handler_t::replace));
-  return head + "." + base64url(hmac_raw(key, std::string(link_context) + head));
+  return head + "." + base64url(hmac_raw(key, {link_context, head}));
 }
 
 std::variant<action_link, link_problem> open_link(std::string_view token, std::string_view key, time_point now) {
@@ -128,7 +112,7 @@ std::variant<action_link, link_problem> open_link(std::string_view token, std::s
   if (dot == std::string_view::npos) return link_problem::forged;
   const std::string_view head = token.substr(0, dot);
   const auto mac = from_base64url(token.substr(dot + 1));
-  if (!mac || !equal_in_constant_time(*mac, hmac_raw(key, std::string(link_context) + std::string(head)))) {
+  if (!mac || !equal_in_constant_time(*mac, hmac_raw(key, {link_context, head}))) {
     return link_problem::forged;
   }
   const auto payload_text = from_base64url(head);

@@ -22,9 +22,6 @@ inline constexpr std::chrono::seconds signature_window{300};
 /// Lowercase hex of HMAC-SHA256(key, data); the key is used as its literal bytes. Pure.
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
-/// True when `a` and `b` are equal, in time that does not depend on where they differ. Pure.
-bool equal_in_constant_time(std::string_view a, std::string_view b);
-
 /// "v1=" + hex(HMAC-SHA256(secret, "v1:" + timestamp + ":" + body)): the signature a sender puts
 /// in X-Tandem-Signature. Pure.
 std::string request_signature(std::string_view secret, std::string_view timestamp, std::string_view body);

@@ -115,6 +115,10 @@ void engine_host::persist(const std::vector<action>& actions, std::optional<std:
     return 0;
   });
   apply_to_world(world_, actions);
+  if (!queued_) return;
+  for (const action& a : actions) {
+    if (const auto* m = std::get_if<send_message>(&a)) queued_(m->not_before);
+  }
 }
 
 }  // namespace tandem

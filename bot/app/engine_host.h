@@ -6,6 +6,7 @@
 #include "app/config.h"
 #include "core/store.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,10 @@ class engine_host {
 
   const world& current() const { return world_; }
 
+  /// Calls `listener` with the due time of every message put in the outbox from now on, once its
+  /// transaction is written (the outbox dispatcher's `expect`).
+  void on_queued(std::function<void(time_point not_before)> listener) { queued_ = std::move(listener); }
+
  private:
   void persist(const std::vector<action>& actions, std::optional<std::int64_t> handled);
   /// Replaces the world with what the store holds (after a transaction that did not commit).
@@ -55,6 +60,7 @@ class engine_host {
   world world_;
   engine_settings engine_settings_;  ///< the config's knobs, not stored
   std::set<std::string> languages_;
+  std::function<void(time_point)> queued_;
   metrics_registry& metrics_;
   metric_histogram& store_seconds_;
   metric_counter& commands_;

@@ -1,5 +1,6 @@
 #include "app/feed_routes.h"
 
+#include "adapters/http/hmac.h"
 #include "adapters/http/http_server.h"
 #include "core/calendar.h"
 #include "core/reports.h"
@@ -16,16 +17,6 @@ namespace tandem {
 namespace {
 
 constexpr std::array secret_purposes{"calendar", "export"};
-
-bool same_secret(std::string_view given, std::string_view expected) {
-  // Constant time in the length of `expected`, so that a wrong token's prefix gives nothing away.
-  unsigned char diff = given.size() == expected.size() ? 0 : 1;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const auto a = static_cast<unsigned char>(i < given.size() ? given[i] : 0);
-    diff |= static_cast<unsigned char>(a ^ static_cast<unsigned char>(expected[i]));
-  }
-  return diff == 0;
-}
 
 /// The token a request presents: `?token=` or `Authorization: Bearer`.
 std::optional<std::string> presented_token(const http_request& request) {
@@ -54,7 +45,7 @@ std::optional<http_response> refused(const world& w, const http_request& request
         403, "this " + purpose + " link needs its token (?token=...): " + std::string{how_to_get_it} + "\n");
   }
   const auto expected = w.secrets.find({collaboration, purpose});
-  if (expected == w.secrets.end() || !same_secret(*token, expected->second)) {
+  if (expected == w.secrets.end() || !equal_in_constant_time(*token, expected->second)) {
     return text_response(
         403, "wrong token for the " + purpose + " of \"" + collaboration + "\": " + std::string{how_to_get_it} + "\n");
   }

@@ -25,9 +25,18 @@ outbox_dispatcher::outbox_dispatcher(store& durable, const template_catalog& tem
 
 void outbox_dispatcher::add(outbound_adapter& adapter) { adapters_[adapter.platform()] = &adapter; }
 
+void outbox_dispatcher::expect(time_point due) {
+  if (!next_look_ || due < *next_look_) next_look_ = due;
+}
+
 void outbox_dispatcher::dispatch_due() {
   constexpr std::size_t batch = 200;
-  for (const outbox_row& row : store_.due_outbox(now_(), batch)) {
+  const time_point now = now_();
+  if (!next_look_ || now < *next_look_) return;
+  const std::vector<outbox_row> due = store_.due_outbox(now, batch);
+  // Rows in flight are pending with a due time already past: their outcome says what comes next.
+  next_look_ = due.size() == batch ? std::optional{now} : store_.next_outbox_attempt_after(now);
+  for (const outbox_row& row : due) {
     if (in_flight_.contains(row.id)) continue;
     auto adapter = adapters_.find(row.item.to.platform);
     if (adapter == adapters_.end()) {
@@ -66,6 +75,7 @@ void outbox_dispatcher::finish(const outbox_row& row, const delivery_result& res
       if (row.attempts + 1 < max_delivery_attempts) {
         const auto delay = retry_delay(row.attempts, result.retry_after);
         store_.retry_later(row.id, now + delay, result.reason);
+        expect(now + delay);
         retries_.increment();
         spdlog::warn("outbox {}: {}; retrying in {}s", row.item.key, result.reason, delay.count());
         return;

@@ -36,7 +36,12 @@ class outbox_dispatcher {
   /// Sends to `adapter.platform()` destinations through `adapter` (which must outlive this).
   void add(outbound_adapter& adapter);
 
-  /// Starts delivering every due row that is not already in flight.
+  /// Says that a pending row becomes due at `due` (a message just put in the outbox).
+  void expect(time_point due);
+
+  /// Starts delivering every due row that is not already in flight. Looks at the store only when
+  /// a row may be due: at the first call, when a row was expected by now, or when the earliest
+  /// pending row the store named at the last look has come.
   void dispatch_due();
 
   /// Rows handed to an adapter whose outcome has not come back yet.
@@ -54,6 +59,8 @@ class outbox_dispatcher {
   metric_counter& failed_;
   std::map<std::string, outbound_adapter*> adapters_;
   std::set<std::int64_t> in_flight_;
+  /// From when the store is worth a look; nothing: not before a row is expected.
+  std::optional<time_point> next_look_ = time_point{};
 };
 
 }  // namespace tandem

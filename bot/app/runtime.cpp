@@ -1,6 +1,7 @@
 #include "app/runtime.h"
 
 #include "adapters/console/console_adapter.h"
+#include "adapters/http/hmac.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/metrics_registry.h"
 #include "app/engine_host.h"
@@ -28,15 +29,6 @@ namespace {
 namespace asio = boost::asio;
 
 time_point clock_now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
-
-bool same_secret(const std::string& a, const std::string& b) {
-  // Constant time in the length of `b`, so a wrong token's prefix gives nothing away.
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    diff |= static_cast<unsigned char>(static_cast<unsigned char>(i < a.size() ? a[i] : 0) ^ static_cast<unsigned char>(b[i]));
-  }
-  return diff == 0;
-}
 
 /// Where people reach the HTTP server, for links in messages: `http.public_url`, else the address
 /// Tandem listens on.
@@ -74,6 +66,7 @@ class tandem_process {
   int run() {
     world seed = config_.seed;
     seed.engine.public_url = public_url(config_);
+    host_.on_queued([this](time_point due) { dispatcher_.expect(due); });
     for (const auto& conflict : host_.start(seed, clock_now())) spdlog::warn("config: {}", conflict);
     if (config_.console_enabled || options_.console_person) dispatcher_.add(console_);
     for (auto& adapter : adapters_) {
@@ -120,7 +113,7 @@ class tandem_process {
         nlohmann::json body{{"status", "ok"}, {"version", TANDEM_VERSION}, {"adapters", nlohmann::json::object()}};
         for (const auto& adapter : adapters_) body["adapters"][adapter->platform()] = adapter->health();
         try {
-          (void)store_.next_outbox_attempt();  // a read that fails when the database does
+          (void)store_.next_outbox_attempt_after(clock_now());  // a read that fails when the database does
           body["store"] = "ok";
         } catch (const store_error& e) {
           body["status"] = "failing";
@@ -133,7 +126,7 @@ class tandem_process {
       if (config_.metrics_token) {
         const auto auth = request.headers.find("authorization");
         const std::string expected = "Bearer " + config_.metrics_token->reveal();
-        if (auth == request.headers.end() || !same_secret(auth->second, expected)) {
+        if (auth == request.headers.end() || !equal_in_constant_time(auth->second, expected)) {
           http_response denied = text_response(401, "metrics need the bearer token from the config\n");
           denied.headers.emplace_back("WWW-Authenticate", "Bearer");
           respond(std::move(denied));

@@ -63,8 +63,8 @@ class store {
 
   /// Pending outbox rows whose next attempt is due at `now`, oldest first.
   virtual std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) = 0;
-  /// The earliest next attempt among pending rows, if any.
-  virtual std::optional<time_point> next_outbox_attempt() = 0;
+  /// The earliest next attempt later than `after` among pending rows, if any.
+  virtual std::optional<time_point> next_outbox_attempt_after(time_point after) = 0;
   virtual void mark_sent(std::int64_t outbox_id, time_point now) = 0;
   virtual void mark_failed(std::int64_t outbox_id, std::string_view reason, time_point now) = 0;
   /// Counts an attempt and schedules the next one.

@@ -319,7 +319,8 @@ class statement_cache {
  public:
   explicit statement_cache(SQLite::Database& db) : db_(db) {}
 
-  /// The statement for `sql`, reset, with no values bound.
+  /// The statement for `sql`, reset, with no values bound. `sql` must have static storage (a
+  /// string literal or a constant): statements are found by its address, without hashing the text.
   SQLite::Statement& prepared(const char* sql) {
     if (auto known = statements_.find(sql); known != statements_.end()) {
       known->second->tryReset();  // its result was read, or its error reported, when it last ran
@@ -334,7 +335,7 @@ class statement_cache {
 
  private:
   SQLite::Database& db_;
-  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+  std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> statements_;
 };
 
 namespace {
@@ -724,9 +725,13 @@ class action_writer {
   statement_cache& statements_;
 };
 
-constexpr const char* outbox_columns =
-    "SELECT id, key, platform, workspace, conversation, user, person, language, reply_handle, kind, values_json,"
-    " not_before, state, attempts, next_attempt, last_error FROM outbox ";
+#define TANDEM_OUTBOX_COLUMNS                                                                                   \
+  "SELECT id, key, platform, workspace, conversation, user, person, language, reply_handle, kind, values_json," \
+  " not_before, state, attempts, next_attempt, last_error FROM outbox "
+constexpr const char* due_outbox_sql =
+    TANDEM_OUTBOX_COLUMNS "WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?";
+constexpr const char* outbox_rows_sql = TANDEM_OUTBOX_COLUMNS "WHERE substr(key, 1, length(?1)) = ?1 ORDER BY id";
+#undef TANDEM_OUTBOX_COLUMNS
 
 outbox_row read_outbox_row(const SQLite::Statement& s) {
   row_reader row(s);
@@ -754,6 +759,7 @@ outbox_row read_outbox_row(const SQLite::Statement& s) {
 std::vector<outbox_row> read_outbox_rows(SQLite::Statement& s) {
   std::vector<outbox_row> rows;
   while (s.executeStep()) rows.push_back(read_outbox_row(s));
+  s.tryReset();  // leaves no statement running between calls
   return rows;
 }
 
@@ -1211,8 +1217,7 @@ std::vector<recorded_response> sqlite_store::unhandled_responses() {
 
 std::vector<outbox_row> sqlite_store::due_outbox(time_point now, std::size_t limit) {
   return translated("due_outbox", [&] {
-    SQLite::Statement s(*db_, std::string{outbox_columns} +
-                                  "WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?");
+    SQLite::Statement& s = statements_->prepared(due_outbox_sql);
     const auto bounded_limit = static_cast<std::int64_t>(
         std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
     bind_all(s, now, bounded_limit);
@@ -1220,11 +1225,14 @@ std::vector<outbox_row> sqlite_store::due_outbox(time_point now, std::size_t lim
   });
 }
 
-std::optional<time_point> sqlite_store::next_outbox_attempt() {
-  return translated("next_outbox_attempt", [&] {
-    SQLite::Statement s(*db_, "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'");
+std::optional<time_point> sqlite_store::next_outbox_attempt_after(time_point after) {
+  return translated("next_outbox_attempt_after", [&] {
+    SQLite::Statement& s = statements_->prepared("SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending' AND next_attempt > ?");
+    bind_all(s, after);
     s.executeStep();
-    return row_reader(s).optional_time();
+    const auto next = row_reader(s).optional_time();
+    s.tryReset();
+    return next;
   });
 }
 
@@ -1255,7 +1263,7 @@ void sqlite_store::retry_later(std::int64_t outbox_id, time_point next_attempt, 
 std::vector<outbox_row> sqlite_store::outbox_rows(std::string_view key_prefix) {
   return translated("outbox_rows", [&] {
     // substr rather than LIKE: LIKE treats % and _ as wildcards and ignores ASCII case.
-    SQLite::Statement s(*db_, std::string{outbox_columns} + "WHERE substr(key, 1, length(?1)) = ?1 ORDER BY id");
+    SQLite::Statement& s = statements_->prepared(outbox_rows_sql);
     bind_all(s, key_prefix);
     return read_outbox_rows(s);
   });

@@ -48,7 +48,7 @@ class sqlite_store final : public store {
   std::vector<recorded_response> unhandled_responses() override;
   /// Pending rows with next_attempt <= now, by next_attempt then id, at most `limit`.
   std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) override;
-  std::optional<time_point> next_outbox_attempt() override;
+  std::optional<time_point> next_outbox_attempt_after(time_point after) override;
   /// Marks the row sent and counts the attempt. Throws `store_error` for an unknown id.
   void mark_sent(std::int64_t outbox_id, time_point now) override;
   /// Marks the row failed for good, keeps `reason` and counts the attempt. Throws `store_error`

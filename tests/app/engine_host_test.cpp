@@ -144,3 +144,17 @@ TEST_CASE("a burst the store cannot take is refused whole, and the world stays a
   CHECK(host.submit_all({command_from("ana", "console:s:1", "assign @dee \"Print flyers\"")}, start));
   CHECK(host.current().tasks.size() == 1);
 }
+
+TEST_CASE("the host names the due time of each message it puts in the outbox, and nothing else") {
+  sqlite_store store(":memory:");
+  metrics_registry metrics;
+  engine_host host(store, metrics, {"en"});
+  (void)host.start(seed(), start);
+  std::vector<time_point> queued;
+  host.on_queued([&](time_point due) { queued.push_back(due); });
+
+  CHECK(host.submit(command_from("ana", "console:1", "tasks"), start));
+  CHECK(queued == std::vector<time_point>{start});
+  CHECK_FALSE(host.submit(command_from("ana", "console:1", "tasks"), start));
+  CHECK(queued.size() == 1);
+}

@@ -50,9 +50,16 @@ struct fixture {
 
   fixture() { dispatcher.add(adapter); }
 
-  void enqueue(std::string key, std::string platform = "test") {
+  /// Puts a message in the outbox due at `due` (default: now) behind the dispatcher's back.
+  void put_in_outbox(std::string key, std::optional<time_point> due = std::nullopt, std::string platform = "test") {
     destination to{std::move(platform), "", "room", "u1", "ana", "en", ""};
-    store.apply({send_message{std::move(key), to, message{"tier_set", {{"tier", "core"}}}, now}}, std::nullopt);
+    store.apply({send_message{std::move(key), to, message{"tier_set", {{"tier", "core"}}}, due.value_or(now)}},
+                std::nullopt);
+  }
+  /// Puts a message in the outbox and tells the dispatcher, as the runtime does.
+  void enqueue(std::string key, std::string platform = "test") {
+    put_in_outbox(std::move(key), now, std::move(platform));
+    dispatcher.expect(now);
   }
   void run_posted() {
     auto pending = std::move(posted);
@@ -73,6 +80,46 @@ TEST_CASE("a delivered message is rendered once and marked sent") {
   CHECK(f.row("reply:1").state == outbox_state::sent);
   f.dispatcher.dispatch_due();
   CHECK(f.adapter.delivered_texts.size() == 1);
+}
+
+TEST_CASE("after its first look the dispatcher looks at the store again only when a row is expected") {
+  fixture f;
+  f.dispatcher.dispatch_due();
+  f.put_in_outbox("reply:1");
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_texts.empty());
+  f.dispatcher.expect(f.now);
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+}
+
+TEST_CASE("an expected row due later is delivered when its time comes") {
+  fixture f;
+  f.dispatcher.dispatch_due();
+  f.put_in_outbox("nudge:1", start + 10s);
+  f.dispatcher.expect(start + 10s);
+  f.now = start + 9s;
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_texts.empty());
+  f.now = start + 10s;
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+}
+
+TEST_CASE("rows waiting in the store at the first look are delivered when each comes due") {
+  fixture f;
+  f.put_in_outbox("now:1");
+  f.put_in_outbox("later:1", start + 1h);
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+  f.now = start + 1h;
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.adapter.delivered_texts.size() == 2);
+  CHECK(f.row("later:1").state == outbox_state::sent);
 }
 
 TEST_CASE("a platform's Retry-After decides when the next attempt is due") {
@@ -160,6 +207,7 @@ TEST_CASE("answers offered with a message reach the adapter with labels in the r
   message body{"tier_set", {{"tier", "core"}}};
   offer_answers(body, {answer{"done", "done 4", "\u2705", false}, answer{"blocked", "blocked 4", "\u26d4", true}});
   f.store.apply({send_message{"notify:1", destination{"test", "", "", "u1", "ana", "en", ""}, body, f.now}}, std::nullopt);
+  f.dispatcher.expect(f.now);
   f.dispatcher.dispatch_due();
   REQUIRE(f.adapter.delivered.size() == 1);
   CHECK(f.adapter.delivered[0].answers ==

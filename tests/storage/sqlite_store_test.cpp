@@ -168,7 +168,7 @@ TEST_CASE("a fresh store loads an empty world") {
   CHECK(store.load() == world{});
   CHECK(store.unhandled_responses().empty());
   CHECK(store.outbox_rows("").empty());
-  CHECK_FALSE(store.next_outbox_attempt().has_value());
+  CHECK_FALSE(store.next_outbox_attempt_after(time_point{}).has_value());
 }
 
 TEST_CASE("a repeated dedup key is recorded once, and the first event stays") {
@@ -260,7 +260,10 @@ TEST_CASE("due outbox rows are pending ones whose next attempt has come, earlies
   CHECK(keys_of(store.due_outbox(t0 + 10s, 10)) == std::vector<std::string>{"b", "d", "c"});
   CHECK(keys_of(store.due_outbox(t0 + 10s, 2)) == std::vector<std::string>{"b", "d"});
   CHECK(store.due_outbox(t0 - 1s, 10).empty());
-  CHECK(store.next_outbox_attempt() == t0);
+  CHECK(store.next_outbox_attempt_after(t0 - 1s) == t0);
+  CHECK(store.next_outbox_attempt_after(t0) == t0 + 10s);
+  CHECK(store.next_outbox_attempt_after(t0 + 10s) == t0 + 20s);
+  CHECK_FALSE(store.next_outbox_attempt_after(t0 + 20s).has_value());
 }
 
 TEST_CASE("retry_later counts the attempt, keeps the reason and postpones the row") {
@@ -279,7 +282,7 @@ TEST_CASE("retry_later counts the attempt, keeps the reason and postpones the ro
   CHECK(row.item.not_before == t0);
   CHECK(keys_of(store.due_outbox(t0 + 30s, 10)) == std::vector<std::string>{"c"});
   CHECK(keys_of(store.due_outbox(t0 + 60s, 10)) == std::vector<std::string>{"c", "b"});
-  CHECK(store.next_outbox_attempt() == t0 + 10s);
+  CHECK(store.next_outbox_attempt_after(t0) == t0 + 10s);
 }
 
 TEST_CASE("mark_sent and mark_failed take a row out of the due outbox for good") {
@@ -298,10 +301,10 @@ TEST_CASE("mark_sent and mark_failed take a row out of the due outbox for good")
   CHECK(failed.state == outbox_state::failed);
   CHECK(failed.attempts == 1);
   CHECK(failed.last_error == "channel_not_found");
-  CHECK(store.next_outbox_attempt() == t0 + 5s);
+  CHECK(store.next_outbox_attempt_after(t0) == t0 + 5s);
 
   store.mark_sent(row_with_key(store, "waiting").id, t0 + 5s);
-  CHECK_FALSE(store.next_outbox_attempt().has_value());
+  CHECK_FALSE(store.next_outbox_attempt_after(t0).has_value());
 }
 
 TEST_CASE("marking an unknown outbox row is a store error") {

@@ -123,6 +123,7 @@ class matrix_bot {
             [this](inbound event, std::function<void(bool)> stored) { ingest(std::move(event), std::move(stored)); },
             state_, directory_) {
     (void)host_.start(seed, now_);
+    host_.on_queued([this](tandem::time_point due) { dispatcher_.expect(due); });
     dispatcher_.add(adapter_);
     adapter_.add_routes(http_);
   }

@@ -59,6 +59,7 @@ class tandem_on_slack {
                                                          ingest(std::move(event), std::move(stored));
                                                        });
     (void)host_.start(config_.seed, fixed_now());
+    host_.on_queued([this](tandem::time_point due) { dispatcher_.expect(due); });
     dispatcher_.add(*adapter_);
     adapter_->add_routes(server_);
     port_ = server_.start();

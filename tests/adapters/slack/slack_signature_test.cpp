@@ -18,6 +18,12 @@ constexpr std::string_view doc_body =
     "803a0bc887a14d10d2c447fce8b6703c";
 constexpr std::string_view doc_signature = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
 
+/// Whether `signature` is the one `secret` gives (a key set up for the one check).
+bool matches(std::string_view secret, std::string_view timestamp, std::string_view body, std::string_view signature) {
+  tandem::hmac_sha256 key(secret);
+  return signature_matches(key, timestamp, body, signature);
+}
+
 tandem::time_point at(long long seconds) { return tandem::time_point{std::chrono::seconds{seconds}}; }
 
 }  // namespace
@@ -25,7 +31,7 @@ tandem::time_point at(long long seconds) { return tandem::time_point{std::chrono
 TEST_CASE("the signature of Slack's documented example is the documented one") {
   CHECK(compute_signature(doc_secret, doc_timestamp, doc_body) == doc_signature);
   CHECK(check_signature_headers(doc_timestamp, doc_signature, at(1531420618)) == signature_problem::none);
-  CHECK(signature_matches(doc_secret, doc_timestamp, doc_body, doc_signature));
+  CHECK(matches(doc_secret, doc_timestamp, doc_body, doc_signature));
 }
 
 TEST_CASE("a signature computed with openssl over a JSON body matches") {
@@ -36,21 +42,29 @@ TEST_CASE("a signature computed with openssl over a JSON body matches") {
         "v0=c7e6342e493fa75d9ad25bf5c4062f4e97c87b59e292d4eca8d9355125dfc8e3");
 }
 
+TEST_CASE("one signing key checks request after request") {
+  tandem::hmac_sha256 key(doc_secret);
+  const std::string other = R"({"type":"url_verification","challenge":"c"})";
+  CHECK(signature_matches(key, doc_timestamp, doc_body, doc_signature));
+  CHECK_FALSE(signature_matches(key, "1700000000", other, doc_signature));
+  CHECK(signature_matches(key, doc_timestamp, doc_body, doc_signature));
+}
+
 TEST_CASE("a modified body does not match the signature") {
   std::string body{doc_body};
   body.back() = 'd';
-  CHECK_FALSE(signature_matches(doc_secret, doc_timestamp, body, doc_signature));
+  CHECK_FALSE(matches(doc_secret, doc_timestamp, body, doc_signature));
 }
 
 TEST_CASE("another secret does not match the signature") {
-  CHECK_FALSE(signature_matches("8f742231b10e8888abcd99yyyzzz85a6", doc_timestamp, doc_body, doc_signature));
+  CHECK_FALSE(matches("8f742231b10e8888abcd99yyyzzz85a6", doc_timestamp, doc_body, doc_signature));
 }
 
 TEST_CASE("a signature of another length or in upper case does not match") {
-  CHECK_FALSE(signature_matches(doc_secret, doc_timestamp, doc_body, doc_signature.substr(0, 66)));
+  CHECK_FALSE(matches(doc_secret, doc_timestamp, doc_body, doc_signature.substr(0, 66)));
   std::string upper{doc_signature};
   for (char& c : upper) c = static_cast<char>(c >= 'a' && c <= 'f' ? c - 32 : c);
-  CHECK_FALSE(signature_matches(doc_secret, doc_timestamp, doc_body, upper));
+  CHECK_FALSE(matches(doc_secret, doc_timestamp, doc_body, upper));
 }
 
 TEST_CASE("the timestamp may be at most five minutes off either way") {

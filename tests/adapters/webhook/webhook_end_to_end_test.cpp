@@ -67,6 +67,7 @@ class tandem_on_webhooks {
         },
         durable_);
     (void)host_.start(config_.seed, now());
+    host_.on_queued([this](tandem::time_point due) { dispatcher_.expect(due); });
     dispatcher_.add(*adapter_);
     adapter_->add_routes(server_);
     port_ = server_.start();
