@@ -55,8 +55,8 @@ TEST_CASE("a zone learned for someone whose zone is only the default becomes the
   CHECK(decision.person == "dee");
   REQUIRE_FALSE(decision.actions.empty());
   CHECK(decision.actions.front() == action{learn_time_zone{"dee", "Asia/Tokyo"}});
-  CHECK(decision.actions.back() ==
-        action{record_audit{{sample_now(), "river", "system", "person.tz_learned", "dee Asia/Tokyo (was UTC; from console)"}}});
+  CHECK(decision.actions.back() == action{record_audit{{sample_now(), "river", "system", "person.tz_learned",
+                                                        "dee Asia/Tokyo (was UTC; from console)"}}});
 
   apply_to_world(w, decision.actions);
   CHECK(w.people.at("dee").time_zone == "Asia/Tokyo");
@@ -165,11 +165,12 @@ TEST_CASE("the tz command moves the planned nudge to the new zone as well") {
 
 TEST_CASE("slots already due are left to the tick, and slots of an unchanged zone are not touched") {
   world w = world_with_defaulted_dee();
-  w.engagements[{"river", "dee"}] = engagement{"river", "dee", utc(11, 25, 9), std::nullopt, std::nullopt, std::nullopt};
+  w.engagements[{"river", "dee"}] =
+      engagement{"river", "dee", utc(11, 25, 9), std::nullopt, std::nullopt, std::nullopt};
   CHECK(follow_time_zone(w, "dee", "UTC", "Asia/Tokyo", utc(11, 25, 10)).empty());
   w.engagements[{"river", "dee"}].next_nudge = utc(11, 30, 9);
   CHECK(follow_time_zone(w, "dee", "UTC", "UTC", utc(11, 25, 10)).empty());
   CHECK(follow_time_zone(w, "dee", "UTC", "Asia/Tokyo", utc(11, 25, 10)) ==
-        std::vector<action>{save_engagement{engagement{"river", "dee", utc(11, 30, 0), std::nullopt, std::nullopt,
-                                                       std::nullopt}}});
+        std::vector<action>{
+            save_engagement{engagement{"river", "dee", utc(11, 30, 0), std::nullopt, std::nullopt, std::nullopt}}});
 }
