@@ -5,6 +5,7 @@
 #include "adapters/slack/slack_outbound.h"
 #include "adapters/slack/slack_signature.h"
 #include "adapters/slack/slack_socket_mode.h"
+#include "adapters/slack/slack_time_zones.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -479,6 +480,20 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
     });
   }
 
+  /// A Web API call with a form body: users.info does not read JSON bodies.
+  void call_form(const workspace& w, const std::string& method, std::string form,
+                 std::function<void(api_result)> done) {
+    client_request request;
+    request.method = "POST";
+    request.url = options.api_base_url + method;
+    request.headers = {{"Authorization", "Bearer " + w.settings.bot_token},
+                       {"Content-Type", "application/x-www-form-urlencoded"}};
+    request.body = std::move(form);
+    client.send(std::move(request), [self = shared_from_this(), done = std::move(done)](client_result result) {
+      self->on_strand([self, result = std::move(result), done] { done(self->read_result(result, false)); });
+    });
+  }
+
   void post_response_url(const std::string& url, const json& body, std::function<void(api_result)> done) {
     client_request request;
     request.method = "POST";
@@ -539,6 +554,7 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
       done(delivery_result::failed(w->auth_failure));
       return;
     }
+    if (time_zones) time_zones->noticed(to.workspace, to.user);
     json body = message_body(message, short_hash(key));
     const std::string& handle = to.reply_handle;
     if (handle.starts_with(response_url_handle)) {
@@ -660,6 +676,65 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
          });
   }
 
+  // --- time zones (users.info) ---------------------------------------------------------------------
+
+  /// Creates the users.info lookup when the options ask for one (after the state is shared). Every
+  /// event handed to the sink is noticed by it: a lookup in memory, nothing more on that path.
+  void create_time_zone_lookup() {
+    if (options.time_zones == nullptr) return;
+    std::set<std::string, std::less<>> teams;
+    for (const workspace& w : workspaces) teams.insert(w.settings.team_id);
+    slack::time_zone_lookup_hooks hooks;
+    const std::weak_ptr<state> weak = weak_from_this();  // the lookup belongs to this state
+    hooks.call = [weak](const std::string& team, std::string form, std::function<void(api_result)> done) {
+      if (auto self = weak.lock()) self->call_users_info(team, std::move(form), std::move(done));
+    };
+    hooks.after = [weak](std::chrono::milliseconds delay, std::function<void()> f) {
+      if (auto self = weak.lock()) self->run_after(delay, std::move(f));
+    };
+    hooks.post = [weak](std::function<void()> f) {
+      if (auto self = weak.lock()) {
+        self->on_strand([self, f = std::move(f)] {
+          if (!self->stopping) f();
+        });
+      }
+    };
+    hooks.log = options.log;
+    slack::time_zone_lookup_options o;
+    o.interval = options.lookup_interval;
+    o.retry = options.lookup_retry;
+    time_zones = std::make_unique<slack::time_zone_lookup>(*options.time_zones, std::move(teams), std::move(hooks), o);
+    sink = [lookup = time_zones.get(), inner = std::move(sink)](inbound event, std::function<void(bool)> stored) {
+      lookup->noticed(event.sender.workspace, event.sender.user);
+      inner(std::move(event), std::move(stored));
+    };
+  }
+
+  void call_users_info(const std::string& team, std::string form, std::function<void(api_result)> done) {
+    workspace* w = find_workspace(team);
+    if (w == nullptr || !w->auth_failure.empty()) {
+      done(api_error{{}, 200, w == nullptr ? "workspace_not_configured" : w->auth_failure, std::nullopt});
+      return;
+    }
+    call_form(*w, "users.info", std::move(form), [self = shared_from_this(), w, done](const api_result& result) {
+      if (const auto* error = std::get_if<api_error>(&result); error != nullptr && is_auth_failure(*error)) {
+        self->failure(*w, "", *error);
+      }
+      done(result);
+    });
+  }
+
+  /// Runs `f` on the strand after `delay`, unless the adapter stops first.
+  void run_after(std::chrono::milliseconds delay, std::function<void()> f) {
+    auto timer = std::make_shared<asio::steady_timer>(strand, delay);
+    timers.insert(timer);
+    timer->async_wait([self = shared_from_this(), timer, f = std::move(f)](const boost::system::error_code& ec) {
+      self->timers.erase(timer);
+      if (ec || self->stopping) return;
+      f();
+    });
+  }
+
   // --- start and stop ------------------------------------------------------------------------------
 
   void start() {
@@ -685,10 +760,12 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
       });
     }
     for (const auto& connection : sockets) connection->start();
+    if (time_zones) time_zones->start();
   }
 
   void stop() {
     stopping = true;
+    if (time_zones) time_zones->stop();
     for (const auto& connection : sockets) connection->stop();
     for (const auto& timer : timers) timer->cancel();
     timers.clear();
@@ -712,6 +789,7 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   std::map<std::string, std::chrono::steady_clock::time_point> next_slot;  ///< "team:channel" -> free from
   std::set<std::shared_ptr<asio::steady_timer>> timers;
   std::vector<std::unique_ptr<socket_mode_connection>> sockets;
+  std::unique_ptr<slack::time_zone_lookup> time_zones;  ///< users.info; none without options.time_zones
   bool stopping = false;
   mutable std::mutex health_mutex;
   std::string auth_failures;  ///< behind health_mutex: "invalid_auth (T1)", or empty
@@ -720,6 +798,7 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
 slack_adapter::slack_adapter(asio::io_context& io, slack_adapter_options options, inbound_sink sink)
     : state_(std::make_shared<state>(io, std::move(options), std::move(sink))) {
   state_->create_sockets();
+  state_->create_time_zone_lookup();
 }
 
 slack_adapter::~slack_adapter() = default;

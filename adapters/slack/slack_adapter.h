@@ -4,6 +4,7 @@
 // inbound sink and acknowledges Slack only once they are stored; sends through the Web API.
 
 #include "adapters/platform_adapter.h"
+#include "adapters/time_zone_learning.h"
 
 #include <chrono>
 #include <functional>
@@ -44,6 +45,12 @@ struct slack_adapter_options {
   std::chrono::milliseconds reconnect_max{60000};
   std::function<time_point()> clock;  ///< the time signatures are checked at; empty: the system clock
   slack_log_function log;             ///< empty: no logging
+  /// Where people's time zones learned with users.info go (scope users:read): for the people the
+  /// core wants a zone for, looked up at start and when first noticed; nullptr: never looked up.
+  /// Must outlive the adapter.
+  time_zone_learning* time_zones = nullptr;
+  std::chrono::milliseconds lookup_interval{1000};  ///< between two users.info calls (Tier 4: 100+ a minute)
+  std::chrono::milliseconds lookup_retry{30000};    ///< after a transient users.info failure (3 attempts a run)
 };
 
 /// The Slack adapter. Created and used on one io_context; every public method may be called from
@@ -52,7 +59,9 @@ struct slack_adapter_options {
 /// through its response_url; replies to a button in a channel through the button's response_url
 /// (both ephemeral, for the person who typed or pressed). A message to a person without a
 /// conversation opens (and caches, in memory) their DM. invalid_auth and its kin stop all
-/// further sends to that workspace and show in health().
+/// further sends to that workspace and show in health(). With `time_zones`, people whose zone
+/// nobody gave are looked up with users.info, paced, never on the inbound path (see
+/// slack_time_zones.h).
 class slack_adapter final : public platform_adapter {
  public:
   /// An adapter on `io` (which must outlive it) handing events to `sink`. Throws

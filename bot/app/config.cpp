@@ -2,6 +2,7 @@
 
 #include "core/dates.h"
 #include "core/schedule.h"
+#include "core/time_zones.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -697,6 +698,7 @@ class seed_builder {
     if (entry.name && first_or_agree("name", "name", *entry.name == p.name, in_quotes(p.name))) p.name = *entry.name;
     if (entry.time_zone && first_or_agree("tz", "time zone", *entry.time_zone == p.time_zone, in_quotes(p.time_zone))) {
       p.time_zone = *entry.time_zone;
+      p.time_zone_origin = zone_origin::given;
     }
     if (entry.language && first_or_agree("lang", "language", *entry.language == p.language, in_quotes(p.language))) {
       p.language = *entry.language;
@@ -1170,6 +1172,8 @@ class reconciler {
  public:
   explicit reconciler(time_point now) : now_(now) {}
 
+  time_point now() const { return now_; }
+
   /// One save, and one audit line for each thing it adds.
   void add(action a, const std::string& collaboration_id, const std::vector<std::string>& details) {
     result_.additions.push_back(std::move(a));
@@ -1185,6 +1189,14 @@ class reconciler {
   }
 
   void note(std::string line) { result_.conflicts.push_back(std::move(line)); }
+
+  /// An audit line for something added by an action already given.
+  void audit_addition(const std::string& collaboration_id, const std::string& detail) {
+    result_.additions.emplace_back(record_audit{{now_, collaboration_id, "config", "config.add", detail}});
+  }
+
+  /// An action that follows from another one (audited with it).
+  void also(action a) { result_.additions.push_back(std::move(a)); }
 
   /// A change the config makes to what the store has, with its audit line.
   void change(action a, const std::string& collaboration_id, std::string detail) {
@@ -1252,10 +1264,13 @@ void reconcile_people(reconciler& rc, const world& seed, const world& stored) {
     const auto collaborations = collaborations_of(seed, id);
     const std::string audit_collaboration = collaborations.empty() ? "" : collaborations.front();
     person result = p;
+    std::string zone_change;  // the audit detail when the config's zone replaces the stored one
+    std::vector<action> moved_slots;
     if (old != stored.people.end()) {
       const person& s = old->second;
       if (s.name != p.name) rc.conflict(subject, "name", in_quotes(p.name), in_quotes(s.name), store_wins);
-      if (s.time_zone != p.time_zone) {
+      if (p.time_zone_origin == zone_origin::given && s.time_zone_origin == zone_origin::given &&
+          s.time_zone != p.time_zone) {
         rc.conflict(subject, "time zone", in_quotes(p.time_zone), in_quotes(s.time_zone), store_wins_command);
       }
       if (s.language != p.language) {
@@ -1264,6 +1279,16 @@ void reconcile_people(reconciler& rc, const world& seed, const world& stored) {
       if (s.quiet != p.quiet)
         rc.conflict(subject, "quiet hours", describe(p.quiet), describe(s.quiet), store_wins_command);
       result = s;
+      // Nobody chose a defaulted or learned zone, so a zone the config gives replaces it (a zone
+      // given by the config before or by the `tz` command stays: the store wins, as above).
+      if (p.time_zone_origin == zone_origin::given && s.time_zone_origin != zone_origin::given) {
+        result.time_zone = p.time_zone;
+        result.time_zone_origin = zone_origin::given;
+        zone_change = subject + ": time zone " + in_quotes(s.time_zone) + " (" +
+                      (s.time_zone_origin == zone_origin::learned ? "learned" : "default") + ") -> " +
+                      in_quotes(p.time_zone) + " (config)";
+        moved_slots = follow_time_zone(stored, id, s.time_zone, p.time_zone, rc.now());
+      }
     } else {
       result.identities.clear();
     }
@@ -1280,6 +1305,10 @@ void reconcile_people(reconciler& rc, const world& seed, const world& stored) {
     }
     if (old == stored.people.end()) {
       rc.add(save_person{result}, audit_collaboration, {"person " + id + " " + in_quotes(p.name)});
+    } else if (!zone_change.empty()) {
+      rc.change(save_person{result}, audit_collaboration, zone_change);
+      for (const std::string& detail : added) rc.audit_addition(audit_collaboration, detail);
+      for (action& a : moved_slots) rc.also(std::move(a));
     } else if (!added.empty()) {
       rc.add(save_person{result}, audit_collaboration, added);
     }

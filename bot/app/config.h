@@ -139,8 +139,11 @@ struct config_reconciliation {
 };
 
 /// Compares the config's `seed` with the `stored` world: the store is the truth, so entries the
-/// store already has are never overwritten; differences become conflict lines. Audit entries are
-/// stamped `now`. Pure.
+/// store already has are never overwritten; differences become conflict lines. Two exceptions,
+/// audited as "config.change": tier policies (no command changes them), and a person's time zone
+/// that nobody gave (defaulted, or learned from their platform), which a `tz` in the config
+/// replaces (their planned slots follow it). A zone the config does not give is no conflict.
+/// Audit entries are stamped `now`. Pure.
 config_reconciliation reconcile_with_store(const world& seed, const world& stored, time_point now);
 
 }  // namespace tandem

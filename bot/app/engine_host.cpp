@@ -103,6 +103,12 @@ bool engine_host::submit_all(const std::vector<inbound>& events, time_point now)
   }
 }
 
+learned_zone_decision engine_host::learn_time_zone(const identity& who, const std::string& zone, time_point now) {
+  learned_zone_decision decision = on_time_zone_learned(world_, who, zone, now);
+  if (!decision.actions.empty()) persist(decision.actions, std::nullopt);
+  return decision;
+}
+
 void engine_host::reload() {
   world_ = timed(store_seconds_, [&] { return store_.load(); });
   world_.languages = languages_;

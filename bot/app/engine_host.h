@@ -5,6 +5,7 @@
 #include "adapters/http/metrics_registry.h"
 #include "app/config.h"
 #include "core/store.h"
+#include "core/time_zones.h"
 
 #include <functional>
 #include <optional>
@@ -44,6 +45,11 @@ class engine_host {
   /// An event whose decision could not be persisted stays recorded and unhandled (see
   /// `handle_unhandled`); duplicates, also within the burst, are recorded once.
   bool submit_all(const std::vector<inbound>& events, time_point now);
+
+  /// Decides about the time zone a platform reports for `who` (core on_time_zone_learned) and
+  /// persists what was decided. Throws store_error when it could not be persisted (nothing of it
+  /// is kept then; the same report may come again).
+  learned_zone_decision learn_time_zone(const identity& who, const std::string& zone, time_point now);
 
   const world& current() const { return world_; }
 

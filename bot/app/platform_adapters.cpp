@@ -71,7 +71,9 @@ std::vector<std::unique_ptr<platform_adapter>> create_platform_adapters(const ta
                                                         environment.sink, environment.state, environment.directory));
   }
   if (config.slack) {
-    adapters.push_back(std::make_unique<slack_adapter>(environment.io, slack_options_from(*config.slack), environment.sink));
+    slack_adapter_options options = slack_options_from(*config.slack);
+    options.time_zones = environment.time_zones;
+    adapters.push_back(std::make_unique<slack_adapter>(environment.io, std::move(options), environment.sink));
   }
   if (config.webhook) {
     adapters.push_back(std::make_unique<webhook_adapter>(environment.io, webhook_options_from(*config.webhook),

@@ -3,6 +3,7 @@
 
 #include "adapters/adapter_state.h"
 #include "adapters/platform_adapter.h"
+#include "adapters/time_zone_learning.h"
 #include "app/config.h"
 #include "core/store.h"
 
@@ -24,6 +25,7 @@ struct adapter_environment {
   metrics_registry& metrics;
   adapter_state& state;                      ///< durable values (sync tokens), on the core strand
   const installation_directory& directory;   ///< known people and rooms, on the core strand
+  time_zone_learning* time_zones = nullptr;  ///< people's time zones learned from platforms; none: not learned
 };
 
 /// Adapters' durable values in the store's settings table (`store::setting`, `put_setting`).

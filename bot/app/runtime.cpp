@@ -6,6 +6,7 @@
 #include "adapters/http/metrics_registry.h"
 #include "app/engine_host.h"
 #include "app/feed_routes.h"
+#include "app/learned_time_zones.h"
 #include "app/outbox_dispatcher.h"
 #include "app/platform_adapters.h"
 #include "app/template_catalog.h"
@@ -58,10 +59,11 @@ class tandem_process {
         signals_(io_, SIGINT, SIGTERM),
         adapter_state_(store_),
         directory_([this]() -> const world& { return host_.current(); }),
+        time_zones_(host_, [this](std::function<void()> f) { asio::post(io_, std::move(f)); }, clock_now),
         adapters_(create_platform_adapters(
             config, adapter_environment{io_, [this](inbound event, std::function<void(bool)> stored) {
                                           ingest(std::move(event), std::move(stored));
-                                        }, metrics_, adapter_state_, directory_})) {}
+                                        }, metrics_, adapter_state_, directory_, &time_zones_})) {}
 
   int run() {
     world seed = config_.seed;
@@ -249,6 +251,7 @@ class tandem_process {
   asio::signal_set signals_;
   store_adapter_state adapter_state_;
   world_directory directory_;
+  engine_time_zones time_zones_;  ///< time zones adapters learn (Slack's users.info)
   std::vector<std::unique_ptr<platform_adapter>> adapters_;
   std::thread reader_;
   bool stopping_ = false;

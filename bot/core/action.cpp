@@ -111,6 +111,13 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
             w.rounds[{change.collaboration, change.round}] = change.period;
           } else if constexpr (std::is_same_v<T, save_secret>) {
             w.secrets[{change.collaboration, change.purpose}] = change.value;
+          } else if constexpr (std::is_same_v<T, learn_time_zone>) {
+            auto it = w.people.find(change.person);
+            if (it != w.people.end() && it->second.time_zone_origin == zone_origin::defaulted) {
+              it->second.time_zone = change.zone;
+              it->second.time_zone_origin = zone_origin::learned;
+              touch_person(w, change.person);
+            }
           }
           // send_message and record_task_update are not part of the world.
         },

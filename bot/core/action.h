@@ -84,6 +84,14 @@ struct note_activity {
   bool operator==(const note_activity&) const = default;
 };
 
+/// A person's time zone as their chat platform reports it (core/time_zones.h decides when), kept
+/// only while their zone is still the default: a zone someone gave is never replaced by it.
+struct learn_time_zone {
+  std::string person;
+  std::string zone;  ///< a zone of the tz database
+  bool operator==(const learn_time_zone&) const = default;
+};
+
 struct save_approval { approval_round value; bool operator==(const save_approval&) const = default; };
 struct save_engagement { engagement value; bool operator==(const save_engagement&) const = default; };
 struct save_silence { silence value; bool operator==(const save_silence&) const = default; };
@@ -100,7 +108,7 @@ struct record_tick {
 using action = std::variant<send_message, save_collaboration, save_organization, save_person,
                             save_membership, save_tier_policy, save_task, record_task_update,
                             record_audit, note_activity, save_engagement, save_silence, record_tick, save_event,
-                            record_nudge, save_pulse, save_round, save_secret, save_approval>;
+                            record_nudge, save_pulse, save_round, save_secret, save_approval, learn_time_zone>;
 
 /// Records that `person` responded at `at` (last response, recent responses, monthly count).
 void note_response(world& w, const std::string& person, time_point at);

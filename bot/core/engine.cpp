@@ -8,6 +8,7 @@
 #include "engagement.h"
 #include "reports.h"
 #include "task_view.h"
+#include "time_zones.h"
 
 #include <algorithm>
 #include <cctype>
@@ -332,7 +333,9 @@ void set_time_zone(request& r, const command& c) {
     return;
   }
   person p = r.sender();
+  for (action& a : follow_time_zone(r.w(), p.id, p.time_zone, c.text, r.now())) r.change(std::move(a));
   p.time_zone = c.text;
+  p.time_zone_origin = zone_origin::given;  // the person said so: no platform's zone replaces it
   save_sender(r, p, "person.tz", c.text);
   r.reply("tz_set", {{"zone", c.text}, {"local_time", format_local_time(r.now(), c.text)}});
 }
@@ -433,7 +436,7 @@ void add_member(request& r, const command& c) {
     }
     p.id = id;
     p.name = ref;
-    p.time_zone = r.sender().time_zone;
+    p.time_zone = r.sender().time_zone;  // a guess (defaulted): their platform's zone may replace it
     p.identities.push_back(identity{r.event().sender.platform, r.event().sender.workspace, ref});
     r.change(save_person{p});
   }

@@ -40,8 +40,14 @@ constexpr std::array subject_names{std::pair{silence_subject::person, std::strin
                                    std::pair{silence_subject::organization, std::string_view{"organization"}},
                                    std::pair{silence_subject::collaboration, std::string_view{"collaboration"}}};
 
+constexpr std::array zone_origin_names{std::pair{zone_origin::defaulted, std::string_view{"default"}},
+                                       std::pair{zone_origin::given, std::string_view{"given"}},
+                                       std::pair{zone_origin::learned, std::string_view{"learned"}}};
+
 }  // namespace
 
+std::string_view to_string(zone_origin o) { return to_name(zone_origin_names, o); }
+std::optional<zone_origin> zone_origin_from_string(std::string_view s) { return from_names(zone_origin_names, s); }
 std::string_view to_string(silence_subject s) { return to_name(subject_names, s); }
 std::optional<silence_subject> silence_subject_from_string(std::string_view s) { return from_names(subject_names, s); }
 std::string_view to_string(role r) { return to_name(role_names, r); }

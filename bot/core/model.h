@@ -36,6 +36,13 @@ struct quiet_hours {
   auto operator<=>(const quiet_hours&) const = default;
 };
 
+/// Where a person's time zone came from, which decides what may replace it.
+enum class zone_origin {
+  defaulted,  ///< nobody gave one: the default (UTC), or the zone of whoever added them by command
+  given,      ///< the config's `tz`, or the `tz` command: never replaced by a learned zone
+  learned,    ///< read from their chat platform's profile (Slack users.info) while it was defaulted
+};
+
 /// A human, installation-wide; may belong to several collaborations.
 struct person {
   std::string id;
@@ -45,6 +52,7 @@ struct person {
   std::optional<quiet_hours> quiet;
   std::optional<time_point> paused_until;
   std::vector<identity> identities;  ///< first one is where Tandem reaches the person
+  zone_origin time_zone_origin = zone_origin::defaulted;  ///< whether `time_zone` was given, learned or assumed
   bool operator==(const person&) const = default;
 };
 
@@ -309,6 +317,9 @@ std::optional<tier> tier_from_string(std::string_view);
 std::optional<task_status> task_status_from_string(std::string_view);
 std::string_view to_string(silence_subject);
 std::optional<silence_subject> silence_subject_from_string(std::string_view);
+/// "default", "given", "learned": the names the store keeps.
+std::string_view to_string(zone_origin);
+std::optional<zone_origin> zone_origin_from_string(std::string_view);
 
 /// The person a platform identity belongs to, if any.
 const person* find_person_by_identity(const world&, const identity&);

@@ -269,6 +269,16 @@ CREATE TABLE approval_answers (
   UNIQUE (round, position)
 ) STRICT;
 )sql",
+    // 6: where a person's time zone came from (core zone_origin), so that only a zone nobody gave
+    // is replaced by one learned from their platform. Earlier stores did not say: a zone other
+    // than UTC was written by the config or a command, and so was UTC when the audit shows a `tz`
+    // command by the person; the rest is the default.
+    R"sql(
+ALTER TABLE people ADD COLUMN time_zone_origin TEXT NOT NULL DEFAULT 'given'
+  CHECK (time_zone_origin IN ('default', 'given', 'learned'));
+UPDATE people SET time_zone_origin = 'default'
+  WHERE time_zone = 'UTC' AND id NOT IN (SELECT actor FROM audit WHERE action = 'person.tz');
+)sql",
 });
 
 constexpr std::array outbox_state_names{std::pair{outbox_state::pending, std::string_view{"pending"}},
@@ -546,12 +556,13 @@ class action_writer {
     const auto quiet_end = p.quiet ? std::optional<std::int64_t>{p.quiet->end_minute} : std::nullopt;
     // An upsert, not INSERT OR REPLACE: replacing would delete the row and cascade to identities.
     execute(statements_,
-            "INSERT INTO people (id, name, time_zone, language, quiet_start, quiet_end, paused_until)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO people (id, name, time_zone, language, quiet_start, quiet_end, paused_until, time_zone_origin)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone,"
             " language = excluded.language, quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,"
-            " paused_until = excluded.paused_until",
-            p.id, p.name, p.time_zone, p.language, quiet_start, quiet_end, p.paused_until);
+            " paused_until = excluded.paused_until, time_zone_origin = excluded.time_zone_origin",
+            p.id, p.name, p.time_zone, p.language, quiet_start, quiet_end, p.paused_until,
+            to_string(p.time_zone_origin));
     execute(statements_, "DELETE FROM identities WHERE person = ?", p.id);
     std::int64_t position = 0;
     for (const identity& i : p.identities) {
@@ -567,6 +578,13 @@ class action_writer {
               "INSERT INTO identities (platform, workspace, user, person, position) VALUES (?, ?, ?, ?, ?)", i.platform,
               i.workspace, i.user, p.id, position++);
     }
+  }
+
+  void operator()(const learn_time_zone& a) const {
+    // The condition repeats the core's: a zone someone gave is never replaced, even by a bug.
+    execute(statements_,
+            "UPDATE people SET time_zone = ?, time_zone_origin = 'learned' WHERE id = ? AND time_zone_origin = 'default'",
+            a.zone, a.person);
   }
 
   void operator()(const save_membership& a) const {
@@ -798,8 +816,8 @@ void load_organizations(SQLite::Database& db, world& w) {
 }
 
 void load_people(SQLite::Database& db, world& w) {
-  SQLite::Statement people(db,
-                           "SELECT id, name, time_zone, language, quiet_start, quiet_end, paused_until FROM people");
+  SQLite::Statement people(
+      db, "SELECT id, name, time_zone, language, quiet_start, quiet_end, paused_until, time_zone_origin FROM people");
   while (people.executeStep()) {
     row_reader row(people);
     person p;
@@ -811,6 +829,8 @@ void load_people(SQLite::Database& db, world& w) {
     const auto quiet_end = row.optional_int64();
     if (quiet_start && quiet_end) p.quiet = quiet_hours{static_cast<int>(*quiet_start), static_cast<int>(*quiet_end)};
     p.paused_until = row.optional_time();
+    const std::string origin = row.text();
+    p.time_zone_origin = parsed(zone_origin_from_string(origin), "time zone origin", origin);
     w.people[p.id] = std::move(p);
   }
 

@@ -36,7 +36,8 @@ class sqlite_store final : public store {
   std::optional<std::int64_t> record(const inbound& event, bool keep_text) override;
   /// One transaction: upserts state rows (a person's identities are replaced in order), inserts
   /// outbox rows unless their key exists, appends task updates and audit lines, ignores
-  /// `note_activity` (the responses row is the activity), and marks `handled_response` handled.
+  /// `note_activity` (the responses row is the activity), changes a person's zone by
+  /// `learn_time_zone` only while it is the default, and marks `handled_response` handled.
   /// Throws `store_error` and leaves nothing behind when any of it fails (for example an identity
   /// claimed by two people, or an unknown `handled_response`).
   void apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) override;

@@ -409,6 +409,74 @@ TEST_CASE("Entries that differ give a conflict line and no action: the store win
       });
 }
 
+TEST_CASE("A tz written in the config is a given zone; without one the zone is the default UTC") {
+  const auto result = parse(config_with(""));
+  REQUIRE(result.errors.empty());
+  const world& seed = result.config->seed;
+  CHECK(seed.people.at("ana").time_zone == "Europe/Berlin");
+  CHECK(seed.people.at("ana").time_zone_origin == zone_origin::given);
+  CHECK(seed.people.at("bob").time_zone == "UTC");
+  CHECK(seed.people.at("bob").time_zone_origin == zone_origin::defaulted);
+}
+
+TEST_CASE("A tz in the config replaces a stored zone nobody gave, and a stored zone someone gave wins") {
+  struct row {
+    const char* name;
+    zone_origin stored_origin;
+    bool replaced;
+    const char* was;
+  };
+  for (const row& r : {row{"the default", zone_origin::defaulted, true, "default"},
+                       row{"a learned zone", zone_origin::learned, true, "learned"},
+                       row{"a given zone", zone_origin::given, false, ""}}) {
+    {
+      CAPTURE(r.name);
+      const world seed = demo_seed();  // ana: tz Europe/Berlin
+      world stored = seed;
+      stored.people.at("ana").time_zone = "America/Chicago";
+      stored.people.at("ana").time_zone_origin = r.stored_origin;
+      stored.engagements[{"river", "ana"}] =
+          engagement{"river", "ana", noon + std::chrono::hours{24}, std::nullopt, std::nullopt, std::nullopt};
+      const auto result = reconcile_with_store(seed, stored, noon);
+      if (!r.replaced) {
+        CHECK(result.additions.empty());
+        REQUIRE(result.conflicts.size() == 1);
+        CHECK(result.conflicts[0] == R"(person ana: config says time zone "Europe/Berlin", store has "America/Chicago")"
+                                     " (the store wins; change it with a command)");
+        continue;
+      }
+      CHECK(result.conflicts.empty());
+      person expected = stored.people.at("ana");
+      expected.time_zone = "Europe/Berlin";
+      expected.time_zone_origin = zone_origin::given;
+      // The slot planned for 06:00 in Chicago moves to 06:00 in Berlin.
+      CHECK(result.additions ==
+            std::vector<action>{
+                save_person{expected},
+                record_audit{{noon, "river", "config", "config.change",
+                              std::string(R"(person ana: time zone "America/Chicago" ()") + r.was +
+                                  R"() -> "Europe/Berlin" (config))"}},
+                save_engagement{engagement{"river", "ana", noon + std::chrono::hours{17}, std::nullopt, std::nullopt,
+                                           std::nullopt}},
+            });
+    }
+  }
+}
+
+TEST_CASE("A person the config gives no tz is no time zone conflict, whatever zone the store has") {
+  world seed = demo_seed();
+  seed.people.at("ana").time_zone = "UTC";
+  seed.people.at("ana").time_zone_origin = zone_origin::defaulted;
+  for (const zone_origin origin : {zone_origin::defaulted, zone_origin::learned, zone_origin::given}) {
+    world stored = demo_seed();
+    stored.people.at("ana").time_zone = "Asia/Tokyo";
+    stored.people.at("ana").time_zone_origin = origin;
+    const auto result = reconcile_with_store(seed, stored, noon);
+    CHECK(result.additions.empty());
+    CHECK(result.conflicts.empty());
+  }
+}
+
 TEST_CASE("A tier policy edited in the config replaces the stored one: no command can change it") {
   const world seed = demo_seed();
   world stored = seed;

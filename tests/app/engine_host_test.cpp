@@ -45,6 +45,13 @@ struct temp_file {
   }
 };
 
+/// The seed with `tz: <zone>` written for `who`.
+world with_zone_given(world w, const std::string& who, const std::string& zone) {
+  w.people.at(who).time_zone = zone;
+  w.people.at(who).time_zone_origin = zone_origin::given;
+  return w;
+}
+
 }  // namespace
 
 TEST_CASE("the config seeds an empty store once, and a second start adds nothing") {
@@ -53,14 +60,12 @@ TEST_CASE("the config seeds an empty store once, and a second start adds nothing
   {
     sqlite_store store(file.path.string());
     engine_host host(store, metrics, {"en"});
-    CHECK(host.start(seed(), start).empty());
+    CHECK(host.start(with_zone_given(seed(), "ana", "UTC"), start).empty());
     CHECK(host.current().people.size() == 2);
   }
   sqlite_store store(file.path.string());
   engine_host host(store, metrics, {"en"});
-  world changed = seed();
-  changed.people["ana"].time_zone = "Europe/Paris";
-  const auto conflicts = host.start(changed, start);
+  const auto conflicts = host.start(with_zone_given(seed(), "ana", "Europe/Paris"), start);
   REQUIRE(conflicts.size() == 1);
   CHECK_THAT(conflicts[0], Catch::Contains("ana"));
   CHECK(host.current().people.at("ana").time_zone == "UTC");
@@ -157,4 +162,34 @@ TEST_CASE("the host names the due time of each message it puts in the outbox, an
   CHECK(queued == std::vector<time_point>{start});
   CHECK_FALSE(host.submit(command_from("ana", "console:1", "tasks"), start));
   CHECK(queued.size() == 1);
+}
+
+TEST_CASE("a learned time zone is stored, survives a restart, and a later tz in the config replaces it") {
+  temp_file file;
+  metrics_registry metrics;
+  const identity dee{"console", "", "dee"};
+  {
+    sqlite_store store(file.path.string());
+    engine_host host(store, metrics, {"en"});
+    host.start(seed(), start);
+    CHECK(host.learn_time_zone(dee, "Mars/Olympus", start).outcome == learned_zone_outcome::unknown_zone);
+    CHECK(host.learn_time_zone(dee, "Asia/Tokyo", start).outcome == learned_zone_outcome::kept);
+  }
+  {
+    sqlite_store store(file.path.string());
+    engine_host host(store, metrics, {"en"});
+    CHECK(host.start(seed(), start + 1h).empty());  // the config gives no zone: no conflict, the learned one stays
+    CHECK(host.current().people.at("dee").time_zone == "Asia/Tokyo");
+    CHECK(host.current().people.at("dee").time_zone_origin == zone_origin::learned);
+    CHECK(host.learn_time_zone(dee, "America/Chicago", start + 1h).outcome == learned_zone_outcome::not_wanted);
+  }
+  sqlite_store store(file.path.string());
+  engine_host host(store, metrics, {"en"});
+  CHECK(host.start(with_zone_given(seed(), "dee", "Europe/Lisbon"), start + 2h).empty());
+  CHECK(host.current().people.at("dee").time_zone == "Europe/Lisbon");
+  CHECK(host.current().people.at("dee").time_zone_origin == zone_origin::given);
+  CHECK(store.load().people.at("dee").time_zone == "Europe/Lisbon");
+  CHECK(std::ranges::count_if(host.current().audit, [](const audit_entry& e) {
+          return e.action == "config.change" && e.detail == R"(person dee: time zone "Asia/Tokyo" (learned) -> "Europe/Lisbon" (config))";
+        }) == 1);
 }

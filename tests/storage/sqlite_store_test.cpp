@@ -600,3 +600,62 @@ TEST_CASE("a burst whose work fails keeps nothing of it") {
   // The store is usable afterwards: the transaction was rolled back, not left open.
   CHECK(store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true));
 }
+
+TEST_CASE("where a person's time zone came from survives a round trip, and a learned zone replaces only the default") {
+  sqlite_store store(":memory:");
+  world w;
+  person given = person_with("ana", {identity{"slack", "T1", "U1"}});
+  given.time_zone = "Europe/Berlin";
+  given.time_zone_origin = zone_origin::given;
+  const person defaulted = person_with("bob", {identity{"slack", "T1", "U2"}});
+  apply_both(w, store, {save_person{given}, save_person{defaulted}});
+  CHECK(store.load().people.at("bob").time_zone_origin == zone_origin::defaulted);
+
+  apply_both(w, store, {learn_time_zone{"ana", "Asia/Tokyo"}, learn_time_zone{"bob", "America/Chicago"}});
+  const world loaded = store.load();
+  CHECK(loaded.people.at("ana").time_zone == "Europe/Berlin");
+  CHECK(loaded.people.at("ana").time_zone_origin == zone_origin::given);
+  CHECK(loaded.people.at("bob").time_zone == "America/Chicago");
+  CHECK(loaded.people.at("bob").time_zone_origin == zone_origin::learned);
+  CHECK(loaded == w);
+
+  apply_both(w, store, {learn_time_zone{"bob", "Asia/Tokyo"}});  // learned once: not again
+  CHECK(store.load().people.at("bob").time_zone == "America/Chicago");
+}
+
+TEST_CASE("migration 6 tells a given zone from the default in a store written before it") {
+  temp_database file;
+  { sqlite_store created(file.path()); }
+  {
+    // The schema before migration 6: people without time_zone_origin.
+    SQLite::Database db(file.path(), SQLite::OPEN_READWRITE);
+    db.exec("ALTER TABLE people DROP COLUMN time_zone_origin");
+    db.exec("PRAGMA user_version = 5");
+    db.exec(
+        "INSERT INTO people (id, name, time_zone, language) VALUES"
+        " ('ana', 'Ana', 'Europe/Berlin', 'en'),"  // from the config or a command
+        " ('bob', 'Bob', 'UTC', 'en'),"            // nobody gave one
+        " ('cy', 'Cy', 'UTC', 'en')");             // typed `tz UTC`
+    db.exec(
+        "INSERT INTO audit (at, collaboration, actor, action, detail) VALUES"
+        " (1, 'river', 'cy', 'person.tz', 'UTC'), (2, 'river', 'bob', 'person.lang', 'fr')");
+  }
+  sqlite_store store(file.path());
+  CHECK(user_version_of(file.path()) == 6);
+  CHECK(sqlite_store::latest_schema_version() == 6);
+  const world loaded = store.load();
+  CHECK(loaded.people.at("ana").time_zone_origin == zone_origin::given);
+  CHECK(loaded.people.at("bob").time_zone_origin == zone_origin::defaulted);
+  CHECK(loaded.people.at("cy").time_zone_origin == zone_origin::given);
+  CHECK(loaded.people.at("bob").time_zone == "UTC");
+}
+
+TEST_CASE("the database refuses a time zone origin other than default, given or learned") {
+  temp_database file;
+  { sqlite_store created(file.path()); }
+  {
+    SQLite::Database db(file.path(), SQLite::OPEN_READWRITE);
+    CHECK_THROWS(db.exec("INSERT INTO people (id, name, time_zone, language, time_zone_origin)"
+                         " VALUES ('ana', 'Ana', 'UTC', 'en', 'guessed')"));
+  }
+}

@@ -7,6 +7,7 @@
 #include "adapters/http/metrics_registry.h"
 #include "app/config.h"
 #include "app/engine_host.h"
+#include "app/learned_time_zones.h"
 #include "app/outbox_dispatcher.h"
 #include "app/template_catalog.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -36,11 +37,38 @@ collaborations:
          identities: [{platform: slack, workspace: T0001, user: U0EMMA}]}
 )";
 
+/// The same collaboration with a participant whose time zone the config does not give.
+const std::string config_with_farid = std::string(config_text) + R"(
+      - {id: farid, name: Farid Haddad, org: city,
+         identities: [{platform: slack, workspace: T0001, user: U0FARID}]}
+)";
+
+/// The runtime's time zones, counting the reports the core has decided about.
+struct observed_time_zones final : tandem::time_zone_learning {
+  explicit observed_time_zones(tandem::time_zone_learning& inner_) : inner(inner_) {}
+  void wanted(std::string platform, std::function<void(std::vector<tandem::identity>)> then) override {
+    inner.wanted(std::move(platform), std::move(then));
+  }
+  void is_wanted(tandem::identity who, std::function<void(bool)> then) override {
+    inner.is_wanted(std::move(who), std::move(then));
+  }
+  void learned(tandem::identity who, std::string zone,
+               std::function<void(std::optional<tandem::learned_zone_outcome>)> then) override {
+    inner.learned(std::move(who), std::move(zone), [this, then](std::optional<tandem::learned_zone_outcome> outcome) {
+      then(outcome);
+      decided.notify([&] { ++reports; });
+    });
+  }
+  tandem::time_zone_learning& inner;
+  tandem::testing::waiter decided;
+  std::size_t reports = 0;  ///< behind decided's mutex
+};
+
 /// The runtime's pieces around the Slack adapter, on one io_context run by a thread of its own.
 class tandem_on_slack {
  public:
-  tandem_on_slack()
-      : config_(std::move(*tandem::parse_config(config_text, std::filesystem::temp_directory_path()).config)),
+  explicit tandem_on_slack(const std::string& config = config_text)
+      : config_(std::move(*tandem::parse_config(config, std::filesystem::temp_directory_path()).config)),
         store_(":memory:"),
         templates_(tandem::template_catalog::load(std::filesystem::path(TANDEM_SOURCE_DIR) / "prompts")),
         host_(store_, metrics_, templates_.languages()),
@@ -54,6 +82,7 @@ class tandem_on_slack {
     o.extra_ca_file = tandem::testing::test_certificates::shared().ca_file();
     o.channel_interval = std::chrono::milliseconds{0};
     o.clock = fixed_now;
+    o.time_zones = &observed_time_zones_;
     adapter_ = std::make_unique<tandem::slack_adapter>(io_, std::move(o),
                                                        [this](tandem::inbound event, std::function<void(bool)> stored) {
                                                          ingest(std::move(event), std::move(stored));
@@ -114,12 +143,32 @@ class tandem_on_slack {
 
   const tandem::world& world() const { return host_.current(); }
 
+  /// What the store holds now (read on the core strand).
+  tandem::world stored() {
+    return on_core([this] { return store_.load(); });
+  }
+
+  /// Starts the adapter as the runtime does once the server listens.
+  void start_adapter() { adapter_->start(); }
+
+  /// Waits until the adapter reported `count` time zones and the core decided about them.
+  bool wait_for_time_zone_reports(std::size_t count) {
+    return observed_time_zones_.decided.wait([&] { return observed_time_zones_.reports >= count; });
+  }
+
  private:
   /// What slack.com answers: a DM D<user> per user, every post accepted.
   static scripted_response play_slack(const recorded_request& r) {
     if (r.path == "/api/conversations.open") {
       const std::string user = json::parse(r.body)["users"];
       return scripted_response::json(200, json{{"ok", true}, {"channel", {{"id", "D" + user.substr(1)}}}}.dump());
+    }
+    if (r.path == "/api/users.info") {
+      // Like Slack, users.info reads form fields only.
+      const bool form = r.header("content-type").value_or("").starts_with("application/x-www-form-urlencoded");
+      if (!form || r.body != "user=U0FARID") return scripted_response::json(200, R"({"ok":false,"error":"user_not_found"})");
+      return scripted_response::json(
+          200, R"({"ok":true,"user":{"id":"U0FARID","tz":"Europe/London","tz_label":"Greenwich Mean Time","tz_offset":0}})");
     }
     if (r.path == "/api/chat.postMessage") {
       return scripted_response::json(
@@ -154,6 +203,9 @@ class tandem_on_slack {
   tandem::sqlite_store store_;
   tandem::template_catalog templates_;
   tandem::engine_host host_;
+  tandem::engine_time_zones time_zones_{
+      host_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, fixed_now};
+  observed_time_zones observed_time_zones_{time_zones_};
   tandem::outbox_dispatcher dispatcher_;
   tandem::http_server server_;
   std::unique_ptr<tandem::slack_adapter> adapter_;
@@ -353,4 +405,24 @@ TEST_CASE(
   CHECK(text.find("the joint grant helped") != std::string::npos);
   CHECK(text.find("/export/river.csv?token=") != std::string::npos);
   CHECK(t.on_core([&t] { return t.world().pulses.size(); }) == 1);
+}
+
+TEST_CASE("end to end: a participant without tz in the config gets Slack's zone at start; configured people are never "
+          "looked up") {
+  tandem_on_slack t(config_with_farid);
+  t.start_adapter();
+  REQUIRE(t.wait_for_time_zone_reports(1));
+  const tandem::world stored = t.stored();
+  REQUIRE(stored.people.at("farid").time_zone == "Europe/London");
+  CHECK(stored.people.at("farid").time_zone_origin == tandem::zone_origin::learned);
+  CHECK(stored.people.at("emma").time_zone == "Europe/Berlin");
+  CHECK(std::ranges::count_if(stored.audit, [](const tandem::audit_entry& e) {
+          return e.action == "person.tz_learned" && e.collaboration == "river" &&
+                 e.detail == "farid Europe/London (was UTC; from slack)";
+        }) == 1);
+  std::vector<std::string> asked;
+  for (const auto& r : t.slack().requests()) {
+    if (r.path == "/api/users.info") asked.push_back(r.body);
+  }
+  CHECK(asked == std::vector<std::string>{"user=U0FARID"});
 }

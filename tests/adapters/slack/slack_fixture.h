@@ -55,6 +55,9 @@ struct fixture_options {
   std::chrono::milliseconds channel_interval{0};
   std::chrono::milliseconds command_reply_wait{2000};
   std::chrono::milliseconds reconnect_initial{20};
+  tandem::time_zone_learning* time_zones = nullptr;  ///< users.info lookups for it; none: no lookups
+  std::chrono::milliseconds lookup_interval{0};
+  std::chrono::milliseconds lookup_retry{50};
 };
 
 inline tandem::slack_workspace_settings workspace(std::string team_id = std::string(team),
@@ -77,6 +80,9 @@ class slack_fixture {
     o.channel_interval = options.channel_interval;
     o.command_reply_wait = options.command_reply_wait;
     o.reconnect_initial = options.reconnect_initial;
+    o.time_zones = options.time_zones;
+    o.lookup_interval = options.lookup_interval;
+    o.lookup_retry = options.lookup_retry;
     o.clock = fixed_now;
     o.log = [this](std::string_view level, std::string_view message) {
       logged_.notify([&] { log_.push_back(std::string(level) + ": " + std::string(message)); });
@@ -113,6 +119,13 @@ class slack_fixture {
       return static_cast<std::size_t>(std::ranges::count_if(
                  log_, [&](const std::string& line) { return line.starts_with(start); })) >= count;
     });
+  }
+
+  /// How many log lines so far contain `text`.
+  std::size_t logged(const std::string& text) {
+    const std::lock_guard lock(logged_.mutex());
+    return static_cast<std::size_t>(
+        std::ranges::count_if(log_, [&](const std::string& line) { return line.find(text) != std::string::npos; }));
   }
 
   /// POSTs `body` to `path` with `headers`, waiting for the answer.
