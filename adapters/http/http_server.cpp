@@ -127,7 +127,15 @@ struct http_server::state : std::enable_shared_from_this<state> {
       : io_(io),
         options_(std::move(options)),
         acceptor_(net::make_strand(io)),
-        accept_retry_(acceptor_.get_executor()) {}
+        accept_retry_(acceptor_.get_executor()) {
+    if (options_.metrics == nullptr) return;
+    // Every class from the start, so that a rate over them has a series before the first error.
+    for (unsigned status_class = 2; status_class <= 5; ++status_class) {
+      responses_by_class_[status_class] = &options_.metrics->counter(
+          requests_metric, requests_help, {{"code", std::to_string(status_class) + "xx"}});
+    }
+    durations_ = &options_.metrics->histogram(duration_metric, duration_help, duration_buckets());
+  }
 
   void accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -137,6 +145,8 @@ struct http_server::state : std::enable_shared_from_this<state> {
 
   net::io_context& io_;
   const http_server_options options_;
+  std::array<metric_counter*, 6> responses_by_class_{};  // by status / 100 (2..5); null without metrics
+  metric_histogram* durations_ = nullptr;
   route_table routes_;  // written before start(), read-only after
   tcp::acceptor acceptor_;
   net::steady_timer accept_retry_;
@@ -306,13 +316,12 @@ class http_server::state::session : public std::enable_shared_from_this<session>
   }
 
   void count(unsigned status) {
-    auto* metrics = server_->options_.metrics;
-    if (metrics == nullptr) return;
-    metrics->counter(requests_metric, requests_help, {{"code", std::to_string(status / 100) + "xx"}})
-        .increment();
+    metric_counter* responses = server_->responses_by_class_.at(status / 100);  // 200..599: is_writable
+    if (responses == nullptr) return;
+    responses->increment();
     if (received_at_) {
       const std::chrono::duration<double> elapsed = steady::now() - *received_at_;
-      metrics->histogram(duration_metric, duration_help, duration_buckets()).observe(elapsed.count());
+      server_->durations_->observe(elapsed.count());
     }
   }
 

@@ -215,7 +215,8 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
       respond(empty_ok());
       return;
     }
-    store_then(std::move(*t.event), [respond](bool stored) {
+    // `respond` may be called from any thread: the acknowledgement needs no hop to this strand.
+    sink(std::move(*t.event), [respond](bool stored) {
       respond(stored ? empty_ok() : refused(503, "could not store the event; retry"));
     });
   }

@@ -266,10 +266,10 @@ parsed<view_submission> read_view_submission(const json& p) {
 parsed<event_envelope> parse_event_envelope(std::string_view body) {
   auto document = parse_json(body);
   if (!document) return wire_error{"malformed JSON"};
-  return event_envelope_from_json(*document);
+  return event_envelope_from_json(std::move(*document));
 }
 
-parsed<event_envelope> event_envelope_from_json(const json& d) {
+parsed<event_envelope> event_envelope_from_json(json d) {
   if (!d.is_object()) return wire_error{"the body is not a JSON object"};
   event_envelope out;
   required_fields fields;
@@ -282,7 +282,7 @@ parsed<event_envelope> event_envelope_from_json(const json& d) {
     const json& event = object_of(d, "event");
     if (event.is_null() && fields.missing().empty()) return wire_error{"event missing"};
     fields.take(event, "type", "event");
-    out.event = event;
+    if (event.is_object()) out.event = std::move(d["event"]);  // moved out of the document, not copied
     if (const auto auths = d.find("authorizations"); auths != d.end() && auths->is_array()) {
       for (const json& a : *auths) {
         if (a.is_object() && a.value("is_bot", false)) {

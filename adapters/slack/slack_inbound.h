@@ -37,8 +37,9 @@ struct event_envelope {
 /// object `event` with a string `type`; `url_verification` needs `challenge`. Pure.
 parsed<event_envelope> parse_event_envelope(std::string_view body);
 
-/// The same from Socket Mode, where the envelope arrives as a JSON value. Pure.
-parsed<event_envelope> event_envelope_from_json(const nlohmann::json& document);
+/// The same from Socket Mode, where the envelope arrives as a JSON value (moved from, so that
+/// the inner event is not copied). Pure.
+parsed<event_envelope> event_envelope_from_json(nlohmann::json document);
 
 /// An inner event translated: the inbound event, or why Tandem ignores it (a bot's own message,
 /// an edit, an event type it does not use). Exactly one of the two is set.

@@ -61,8 +61,15 @@ void engine_host::handle_unhandled(time_point now) {
 }
 
 std::optional<std::int64_t> engine_host::record(const inbound& event) {
-  metrics_.counter("tandem_inbound_events_total", "Inbound events received, duplicates included.",
-                   {{"platform", event.sender.platform}}).increment();
+  auto counter = inbound_by_platform_.find(event.sender.platform);
+  if (counter == inbound_by_platform_.end()) {
+    counter = inbound_by_platform_
+                  .emplace(event.sender.platform,
+                           &metrics_.counter("tandem_inbound_events_total", "Inbound events received, duplicates included.",
+                                             {{"platform", event.sender.platform}}))
+                  .first;
+  }
+  counter->second->increment();
   auto id = timed(store_seconds_, [&] { return store_.record(event, keeps_text(world_, event)); });
   if (!id) {
     duplicates_.increment();

@@ -8,6 +8,7 @@
 #include "core/time_zones.h"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +72,7 @@ class engine_host {
   metric_histogram& store_seconds_;
   metric_counter& commands_;
   metric_counter& duplicates_;
+  std::map<std::string, metric_counter*, std::less<>> inbound_by_platform_;  ///< tandem_inbound_events_total
 };
 
 }  // namespace tandem

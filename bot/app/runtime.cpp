@@ -9,6 +9,7 @@
 #include "app/learned_time_zones.h"
 #include "app/outbox_dispatcher.h"
 #include "app/platform_adapters.h"
+#include "app/sync_thread.h"
 #include "app/template_catalog.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -46,7 +47,8 @@ class tandem_process {
   tandem_process(const tandem_config& config, const runtime_options& options, const template_catalog& templates)
       : config_(config),
         options_(options),
-        store_(config.store_path.string()),
+        store_(config.store_path.string(), sqlite_durability::at_sync),
+        syncer_(store_, metrics_, [this](std::function<void()> f) { asio::post(io_, std::move(f)); }),
         host_(store_, metrics_, templates.languages()),
         bursts_(metrics_.histogram("tandem_inbound_burst_events", "Inbound events recorded per group commit.",
                                    {1, 2, 4, 8, 16, 32, 64, 128, 256})),
@@ -68,7 +70,8 @@ class tandem_process {
   int run() {
     world seed = config_.seed;
     seed.engine.public_url = public_url(config_);
-    host_.on_queued([this](time_point due) { dispatcher_.expect(due); });
+    // A queued message is expected by the dispatcher only once its commit is durable.
+    host_.on_queued([this](time_point due) { unsynced_due_.push_back(due); });
     for (const auto& conflict : host_.start(seed, clock_now())) spdlog::warn("config: {}", conflict);
     if (config_.console_enabled || options_.console_person) dispatcher_.add(console_);
     for (auto& adapter : adapters_) {
@@ -87,13 +90,14 @@ class tandem_process {
       }
     });
     host_.tick(clock_now());
+    sync_now();
     schedule_tick();
     dispatcher_.dispatch_due();
     if (options_.console_person) start_console();
     io_.run();
     if (reader_.joinable()) reader_.detach();  // blocked on input that will never come; exiting ends it
     spdlog::info("stopped");
-    return 0;
+    return exit_code_;
   }
 
  private:
@@ -154,6 +158,8 @@ class tandem_process {
       } catch (const store_error& e) {
         spdlog::error("store: {}", e.what());
       }
+      // Also makes the other writes of the past second durable (outbox marks, adapter state).
+      after_sync({});
       dispatcher_.dispatch_due();
       schedule_tick();
     });
@@ -194,6 +200,7 @@ class tandem_process {
       case console_line::kind::message:
         try {
           host_.submit(typed.event, clock_now());
+          sync_now();  // the console waits for its replies, so it syncs in line
         } catch (const store_error& e) {
           spdlog::error("console: could not record the command: {}", e.what());
         }
@@ -204,17 +211,27 @@ class tandem_process {
   }
 
   /// The inbound path of every platform adapter: durable first, then acknowledged. Events that
-  /// arrive together (one turn of the event loop) are recorded and handled in one transaction:
-  /// one durable write per burst rather than per event (group commit).
+  /// arrive together (one turn of the event loop) are recorded and handled in one transaction,
+  /// and the transactions committed while the disk syncs become durable together (group commit).
   void ingest(inbound event, std::function<void(bool)> stored) {
     asio::post(io_, [this, event = std::move(event), stored = std::move(stored)]() mutable {
-      if (burst_.empty()) asio::post(io_, [this] { record_burst(); });
       burst_.push_back(std::move(event));
       burst_acks_.push_back(std::move(stored));
+      schedule_burst();
     });
   }
 
+  /// The next burst is recorded at the end of this turn of the event loop, unless a burst's sync
+  /// is under way: then events gather until it is done, so that a busy disk makes bursts larger
+  /// instead of queueing syncs.
+  void schedule_burst() {
+    if (burst_scheduled_ || burst_syncing_ || burst_.empty()) return;
+    burst_scheduled_ = true;
+    asio::post(io_, [this] { record_burst(); });
+  }
+
   void record_burst() {
+    burst_scheduled_ = false;
     std::vector<inbound> events = std::exchange(burst_, {});
     std::vector<std::function<void(bool)>> acks = std::exchange(burst_acks_, {});
     bool durable = false;
@@ -224,8 +241,44 @@ class tandem_process {
       spdlog::error("store: {}", e.what());
     }
     bursts_.observe(static_cast<double>(events.size()));
-    for (auto& ack : acks) ack(durable);
-    dispatcher_.dispatch_due();
+    if (!durable) {
+      for (auto& ack : acks) ack(false);
+      schedule_burst();
+      return;
+    }
+    burst_syncing_ = true;
+    after_sync(std::move(acks), [this] {
+      burst_syncing_ = false;
+      schedule_burst();
+    });
+  }
+
+  /// Acknowledges `acks` and lets the dispatcher see the messages queued so far once everything
+  /// committed so far is durable, while this thread goes on; then calls `next`.
+  void after_sync(std::vector<std::function<void(bool)>> acks, std::function<void()> next = {}) {
+    syncer_.after_sync([this, acks = std::move(acks), due = std::exchange(unsynced_due_, {}),
+                        next = std::move(next)](bool durable) {
+      for (const auto& ack : acks) ack(durable);
+      if (!durable) return disk_refused();
+      for (const time_point d : due) dispatcher_.expect(d);
+      dispatcher_.dispatch_due();
+      if (next) next();
+    });
+  }
+
+  /// Makes everything committed so far durable before returning (start-up, the console).
+  void sync_now() {
+    store_.sync();
+    for (const time_point d : std::exchange(unsynced_due_, {})) dispatcher_.expect(d);
+  }
+
+  /// After a failed sync nothing may be acknowledged or sent any more: whether the disk holds
+  /// the commits is unknown (a retried fsync can wrongly succeed), so Tandem stops.
+  void disk_refused() {
+    if (stopping_) return;
+    spdlog::critical("store: the disk did not make commits durable; stopping (start Tandem again once the disk is healthy: it resumes from what the store holds)");
+    exit_code_ = 1;
+    shut_down();
   }
 
   void shut_down() {
@@ -242,6 +295,7 @@ class tandem_process {
   asio::io_context io_;
   metrics_registry metrics_;
   sqlite_store store_;
+  sync_thread syncer_;  ///< destroyed before the store, after the last sync it owes
   engine_host host_;
   metric_histogram& bursts_;
   outbox_dispatcher dispatcher_;
@@ -255,6 +309,10 @@ class tandem_process {
   std::vector<std::unique_ptr<platform_adapter>> adapters_;
   std::thread reader_;
   bool stopping_ = false;
+  int exit_code_ = 0;
+  std::vector<time_point> unsynced_due_;  ///< due times of messages queued since the last sync began
+  bool burst_scheduled_ = false;  ///< record_burst is posted
+  bool burst_syncing_ = false;    ///< the last burst's sync is under way
   std::vector<inbound> burst_;                     ///< events waiting for the next group commit
   std::vector<std::function<void(bool)>> burst_acks_;  ///< their acknowledgements, in the same order
   static constexpr unsigned engine_tick_every = 5;  ///< in one-second timer ticks

@@ -44,17 +44,24 @@ void note_response(world& w, const std::string& person, time_point at) {
 
 namespace {
 
-/// A response answers the latest nudge of each of the person's collaborations, if still open.
-void answer_nudges(world& w, const std::string& person, time_point at) {
+/// The latest nudge of `person` in each collaboration that a response at `at` answers.
+template <typename World, typename F>
+void for_each_open_nudge(World& w, const std::string& person, time_point at, F&& f) {
   for (const auto& [id, _] : w.collaborations) {
     auto it = w.nudges.find({id, person});
     if (it == w.nudges.end() || it->second.empty()) continue;
-    nudge_record& latest = it->second.back();
-    if (!latest.answered && latest.sent <= at) latest.answered = at;
+    auto& latest = it->second.back();
+    if (!latest.answered && latest.sent <= at) f(latest);
   }
 }
 
 }  // namespace
+
+bool answers_a_nudge(const world& w, const std::string& person, time_point at) {
+  bool open = false;
+  for_each_open_nudge(w, person, at, [&](const nudge_record&) { open = true; });
+  return open;
+}
 
 void apply_to_world(world& w, const std::vector<action>& actions) {
   for (const action& a : actions) {
@@ -83,7 +90,9 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
           } else if constexpr (std::is_same_v<T, note_activity>) {
             if (!change.person.empty()) {
               note_response(w, change.person, change.at);
-              answer_nudges(w, change.person, change.at);
+              if (change.answers_nudge) {
+                for_each_open_nudge(w, change.person, change.at, [&](nudge_record& n) { n.answered = change.at; });
+              }
             }
             if (!change.room_collaboration.empty()) {
               auto& room = w.room_activity[change.room_collaboration];

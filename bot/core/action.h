@@ -81,8 +81,13 @@ struct note_activity {
   std::string person;              ///< empty: someone Tandem does not know (only the room counts)
   time_point at{};
   std::string room_collaboration;  ///< the collaboration whose room it was said in; empty for a DM
+  bool answers_nudge = false;      ///< it answers an open nudge of the person (see answers_a_nudge)
   bool operator==(const note_activity&) const = default;
 };
+
+/// Whether a response of `person` at `at` answers a nudge: the latest nudge of one of their
+/// collaborations, sent by then and not answered yet.
+bool answers_a_nudge(const world& w, const std::string& person, time_point at);
 
 /// A person's time zone as their chat platform reports it (core/time_zones.h decides when), kept
 /// only while their zone is still the default: a zone someone gave is never replaced by it.

@@ -648,7 +648,7 @@ std::vector<action> handle(const world& w, const inbound& event, time_point now)
     return r.take();
   }
   request r(w, event, *sender, now);
-  r.change(note_activity{sender->id, event.at, room_collaboration.value_or("")});
+  r.change(note_activity{sender->id, event.at, room_collaboration.value_or(""), answers_a_nudge(w, sender->id, event.at)});
   for (action& ended : end_silences(w, sender->id, room_collaboration.value_or(""), event.at)) r.change(std::move(ended));
   if (!event.addressed || event.kind == inbound_kind::reaction) return r.take();
 

@@ -36,10 +36,21 @@ struct recorded_response {
 };
 
 /// Durable state. Every method is synchronous and commits before it returns; a failure throws
-/// `store_error`. Not thread-safe: one owner at a time (the core strand).
+/// `store_error`. A commit may become durable (survive a power cut) only at the next `sync`;
+/// the outbox hands out only rows whose commit is durable. Not thread-safe, but for `sync`: one
+/// owner at a time (the core strand).
 class store {
  public:
   virtual ~store() = default;
+
+  /// Makes every commit that returned before the call durable; blocks until the disk has it.
+  /// May run on another thread while the owner goes on (group commit). Throws `store_error` when
+  /// the disk refuses: durability is then unknown, and the process should stop.
+  virtual void sync() = 0;
+
+  /// Housekeeping that may run beside the owner like `sync`, when nothing waits for it (SQLite:
+  /// moving the write-ahead log into the database file). True when it did some.
+  virtual bool checkpoint() = 0;
 
   /// Records an inbound event durably (text blanked unless `keep_text`). Returns the new row id,
   /// or nothing when an event with the same dedup key was recorded before.
@@ -61,9 +72,10 @@ class store {
   /// Recorded events the core has not handled yet (after a crash between record and apply).
   virtual std::vector<recorded_response> unhandled_responses() = 0;
 
-  /// Pending outbox rows whose next attempt is due at `now`, oldest first.
+  /// Pending outbox rows whose next attempt is due at `now` and whose commit is durable, oldest
+  /// first.
   virtual std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) = 0;
-  /// The earliest next attempt later than `after` among pending rows, if any.
+  /// The earliest next attempt later than `after` among durable pending rows, if any.
   virtual std::optional<time_point> next_outbox_attempt_after(time_point after) = 0;
   virtual void mark_sent(std::int64_t outbox_id, time_point now) = 0;
   virtual void mark_failed(std::int64_t outbox_id, std::string_view reason, time_point now) = 0;

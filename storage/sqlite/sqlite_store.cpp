@@ -3,12 +3,17 @@
 #include "core/approvals.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <sqlite3.h>
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <concepts>
+#include <cstring>
+#include <filesystem>
 #include <limits>
 #include <unordered_map>
 #include <utility>
@@ -489,6 +494,8 @@ class write_scope {
     execute(statements_, nested_ ? "RELEASE write_scope" : "COMMIT");
     done_ = true;
   }
+  /// Whether this scope is a transaction of its own (its commit is a commit of the database).
+  [[nodiscard]] bool outermost() const { return !nested_; }
 
  private:
   statement_cache& statements_;
@@ -668,7 +675,7 @@ class action_writer {
   // The responses row recorded before the core handled it is the activity; load() derives
   // last_response and the monthly counts from it. Here only the nudge it answers is marked.
   void operator()(const note_activity& a) const {
-    if (a.person.empty()) return;
+    if (a.person.empty() || !a.answers_nudge) return;
     execute(statements_,
             "UPDATE nudge_log SET answered = ? WHERE person = ? AND answered IS NULL AND sent <= ?"
             " AND sent = (SELECT MAX(sent) FROM nudge_log AS later WHERE later.collaboration = nudge_log.collaboration"
@@ -747,7 +754,7 @@ class action_writer {
   "SELECT id, key, platform, workspace, conversation, user, person, language, reply_handle, kind, values_json," \
   " not_before, state, attempts, next_attempt, last_error FROM outbox "
 constexpr const char* due_outbox_sql =
-    TANDEM_OUTBOX_COLUMNS "WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?";
+    TANDEM_OUTBOX_COLUMNS "WHERE state = 'pending' AND next_attempt <= ? AND id <= ? ORDER BY next_attempt, id LIMIT ?";
 constexpr const char* outbox_rows_sql = TANDEM_OUTBOX_COLUMNS "WHERE substr(key, 1, length(?1)) = ?1 ORDER BY id";
 #undef TANDEM_OUTBOX_COLUMNS
 
@@ -1126,7 +1133,7 @@ std::string_view to_string(outbox_state state) {
   return "?";
 }
 
-sqlite_store::sqlite_store(const std::string& path) {
+sqlite_store::sqlite_store(const std::string& path, sqlite_durability durability) : durability_(durability) {
   translated("opening " + path, [&] {
     db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, busy_timeout_ms);
     if (path != ":memory:") {
@@ -1134,15 +1141,99 @@ sqlite_store::sqlite_store(const std::string& path) {
       if (mode != "wal") {
         throw store_error("sqlite store: opening " + path + ": the journal mode stays '" + mode + "', not 'wal'");
       }
+      wal_path_ = db_->getFilename() + "-wal";
+      if (durability_ == sqlite_durability::at_sync) {
+        // Checkpoints move to sync(), on a connection of their own: SQLite's automatic ones would
+        // run inside the owner's commits and hold it up while the database file is synced.
+        sqlite3_wal_hook(db_->getHandle(), &sqlite_store::on_wal_commit, this);
+        checkpointer_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE, busy_timeout_ms);
+        // A connection learns that the file is in WAL mode at its first read; until then its
+        // checkpoints do nothing.
+        (void)checkpointer_->execAndGet("PRAGMA journal_mode");
+      }
     }
     db_->exec("PRAGMA foreign_keys = ON");
-    db_->exec("PRAGMA synchronous = FULL");
+    // NORMAL in WAL mode: a commit writes its frames without waiting for the disk, a checkpoint
+    // still syncs the WAL before and the database after, so the file never corrupts; sync()
+    // makes the commits durable.
+    db_->exec(durability_ == sqlite_durability::at_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     migrate(*db_);
     statements_ = std::make_unique<statement_cache>(*db_);
+    note_commit();
   });
+  sync();  // what an earlier run left written but perhaps not synced
 }
 
-sqlite_store::~sqlite_store() = default;
+sqlite_store::~sqlite_store() {
+  statements_.reset();
+  checkpointer_.reset();
+  db_.reset();
+  if (wal_descriptor_ >= 0) ::close(wal_descriptor_);
+}
+
+void sqlite_store::note_commit() {
+  SQLite::Statement& s = statements_->prepared("SELECT COALESCE(MAX(id), 0) FROM outbox");
+  const std::int64_t highest = s.executeStep() ? s.getColumn(0).getInt64() : 0;
+  s.tryReset();
+  committed_outbox_.store(highest);
+  if (durability_ == sqlite_durability::at_commit) raise_durable_outbox(highest);
+}
+
+void sqlite_store::raise_durable_outbox(std::int64_t to) {
+  std::int64_t known = durable_outbox_.load();
+  while (known < to && !durable_outbox_.compare_exchange_weak(known, to)) {
+  }
+}
+
+void sqlite_store::sync() {
+  if (durability_ == sqlite_durability::at_commit) return;
+  // Read before syncing: every commit that returned before this line is on disk after it.
+  const std::int64_t committed = committed_outbox_.load();
+  if (!wal_path_.empty()) {
+    const std::lock_guard lock(sync_mutex_);
+    if (wal_descriptor_ < 0) {
+      wal_descriptor_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (wal_descriptor_ < 0 && errno != ENOENT) {
+        throw store_error("sqlite store: sync: cannot open " + wal_path_ + ": " + std::strerror(errno));
+      }
+      // A WAL file SQLite just created is durable only once its directory entry is.
+      const std::string folder = std::filesystem::path(wal_path_).parent_path().string();
+      const int directory = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (directory >= 0) {
+        (void)::fsync(directory);
+        ::close(directory);
+      }
+    }
+    if (wal_descriptor_ >= 0 && ::fdatasync(wal_descriptor_) != 0) {
+      throw store_error("sqlite store: sync: the disk did not make " + wal_path_ + " durable: " + std::strerror(errno));
+    }
+  }
+  raise_durable_outbox(committed);
+}
+
+int sqlite_store::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*database*/, int frames) {
+  static_cast<sqlite_store*>(self)->wal_frames_.store(frames);
+  return SQLITE_OK;
+}
+
+bool sqlite_store::checkpoint() {
+  const std::lock_guard lock(checkpoint_mutex_);
+  const int frames = wal_frames_.load();
+  if (frames < frames_at_last_look_) next_checkpoint_at_ = checkpoint_frames;  // the WAL started over
+  frames_at_last_look_ = frames;
+  if (checkpointer_ == nullptr || frames < next_checkpoint_at_) return false;
+  // PASSIVE copies what it can without waiting for the owner; what it leaves, the next one takes.
+  // In NORMAL mode the checkpoint syncs the WAL before and the database file after copying.
+  int log_frames = 0;
+  int copied_frames = 0;
+  const int result = sqlite3_wal_checkpoint_v2(checkpointer_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               &log_frames, &copied_frames);
+  if (result != SQLITE_OK && result != SQLITE_BUSY) {
+    throw store_error(std::string{"sqlite store: checkpoint: "} + sqlite3_errstr(result));
+  }
+  next_checkpoint_at_ = frames + checkpoint_frames;
+  return copied_frames > 0;
+}
 
 int sqlite_store::latest_schema_version() noexcept { return static_cast<int>(migrations.size()); }
 
@@ -1162,16 +1253,28 @@ std::optional<std::int64_t> sqlite_store::record(const inbound& event, bool keep
 
 void sqlite_store::apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) {
   translated("apply", [&] {
-    write_scope transaction(*statements_);
-    const action_writer writer(*statements_);
-    for (const action& a : actions) std::visit(writer, a);
-    if (handled_response) {
+    const auto mark_handled = [&] {
+      if (!handled_response) return;
       const int changed = execute(*statements_, "UPDATE responses SET handled = 1 WHERE id = ?", *handled_response);
       if (changed == 0) {
         throw store_error("sqlite store: apply: no response " + std::to_string(*handled_response) + " to mark handled");
       }
+    };
+    // Most chatter decides only activity, which the responses row already is: one statement is
+    // atomic on its own, without a transaction around it.
+    if (std::ranges::all_of(actions, [](const action& a) {
+          const auto* activity = std::get_if<note_activity>(&a);
+          return activity != nullptr && !activity->answers_nudge;
+        })) {
+      mark_handled();
+      return;
     }
+    write_scope transaction(*statements_);
+    const action_writer writer(*statements_);
+    for (const action& a : actions) std::visit(writer, a);
+    mark_handled();
     transaction.commit();
+    if (transaction.outermost()) note_commit();
   });
 }
 
@@ -1179,7 +1282,10 @@ void sqlite_store::in_one_transaction(const std::function<void()>& work) {
   std::optional<SQLite::Transaction> transaction;
   translated("begin", [&] { transaction.emplace(*db_, SQLite::TransactionBehavior::IMMEDIATE); });
   work();
-  translated("commit", [&] { transaction->commit(); });
+  translated("commit", [&] {
+    transaction->commit();
+    note_commit();
+  });
 }
 
 world sqlite_store::load() {
@@ -1240,15 +1346,16 @@ std::vector<outbox_row> sqlite_store::due_outbox(time_point now, std::size_t lim
     SQLite::Statement& s = statements_->prepared(due_outbox_sql);
     const auto bounded_limit = static_cast<std::int64_t>(
         std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
-    bind_all(s, now, bounded_limit);
+    bind_all(s, now, durable_outbox_.load(), bounded_limit);
     return read_outbox_rows(s);
   });
 }
 
 std::optional<time_point> sqlite_store::next_outbox_attempt_after(time_point after) {
   return translated("next_outbox_attempt_after", [&] {
-    SQLite::Statement& s = statements_->prepared("SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending' AND next_attempt > ?");
-    bind_all(s, after);
+    SQLite::Statement& s = statements_->prepared(
+        "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending' AND next_attempt > ? AND id <= ?");
+    bind_all(s, after, durable_outbox_.load());
     s.executeStep();
     const auto next = row_reader(s).optional_time();
     s.tryReset();

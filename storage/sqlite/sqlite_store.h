@@ -3,27 +3,39 @@
 
 #include "core/store.h"
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace SQLite {  // NOLINT(readability-identifier-naming): the library's own name
 class Database;
 }
+struct sqlite3;
 
 namespace tandem {
 
 class statement_cache;
 
+/// When a commit of an `sqlite_store` is on disk.
+enum class sqlite_durability {
+  at_commit,  ///< synchronous=FULL: each commit waits for the disk; sync() does nothing
+  at_sync,    ///< synchronous=NORMAL: commits are written, sync() makes them durable (group commit)
+};
+
 /// A store kept in one SQLite file, or in memory for ":memory:". Every method commits before it
-/// returns and reports failures as `store_error`. Not thread-safe: one owner at a time (the core
-/// strand); another thread that needs the database opens its own `sqlite_store` on the same file.
+/// returns and reports failures as `store_error`. Not thread-safe, but for sync(): one owner at a
+/// time (the core strand); another thread that needs the database opens its own `sqlite_store`
+/// on the same file.
 class sqlite_store final : public store {
  public:
   /// Opens `path` (created when missing; ":memory:" for a private in-memory database), sets WAL
-  /// for files, foreign keys, synchronous=FULL and a busy timeout, then runs the migrations the
-  /// database has not seen yet. Throws `store_error` when the file cannot be opened, is not a
-  /// database, or was written by a newer Tandem than this one.
-  explicit sqlite_store(const std::string& path);
+  /// for files, foreign keys, `durability` and a busy timeout, then runs the migrations the
+  /// database has not seen yet (and, `at_sync`, syncs what an earlier run left). Throws
+  /// `store_error` when the file cannot be opened, is not a database, or was written by a newer
+  /// Tandem than this one.
+  explicit sqlite_store(const std::string& path, sqlite_durability durability = sqlite_durability::at_commit);
   /// Closes the connection; never throws.
   ~sqlite_store() override;
   sqlite_store(const sqlite_store&) = delete;
@@ -47,7 +59,17 @@ class sqlite_store final : public store {
   world load() override;
   /// Unhandled responses in the order they were recorded.
   std::vector<recorded_response> unhandled_responses() override;
-  /// Pending rows with next_attempt <= now, by next_attempt then id, at most `limit`.
+  /// `at_sync`: fdatasync of the WAL file (and, the first time, of its folder). Thread-safe.
+  void sync() override;
+  /// `at_sync` files, each time the WAL has grown by `checkpoint_frames` pages: a passive
+  /// checkpoint on a connection of its own, so that the WAL's pages move to the database file
+  /// without holding up the owner (`at_commit` stores checkpoint inside their commits, as SQLite
+  /// does by default). Thread-safe.
+  bool checkpoint() override;
+
+  /// WAL growth (in pages) between two checkpoints of an `at_sync` store: SQLite's default.
+  static constexpr int checkpoint_frames = 1000;
+  /// Durable pending rows with next_attempt <= now, by next_attempt then id, at most `limit`.
   std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) override;
   std::optional<time_point> next_outbox_attempt_after(time_point after) override;
   /// Marks the row sent and counts the attempt. Throws `store_error` for an unknown id.
@@ -66,8 +88,28 @@ class sqlite_store final : public store {
   void put_setting(std::string_view key, std::string_view value) override;
 
  private:
+  /// After each commit of a transaction: the outbox rows it holds are written (and, `at_commit`,
+  /// durable).
+  void note_commit();
+  void raise_durable_outbox(std::int64_t to);
+  /// sqlite3_wal_hook: the WAL's size in pages after each commit of the owner.
+  static int on_wal_commit(void* self, sqlite3* db, const char* database, int frames);
+
+  const sqlite_durability durability_;
   std::unique_ptr<SQLite::Database> db_;
   std::unique_ptr<statement_cache> statements_;  ///< prepared once, finalized before db_ closes
+  std::string wal_path_;                         ///< empty in memory
+  std::unique_ptr<SQLite::Database> checkpointer_;  ///< `at_sync` files: the checkpoints' own connection
+  std::mutex sync_mutex_;                        ///< guards wal_descriptor_
+  int wal_descriptor_ = -1;                      ///< the WAL file, opened by the first sync
+  std::mutex checkpoint_mutex_;                  ///< guards checkpointer_'s use and what follows
+  int frames_at_last_look_ = 0;
+  int next_checkpoint_at_ = checkpoint_frames;
+  std::atomic<int> wal_frames_{0};  ///< the WAL's size after the owner's last commit
+  /// The highest outbox row id committed, and the highest whose commit is durable: due_outbox
+  /// hands out only durable rows, so nothing is sent for a decision a power cut could undo.
+  std::atomic<std::int64_t> committed_outbox_{0};
+  std::atomic<std::int64_t> durable_outbox_{0};
 };
 
 }  // namespace tandem

@@ -438,7 +438,9 @@ TEST_CASE("responses are counted by status class in the metrics registry") {
   const auto text = metrics.render();
   CHECK_THAT(text, Catch::Contains("# TYPE tandem_http_requests_total counter\n"
                                    "tandem_http_requests_total{code=\"2xx\"} 2\n"
-                                   "tandem_http_requests_total{code=\"4xx\"} 1\n"));
+                                   "tandem_http_requests_total{code=\"3xx\"} 0\n"
+                                   "tandem_http_requests_total{code=\"4xx\"} 1\n"
+                                   "tandem_http_requests_total{code=\"5xx\"} 0\n"));
   CHECK_THAT(text, Catch::Contains("tandem_http_request_duration_seconds_count 3\n"));
 }
 

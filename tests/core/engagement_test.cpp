@@ -320,3 +320,21 @@ TEST_CASE("an alternate named after a silence was due to climb to one is asked a
   REQUIRE(asked.size() == 1);
   CHECK(asked[0].not_before == utc(11, 25, 10));
 }
+
+TEST_CASE("a response says whether it answers an open nudge, so that the store marks only those") {
+  world w = engaged_world();
+  w.nudges[{"river", "dee"}] = {nudge_record{utc(11, 30, 8), std::nullopt}};
+  const auto activity_of = [&](time_point at) {
+    for (const action& a : handle(w, typed("dee", "on it", at), at)) {
+      if (const auto* n = std::get_if<note_activity>(&a)) return *n;
+    }
+    FAIL("no note_activity");
+    return note_activity{};
+  };
+  CHECK_FALSE(activity_of(utc(11, 30, 7)).answers_nudge);  // before the nudge was sent
+  const note_activity answer = activity_of(utc(11, 30, 9));
+  CHECK(answer.answers_nudge);
+  apply_to_world(w, {answer});
+  CHECK(w.nudges.at({"river", "dee"}).back().answered == utc(11, 30, 9));
+  CHECK_FALSE(activity_of(utc(11, 30, 10)).answers_nudge);  // already answered
+}

@@ -409,7 +409,7 @@ TEST_CASE("a varied world survives a round trip through apply and load") {
   mapped.updated_at = t0 + 2h;
   apply_both(w, store,
              {save_task{mapped}, record_task_update{1, task_status::done, "", "ana", t0 + 2h},
-              record_audit{audit_entry{t0 + 2h, "river", "ana", "task.done", "1"}}, note_activity{"ana", t0 + 2h, "river"},
+              record_audit{audit_entry{t0 + 2h, "river", "ana", "task.done", "1"}}, note_activity{"ana", t0 + 2h, "river", true},
               note_activity{"", t0 + 3h, "river"},
               save_silence{silence{"river", silence_subject::person, "bob", 2, t0, t0 - 240h, t0 + 2h, t0, t0 + 1h,
                                    std::nullopt}},
@@ -658,4 +658,59 @@ TEST_CASE("the database refuses a time zone origin other than default, given or 
     CHECK_THROWS(db.exec("INSERT INTO people (id, name, time_zone, language, time_zone_origin)"
                          " VALUES ('ana', 'Ana', 'UTC', 'en', 'guessed')"));
   }
+}
+
+TEST_CASE("an at_sync store hands out an outbox row only once the commit that wrote it is synced") {
+  temp_database file;
+  sqlite_store store(file.path(), sqlite_durability::at_sync);
+  store.apply({message_with_key("reply:1")}, std::nullopt);
+  CHECK(store.due_outbox(t0 + 1h, 10).empty());
+  CHECK_FALSE(store.next_outbox_attempt_after(t0 - 1s).has_value());
+  CHECK(store.outbox_rows("reply:").size() == 1);  // written, only not handed out
+  store.sync();
+  CHECK(keys_of(store.due_outbox(t0 + 1h, 10)) == std::vector<std::string>{"reply:1"});
+  CHECK(store.next_outbox_attempt_after(t0 - 1s) == t0);
+}
+
+TEST_CASE("an at_commit store hands out a row at once, and its sync changes nothing") {
+  temp_database file;
+  sqlite_store store(file.path());
+  store.apply({message_with_key("reply:1")}, std::nullopt);
+  CHECK(store.due_outbox(t0, 10).size() == 1);
+  store.sync();
+  CHECK(store.due_outbox(t0, 10).size() == 1);
+  CHECK_FALSE(store.checkpoint());
+}
+
+TEST_CASE("an at_sync store syncs at opening what the last run wrote, and hands it out") {
+  temp_database file;
+  { sqlite_store(file.path(), sqlite_durability::at_sync).apply({message_with_key("reply:1")}, std::nullopt); }
+  sqlite_store store(file.path(), sqlite_durability::at_sync);
+  CHECK(keys_of(store.due_outbox(t0, 10)) == std::vector<std::string>{"reply:1"});
+}
+
+TEST_CASE("the log of an at_sync store is checkpointed into the database file and starts over") {
+  temp_database file;
+  sqlite_store store(file.path(), sqlite_durability::at_sync);
+  const std::string long_text(3 * 4096, 'x');  // a few pages a response
+  bool checkpointed = false;
+  for (int burst = 0; burst < 40; ++burst) {
+    store.in_one_transaction([&] {
+      for (int i = 0; i < 25; ++i) {
+        const std::string key = "slack:T1:C1:" + std::to_string(burst) + "." + std::to_string(i);
+        REQUIRE(store.record(inbound{key, identity{"slack", "T1", "U1"}, "C1", false, false, inbound_kind::message,
+                                     long_text, t0, ""},
+                             true));
+      }
+    });
+    store.sync();
+    checkpointed = store.checkpoint() || checkpointed;
+  }
+  CHECK(checkpointed);
+  // 40 bursts wrote about 4,000 pages; the log started over after each checkpoint.
+  const auto log_pages = std::filesystem::file_size(file.path() + "-wal") / 4096;
+  CHECK(log_pages < 2 * sqlite_store::checkpoint_frames);
+  CHECK(std::filesystem::file_size(file.path()) > 1000 * 4096);
+  SQLite::Database reader(file.path(), SQLite::OPEN_READONLY);
+  CHECK(reader.execAndGet("SELECT count(*) FROM responses").getInt() == 1000);
 }
