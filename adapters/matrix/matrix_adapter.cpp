@@ -36,8 +36,6 @@ constexpr std::size_t remembered_targets = 4096;
 constexpr std::size_t backfill_page_limit = 10000;  // pages of 100 events: a gap of a million events
 /// The sync token is stored at most this often (see batch_done).
 constexpr milliseconds token_write_interval{250};
-/// How long a delivery waits for the sign-in before it is handed back to the outbox as a retry.
-constexpr milliseconds held_delivery_limit{10000};
 /// Said when prompts/ cannot be used (no templates given, or rendering failed): the text of
 /// prompts/en/encryption_unsupported.mustache.
 constexpr std::string_view encryption_notice_fallback =
@@ -220,14 +218,14 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
   };
 
   /// Just after a start the outbox may offer rows (replies decided before a crash) before the
-  /// sign-in is done: they wait for it, up to `held_delivery_limit`, instead of for the outbox's
+  /// sign-in is done: they wait for it, up to `sign_in_wait`, instead of for the outbox's
   /// next attempt seconds later.
   void hold_until_ready(const destination& to, const rendered_message& message, const std::string& key,
                         std::function<void(delivery_result)> done) {
     if (stopping_) return done(delivery_result::retry("Tandem is stopping"));
     held_.push_back(held_delivery{to, message, key, std::move(done)});
     if (held_.size() > 1) return;
-    held_timer_.expires_after(held_delivery_limit);
+    held_timer_.expires_after(options_.sign_in_wait);
     held_timer_.async_wait(guarded([this](const boost::system::error_code& ec) {
       if (!ec) release_held();
     }));
@@ -269,6 +267,28 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
 
   void call(std::string method, std::string path, std::optional<json> body, std::function<void(call_outcome)> done,
             std::optional<milliseconds> timeout = std::nullopt) {
+    call_text(std::move(method), std::move(path), std::move(body),
+              [done = std::move(done)](text_outcome outcome) {
+                if (auto* f = std::get_if<request_failure>(&outcome)) return done(std::move(*f));
+                const auto& [status, text] = std::get<answer_text>(outcome);
+                json parsed = text.empty() ? json::object() : json::parse(text, nullptr, false);
+                if (parsed.is_discarded()) {
+                  return done(request_failure{status, "M_NOT_JSON", "the homeserver's answer is not JSON", {}, false});
+                }
+                done(std::move(parsed));
+              },
+              timeout);
+  }
+
+  /// A successful answer's status and body, unparsed (/sync reads its text directly).
+  struct answer_text {
+    unsigned status;
+    std::string body;
+  };
+  using text_outcome = std::variant<answer_text, request_failure>;
+
+  void call_text(std::string method, std::string path, std::optional<json> body, std::function<void(text_outcome)> done,
+                 std::optional<milliseconds> timeout = std::nullopt) {
     if (stopping_) {
       asio::post(io_, [done = std::move(done)] {
         done(request_failure{std::nullopt, "cancelled", "Tandem is stopping", {}, false});
@@ -289,14 +309,9 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
           if (auto* error = std::get_if<client_error>(&result)) {
             return done(request_failure{std::nullopt, std::string{to_string(error->what)}, error->message, {}, false});
           }
-          const auto& response = std::get<client_response>(result);
+          auto& response = std::get<client_response>(result);
           if (response.status < 200 || response.status >= 300) return done(failure_of(response));
-          json parsed = response.body.empty() ? json::object() : json::parse(response.body, nullptr, false);
-          if (parsed.is_discarded()) {
-            return done(
-                request_failure{response.status, "M_NOT_JSON", "the homeserver's answer is not JSON", {}, false});
-          }
-          done(std::move(parsed));
+          done(answer_text{response.status, std::move(response.body)});
         }));
   }
 
@@ -474,13 +489,13 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
     } else {
       path += "&timeout=" + std::to_string(options_.sync_timeout.count()) + "&since=" + encoded(*since_);
     }
-    call(
+    call_text(
         "GET", path, std::nullopt,
-        [this, initial](call_outcome outcome) {
+        [this, initial](text_outcome outcome) {
           if (auto* f = std::get_if<request_failure>(&outcome)) return sync_failed(*f);
           matrix::sync_response batch;
           try {
-            batch = matrix::take_sync_response(std::move(std::get<json>(outcome)));
+            batch = matrix::read_sync_response(std::get<answer_text>(outcome).body);
           } catch (const json::exception& e) {
             return sync_failed(
                 request_failure{200, "M_BAD_JSON", std::string{"malformed sync response: "} + e.what(), {}, false});

@@ -41,6 +41,7 @@ struct matrix_options {
   std::chrono::milliseconds retry_min{1000};   ///< first wait after a failed /sync or join (doubling)
   std::chrono::milliseconds retry_max{60000};  ///< longest wait between attempts
   std::chrono::seconds rate_limit_default{5};  ///< a 429 without Retry-After or retry_after_ms
+  std::chrono::milliseconds sign_in_wait{10000};  ///< how long a delivery waits for the sign-in
   /// Renders one of the adapter's own texts, a message kind of prompts/ without values
   /// ("encryption_unsupported"), as neutral markup in the language of `reader`. Called on the
   /// adapter's thread; may throw (the adapter then says the English fallback). Empty: the
@@ -67,7 +68,7 @@ class matrix_adapter final : public platform_adapter {
   /// A 429 is a retry after Retry-After (delta-seconds or HTTP date), else `retry_after_ms`,
   /// else `rate_limit_default`; network errors and 5xx are retries; other 4xx are failures.
   /// Offered answers become the bot's own reactions on the message. Before the sign-in (just
-  /// after a start), a delivery waits for it, up to 10 s, then is a retry.
+  /// after a start), a delivery waits for it, up to `sign_in_wait`, then is a retry.
   void deliver(const destination& to, const rendered_message& message, const std::string& idempotency_key,
                std::function<void(delivery_result)> done) override;
 

@@ -28,6 +28,8 @@ parser.add_argument("--events", type=int, default=100000)
 parser.add_argument("--batch", type=int, default=1000)
 parser.add_argument("--commands", type=int, default=1000)
 parser.add_argument("--perf", default="")
+parser.add_argument("--quiet", type=float, default=0,
+                    help="before each run, wait up to this many seconds for a 1-minute load average under 0.3")
 args = parser.parse_args()
 root = pathlib.Path(args.root)
 token = "flood-token"
@@ -62,7 +64,20 @@ def peak_rss_mb(pid):
     return 0.0
 
 
+def load_average():
+    return float(pathlib.Path("/proc/loadavg").read_text().split()[0])
+
+
+def wait_for_quiet(within):
+    deadline = time.monotonic() + within
+    while load_average() >= 0.3 and time.monotonic() < deadline:
+        time.sleep(5)
+
+
 def one_run(run, folder):
+    if args.quiet:
+        wait_for_quiet(args.quiet)
+    load = load_average()
     store = folder / f"run{run}.db"
     events_out = folder / f"run{run}.events"
     hs = subprocess.Popen(["taskset", "-c", "0", args.homeserver, "--mode", "paced", "--events", str(args.events),
@@ -112,6 +127,7 @@ def one_run(run, folder):
     replies = db.execute("SELECT count(*) FROM outbox WHERE state = 'sent'").fetchone()[0]
     db.close()
     return {
+        "load": load,
         "events_per_second": report["flood_events_per_second"],
         "flood_seconds": report["flood_seconds"],
         "server_cpu": report["server_cpu_seconds_in_flood"],
@@ -142,7 +158,8 @@ with tempfile.TemporaryDirectory() as tmp:
         results.append(r)
         ok = r["missing"] == 0 and r["rows"] == r["posted"] and r["answered"] == r["commands"] and r["duplicates"] == 0
         print(f"  run {run}: {r['events_per_second']:,.0f} events/s recorded end to end ({r['flood_seconds']:.2f} s); "
-              f"reply p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, max {r['max']:.2f} ms; peak RSS {r['rss_mb']:.1f} MB")
+              f"reply p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, max {r['max']:.2f} ms; peak RSS {r['rss_mb']:.1f} MB "
+              f"(load average {r['load']:.2f} before the run)")
         print(f"    in the flood: bot CPU {r['bot_cpu']:.2f} s ({r['bot_cpu'] * 1e6 / max(1, r['posted'] - r['commands']):.1f} µs per event), "
               f"homeserver CPU {r['server_cpu']:.2f} s; {r['syncs']} syncs, {r['limited']} limited")
         print(f"    posted {r['posted']}, stored {r['rows']} rows, {r['missing']} missing; commands {r['commands']}, "
