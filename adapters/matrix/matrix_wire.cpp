@@ -388,12 +388,6 @@ void from_json(const json& j, transaction& t) {
   read_events(j.at("events"), t.events);
 }
 
-sync_response take_sync_response(json&& j) {
-  sync_response s;
-  read_sync_response(j, s);
-  return s;
-}
-
 messages_response take_messages_response(json&& j) {
   messages_response m;
   read_messages_response(j, m);

@@ -215,10 +215,9 @@ void to_json(nlohmann::json& j, const create_direct_room& c);
 void from_json(const nlohmann::json& j, transaction& t);
 void to_json(nlohmann::json& j, const transaction& t);
 
-/// Read a /sync response, a /messages response or an AS transaction as `from_json` does, but out
-/// of a document the caller gives away: event contents and strings are moved, not copied (the
-/// document is left in a valid but unspecified state). Throw what `from_json` throws.
-sync_response take_sync_response(nlohmann::json&& j);
+/// Read a /messages response or an AS transaction as `from_json` does, but out of a document the
+/// caller gives away: event contents and strings are moved, not copied (the document is left in
+/// a valid but unspecified state). Throw what `from_json` throws.
 messages_response take_messages_response(nlohmann::json&& j);
 transaction take_transaction(nlohmann::json&& j);
 
