@@ -35,6 +35,11 @@ class installation_directory {
   virtual bool knows_person(const identity& who) const = 0;
   /// True when the room belongs to a collaboration.
   virtual bool knows_room(const room& where) const = 0;
+  /// The language of the person with this platform identity ("fr"); nothing for a stranger.
+  virtual std::optional<std::string> language_of(const identity& who) const {
+    (void)who;
+    return std::nullopt;
+  }
 };
 
 }  // namespace tandem

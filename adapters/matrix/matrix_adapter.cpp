@@ -34,7 +34,11 @@ constexpr std::string_view pending_invites_key = "matrix.pending_invites";
 constexpr std::string_view encryption_notice_key = "matrix.encryption_notice.";
 constexpr std::size_t remembered_targets = 4096;
 constexpr std::size_t backfill_page_limit = 10000;  // pages of 100 events: a gap of a million events
-constexpr std::string_view encryption_notice =
+/// The sync token is stored at most this often (see batch_done).
+constexpr milliseconds token_write_interval{250};
+/// Said when prompts/ cannot be used (no templates given, or rendering failed): the text of
+/// prompts/en/encryption_unsupported.mustache.
+constexpr std::string_view encryption_notice_fallback =
     "I cannot read this room: its messages are end-to-end encrypted, and Tandem does not support "
     "encryption. Please talk to me in a room without encryption, or in a direct chat without it.";
 
@@ -57,14 +61,17 @@ std::string encoded(std::string_view text) {
 }
 
 /// The filter that keeps what Tandem reads (PROTOCOLS.md B2), plus encrypted events and the
-/// encryption state, so that an encrypted room gets a notice instead of silence.
+/// encryption state, so that an encrypted room gets a notice instead of silence. The timeline
+/// limit is 1,000 rather than the usual 50: a busy room's burst comes in one /sync instead of a
+/// `limited` timeline plus pages of /messages (one round trip instead of up to 11). Synapse
+/// applies the filter's limit as given (synapse/api/filtering.py sets no maximum).
 json sync_filter() {
   return json::parse(R"({
     "presence": {"not_types": ["*"]},
     "account_data": {"types": ["m.direct"]},
     "room": {
       "timeline": {"types": ["m.room.message", "m.reaction", "m.room.member", "m.room.encrypted",
-                             "m.room.encryption"], "limit": 50},
+                             "m.room.encryption"], "limit": 1000},
       "state": {"types": ["m.room.encryption"]},
       "ephemeral": {"not_types": ["*"]},
       "account_data": {"not_types": ["*"]}
@@ -145,6 +152,8 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
         client_(io, client_options(options_)),
         sync_timer_(io),
         invite_timer_(io),
+        token_timer_(io),
+        held_timer_(io),
         random_(std::random_device{}()) {
     bot_.user_id = options_.user_id;
     bot_.workspace = matrix::server_name_of(options_.user_id);
@@ -172,9 +181,12 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
   }
 
   void stop() {
+    if (!stopping_ && ready_) save_token();  // a clean stop resumes with nothing offered again
     stopping_ = true;
     sync_timer_.cancel();
     invite_timer_.cancel();
+    token_timer_.cancel();
+    release_held();
     client_.cancel_all();
   }
 
@@ -182,7 +194,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
 
   void deliver(const destination& to, const rendered_message& message, const std::string& key,
                std::function<void(delivery_result)> done) {
-    if (!ready_) return done(delivery_result::retry("not signed in to the homeserver yet", seconds{5}));
+    if (!ready_) return hold_until_ready(to, message, key, std::move(done));
     if (!to.conversation.empty()) {
       send_notice(to.conversation, to, message, key, false, std::move(done));
       return;
@@ -198,6 +210,40 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
   }
 
  private:
+  struct held_delivery {
+    destination to;
+    rendered_message message;
+    std::string key;
+    std::function<void(delivery_result)> done;
+  };
+
+  /// Just after a start the outbox may offer rows (replies decided before a crash) before the
+  /// sign-in is done: they wait for it, up to `sign_in_wait`, instead of for the outbox's
+  /// next attempt seconds later.
+  void hold_until_ready(const destination& to, const rendered_message& message, const std::string& key,
+                        std::function<void(delivery_result)> done) {
+    if (stopping_) return done(delivery_result::retry("Tandem is stopping"));
+    held_.push_back(held_delivery{to, message, key, std::move(done)});
+    if (held_.size() > 1) return;
+    held_timer_.expires_after(options_.sign_in_wait);
+    held_timer_.async_wait(guarded([this](const boost::system::error_code& ec) {
+      if (!ec) release_held();
+    }));
+  }
+
+  /// Sends the held deliveries when signed in; otherwise hands them back as retries.
+  void release_held() {
+    held_timer_.cancel();
+    auto held = std::exchange(held_, {});
+    for (auto& h : held) {
+      if (ready_ && !stopping_) {
+        deliver(h.to, h.message, h.key, std::move(h.done));
+      } else {
+        h.done(delivery_result::retry("not signed in to the homeserver yet", seconds{5}));
+      }
+    }
+  }
+
   static http_client_options client_options(const matrix_options& o) {
     if (o.homeserver.empty()) throw std::invalid_argument("matrix: no homeserver URL");
     if (matrix::server_name_of(o.user_id).empty()) {
@@ -221,6 +267,28 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
 
   void call(std::string method, std::string path, std::optional<json> body, std::function<void(call_outcome)> done,
             std::optional<milliseconds> timeout = std::nullopt) {
+    call_text(std::move(method), std::move(path), std::move(body),
+              [done = std::move(done)](text_outcome outcome) {
+                if (auto* f = std::get_if<request_failure>(&outcome)) return done(std::move(*f));
+                const auto& [status, text] = std::get<answer_text>(outcome);
+                json parsed = text.empty() ? json::object() : json::parse(text, nullptr, false);
+                if (parsed.is_discarded()) {
+                  return done(request_failure{status, "M_NOT_JSON", "the homeserver's answer is not JSON", {}, false});
+                }
+                done(std::move(parsed));
+              },
+              timeout);
+  }
+
+  /// A successful answer's status and body, unparsed (/sync reads its text directly).
+  struct answer_text {
+    unsigned status;
+    std::string body;
+  };
+  using text_outcome = std::variant<answer_text, request_failure>;
+
+  void call_text(std::string method, std::string path, std::optional<json> body, std::function<void(text_outcome)> done,
+                 std::optional<milliseconds> timeout = std::nullopt) {
     if (stopping_) {
       asio::post(io_, [done = std::move(done)] {
         done(request_failure{std::nullopt, "cancelled", "Tandem is stopping", {}, false});
@@ -241,14 +309,9 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
           if (auto* error = std::get_if<client_error>(&result)) {
             return done(request_failure{std::nullopt, std::string{to_string(error->what)}, error->message, {}, false});
           }
-          const auto& response = std::get<client_response>(result);
+          auto& response = std::get<client_response>(result);
           if (response.status < 200 || response.status >= 300) return done(failure_of(response));
-          json parsed = response.body.empty() ? json::object() : json::parse(response.body, nullptr, false);
-          if (parsed.is_discarded()) {
-            return done(
-                request_failure{response.status, "M_NOT_JSON", "the homeserver's answer is not JSON", {}, false});
-          }
-          done(std::move(parsed));
+          done(answer_text{response.status, std::move(response.body)});
         }));
   }
 
@@ -400,6 +463,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
                  options_.how == matrix_options::mode::appservice ? "appservice" : "client");
     load_pending_invites();
     answer_invites();
+    release_held();
   }
 
   // ---- the /sync loop ----
@@ -407,6 +471,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
   void begin_sync() {
     try {
       since_ = state_.get(next_batch_key);
+      saved_token_ = since_;
     } catch (const std::exception& e) {
       // Never take a failed read for a first sync: that would skip events.
       spdlog::error("matrix: cannot read the sync token: {}", e.what());
@@ -424,17 +489,18 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
     } else {
       path += "&timeout=" + std::to_string(options_.sync_timeout.count()) + "&since=" + encoded(*since_);
     }
-    call(
+    call_text(
         "GET", path, std::nullopt,
-        [this, initial](call_outcome outcome) {
+        [this, initial](text_outcome outcome) {
           if (auto* f = std::get_if<request_failure>(&outcome)) return sync_failed(*f);
           matrix::sync_response batch;
           try {
-            batch = std::get<json>(outcome).get<matrix::sync_response>();
+            batch = matrix::read_sync_response(std::get<answer_text>(outcome).body);
           } catch (const json::exception& e) {
             return sync_failed(
                 request_failure{200, "M_BAD_JSON", std::string{"malformed sync response: "} + e.what(), {}, false});
           }
+          health_ = "ok";  // the homeserver answers again (storing the batch may still fail: batch_failed)
           take_batch(std::move(batch), initial);
         },
         initial ? options_.initial_sync_request_timeout : options_.sync_request_timeout);
@@ -475,7 +541,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
     if (initial) {
       // A new account's history is not acted on: only its token is kept.
       spdlog::info("matrix: first sync; earlier messages are not acted on");
-      return batch_done(batch.next_batch);
+      return batch_done(batch.next_batch, true);
     }
     auto events = std::make_shared<std::vector<matrix::client_event>>();
     auto limited = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
@@ -484,7 +550,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
         limited->emplace_back(room_id, joined.timeline.prev_batch);
       }
       for (const auto& e : joined.state.events) {
-        if (e.type == "m.room.encryption") encrypted_room(room_id);
+        if (e.type == "m.room.encryption") encrypted_room(room_id, e.sender);
       }
     }
     auto collected = std::make_shared<std::map<std::string, std::vector<matrix::client_event>>>();
@@ -501,7 +567,9 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
       }
       process_events(std::move(*events), [this, next = batch.next_batch](bool stored) {
         if (!stored) return batch_failed();
-        batch_done(next);
+        // Stored: the runtime sends the replies the batch caused as soon as this returns; the
+        // token's own durable write waits for the next turn, so it does not delay them.
+        asio::post(io_, guarded([this, next] { batch_done(next, false); }));
       });
     });
   }
@@ -537,7 +605,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
            }
            matrix::messages_response answer;
            try {
-             answer = std::get<json>(outcome).get<matrix::messages_response>();
+             answer = matrix::take_messages_response(std::move(std::get<json>(outcome)));
            } catch (const json::exception&) {
              spdlog::warn("matrix: malformed /messages answer for {}", room_id);
              return done(false);
@@ -554,18 +622,56 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
          });
   }
 
-  void batch_done(const std::string& next_batch) {
-    try {
-      state_.put(next_batch_key, next_batch);  // only now: every event of the batch is stored
-    } catch (const std::exception& e) {
-      spdlog::error("matrix: cannot store the sync token: {}", e.what());
-      return batch_failed();
+  /// Every event of the batch is stored: the next long poll goes out at once, and the token is
+  /// stored durably after it. A first sync's token is stored before anything else happens (a
+  /// store without one would take the next start for a first sync and skip what came between);
+  /// later ones at most every `token_write_interval`, so a flood costs one durable write per
+  /// quarter second instead of one per batch. A crash before the write only offers stored
+  /// events again, which their event ids recognise.
+  void batch_done(const std::string& next_batch, bool initial) {
+    if (initial) {
+      try {
+        state_.put(next_batch_key, next_batch);
+      } catch (const std::exception& e) {
+        spdlog::error("matrix: cannot store the sync token: {}", e.what());
+        return batch_failed();
+      }
+      saved_token_ = next_batch;
+      last_token_write_ = std::chrono::steady_clock::now();
     }
     since_ = next_batch;
     sync_failures_ = 0;
     health_ = "ok";
     answer_invites();
     sync_once();
+    save_token_soon();
+  }
+
+  /// Stores `since_` when the interval since the last write has passed (on a later turn of the
+  /// io_context, so the requests already on their way leave first).
+  void save_token_soon() {
+    if (token_write_scheduled_ || stopping_ || since_ == saved_token_) return;
+    token_write_scheduled_ = true;
+    const auto due = last_token_write_ + token_write_interval;
+    const auto now = std::chrono::steady_clock::now();
+    token_timer_.expires_after(due > now ? due - now : std::chrono::steady_clock::duration::zero());
+    token_timer_.async_wait(guarded([this](const boost::system::error_code& ec) {
+      token_write_scheduled_ = false;
+      if (!ec) save_token();
+    }));
+  }
+
+  void save_token() {
+    if (!since_ || since_ == saved_token_) return;
+    try {
+      state_.put(next_batch_key, *since_);
+      saved_token_ = since_;
+    } catch (const std::exception& e) {
+      spdlog::error("matrix: cannot store the sync token (events already stored may be offered again): {}",
+                    e.what());
+    }
+    last_token_write_ = std::chrono::steady_clock::now();
+    save_token_soon();  // after a failure: again after the interval
   }
 
   void batch_failed() {
@@ -639,7 +745,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
         continue;
       }
       if (e.type == "m.room.encrypted" || e.type == "m.room.encryption") {
-        encrypted_room(e.room_id);
+        encrypted_room(e.room_id, e.sender);
         continue;
       }
       std::optional<matrix::reaction_target> target;
@@ -877,8 +983,9 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
          });
   }
 
-  /// An encrypted room gets one plain notice that Tandem cannot read it, once ever.
-  void encrypted_room(const std::string& room_id) {
+  /// An encrypted room gets one plain notice that Tandem cannot read it, once ever, in the
+  /// language of whoever wrote the event that showed it (English for a stranger).
+  void encrypted_room(const std::string& room_id, const std::string& sender) {
     if (encryption_noticed_.contains(room_id)) return;
     encryption_noticed_.insert(room_id);
     const std::string key = std::string{encryption_notice_key} + room_id;
@@ -887,7 +994,15 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
     } catch (const std::exception& e) {
       spdlog::warn("matrix: {}", e.what());
     }
-    const json content{{"msgtype", "m.notice"}, {"body", encryption_notice}, {"m.mentions", json::object()}};
+    rendered_message text{std::string{encryption_notice_fallback}, {}};
+    if (options_.text_for) {
+      try {
+        text.markup = options_.text_for("encryption_unsupported", identity{"matrix", bot_.workspace, sender});
+      } catch (const std::exception& e) {
+        spdlog::warn("matrix: cannot render the encrypted-room notice, saying it in English: {}", e.what());
+      }
+    }
+    const json content = matrix::notice_content(text, {});
     const std::string path = "/rooms/" + encoded(room_id) + "/send/m.room.message/" +
                              encoded(matrix::transaction_id_for("encryption:" + room_id));
     call("PUT", path, content, [this, room_id, key](call_outcome outcome) {
@@ -913,12 +1028,18 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
   http_client client_;
   asio::steady_timer sync_timer_;
   asio::steady_timer invite_timer_;
+  asio::steady_timer token_timer_;
+  asio::steady_timer held_timer_;
+  std::vector<held_delivery> held_;  ///< deliveries waiting for the sign-in
   std::minstd_rand random_;
   matrix::bot_account bot_;
   std::unique_ptr<matrix::transaction_receiver> receiver_;
   std::string token_;
   std::string filter_id_;
-  std::optional<std::string> since_;
+  std::optional<std::string> since_;        ///< the token of the last batch whose events are all stored
+  std::optional<std::string> saved_token_;  ///< the token last written to the store
+  std::chrono::steady_clock::time_point last_token_write_{};
+  bool token_write_scheduled_ = false;
   std::string health_ = "starting";
   bool ready_ = false;
   bool stopping_ = false;

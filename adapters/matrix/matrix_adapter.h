@@ -12,8 +12,10 @@
 #include "adapters/platform_adapter.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace boost::asio {
 class io_context;
@@ -39,6 +41,12 @@ struct matrix_options {
   std::chrono::milliseconds retry_min{1000};   ///< first wait after a failed /sync or join (doubling)
   std::chrono::milliseconds retry_max{60000};  ///< longest wait between attempts
   std::chrono::seconds rate_limit_default{5};  ///< a 429 without Retry-After or retry_after_ms
+  std::chrono::milliseconds sign_in_wait{10000};  ///< how long a delivery waits for the sign-in
+  /// Renders one of the adapter's own texts, a message kind of prompts/ without values
+  /// ("encryption_unsupported"), as neutral markup in the language of `reader`. Called on the
+  /// adapter's thread; may throw (the adapter then says the English fallback). Empty: the
+  /// English fallback.
+  std::function<std::string(std::string_view kind, const identity& reader)> text_for;
 };
 
 /// The Matrix adapter. Construct and use it on one io_context run by one thread (Tandem's core
@@ -59,7 +67,8 @@ class matrix_adapter final : public platform_adapter {
   /// `to.user` (found in m.direct, else created). The txn id comes from `idempotency_key`.
   /// A 429 is a retry after Retry-After (delta-seconds or HTTP date), else `retry_after_ms`,
   /// else `rate_limit_default`; network errors and 5xx are retries; other 4xx are failures.
-  /// Offered answers become the bot's own reactions on the message.
+  /// Offered answers become the bot's own reactions on the message. Before the sign-in (just
+  /// after a start), a delivery waits for it, up to `sign_in_wait`, then is a retry.
   void deliver(const destination& to, const rendered_message& message, const std::string& idempotency_key,
                std::function<void(delivery_result)> done) override;
 

@@ -127,11 +127,11 @@ void transaction_receiver::on_transaction(const http_request& request, http_resp
     running->second.push_back(std::move(respond));  // answered with the first copy
     return;
   }
-  const auto body = nlohmann::json::parse(request.body, nullptr, false);
+  auto body = nlohmann::json::parse(request.body, nullptr, false);
   if (body.is_discarded()) return respond(error_response(400, "M_NOT_JSON", "the body is not JSON"));
   transaction txn;
   try {
-    txn = body.get<transaction>();
+    txn = take_transaction(std::move(body));
   } catch (const nlohmann::json::exception&) {
     return respond(error_response(400, "M_BAD_JSON", "expected an object with an events list"));
   }

@@ -112,7 +112,7 @@ std::optional<inbound> translate_message(const client_event& event, const bot_ac
   }
   inbound in = base_event(event, bot, direct);
   in.reply_handle = event.event_id;
-  const std::string body = strip_reply_fallback(content.body);
+  std::string body = strip_reply_fallback(content.body);
   if (content.msgtype == "m.text") {
     if (auto command = command_text(body, direct)) {
       in.kind = inbound_kind::command;
@@ -124,7 +124,7 @@ std::optional<inbound> translate_message(const client_event& event, const bot_ac
   }
   // Activity: images, files, emotes, and room messages that are not commands.
   in.kind = inbound_kind::message;
-  in.text = body;
+  in.text = std::move(body);
   return in;
 }
 

@@ -1,5 +1,7 @@
 #include "adapters/matrix/matrix_wire.h"
 
+#include <type_traits>
+
 namespace tandem::matrix {
 namespace {
 
@@ -19,6 +21,134 @@ const json* optional_object(const json& j, const char* key) {
 
 void require_object(const json& j, const char* what) {
   if (!j.is_object()) throw json::type_error::create(302, std::string(what) + " must be an object", &j);
+}
+
+// The readers of events and what holds them, for a const document (copying, from_json) and for
+// a document Tandem owns (moving its strings and contents out, the /sync path: a batch of 1,000
+// events is not copied a second time). `J` is `const json` or `json`.
+
+template <typename J>
+constexpr bool owned = !std::is_const_v<J>;
+
+/// The string `v` (which must be one), moved out when the document is owned.
+template <typename J>
+std::string take_string(J& v) {
+  if constexpr (owned<J>) {
+    return std::move(v.template get_ref<std::string&>());
+  } else {
+    return v.template get<std::string>();
+  }
+}
+
+template <typename J>
+J* object_in(J& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_object() ? &*it : nullptr;
+}
+
+template <typename J>
+void read_event(J& j, client_event& e) {
+  require_object(j, "an event");
+  e = client_event{};
+  e.type = take_string(j.at("type"));
+  e.event_id = take_string(j.at("event_id"));
+  e.sender = take_string(j.at("sender"));
+  if (const auto it = j.find("room_id"); it != j.end() && it->is_string()) e.room_id = take_string(*it);
+  if (const auto it = j.find("state_key"); it != j.end() && it->is_string()) e.state_key = take_string(*it);
+  if (const auto it = j.find("origin_server_ts"); it != j.end() && it->is_number_integer()) {
+    e.origin_server_ts = it->template get<std::int64_t>();
+  }
+  if (J* content = object_in(j, "content")) {
+    if constexpr (owned<J>) {
+      e.content = std::move(*content);
+    } else {
+      e.content = *content;
+    }
+  }
+}
+
+template <typename J>
+void read_events(J& j, event_list& l) {
+  l = event_list{};
+  if (!j.is_array()) throw json::type_error::create(302, "a list of events must be an array", &j);
+  l.events.reserve(j.size());
+  for (J& item : j) {
+    try {
+      client_event e;
+      read_event(item, e);
+      l.events.push_back(std::move(e));
+    } catch (const json::exception&) {
+      ++l.malformed;
+    }
+  }
+}
+
+template <typename J>
+void read_timeline(J& j, room_timeline& t) {
+  require_object(j, "a timeline");
+  t = room_timeline{};
+  if (const auto it = j.find("events"); it != j.end()) read_events(*it, t.events);
+  if (const auto it = j.find("limited"); it != j.end() && it->is_boolean()) t.limited = it->template get<bool>();
+  t.prev_batch = optional_string(j, "prev_batch");
+}
+
+template <typename J>
+void read_joined_room(J& j, joined_room& r) {
+  require_object(j, "a joined room");
+  r = joined_room{};
+  if (J* state = object_in(j, "state")) {
+    if (const auto it = state->find("events"); it != state->end()) read_events(*it, r.state);
+  }
+  if (J* tl = object_in(j, "timeline")) read_timeline(*tl, r.timeline);
+}
+
+template <typename J>
+void read_sync_response(J& j, sync_response& s) {
+  require_object(j, "a sync response");
+  s = sync_response{};
+  s.next_batch = j.at("next_batch").template get<std::string>();
+  if (J* rooms = object_in(j, "rooms")) {
+    if (J* join = object_in(*rooms, "join")) {
+      for (auto it = join->begin(); it != join->end(); ++it) {
+        const std::string& room_id = it.key();
+        joined_room r;
+        read_joined_room(it.value(), r);
+        for (auto& e : r.timeline.events.events) {
+          if (e.room_id.empty()) e.room_id = room_id;
+        }
+        for (auto& e : r.state.events) {
+          if (e.room_id.empty()) e.room_id = room_id;
+        }
+        s.join.emplace(room_id, std::move(r));
+      }
+    }
+    if (const json* invite = object_in(std::as_const(*rooms), "invite")) {
+      for (const auto& [room_id, value] : invite->items()) s.invite.emplace(room_id, value.template get<invited_room>());
+    }
+    if (const json* leave = object_in(std::as_const(*rooms), "leave")) {
+      for (const auto& [room_id, value] : leave->items()) s.leave.push_back(room_id);
+    }
+  }
+  if (const json* account = object_in(std::as_const(j), "account_data")) {
+    if (const auto it = account->find("events"); it != account->end() && it->is_array()) {
+      for (const json& item : *it) {
+        if (!item.is_object() || !item.contains("type") || !item["type"].is_string()) continue;
+        client_event e;
+        e.type = item["type"].get<std::string>();
+        if (const json* content = optional_object(item, "content")) e.content = *content;
+        s.account_data.push_back(std::move(e));
+      }
+    }
+  }
+}
+
+template <typename J>
+void read_messages_response(J& j, messages_response& m) {
+  require_object(j, "a messages response");
+  m = messages_response{};
+  m.start = optional_string(j, "start");
+  if (auto end = optional_string(j, "end"); !end.empty()) m.end = std::move(end);
+  if (const auto it = j.find("chunk"); it != j.end()) read_events(*it, m.chunk);
 }
 
 }  // namespace
@@ -107,17 +237,7 @@ void to_json(json& j, const member& m) {
 }
 
 void from_json(const json& j, client_event& e) {
-  require_object(j, "an event");
-  e = client_event{};
-  e.type = j.at("type").get<std::string>();
-  e.event_id = j.at("event_id").get<std::string>();
-  e.sender = j.at("sender").get<std::string>();
-  e.room_id = optional_string(j, "room_id");
-  if (const auto it = j.find("state_key"); it != j.end() && it->is_string()) e.state_key = it->get<std::string>();
-  if (const auto it = j.find("origin_server_ts"); it != j.end() && it->is_number_integer()) {
-    e.origin_server_ts = it->get<std::int64_t>();
-  }
-  if (const json* content = optional_object(j, "content")) e.content = *content;
+  read_event(j, e);
 }
 
 void to_json(json& j, const client_event& e) {
@@ -144,25 +264,13 @@ void to_json(json& j, const stripped_state_event& e) {
 }
 
 void from_json(const json& j, event_list& l) {
-  l = event_list{};
-  if (!j.is_array()) throw json::type_error::create(302, "a list of events must be an array", &j);
-  for (const json& item : j) {
-    try {
-      l.events.push_back(item.get<client_event>());
-    } catch (const json::exception&) {
-      ++l.malformed;
-    }
-  }
+  read_events(j, l);
 }
 
 void to_json(json& j, const event_list& l) { j = l.events; }
 
 void from_json(const json& j, room_timeline& t) {
-  require_object(j, "a timeline");
-  t = room_timeline{};
-  if (const auto it = j.find("events"); it != j.end()) t.events = it->get<event_list>();
-  if (const auto it = j.find("limited"); it != j.end() && it->is_boolean()) t.limited = it->get<bool>();
-  t.prev_batch = optional_string(j, "prev_batch");
+  read_timeline(j, t);
 }
 
 void to_json(json& j, const room_timeline& t) {
@@ -171,12 +279,7 @@ void to_json(json& j, const room_timeline& t) {
 }
 
 void from_json(const json& j, joined_room& r) {
-  require_object(j, "a joined room");
-  r = joined_room{};
-  if (const json* state = optional_object(j, "state")) {
-    if (const auto it = state->find("events"); it != state->end()) r.state = it->get<event_list>();
-  }
-  if (const json* tl = optional_object(j, "timeline")) r.timeline = tl->get<room_timeline>();
+  read_joined_room(j, r);
 }
 
 void to_json(json& j, const joined_room& r) { j = json{{"state", {{"events", r.state}}}, {"timeline", r.timeline}}; }
@@ -200,40 +303,7 @@ void from_json(const json& j, invited_room& r) {
 void to_json(json& j, const invited_room& r) { j = json{{"invite_state", {{"events", r.invite_state}}}}; }
 
 void from_json(const json& j, sync_response& s) {
-  require_object(j, "a sync response");
-  s = sync_response{};
-  s.next_batch = j.at("next_batch").get<std::string>();
-  if (const json* rooms = optional_object(j, "rooms")) {
-    if (const json* join = optional_object(*rooms, "join")) {
-      for (const auto& [room_id, value] : join->items()) {
-        joined_room r = value.get<joined_room>();
-        for (auto& e : r.timeline.events.events) {
-          if (e.room_id.empty()) e.room_id = room_id;
-        }
-        for (auto& e : r.state.events) {
-          if (e.room_id.empty()) e.room_id = room_id;
-        }
-        s.join.emplace(room_id, std::move(r));
-      }
-    }
-    if (const json* invite = optional_object(*rooms, "invite")) {
-      for (const auto& [room_id, value] : invite->items()) s.invite.emplace(room_id, value.get<invited_room>());
-    }
-    if (const json* leave = optional_object(*rooms, "leave")) {
-      for (const auto& [room_id, value] : leave->items()) s.leave.push_back(room_id);
-    }
-  }
-  if (const json* account = optional_object(j, "account_data")) {
-    if (const auto it = account->find("events"); it != account->end() && it->is_array()) {
-      for (const json& item : *it) {
-        if (!item.is_object() || !item.contains("type") || !item["type"].is_string()) continue;
-        client_event e;
-        e.type = item["type"].get<std::string>();
-        if (const json* content = optional_object(item, "content")) e.content = *content;
-        s.account_data.push_back(std::move(e));
-      }
-    }
-  }
+  read_sync_response(j, s);
 }
 
 void to_json(json& j, const sync_response& s) {
@@ -251,11 +321,7 @@ void to_json(json& j, const sync_response& s) {
 }
 
 void from_json(const json& j, messages_response& m) {
-  require_object(j, "a messages response");
-  m = messages_response{};
-  m.start = optional_string(j, "start");
-  if (auto end = optional_string(j, "end"); !end.empty()) m.end = std::move(end);
-  if (const auto it = j.find("chunk"); it != j.end()) m.chunk = it->get<event_list>();
+  read_messages_response(j, m);
 }
 
 void to_json(json& j, const messages_response& m) {
@@ -319,7 +385,20 @@ void to_json(json& j, const create_direct_room& c) {
 void from_json(const json& j, transaction& t) {
   require_object(j, "a transaction");
   t = transaction{};
-  t.events = j.at("events").get<event_list>();
+  read_events(j.at("events"), t.events);
+}
+
+messages_response take_messages_response(json&& j) {
+  messages_response m;
+  read_messages_response(j, m);
+  return m;
+}
+
+transaction take_transaction(json&& j) {
+  require_object(j, "a transaction");
+  transaction t;
+  read_events(j.at("events"), t.events);
+  return t;
 }
 
 void to_json(json& j, const transaction& t) { j = json{{"events", t.events}}; }

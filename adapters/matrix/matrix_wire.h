@@ -215,6 +215,18 @@ void to_json(nlohmann::json& j, const create_direct_room& c);
 void from_json(const nlohmann::json& j, transaction& t);
 void to_json(nlohmann::json& j, const transaction& t);
 
+/// Read a /messages response or an AS transaction as `from_json` does, but out of a document the
+/// caller gives away: event contents and strings are moved, not copied (the document is left in
+/// a valid but unspecified state). Throw what `from_json` throws.
+messages_response take_messages_response(nlohmann::json&& j);
+transaction take_transaction(nlohmann::json&& j);
+
+/// Reads a /sync body straight from its text (nlohmann's SAX interface: no document is built for
+/// the envelope of each event, only for its `content`), with the result and the refusals of
+/// from_json over json::parse(text). Throws nlohmann::json::exception for text that is not JSON
+/// or a response from_json refuses.
+sync_response read_sync_response(std::string_view text);
+
 /// Reads `m.direct` content leniently: entries that are not lists of strings are skipped.
 direct_rooms read_direct_rooms(const nlohmann::json& content);
 

@@ -3,13 +3,14 @@
 #include "adapters/matrix/matrix_adapter.h"
 #include "adapters/slack/slack_adapter.h"
 #include "adapters/webhook/webhook_adapter.h"
+#include "app/template_catalog.h"
 
 #include <spdlog/spdlog.h>
 
 namespace tandem {
 namespace {
 
-matrix_options matrix_options_from(const matrix_config& config) {
+matrix_options matrix_options_from(const matrix_config& config, const adapter_environment& environment) {
   matrix_options o;
   o.how = config.appservice ? matrix_options::mode::appservice : matrix_options::mode::client;
   o.homeserver = config.homeserver;
@@ -19,6 +20,7 @@ matrix_options matrix_options_from(const matrix_config& config) {
   if (config.as_token) o.as_token = config.as_token->reveal();
   if (config.hs_token) o.hs_token = config.hs_token->reveal();
   o.extra_ca_file = config.ca_file.string();
+  if (environment.templates != nullptr) o.text_for = adapter_texts(*environment.templates, environment.directory);
   return o;
 }
 
@@ -63,11 +65,19 @@ webhook_adapter_options webhook_options_from(const webhook_config& config) {
 
 }  // namespace
 
+std::function<std::string(std::string_view kind, const identity& reader)> adapter_texts(
+    const template_catalog& templates, const installation_directory& directory) {
+  return [&templates, &directory](std::string_view kind, const identity& reader) {
+    return templates.render(message{std::string{kind}, nlohmann::json::object()},
+                            directory.language_of(reader).value_or("en"));
+  };
+}
+
 std::vector<std::unique_ptr<platform_adapter>> create_platform_adapters(const tandem_config& config,
                                                                         const adapter_environment& environment) {
   std::vector<std::unique_ptr<platform_adapter>> adapters;
   if (config.matrix) {
-    adapters.push_back(std::make_unique<matrix_adapter>(environment.io, matrix_options_from(*config.matrix),
+    adapters.push_back(std::make_unique<matrix_adapter>(environment.io, matrix_options_from(*config.matrix, environment),
                                                         environment.sink, environment.state, environment.directory));
   }
   if (config.slack) {

@@ -65,7 +65,7 @@ class tandem_process {
         adapters_(create_platform_adapters(
             config, adapter_environment{io_, [this](inbound event, std::function<void(bool)> stored) {
                                           ingest(std::move(event), std::move(stored));
-                                        }, metrics_, adapter_state_, directory_, &time_zones_})) {}
+                                        }, metrics_, adapter_state_, directory_, &time_zones_, &templates})) {}
 
   int run() {
     world seed = config_.seed;

@@ -49,6 +49,7 @@ std::vector<message_kind_spec> build_kinds() {
       {"error_unknown_subcommand", with(usage, {"text"})},
       {"error_unknown_command", {"word", "suggestion"}},
       {"error_unknown_sender", {"platform", "user"}},
+      {"encryption_unsupported", {}},
       {"error_not_member", {"name"}},
       {"error_which_collaboration", {"known", "example"}},
       {"error_not_in_collaboration", {"collaboration", "known"}},

@@ -119,7 +119,7 @@ class matrix_bot {
         state_(store_),
         directory_([this]() -> const world& { return host_.current(); }),
         adapter_(
-            io_, std::move(options),
+            io_, with_texts(std::move(options)),
             [this](inbound event, std::function<void(bool)> stored) { ingest(std::move(event), std::move(stored)); },
             state_, directory_) {
     (void)host_.start(seed, now_);
@@ -193,6 +193,12 @@ class matrix_bot {
   }
 
  private:
+  /// The adapter's own texts come from the shipped templates, as in `tandem serve`.
+  matrix_options with_texts(matrix_options options) {
+    options.text_for = adapter_texts(shipped_templates(), directory_);
+    return options;
+  }
+
   void ingest(inbound event, std::function<void(bool)> stored) {
     boost::asio::post(io_, [this, event = std::move(event), stored = std::move(stored)] {
       ++deliveries_;

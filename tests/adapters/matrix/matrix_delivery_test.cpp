@@ -7,6 +7,8 @@
 #include <date/date.h>
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 namespace tandem::matrix_testing {
 namespace {
 
@@ -223,14 +225,33 @@ TEST_CASE("answers become the bot's reactions; a duplicate reaction counts as do
   CHECK(reactions[0].txn_id == matrix::transaction_id_for("notify:x", "r1"));
 }
 
-TEST_CASE("before signing in, deliveries are retries") {
+TEST_CASE("a delivery before the sign-in waits for it and is then sent") {
   fake_homeserver hs;
   hs.add_token(bot_token, bot_id);
+  hs.join(river, bot_id);
   temp_folder dir;
   matrix_bot bot(dir.path() / "tandem.db", client_options(hs));
+  std::optional<delivery_result> result;
+  bot.adapter().deliver(room_destination(), hello, "k", [&result](delivery_result r) { result = std::move(r); });
+  bot.run_for(std::chrono::milliseconds{100});
+  CHECK_FALSE(result.has_value());  // not started: held
+  bot.start();
+  REQUIRE(bot.run_until([&] { return result.has_value(); }));
+  CHECK(result->what == delivery_result::outcome::delivered);
+  CHECK(hs.sent_in(river).size() == 1);
+}
+
+TEST_CASE("a delivery is handed back as a retry when the sign-in does not come in time") {
+  fake_homeserver hs;  // knows no token: the sign-in never succeeds
+  temp_folder dir;
+  auto options = client_options(hs);
+  options.sign_in_wait = std::chrono::milliseconds{200};
+  matrix_bot bot(dir.path() / "tandem.db", options);
+  bot.start();
   const auto result = bot.deliver(room_destination(), hello, "k");
   CHECK(result.what == delivery_result::outcome::retry);
   CHECK(result.retry_after == std::chrono::seconds{5});
+  CHECK(hs.count_requests("PUT", "/send/") == 0);
 }
 
 TEST_CASE("a token the homeserver refuses (M_UNKNOWN_TOKEN) shows in health, and nothing is synced") {

@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 namespace tandem::matrix {
 namespace {
 
@@ -273,6 +277,62 @@ TEST_CASE("/messages pages read their chunk and the end token, which is absent a
   const auto last = json::parse(R"({"start": "t2", "chunk": []})").get<messages_response>();
   CHECK_FALSE(last.end);
   CHECK(last.chunk.events.empty());
+}
+
+}  // namespace
+}  // namespace tandem::matrix
+
+namespace tandem::matrix {
+namespace {
+
+/// read_sync_response (SAX, from the text) must give what from_json over the document gives.
+void reads_as_from_json(const std::string& body) {
+  INFO(body);
+  std::optional<sync_response> by_document;
+  try {
+    by_document = json::parse(body).get<sync_response>();
+  } catch (const json::exception&) {
+    CHECK_THROWS_AS(read_sync_response(body), json::exception);
+    return;
+  }
+  CHECK(read_sync_response(body) == *by_document);
+}
+
+TEST_CASE("a /sync body read from its text equals the one read from its document, refusals included") {
+  const std::vector<std::string> bodies{
+      spec_sync,
+      R"({"next_batch":"s1"})",
+      R"({"next_batch":"s2","rooms":{"join":{},"invite":{},"leave":{"!b:hs":{},"!a:hs":{"timeline":{}}, "!c:hs":3}}})",
+      R"({"next_batch":"s3","rooms":{"join":{"!r:hs":{"timeline":{"events":[
+          {"type":"m.room.message","event_id":"$1","sender":"@a:hs","origin_server_ts":5,
+           "content":{"msgtype":"m.text","body":"hi","n":[1,2.5,{"x":null}],"b":true},"unsigned":{"age":1}},
+          {"type":"m.room.message","event_id":"$2"},
+          {"type":7,"event_id":"$3","sender":"@a:hs"},
+          "not an event", [1, 2],
+          {"type":"m.room.member","event_id":"$4","sender":"@a:hs","state_key":"@a:hs","room_id":"!other:hs",
+           "content":"not an object","origin_server_ts":"late"},
+          {"type":"m.reaction","event_id":"$5","sender":"@b:hs","content":[1],"state_key":4}],
+        "limited":true,"prev_batch":"t9"},
+        "state":{"events":[{"type":"m.room.encryption","event_id":"$6","sender":"@a:hs","state_key":"",
+                            "content":{"algorithm":"m.megolm.v1.aes-sha2"}}]},
+        "ephemeral":{"events":[{"type":"m.typing"}]}}}},
+        "account_data":{"events":[{"type":"m.direct","content":{"@a:hs":["!dm:hs"]}},{"content":{}}]},
+        "presence":{"events":[]}})",
+      R"({"next_batch":"s4","rooms":{"join":{"!r:hs":{"timeline":{"events":{}}}}}})",
+      R"({"next_batch":"s5","rooms":{"join":{"!r:hs":{"state":{"events":"x"}}}}})",
+      R"({"next_batch":"s6","rooms":{"join":{"!r:hs":7}}})",
+      R"({"next_batch":"s7","rooms":{"join":{"!r:hs":{"timeline":[]}}}})",
+      R"({"next_batch":"s8","rooms":{"invite":{"!i:hs":{"invite_state":{"events":[
+          {"type":"m.room.member","state_key":"@t:hs","sender":"@a:hs","content":{"membership":"invite","is_direct":true}}]}}}}})",
+      R"({"next_batch":"s9","rooms":{"invite":{"!i:hs":"x"}}})",
+      R"({"next_batch":9})",
+      R"({"rooms":{}})",
+      R"([])",
+      R"("text")",
+      R"({"next_batch":"s10","rooms":{"join":{"!r:hs":{"timeline":{"events":[{"type":"m.room.message",)",
+      R"({"next_batch":"s11","rooms":"none","account_data":[]})",
+  };
+  for (const auto& body : bodies) reads_as_from_json(body);
 }
 
 }  // namespace
