@@ -47,6 +47,10 @@ using strand_type = net::strand<net::io_context::executor_type>;
 using message_type = bhttp::request<bhttp::string_body>;
 
 constexpr std::size_t response_header_limit = 64 * 1024;
+/// Each read from the socket asks for up to this much: Beast reads only what the buffer already
+/// holds room for (at least 512 bytes), so an empty buffer would take a large /sync answer in
+/// hundreds of 512-byte reads, each with its own wait for the socket.
+constexpr std::size_t response_read_size = 64 * 1024;
 
 std::string lowercase(std::string_view text) {
   std::string out(text);
@@ -255,6 +259,7 @@ class http_client::state::connection : public std::enable_shared_from_this<conne
         resolver_(owner_->strand_),
         resolve_timer_(owner_->strand_),
         idle_timer_(owner_->strand_) {
+    buffer_.reserve(response_read_size);
     if (url.tls) {
       tls_stream_.emplace(owner_->strand_, owner_->tls_);
     } else {

@@ -45,6 +45,9 @@ constexpr std::string_view duration_metric = "tandem_http_request_duration_secon
 constexpr std::string_view duration_help =
     "Seconds from a request's last byte to its response being sent.";
 constexpr std::chrono::milliseconds accept_retry_delay{100};
+/// Room the read buffer of a connection keeps: Beast reads only what the buffer holds room for
+/// (at least 512 bytes), and a typical request (headers and a Slack payload) fits in one read.
+constexpr std::size_t request_read_size = 8 * 1024;
 
 std::vector<double> duration_buckets() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -167,7 +170,9 @@ class http_server::state::session : public std::enable_shared_from_this<session>
         stream_(std::move(socket)),
         executor_(stream_.get_executor()),
         id_(id),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)) {
+    buffer_.reserve(request_read_size);
+  }
 
   ~session() {
     const std::lock_guard lock(server_->mutex_);
