@@ -41,6 +41,11 @@ struct http_response {
 /// A response with `body` serialized as JSON (invalid UTF-8 in strings is replaced, not thrown).
 [[nodiscard]] http_response json_response(unsigned status, const nlohmann::json& body);
 
+/// Percent-encodes every byte of `text` but the unreserved characters of RFC 3986 (letters,
+/// digits, '-', '.', '_', '~'), as %XX with upper-case hex: fit for a path segment, a query
+/// value or a form value.
+[[nodiscard]] std::string percent_encode(std::string_view text);
+
 /// Decodes %XX escapes in `text` ('+' stays '+', as in a path). Nothing when an escape is
 /// malformed (a '%' not followed by two hex digits).
 [[nodiscard]] std::optional<std::string> percent_decode(std::string_view text);

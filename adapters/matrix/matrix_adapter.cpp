@@ -1,6 +1,7 @@
 #include "adapters/matrix/matrix_adapter.h"
 
 #include "adapters/http/http_client.h"
+#include "adapters/http/http_types.h"
 #include "adapters/matrix/matrix_appservice.h"
 #include "adapters/matrix/matrix_render.h"
 #include "adapters/matrix/matrix_translate.h"
@@ -41,24 +42,6 @@ constexpr milliseconds token_write_interval{250};
 constexpr std::string_view encryption_notice_fallback =
     "I cannot read this room: its messages are end-to-end encrypted, and Tandem does not support "
     "encryption. Please talk to me in a room without encryption, or in a direct chat without it.";
-
-/// Percent-encodes everything but unreserved characters (a path segment or a query value).
-std::string encoded(std::string_view text) {
-  static constexpr std::string_view digits = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += digits[u >> 4];
-      out += digits[u & 0x0F];
-    }
-  }
-  return out;
-}
 
 /// The filter that keeps what Tandem reads (PROTOCOLS.md B2), plus encrypted events and the
 /// encryption state, so that an encrypted room gets a notice instead of silence. The timeline
@@ -428,7 +411,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
   }
 
   void upload_filter() {
-    call("POST", "/user/" + encoded(options_.user_id) + "/filter", sync_filter(), [this](call_outcome outcome) {
+    call("POST", "/user/" + percent_encode(options_.user_id) + "/filter", sync_filter(), [this](call_outcome outcome) {
       const json* answer = std::get_if<json>(&outcome);
       if (answer == nullptr || !answer->contains("filter_id") || !(*answer)["filter_id"].is_string()) {
         if (auto* f = std::get_if<request_failure>(&outcome))
@@ -445,7 +428,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
 
   /// Reads m.direct (the bot's DMs); a missing one is empty.
   void load_direct_rooms(std::function<void()> then) {
-    call("GET", "/user/" + encoded(options_.user_id) + "/account_data/m.direct", std::nullopt,
+    call("GET", "/user/" + percent_encode(options_.user_id) + "/account_data/m.direct", std::nullopt,
          [this, then = std::move(then)](call_outcome outcome) {
            if (auto* f = std::get_if<request_failure>(&outcome); f != nullptr && !f->is(404)) {
              spdlog::error("matrix: cannot read m.direct: {}", f->describe());
@@ -483,11 +466,11 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
   void sync_once() {
     if (stopping_ || !ready_) return;
     const bool initial = !since_;
-    std::string path = "/sync?filter=" + encoded(filter_id_);
+    std::string path = "/sync?filter=" + percent_encode(filter_id_);
     if (initial) {
       path += "&timeout=0";
     } else {
-      path += "&timeout=" + std::to_string(options_.sync_timeout.count()) + "&since=" + encoded(*since_);
+      path += "&timeout=" + std::to_string(options_.sync_timeout.count()) + "&since=" + percent_encode(*since_);
     }
     call_text(
         "GET", path, std::nullopt,
@@ -595,8 +578,8 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
       spdlog::error("matrix: gap in {} still open after {} pages; continuing", room_id, page);
       return done(true);
     }
-    const std::string path = "/rooms/" + encoded(room_id) + "/messages?dir=f&limit=100&from=" + encoded(from) +
-                             "&to=" + encoded(to) + "&filter=" + encoded(messages_filter().dump());
+    const std::string path = "/rooms/" + percent_encode(room_id) + "/messages?dir=f&limit=100&from=" + percent_encode(from) +
+                             "&to=" + percent_encode(to) + "&filter=" + percent_encode(messages_filter().dump());
     call("GET", path, std::nullopt,
          [this, room_id, from, to, page, collected, done = std::move(done)](call_outcome outcome) mutable {
            if (auto* f = std::get_if<request_failure>(&outcome)) {
@@ -706,7 +689,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
     if (index == lookups->size()) return done(true);
     const auto [room_id, event_id] = (*lookups)[index];
     if (targets_.contains(event_id)) return look_up_targets(lookups, index + 1, std::move(done));
-    call("GET", "/rooms/" + encoded(room_id) + "/event/" + encoded(event_id), std::nullopt,
+    call("GET", "/rooms/" + percent_encode(room_id) + "/event/" + percent_encode(event_id), std::nullopt,
          [this, lookups, index, event_id, done = std::move(done)](call_outcome outcome) mutable {
            if (auto* f = std::get_if<request_failure>(&outcome)) {
              if (!f->is(404) && !f->is(403)) {
@@ -829,7 +812,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
       const bool room_known = directory_.knows_room(room{"matrix", bot_.workspace, room_id});
       const bool person_known = directory_.knows_person(identity{"matrix", bot_.workspace, invite.inviter});
       const bool join = room_known || (invite.direct && person_known);
-      const std::string path = "/rooms/" + encoded(room_id) + (join ? "/join" : "/leave");
+      const std::string path = "/rooms/" + percent_encode(room_id) + (join ? "/join" : "/leave");
       json body = json::object();
       if (!join) body["reason"] = "Tandem joins only the rooms of its collaborations and DMs from their members";
       call("POST", path, body, [this, room_id, invite, join](call_outcome outcome) {
@@ -872,7 +855,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
 
   void write_next_direct() {
     if (direct_writes_.empty()) return;
-    const std::string path = "/user/" + encoded(options_.user_id) + "/account_data/m.direct";
+    const std::string path = "/user/" + percent_encode(options_.user_id) + "/account_data/m.direct";
     call("GET", path, std::nullopt, [this, path](call_outcome outcome) {
       auto* f = std::get_if<request_failure>(&outcome);
       if (f != nullptr && !f->is(404)) return direct_written(f->describe());
@@ -945,7 +928,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
       if (!a.what.emoji.empty()) reactions.push_back(a.what.emoji);
     }
     const std::string path =
-        "/rooms/" + encoded(room_id) + "/send/m.room.message/" + encoded(matrix::transaction_id_for(key));
+        "/rooms/" + percent_encode(room_id) + "/send/m.room.message/" + percent_encode(matrix::transaction_id_for(key));
     call("PUT", path, content,
          [this, room_id, key, opened_dm, reactions, answers = matrix::answers_in_content(content),
           done = std::move(done)](call_outcome outcome) mutable {
@@ -969,8 +952,8 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
   void react(const std::string& room_id, const std::string& event_id, const std::string& key,
              std::vector<std::string> keys, std::size_t index, std::function<void(delivery_result)> done) {
     if (index == keys.size()) return done(delivery_result::delivered());
-    const std::string path = "/rooms/" + encoded(room_id) + "/send/m.reaction/" +
-                             encoded(matrix::transaction_id_for(key, "r" + std::to_string(index)));
+    const std::string path = "/rooms/" + percent_encode(room_id) + "/send/m.reaction/" +
+                             percent_encode(matrix::transaction_id_for(key, "r" + std::to_string(index)));
     const json content = matrix::reaction_content(event_id, keys[index]);
     call("PUT", path, content,
          [this, room_id, event_id, key, keys = std::move(keys), index,
@@ -1003,8 +986,8 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
       }
     }
     const json content = matrix::notice_content(text, {});
-    const std::string path = "/rooms/" + encoded(room_id) + "/send/m.room.message/" +
-                             encoded(matrix::transaction_id_for("encryption:" + room_id));
+    const std::string path = "/rooms/" + percent_encode(room_id) + "/send/m.room.message/" +
+                             percent_encode(matrix::transaction_id_for("encryption:" + room_id));
     call("PUT", path, content, [this, room_id, key](call_outcome outcome) {
       if (auto* f = std::get_if<request_failure>(&outcome)) {
         spdlog::warn("matrix: could not tell {} that encryption is not supported: {}", room_id, f->describe());

@@ -1,5 +1,7 @@
 #include "adapters/slack/slack_time_zones.h"
 
+#include "adapters/http/http_types.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -7,24 +9,6 @@ namespace tandem::slack {
 namespace {
 
 using steady = std::chrono::steady_clock;
-
-/// `text` form-encoded (Slack ids need none of it, but a form value is a form value).
-std::string form_value(std::string_view text) {
-  constexpr std::string_view hex = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += hex[c >> 4U];
-      out += hex[c & 15U];
-    }
-  }
-  return out;
-}
 
 std::string who_text(const identity& who) { return who.user + " (workspace " + who.workspace + ")"; }
 
@@ -102,7 +86,7 @@ void time_zone_lookup::pump() {
   calling_ = true;
   next_call_ = now + options_.interval;
   const std::string team = wanted.who.workspace;
-  const std::string form = "user=" + form_value(wanted.who.user);
+  const std::string form = "user=" + percent_encode(wanted.who.user);
   hooks_.call(team, form, [this, wanted = std::move(wanted)](const api_result& result) {
     calling_ = false;
     if (stopped_) return;

@@ -1,5 +1,6 @@
 #include "adapters/webhook/webhook_render.h"
 
+#include "adapters/http/http_types.h"
 #include "core/markup.h"
 
 #include <nlohmann/json.hpp>
@@ -119,24 +120,6 @@ json json_text_body(std::string text) { return json{{"text", std::move(text)}}; 
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-/// A form value: everything but unreserved characters percent-encoded.
-std::string form_encode(std::string_view text) {
-  static constexpr std::string_view hex = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += hex[c >> 4U];
-      out += hex[c & 15U];
-    }
-  }
-  return out;
-}
-
 json teams_card(const std::string& text, const std::vector<answer_link>& links) {
   json content{{"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
                {"type", "AdaptiveCard"},
@@ -203,7 +186,7 @@ std::vector<webhook_post> posts_for(dialect which, const rendered_message& messa
     case dialect::mattermost_form:
       return {
           {"application/x-www-form-urlencoded",
-           "payload=" + form_encode(dump(json_text_body(markdown_from_markup(markup_with_answers(message, links)))))}};
+           "payload=" + percent_encode(dump(json_text_body(markdown_from_markup(markup_with_answers(message, links)))))}};
     case dialect::discord: {
       std::vector<webhook_post> posts;
       for (std::string& part : split_for_discord(markdown_from_markup(markup_with_answers(message, links)))) {

@@ -54,6 +54,19 @@ TEST_CASE("percent decoding keeps '+' literal and rejects a truncated escape") {
   CHECK_FALSE(tandem::percent_decode("%4").has_value());
 }
 
+TEST_CASE("percent encoding keeps only unreserved characters and decodes back to the same bytes") {
+  CHECK(tandem::percent_encode("AZaz09-._~") == "AZaz09-._~");
+  CHECK(tandem::percent_encode("@tandem:example.org") == "%40tandem%3Aexample.org");
+  CHECK(tandem::percent_encode("a b+c/d?e&f=g") == "a%20b%2Bc%2Fd%3Fe%26f%3Dg");
+  CHECK(tandem::percent_encode("\xC3\xA9\n") == "%C3%A9%0A");
+  const std::string every_byte = [] {
+    std::string bytes;
+    for (int b = 0; b < 256; ++b) bytes += static_cast<char>(b);
+    return bytes;
+  }();
+  CHECK(tandem::percent_decode(tandem::percent_encode(every_byte)) == std::optional<std::string>(every_byte));
+}
+
 TEST_CASE("a request's headers are looked up case-insensitively") {
   tandem::http_request request;
   request.headers = {{"x-slack-signature", "v0=abc"}};
