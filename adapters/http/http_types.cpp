@@ -89,6 +89,19 @@ std::optional<std::string> percent_decode(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> path_segments(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < path.size()) {
+    const auto end = path.find('/', at);
+    const auto part = path.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+    if (!part.empty()) out.push_back(percent_decode(part).value_or(std::string{part}));
+    if (end == std::string_view::npos) break;
+    at = end + 1;
+  }
+  return out;
+}
+
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view text) {
   std::vector<std::pair<std::string, std::string>> fields;
   while (!text.empty()) {

@@ -50,6 +50,10 @@ struct http_response {
 /// malformed (a '%' not followed by two hex digits).
 [[nodiscard]] std::optional<std::string> percent_decode(std::string_view text);
 
+/// `path` split at '/' into percent-decoded segments, empty ones skipped ("/a//b%2Fc" gives "a",
+/// "b/c"); a segment with a malformed escape is kept as sent.
+[[nodiscard]] std::vector<std::string> path_segments(std::string_view path);
+
 /// Decodes an `application/x-www-form-urlencoded` body or query string into its fields, in
 /// order, duplicates kept: '&' separates fields, the first '=' separates name from value (a
 /// field without '=' has an empty value), '+' is a space, %XX escapes are decoded, empty

@@ -642,13 +642,7 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
       send();
       return;
     }
-    auto timer = std::make_shared<asio::steady_timer>(strand, at);
-    timers.insert(timer);
-    timer->async_wait([self = shared_from_this(), timer, send = std::move(send)](const boost::system::error_code& ec) {
-      self->timers.erase(timer);
-      if (ec || self->stopping) return;
-      send();
-    });
+    run_at(at, std::move(send));
   }
 
   /// The DM channel with `user`, opened with conversations.open unless already known.
@@ -727,7 +721,12 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
 
   /// Runs `f` on the strand after `delay`, unless the adapter stops first.
   void run_after(std::chrono::milliseconds delay, std::function<void()> f) {
-    auto timer = std::make_shared<asio::steady_timer>(strand, delay);
+    run_at(std::chrono::steady_clock::now() + delay, std::move(f));
+  }
+
+  /// Runs `f` on the strand at `at`, unless the adapter stops first.
+  void run_at(std::chrono::steady_clock::time_point at, std::function<void()> f) {
+    auto timer = std::make_shared<asio::steady_timer>(strand, at);
     timers.insert(timer);
     timer->async_wait([self = shared_from_this(), timer, f = std::move(f)](const boost::system::error_code& ec) {
       self->timers.erase(timer);

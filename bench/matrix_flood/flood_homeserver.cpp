@@ -113,20 +113,6 @@ tandem::http_response json_text(unsigned status, std::string body) {
   return r;
 }
 
-/// Path segments after the API prefix, percent-decoded.
-std::vector<std::string> segments_of(std::string_view path) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while (at < path.size()) {
-    const auto end = path.find('/', at);
-    const auto part = path.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
-    if (!part.empty()) out.push_back(tandem::percent_decode(part).value_or(std::string{part}));
-    if (end == std::string_view::npos) break;
-    at = end + 1;
-  }
-  return out;
-}
-
 /// "s12" or "t12" -> 12; nothing for anything else.
 std::optional<std::size_t> position_of(const std::string& token) {
   if (token.size() < 2 || (token[0] != 's' && token[0] != 't')) return std::nullopt;
@@ -330,7 +316,7 @@ class flood_homeserver {
           401, json{{"errcode", "M_UNKNOWN_TOKEN"}, {"error", "Invalid access token passed."}, {"soft_logout", false}}));
     }
     const std::string path = request.path.substr(client_api.size());
-    const auto parts = segments_of(path);
+    const auto parts = tandem::path_segments(path);
     const std::string& method = request.method;
     if (method == "GET" && path == "/account/whoami") {
       return respond(tandem::json_response(200, json{{"user_id", s_.user_id}, {"device_id", "FLOODDEVICE"}}));

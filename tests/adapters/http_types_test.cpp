@@ -67,6 +67,15 @@ TEST_CASE("percent encoding keeps only unreserved characters and decodes back to
   CHECK(tandem::percent_decode(tandem::percent_encode(every_byte)) == std::optional<std::string>(every_byte));
 }
 
+TEST_CASE("a path splits into decoded segments, empty ones skipped and a malformed escape kept") {
+  using segments = std::vector<std::string>;
+  CHECK(tandem::path_segments("/_matrix/client/v3/rooms/%21a%3Ahs/send/m.room.message/t1") ==
+        segments{"_matrix", "client", "v3", "rooms", "!a:hs", "send", "m.room.message", "t1"});
+  CHECK(tandem::path_segments("/a//b%2Fc/") == segments{"a", "b/c"});
+  CHECK(tandem::path_segments("/50%/x") == segments{"50%", "x"});
+  CHECK(tandem::path_segments("").empty());
+}
+
 TEST_CASE("a request's headers are looked up case-insensitively") {
   tandem::http_request request;
   request.headers = {{"x-slack-signature", "v0=abc"}};

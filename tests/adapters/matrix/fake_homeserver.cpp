@@ -17,20 +17,6 @@ scripted_response error(unsigned status, const std::string& errcode, const std::
 
 scripted_response ok(const json& body) { return scripted_response::json(200, body.dump()); }
 
-/// The path split into decoded segments.
-std::vector<std::string> segments(std::string_view path) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while (at < path.size()) {
-    const auto end = path.find('/', at);
-    const auto part = path.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
-    if (!part.empty()) out.push_back(percent_decode(part).value_or(std::string{part}));
-    if (end == std::string_view::npos) break;
-    at = end + 1;
-  }
-  return out;
-}
-
 /// "s12" or "t12" -> 12.
 std::size_t position_of(const std::string& token) {
   if (token.size() < 2) return 0;
@@ -232,7 +218,7 @@ scripted_response fake_homeserver::handle(const recorded_request& request) {
 
 scripted_response fake_homeserver::route(const recorded_request& request, const session& who, const std::string& path,
                                          const std::map<std::string, std::string>& query) {
-  const auto parts = segments(path);
+  const auto parts = path_segments(path);
   const json body = request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);
   if (body.is_discarded()) return error(400, "M_NOT_JSON", "Content not JSON.");
   const std::string& method = request.method;
