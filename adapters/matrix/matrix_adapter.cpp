@@ -250,17 +250,18 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
 
   void call(std::string method, std::string path, std::optional<json> body, std::function<void(call_outcome)> done,
             std::optional<milliseconds> timeout = std::nullopt) {
-    call_text(std::move(method), std::move(path), std::move(body),
-              [done = std::move(done)](text_outcome outcome) {
-                if (auto* f = std::get_if<request_failure>(&outcome)) return done(std::move(*f));
-                const auto& [status, text] = std::get<answer_text>(outcome);
-                json parsed = text.empty() ? json::object() : json::parse(text, nullptr, false);
-                if (parsed.is_discarded()) {
-                  return done(request_failure{status, "M_NOT_JSON", "the homeserver's answer is not JSON", {}, false});
-                }
-                done(std::move(parsed));
-              },
-              timeout);
+    call_text(
+        std::move(method), std::move(path), std::move(body),
+        [done = std::move(done)](text_outcome outcome) {
+          if (auto* f = std::get_if<request_failure>(&outcome)) return done(std::move(*f));
+          const auto& [status, text] = std::get<answer_text>(outcome);
+          json parsed = text.empty() ? json::object() : json::parse(text, nullptr, false);
+          if (parsed.is_discarded()) {
+            return done(request_failure{status, "M_NOT_JSON", "the homeserver's answer is not JSON", {}, false});
+          }
+          done(std::move(parsed));
+        },
+        timeout);
   }
 
   /// A successful answer's status and body, unparsed (/sync reads its text directly).
@@ -578,8 +579,9 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
       spdlog::error("matrix: gap in {} still open after {} pages; continuing", room_id, page);
       return done(true);
     }
-    const std::string path = "/rooms/" + percent_encode(room_id) + "/messages?dir=f&limit=100&from=" + percent_encode(from) +
-                             "&to=" + percent_encode(to) + "&filter=" + percent_encode(messages_filter().dump());
+    const std::string path = "/rooms/" + percent_encode(room_id) +
+                             "/messages?dir=f&limit=100&from=" + percent_encode(from) + "&to=" + percent_encode(to) +
+                             "&filter=" + percent_encode(messages_filter().dump());
     call("GET", path, std::nullopt,
          [this, room_id, from, to, page, collected, done = std::move(done)](call_outcome outcome) mutable {
            if (auto* f = std::get_if<request_failure>(&outcome)) {
@@ -650,8 +652,7 @@ class matrix_adapter::session : public std::enable_shared_from_this<matrix_adapt
       state_.put(next_batch_key, *since_);
       saved_token_ = since_;
     } catch (const std::exception& e) {
-      spdlog::error("matrix: cannot store the sync token (events already stored may be offered again): {}",
-                    e.what());
+      spdlog::error("matrix: cannot store the sync token (events already stored may be offered again): {}", e.what());
     }
     last_token_write_ = std::chrono::steady_clock::now();
     save_token_soon();  // after a failure: again after the interval

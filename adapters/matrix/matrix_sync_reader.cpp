@@ -77,7 +77,16 @@ class sync_handler {
   // Where the parser is. Each object or array pushes a frame; values inside it are routed by
   // the frame and the last key.
   enum class at {
-    root, rooms, join, joined_room, room_state, timeline, events, event, skip, leave,
+    root,
+    rooms,
+    join,
+    joined_room,
+    room_state,
+    timeline,
+    events,
+    event,
+    skip,
+    leave,
   };
 
   bool null() { return scalar(nullptr); }
@@ -241,8 +250,7 @@ class sync_handler {
         if (k == "type" || k == "event_id" || k == "sender") event_ok_ = false;  // not a string
         break;
       case at::leave:
-      case at::skip:
-        break;
+      case at::skip: break;
     }
     frames_.push_back({next, k});
     return true;
@@ -290,10 +298,8 @@ class sync_handler {
           // not an object: as absent
         }
         break;
-      case at::join:
-        return refuse("a joined room must be an object");
-      case at::joined_room:
-        break;  // a timeline or state that is not an object: as absent
+      case at::join: return refuse("a joined room must be an object");
+      case at::joined_room: break;  // a timeline or state that is not an object: as absent
       case at::timeline:
         if (k == "limited" && v.is_boolean()) room_->timeline.limited = v.get<bool>();
         if (k == "prev_batch" && v.is_string()) room_->timeline.prev_batch = std::move(v.get_ref<std::string&>());
@@ -305,15 +311,12 @@ class sync_handler {
       case at::events:
         ++list_->malformed;  // a string or number where an event belongs
         break;
-      case at::event:
-        event_field(k, std::move(v));
-        break;
+      case at::event: event_field(k, std::move(v)); break;
       case at::leave:
         out_.leave.push_back(k);  // a left room whose value is not an object still counts
         break;
       case at::rooms:
-      case at::skip:
-        break;
+      case at::skip: break;
     }
     return true;
   }

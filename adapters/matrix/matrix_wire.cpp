@@ -123,7 +123,8 @@ void read_sync_response(J& j, sync_response& s) {
       }
     }
     if (const json* invite = object_in(std::as_const(*rooms), "invite")) {
-      for (const auto& [room_id, value] : invite->items()) s.invite.emplace(room_id, value.template get<invited_room>());
+      for (const auto& [room_id, value] : invite->items())
+        s.invite.emplace(room_id, value.template get<invited_room>());
     }
     if (const json* leave = object_in(std::as_const(*rooms), "leave")) {
       for (const auto& [room_id, value] : leave->items()) s.leave.push_back(room_id);
@@ -236,9 +237,7 @@ void to_json(json& j, const member& m) {
   if (!m.reason.empty()) j["reason"] = m.reason;
 }
 
-void from_json(const json& j, client_event& e) {
-  read_event(j, e);
-}
+void from_json(const json& j, client_event& e) { read_event(j, e); }
 
 void to_json(json& j, const client_event& e) {
   j = json{{"type", e.type},
@@ -263,24 +262,18 @@ void to_json(json& j, const stripped_state_event& e) {
   j = json{{"type", e.type}, {"state_key", e.state_key}, {"sender", e.sender}, {"content", e.content}};
 }
 
-void from_json(const json& j, event_list& l) {
-  read_events(j, l);
-}
+void from_json(const json& j, event_list& l) { read_events(j, l); }
 
 void to_json(json& j, const event_list& l) { j = l.events; }
 
-void from_json(const json& j, room_timeline& t) {
-  read_timeline(j, t);
-}
+void from_json(const json& j, room_timeline& t) { read_timeline(j, t); }
 
 void to_json(json& j, const room_timeline& t) {
   j = json{{"events", t.events}, {"limited", t.limited}};
   if (!t.prev_batch.empty()) j["prev_batch"] = t.prev_batch;
 }
 
-void from_json(const json& j, joined_room& r) {
-  read_joined_room(j, r);
-}
+void from_json(const json& j, joined_room& r) { read_joined_room(j, r); }
 
 void to_json(json& j, const joined_room& r) { j = json{{"state", {{"events", r.state}}}, {"timeline", r.timeline}}; }
 
@@ -302,9 +295,7 @@ void from_json(const json& j, invited_room& r) {
 
 void to_json(json& j, const invited_room& r) { j = json{{"invite_state", {{"events", r.invite_state}}}}; }
 
-void from_json(const json& j, sync_response& s) {
-  read_sync_response(j, s);
-}
+void from_json(const json& j, sync_response& s) { read_sync_response(j, s); }
 
 void to_json(json& j, const sync_response& s) {
   json join = json::object();
@@ -320,9 +311,7 @@ void to_json(json& j, const sync_response& s) {
            {"account_data", {{"events", account}}}};
 }
 
-void from_json(const json& j, messages_response& m) {
-  read_messages_response(j, m);
-}
+void from_json(const json& j, messages_response& m) { read_messages_response(j, m); }
 
 void to_json(json& j, const messages_response& m) {
   j = json{{"start", m.start}, {"chunk", m.chunk}};

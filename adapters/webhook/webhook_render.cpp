@@ -184,9 +184,9 @@ std::vector<webhook_post> posts_for(dialect which, const rendered_message& messa
     case dialect::mattermost:
       return {{"application/json", dump(json_text_body(markdown_from_markup(markup_with_answers(message, links))))}};
     case dialect::mattermost_form:
-      return {
-          {"application/x-www-form-urlencoded",
-           "payload=" + percent_encode(dump(json_text_body(markdown_from_markup(markup_with_answers(message, links)))))}};
+      return {{"application/x-www-form-urlencoded",
+               "payload=" +
+                   percent_encode(dump(json_text_body(markdown_from_markup(markup_with_answers(message, links)))))}};
     case dialect::discord: {
       std::vector<webhook_post> posts;
       for (std::string& part : split_for_discord(markdown_from_markup(markup_with_answers(message, links)))) {

@@ -5,11 +5,6 @@
 #
 # Usage: bench/matrix_flood/crash.sh [--seed N]   (after `cmake --preset release && cmake --build --preset release`)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-binary=${TANDEM_BINARY:-$root/build/release/bot/app/tandem}
-homeserver=${HOMESERVER_BINARY:-$root/build/release/bench/matrix_flood/tandem_matrix_flood_homeserver}
-for program in "$binary" "$homeserver"; do
-  [[ -x "$program" ]] || { echo "no $program: build the release preset first" >&2; exit 1; }
-done
+source "$(dirname "$0")/programs.sh"
 exec python3 "$root/tests/e2e/matrix_crash_test.py" "$binary" "$homeserver" "$root" \
   --kills 20 --events 100000 --rate 8000 --deadline 120 "$@"

@@ -127,9 +127,10 @@ class flood_homeserver {
   flood_homeserver(asio::io_context& io, settings s)
       : io_(io), s_(std::move(s)), server_(io, server_options()), release_timer_(io), command_timer_(io) {
     for (const char* method : {"GET", "POST", "PUT"}) {
-      server_.route(method, std::string{client_api} + "/*", [this](tandem::http_request request, tandem::http_respond respond) {
-        handle(std::move(request), std::move(respond));
-      });
+      server_.route(method, std::string{client_api} + "/*",
+                    [this](tandem::http_request request, tandem::http_respond respond) {
+                      handle(std::move(request), std::move(respond));
+                    });
     }
   }
 
@@ -189,9 +190,8 @@ class flood_homeserver {
     json e{{"type", type},
            {"event_id", id},
            {"sender", sender},
-           {"origin_server_ts", std::chrono::duration_cast<milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count()},
+           {"origin_server_ts",
+            std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()},
            {"content", content}};
     std::string text = e.dump();
     text.pop_back();  // the closing brace: each answer adds its own tail
@@ -313,7 +313,8 @@ class flood_homeserver {
     if (!auth) return respond(matrix_error(401, "M_MISSING_TOKEN", "Missing access token"));
     if (*auth != "Bearer " + s_.token) {
       return respond(tandem::json_response(
-          401, json{{"errcode", "M_UNKNOWN_TOKEN"}, {"error", "Invalid access token passed."}, {"soft_logout", false}}));
+          401,
+          json{{"errcode", "M_UNKNOWN_TOKEN"}, {"error", "Invalid access token passed."}, {"soft_logout", false}}));
     }
     const std::string path = request.path.substr(client_api.size());
     const auto parts = tandem::path_segments(path);
@@ -323,7 +324,8 @@ class flood_homeserver {
     }
     if (method == "GET" && path == "/sync") return sync(request, std::move(respond));
     if (method == "POST" && parts.size() == 3 && parts[0] == "user" && parts[2] == "filter") {
-      if (parts[1] != s_.user_id) return respond(matrix_error(403, "M_FORBIDDEN", "Cannot create filters for other users"));
+      if (parts[1] != s_.user_id)
+        return respond(matrix_error(403, "M_FORBIDDEN", "Cannot create filters for other users"));
       const json filter = json::parse(request.body, nullptr, false);
       if (!filter.is_object()) return respond(matrix_error(400, "M_NOT_JSON", "Content not JSON."));
       const std::string id = std::to_string(filters_.size() + 1);
@@ -482,7 +484,8 @@ class flood_homeserver {
     if (!from) return respond(matrix_error(400, "M_INVALID_PARAM", "Unknown from token"));
     const auto to = q("to").empty() ? std::optional<std::size_t>{head()} : position_of(q("to"));
     const std::size_t stop = std::min(head(), to.value_or(head()));
-    const std::size_t limit = std::clamp<std::size_t>(static_cast<std::size_t>(std::atoll(q("limit").c_str())), 1, 1000);
+    const std::size_t limit =
+        std::clamp<std::size_t>(static_cast<std::size_t>(std::atoll(q("limit").c_str())), 1, 1000);
     std::string out = "{\"start\":" + json(q("from")).dump() + ",\"chunk\":[";
     const auto now = steady::now();
     std::size_t last = *from;
@@ -647,18 +650,30 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) return usage();
     const std::string value = argv[++i];
-    if (arg == "--mode") s.mode = value;
-    else if (arg == "--events") s.events = std::stoul(value);
-    else if (arg == "--batch") s.batch = std::max<std::size_t>(1, std::stoul(value));
-    else if (arg == "--commands") s.commands = std::stoul(value);
-    else if (arg == "--gap-ms") s.gap = milliseconds{std::stol(value)};
-    else if (arg == "--settle-ms") s.settle = milliseconds{std::stol(value)};
-    else if (arg == "--rate") s.rate = std::stod(value);
-    else if (arg == "--command-every") s.command_every = std::stoul(value);
-    else if (arg == "--guests") s.guests = std::stoul(value);
-    else if (arg == "--token") s.token = value;
-    else if (arg == "--events-out") s.events_out = value;
-    else return usage();
+    if (arg == "--mode")
+      s.mode = value;
+    else if (arg == "--events")
+      s.events = std::stoul(value);
+    else if (arg == "--batch")
+      s.batch = std::max<std::size_t>(1, std::stoul(value));
+    else if (arg == "--commands")
+      s.commands = std::stoul(value);
+    else if (arg == "--gap-ms")
+      s.gap = milliseconds{std::stol(value)};
+    else if (arg == "--settle-ms")
+      s.settle = milliseconds{std::stol(value)};
+    else if (arg == "--rate")
+      s.rate = std::stod(value);
+    else if (arg == "--command-every")
+      s.command_every = std::stoul(value);
+    else if (arg == "--guests")
+      s.guests = std::stoul(value);
+    else if (arg == "--token")
+      s.token = value;
+    else if (arg == "--events-out")
+      s.events_out = value;
+    else
+      return usage();
   }
   if (s.mode != "paced" && s.mode != "rate") return usage();
   asio::io_context io;

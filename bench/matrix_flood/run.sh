@@ -8,10 +8,5 @@
 # build/release/bench/matrix_flood/tandem_matrix_flood_homeserver); further arguments go to flood.py
 # (--runs, --events, --batch, --commands, --perf FILE).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-binary=${TANDEM_BINARY:-$root/build/release/bot/app/tandem}
-homeserver=${HOMESERVER_BINARY:-$root/build/release/bench/matrix_flood/tandem_matrix_flood_homeserver}
-for program in "$binary" "$homeserver"; do
-  [[ -x "$program" ]] || { echo "no $program: build the release preset first" >&2; exit 1; }
-done
+source "$(dirname "$0")/programs.sh"
 exec python3 "$root/bench/matrix_flood/flood.py" "$binary" "$homeserver" "$root" "$@"

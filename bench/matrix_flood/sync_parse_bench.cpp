@@ -15,13 +15,15 @@
 namespace {
 
 std::string sync_body(std::size_t events) {
-  std::string out = R"({"next_batch":"s)" + std::to_string(events) + R"(","rooms":{"join":{"!flood:localhost":{"timeline":{"events":[)";
+  std::string out = R"({"next_batch":"s)" + std::to_string(events) +
+                    R"(","rooms":{"join":{"!flood:localhost":{"timeline":{"events":[)";
   for (std::size_t n = 0; n < events; ++n) {
     if (n != 0) out += ',';
-    out += R"({"type":"m.room.message","event_id":"$f)" + std::to_string(n) +
-           R"(:localhost","sender":"@guest)" + std::to_string(n % 20) +
+    out += R"({"type":"m.room.message","event_id":"$f)" + std::to_string(n) + R"(:localhost","sender":"@guest)" +
+           std::to_string(n % 20) +
            R"(:localhost","origin_server_ts":1767225600000,"content":{"msgtype":"m.text","body":"Flood message )" +
-           std::to_string(n) + R"(: the river survey is on Saturday, bring boots and a notebook."},"unsigned":{"age":12}})";
+           std::to_string(n) +
+           R"(: the river survey is on Saturday, bring boots and a notebook."},"unsigned":{"age":12}})";
   }
   out += R"(],"limited":false,"prev_batch":"t0"},"state":{"events":[]},"ephemeral":{"events":[]},)"
          R"("account_data":{"events":[]},"unread_notifications":{"highlight_count":0,"notification_count":0}}},)"
@@ -46,14 +48,13 @@ int main(int argc, char** argv) {
   const std::size_t events = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 1000;
   const std::string body = sync_body(events);
   std::size_t seen = 0;
-  const double copying = best_microseconds([&] {
-    seen += nlohmann::json::parse(body).get<tandem::matrix::sync_response>().join.size();
-  });
+  const double copying =
+      best_microseconds([&] { seen += nlohmann::json::parse(body).get<tandem::matrix::sync_response>().join.size(); });
   const double sax = best_microseconds([&] { seen += tandem::matrix::read_sync_response(body).join.size(); });
   const double parse_only = best_microseconds([&] { seen += nlohmann::json::parse(body).size(); });
   const auto n = static_cast<double>(events);
   std::cout << events << " events, " << body.size() / 1024 << " KiB: document + from_json " << copying / n
-            << " µs per event; document alone " << parse_only / n << " µs; from the text (SAX) " << sax / n
-            << " µs (" << seen << " rooms read)\n";
+            << " µs per event; document alone " << parse_only / n << " µs; from the text (SAX) " << sax / n << " µs ("
+            << seen << " rooms read)\n";
   return 0;
 }

@@ -77,7 +77,8 @@ std::vector<std::unique_ptr<platform_adapter>> create_platform_adapters(const ta
                                                                         const adapter_environment& environment) {
   std::vector<std::unique_ptr<platform_adapter>> adapters;
   if (config.matrix) {
-    adapters.push_back(std::make_unique<matrix_adapter>(environment.io, matrix_options_from(*config.matrix, environment),
+    adapters.push_back(std::make_unique<matrix_adapter>(environment.io,
+                                                        matrix_options_from(*config.matrix, environment),
                                                         environment.sink, environment.state, environment.directory));
   }
   if (config.slack) {

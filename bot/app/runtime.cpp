@@ -32,6 +32,13 @@ namespace asio = boost::asio;
 
 time_point clock_now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
+/// What makes this run's console lines' dedup keys differ from earlier runs': the start time in
+/// milliseconds.
+std::string console_session_id() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
+}
+
 /// Where people reach the HTTP server, for links in messages: `http.public_url`, else the address
 /// Tandem listens on.
 std::string public_url(const tandem_config& config) {
@@ -48,20 +55,18 @@ class tandem_process {
       : config_(config),
         options_(options),
         store_(config.store_path.string(), sqlite_durability::at_sync),
-        syncer_(store_, metrics_, [this](std::function<void()> f) { asio::post(io_, std::move(f)); }),
+        syncer_(store_, metrics_, on_core()),
         host_(store_, metrics_, templates.languages()),
         bursts_(metrics_.histogram("tandem_inbound_burst_events", "Inbound events recorded per group commit.",
                                    {1, 2, 4, 8, 16, 32, 64, 128, 256})),
-        dispatcher_(store_, templates, metrics_, [this](std::function<void()> f) { asio::post(io_, std::move(f)); },
-                    clock_now),
-        console_(*options.output, options.console_person.value_or(""), std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()),
-                 options.interactive),
+        dispatcher_(store_, templates, metrics_, on_core(), clock_now),
+        console_(*options.output, options.console_person.value_or(""), console_session_id(), options.interactive),
         http_(io_, http_options(config)),
         tick_(io_),
         signals_(io_, SIGINT, SIGTERM),
         adapter_state_(store_),
         directory_([this]() -> const world& { return host_.current(); }),
-        time_zones_(host_, [this](std::function<void()> f) { asio::post(io_, std::move(f)); }, clock_now),
+        time_zones_(host_, on_core(), clock_now),
         adapters_(create_platform_adapters(
             config, adapter_environment{io_, [this](inbound event, std::function<void(bool)> stored) {
                                           ingest(std::move(event), std::move(stored));
@@ -101,6 +106,11 @@ class tandem_process {
   }
 
  private:
+  /// Hands a function to the core strand (the io_context's thread), from any thread.
+  std::function<void(std::function<void()>)> on_core() {
+    return [this](std::function<void()> f) { asio::post(io_, std::move(f)); };
+  }
+
   http_server_options http_options(const tandem_config& config) {
     http_server_options o;
     o.metrics = &metrics_;
@@ -143,8 +153,8 @@ class tandem_process {
       ok.content_type = std::string{metrics_registry::content_type};
       respond(std::move(ok));
     });
-    add_feed_routes(http_, feed_routes_context{[this](std::function<void()> f) { asio::post(io_, std::move(f)); },
-                                               [this]() -> const world& { return host_.current(); }, clock_now});
+    add_feed_routes(http_,
+                    feed_routes_context{on_core(), [this]() -> const world& { return host_.current(); }, clock_now});
   }
 
   void schedule_tick() {

@@ -208,8 +208,8 @@ TEST_CASE("after a restart, a reaction's meaning is read back from the bot's mes
     server.hs.say(river, "@ana:example.org", "!tandem assign @bob:example.org \"Print the flyers\"");
     // Until the outbox knows it is sent: else the next start sends it again (the same txn id) and
     // learns its answers from that instead of reading them back.
-    REQUIRE(bot.run_until(
-        [&] { return server.hs.sent("m.reaction").size() == 2 && bot.dispatcher().in_flight() == 0; }));
+    REQUIRE(
+        bot.run_until([&] { return server.hs.sent("m.reaction").size() == 2 && bot.dispatcher().in_flight() == 0; }));
     for (const auto& e : server.hs.sent("m.room.message")) {
       if (e.room_id != river) notice = e;
     }
