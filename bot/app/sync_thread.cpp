@@ -64,13 +64,16 @@ void sync_thread::run() {
     }
     sync_seconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     waiting_.observe(static_cast<double>(batch.size()));
-    // Before the callbacks: while they wait, the owner writes no burst, so the checkpoint can
-    // take in the whole log and the next commit starts it over (a log never caught up with
-    // would grow without end).
-    if (durable) checkpoint();
+    // A checkpoint runs after the callbacks are posted, beside the owner, so that it delays no
+    // acknowledgement or reply. When those have not let the log start over (a commit restarts
+    // it only when it finds the log all copied, which a busy owner never does), one runs
+    // before them instead: while they wait, the owner writes no burst.
+    const bool pause_owner = durable && store_.checkpoint_needs_a_pause();
+    if (pause_owner) checkpoint();
     post_([batch = std::move(batch), durable] {
       for (const sync_callback& then : batch) then(durable);
     });
+    if (durable && !pause_owner) checkpoint();
     lock.lock();
   }
 }

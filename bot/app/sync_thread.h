@@ -17,7 +17,8 @@ namespace tandem {
 /// `post`, so on the core strand) after a sync that began after the call: every commit made
 /// before the call is then durable. Callbacks that wait together share one sync, so a burst of
 /// commits costs one trip to the disk. After a sync, the store's checkpoint runs here too, when
-/// it is due, so that the core strand does not run it inside a commit. Thread-safe.
+/// it is due, so that the core strand does not run it inside a commit: after the callbacks are
+/// posted, or before them when the store needs the owner to pause. Thread-safe.
 class sync_thread {
  public:
   using post_function = std::function<void(std::function<void()>)>;

@@ -52,6 +52,11 @@ class store {
   /// moving the write-ahead log into the database file). True when it did some.
   virtual bool checkpoint() = 0;
 
+  /// True when the housekeeping has fallen so far behind (the log keeps growing while the owner
+  /// writes) that the next `checkpoint` should run while the owner waits, so the log can start
+  /// over. Thread-safe.
+  virtual bool checkpoint_needs_a_pause() = 0;
+
   /// Records an inbound event durably (text blanked unless `keep_text`). Returns the new row id,
   /// or nothing when an event with the same dedup key was recorded before.
   virtual std::optional<std::int64_t> record(const inbound& event, bool keep_text) = 0;

@@ -1235,6 +1235,10 @@ bool sqlite_store::checkpoint() {
   return copied_frames > 0;
 }
 
+bool sqlite_store::checkpoint_needs_a_pause() {
+  return checkpointer_ != nullptr && wal_frames_.load() >= paused_checkpoint_frames;
+}
+
 int sqlite_store::latest_schema_version() noexcept { return static_cast<int>(migrations.size()); }
 
 std::optional<std::int64_t> sqlite_store::record(const inbound& event, bool keep_text) {

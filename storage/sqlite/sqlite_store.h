@@ -66,9 +66,14 @@ class sqlite_store final : public store {
   /// without holding up the owner (`at_commit` stores checkpoint inside their commits, as SQLite
   /// does by default). Thread-safe.
   bool checkpoint() override;
+  /// True once the WAL holds `paused_checkpoint_frames` pages: the checkpoints beside the owner
+  /// did not let it start over (SQLite restarts the log only when a commit finds it all copied).
+  bool checkpoint_needs_a_pause() override;
 
   /// WAL growth (in pages) between two checkpoints of an `at_sync` store: SQLite's default.
   static constexpr int checkpoint_frames = 1000;
+  /// WAL size (in pages, 12 MB) from which a checkpoint waits for the owner to pause.
+  static constexpr int paused_checkpoint_frames = 3 * checkpoint_frames;
   /// Durable pending rows with next_attempt <= now, by next_attempt then id, at most `limit`.
   std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) override;
   std::optional<time_point> next_outbox_attempt_after(time_point after) override;

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <date/date.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -62,11 +63,22 @@ send_message reply(std::string key) {
                       message{"tier_set", {{"tier", "core"}}}, start};
 }
 
-/// A store whose disk refuses every sync; nothing else is used.
-class refusing_store final : public store {
+/// A store of which only the disk side is used: its syncs succeed or are refused, and it counts
+/// its checkpoints, which it may say need the owner to pause.
+class disk_only_store final : public store {
  public:
-  void sync() override { throw store_error("sqlite store: sync: the disk did not make it durable: I/O error"); }
-  bool checkpoint() override { return false; }
+  bool refuses_syncs = false;
+  bool needs_a_pause = false;
+  std::atomic<int> checkpoints{0};
+
+  void sync() override {
+    if (refuses_syncs) throw store_error("sqlite store: sync: the disk did not make it durable: I/O error");
+  }
+  bool checkpoint() override {
+    ++checkpoints;
+    return true;
+  }
+  bool checkpoint_needs_a_pause() override { return needs_a_pause; }
   std::optional<std::int64_t> record(const inbound&, bool) override { throw std::logic_error("unused"); }
   void apply(const std::vector<action>&, std::optional<std::int64_t>) override { throw std::logic_error("unused"); }
   void in_one_transaction(const std::function<void()>&) override { throw std::logic_error("unused"); }
@@ -103,7 +115,8 @@ TEST_CASE("a callback comes back through post once what was committed before it 
 }
 
 TEST_CASE("a sync the disk refuses comes back as not durable") {
-  refusing_store store;
+  disk_only_store store;
+  store.refuses_syncs = true;
   metrics_registry metrics;
   posted_work posted;
   sync_thread syncer(store, metrics, posted.poster());
@@ -111,6 +124,35 @@ TEST_CASE("a sync the disk refuses comes back as not durable") {
   syncer.after_sync([&](bool durable) { answer = durable; });
   REQUIRE(posted.run(1));
   CHECK(answer == false);
+}
+
+/// Runs one sync through a sync thread and says how many checkpoints the store had made when
+/// the thread posted the callback, and how many once the thread was joined.
+std::pair<int, int> checkpoints_around_the_callback(disk_only_store& store) {
+  metrics_registry metrics;
+  std::atomic<int> at_post{-1};
+  {
+    posted_work posted;
+    const auto post = posted.poster();
+    sync_thread syncer(store, metrics, [&](std::function<void()> f) {
+      at_post = store.checkpoints.load();
+      post(std::move(f));
+    });
+    syncer.after_sync([](bool) {});
+    REQUIRE(posted.run(1));
+  }
+  return {at_post.load(), store.checkpoints.load()};
+}
+
+TEST_CASE("a checkpoint runs after the callbacks are posted, so it delays no reply") {
+  disk_only_store store;
+  CHECK(checkpoints_around_the_callback(store) == std::pair{0, 1});
+}
+
+TEST_CASE("a checkpoint that needs the owner to pause runs before the callbacks are posted") {
+  disk_only_store store;
+  store.needs_a_pause = true;
+  CHECK(checkpoints_around_the_callback(store) == std::pair{1, 1});
 }
 
 TEST_CASE("callbacks still waiting when the thread stops are answered first") {

@@ -689,6 +689,44 @@ TEST_CASE("an at_sync store syncs at opening what the last run wrote, and hands 
   CHECK(keys_of(store.due_outbox(t0, 10)) == std::vector<std::string>{"reply:1"});
 }
 
+TEST_CASE("an at_sync store asks for a paused checkpoint only once its log has outgrown the bound") {
+  temp_database file;
+  sqlite_store store(file.path(), sqlite_durability::at_sync);
+  const std::string long_text(3 * 4096, 'x');
+  int burst = 0;
+  const auto write_burst = [&] {
+    store.in_one_transaction([&] {
+      for (int i = 0; i < 25; ++i) {
+        const std::string key = "slack:T1:C1:" + std::to_string(burst) + "." + std::to_string(i);
+        REQUIRE(store.record(inbound{key, identity{"slack", "T1", "U1"}, "C1", false, false, inbound_kind::message,
+                                     long_text, t0, ""},
+                             true));
+      }
+    });
+    ++burst;
+  };
+  write_burst();
+  CHECK_FALSE(store.checkpoint_needs_a_pause());
+  // No checkpoint between the bursts: the log only grows, as under an owner that never pauses.
+  // A WAL file is a 32-byte header, then frames of a 24-byte header and a 4 KB page.
+  const auto log_frames = [&] { return (std::filesystem::file_size(file.path() + "-wal") - 32) / (24 + 4096); };
+  while (log_frames() < sqlite_store::paused_checkpoint_frames) {
+    write_burst();
+  }
+  CHECK(store.checkpoint_needs_a_pause());
+  store.sync();
+  CHECK(store.checkpoint());
+  write_burst();  // finds the log all copied, and starts it over
+  CHECK_FALSE(store.checkpoint_needs_a_pause());
+}
+
+TEST_CASE("an at_commit store never asks for a paused checkpoint") {
+  temp_database file;
+  sqlite_store store(file.path());
+  for (int i = 0; i < 3; ++i) store.apply({message_with_key("reply:" + std::to_string(i))}, std::nullopt);
+  CHECK_FALSE(store.checkpoint_needs_a_pause());
+}
+
 TEST_CASE("the log of an at_sync store is checkpointed into the database file and starts over") {
   temp_database file;
   sqlite_store store(file.path(), sqlite_durability::at_sync);
