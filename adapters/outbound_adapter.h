@@ -50,6 +50,10 @@ class outbound_adapter {
   /// any thread: the caller re-posts it to its own strand.
   virtual void deliver(const destination& to, const rendered_message& message, const std::string& idempotency_key,
                        std::function<void(delivery_result)> done) = 0;
+  /// True when the platform itself drops a second message sent under the same idempotency key
+  /// (Matrix txn ids): then a message may leave before its commit is durable, since a replay
+  /// after a power cut sends it under the same key again.
+  virtual bool deduplicates_by_key() const { return false; }
 };
 
 }  // namespace tandem

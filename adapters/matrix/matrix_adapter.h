@@ -62,6 +62,8 @@ class matrix_adapter final : public platform_adapter {
   matrix_adapter& operator=(const matrix_adapter&) = delete;
 
   std::string platform() const override { return "matrix"; }
+  /// A homeserver answers a repeated txn id with the first event (for the same access token).
+  bool deduplicates_by_key() const override { return true; }
 
   /// Sends `message` as an m.notice to `to.conversation` (a room id), or to a DM with
   /// `to.user` (found in m.direct, else created). The txn id comes from `idempotency_key`.

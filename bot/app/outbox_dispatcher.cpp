@@ -5,6 +5,12 @@
 #include <algorithm>
 
 namespace tandem {
+namespace {
+
+/// At most this many rows are read from the store at one look.
+constexpr std::size_t rows_per_look = 200;
+
+}  // namespace
 
 std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::seconds> hint) {
   if (hint && hint->count() > 0) return *hint;
@@ -30,12 +36,11 @@ void outbox_dispatcher::expect(time_point due) {
 }
 
 void outbox_dispatcher::dispatch_due() {
-  constexpr std::size_t batch = 200;
   const time_point now = now_();
   if (!next_look_ || now < *next_look_) return;
-  const std::vector<outbox_row> due = store_.due_outbox(now, batch);
+  const std::vector<outbox_row> due = store_.due_outbox(now, rows_per_look);
   // Rows in flight are pending with a due time already past: their outcome says what comes next.
-  next_look_ = due.size() == batch ? std::optional{now} : store_.next_outbox_attempt_after(now);
+  next_look_ = due.size() == rows_per_look ? std::optional{now} : store_.next_outbox_attempt_after(now);
   for (const outbox_row& row : due) {
     if (in_flight_.contains(row.id)) continue;
     auto adapter = adapters_.find(row.item.to.platform);
@@ -43,25 +48,38 @@ void outbox_dispatcher::dispatch_due() {
       finish(row, delivery_result::failed("no adapter for platform \"" + row.item.to.platform + "\" is running"));
       continue;
     }
-    rendered_message text;
-    try {
-      text.markup = templates_.render(row.item.body, row.item.to.language);
-      for (const answer& a : answers_of(row.item.body)) {
-        const message label{"answer_label", {{a.kind, true}}};
-        text.answers.push_back(labelled_answer{templates_.render(label, row.item.to.language), a});
-      }
-    } catch (const template_error& e) {
-      finish(row, delivery_result::failed(e.what()));
-      continue;
-    }
-    in_flight_.insert(row.id);
-    adapter->second->deliver(row.item.to, text, row.item.key, [this, row](delivery_result result) {
-      post_([this, row, result = std::move(result)] {
-        in_flight_.erase(row.id);
-        finish(row, result);
-      });
-    });
+    start(row, *adapter->second);
   }
+}
+
+void outbox_dispatcher::dispatch_written() {
+  for (const outbox_row& row : store_.written_outbox(now_(), rows_per_look)) {
+    if (in_flight_.contains(row.id)) continue;
+    auto adapter = adapters_.find(row.item.to.platform);
+    if (adapter == adapters_.end() || !adapter->second->deduplicates_by_key() || !keyed_by_event(row.item.key)) continue;
+    start(row, *adapter->second);
+  }
+}
+
+void outbox_dispatcher::start(const outbox_row& row, outbound_adapter& adapter) {
+  rendered_message text;
+  try {
+    text.markup = templates_.render(row.item.body, row.item.to.language);
+    for (const answer& a : answers_of(row.item.body)) {
+      const message label{"answer_label", {{a.kind, true}}};
+      text.answers.push_back(labelled_answer{templates_.render(label, row.item.to.language), a});
+    }
+  } catch (const template_error& e) {
+    finish(row, delivery_result::failed(e.what()));
+    return;
+  }
+  in_flight_.insert(row.id);
+  adapter.deliver(row.item.to, text, row.item.key, [this, row](delivery_result result) {
+    post_([this, row, result = std::move(result)] {
+      in_flight_.erase(row.id);
+      finish(row, result);
+    });
+  });
 }
 
 void outbox_dispatcher::finish(const outbox_row& row, const delivery_result& result) {

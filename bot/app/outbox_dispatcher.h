@@ -44,10 +44,18 @@ class outbox_dispatcher {
   /// pending row the store named at the last look has come.
   void dispatch_due();
 
+  /// Starts delivering, before their commit is durable, the written rows that may leave early:
+  /// those keyed by one inbound event (`keyed_by_event`) for an adapter that
+  /// `deduplicates_by_key`. A replay of that event after a power cut makes the same key, which
+  /// the platform drops. The other rows wait for the sync and `dispatch_due`.
+  void dispatch_written();
+
   /// Rows handed to an adapter whose outcome has not come back yet.
   std::size_t in_flight() const { return in_flight_.size(); }
 
  private:
+  /// Renders `row` and hands it to `adapter` (it is not in flight).
+  void start(const outbox_row& row, outbound_adapter& adapter);
   void finish(const outbox_row& row, const delivery_result& result);
 
   store& store_;

@@ -244,18 +244,20 @@ class tandem_process {
     burst_scheduled_ = false;
     std::vector<inbound> events = std::exchange(burst_, {});
     std::vector<std::function<void(bool)>> acks = std::exchange(burst_acks_, {});
-    bool durable = false;
+    bool committed = false;
     try {
-      durable = host_.submit_all(events, clock_now());
+      committed = host_.submit_all(events, clock_now());
     } catch (const store_error& e) {
       spdlog::error("store: {}", e.what());
     }
     bursts_.observe(static_cast<double>(events.size()));
-    if (!durable) {
+    if (!committed) {
       for (auto& ack : acks) ack(false);
       schedule_burst();
       return;
     }
+    // Replies that a replay would send under the same key leave now; the rest after the sync.
+    dispatcher_.dispatch_written();
     burst_syncing_ = true;
     after_sync(std::move(acks), [this] {
       burst_syncing_ = false;

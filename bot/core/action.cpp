@@ -29,7 +29,22 @@ void touch_organization_of(world& w, const membership& changed) {
   }
 }
 
+constexpr std::string_view reply_prefix = "reply:";
+constexpr std::string_view notification_prefix = "notify:";
+
 }  // namespace
+
+std::string reply_key(std::string_view dedup_key, int index) {
+  return std::string{reply_prefix}.append(dedup_key).append(":").append(std::to_string(index));
+}
+
+std::string notification_key(std::string_view dedup_key, std::string_view person) {
+  return std::string{notification_prefix}.append(dedup_key).append(":").append(person);
+}
+
+bool keyed_by_event(std::string_view key) {
+  return key.starts_with(reply_prefix) || key.starts_with(notification_prefix);
+}
 
 void note_response(world& w, const std::string& person, time_point at) {
   auto& last = w.last_response[person];

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -32,6 +33,14 @@ struct send_message {
   time_point not_before{};
   bool operator==(const send_message&) const = default;
 };
+
+/// The idempotency key of reply number `index` to the inbound event with `dedup_key`.
+std::string reply_key(std::string_view dedup_key, int index);
+/// The idempotency key of what the inbound event with `dedup_key` tells `person` directly.
+std::string notification_key(std::string_view dedup_key, std::string_view person);
+/// True for the keys above: each is made from one inbound event, so a replay of that event makes
+/// the same key again, and no other event ever makes it.
+bool keyed_by_event(std::string_view key);
 
 struct save_collaboration { collaboration value; bool operator==(const save_collaboration&) const = default; };
 struct save_organization { organization value; bool operator==(const save_organization&) const = default; };

@@ -60,7 +60,7 @@ class request {
   void reply_in(const std::string& language, std::string kind, nlohmann::json values) {
     destination to{event_.sender.platform, event_.sender.workspace, event_.conversation,
                    event_.sender.user, sender_.id, language, event_.reply_handle};
-    actions_.push_back(send_message{"reply:" + event_.dedup_key + ":" + std::to_string(replies_++), std::move(to),
+    actions_.push_back(send_message{reply_key(event_.dedup_key, replies_++), std::move(to),
                                     message{std::move(kind), std::move(values)}, now_});
   }
 
@@ -76,7 +76,7 @@ class request {
     if (p.identities.empty()) return;
     const identity& where = p.identities.front();
     destination to{where.platform, where.workspace, "", where.user, p.id, p.language, ""};
-    actions_.push_back(send_message{"notify:" + event_.dedup_key + ":" + p.id, std::move(to), std::move(body), not_before});
+    actions_.push_back(send_message{notification_key(event_.dedup_key, p.id), std::move(to), std::move(body), not_before});
   }
 
   void audit(std::string what, std::string detail) {

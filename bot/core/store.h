@@ -80,6 +80,10 @@ class store {
   /// Pending outbox rows whose next attempt is due at `now` and whose commit is durable, oldest
   /// first.
   virtual std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) = 0;
+  /// Pending outbox rows due at `now` whose commit is written but not durable yet, oldest first:
+  /// a crash of the process keeps them, a power cut may undo them. None where commits are
+  /// durable at once.
+  virtual std::vector<outbox_row> written_outbox(time_point now, std::size_t limit) = 0;
   /// The earliest next attempt later than `after` among durable pending rows, if any.
   virtual std::optional<time_point> next_outbox_attempt_after(time_point after) = 0;
   virtual void mark_sent(std::int64_t outbox_id, time_point now) = 0;

@@ -755,6 +755,8 @@ class action_writer {
   " not_before, state, attempts, next_attempt, last_error FROM outbox "
 constexpr const char* due_outbox_sql =
     TANDEM_OUTBOX_COLUMNS "WHERE state = 'pending' AND next_attempt <= ? AND id <= ? ORDER BY next_attempt, id LIMIT ?";
+constexpr const char* written_outbox_sql =
+    TANDEM_OUTBOX_COLUMNS "WHERE id > ? AND id <= ? AND state = 'pending' AND next_attempt <= ? ORDER BY id LIMIT ?";
 constexpr const char* outbox_rows_sql = TANDEM_OUTBOX_COLUMNS "WHERE substr(key, 1, length(?1)) = ?1 ORDER BY id";
 #undef TANDEM_OUTBOX_COLUMNS
 
@@ -779,6 +781,12 @@ outbox_row read_outbox_row(const SQLite::Statement& s) {
   o.next_attempt = row.time();
   o.last_error = row.text();
   return o;
+}
+
+/// A row limit as SQLite's LIMIT takes it.
+std::int64_t bounded(std::size_t limit) {
+  return static_cast<std::int64_t>(
+      std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
 }
 
 std::vector<outbox_row> read_outbox_rows(SQLite::Statement& s) {
@@ -1348,9 +1356,18 @@ std::vector<recorded_response> sqlite_store::unhandled_responses() {
 std::vector<outbox_row> sqlite_store::due_outbox(time_point now, std::size_t limit) {
   return translated("due_outbox", [&] {
     SQLite::Statement& s = statements_->prepared(due_outbox_sql);
-    const auto bounded_limit = static_cast<std::int64_t>(
-        std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
-    bind_all(s, now, durable_outbox_.load(), bounded_limit);
+    bind_all(s, now, durable_outbox_.load(), bounded(limit));
+    return read_outbox_rows(s);
+  });
+}
+
+std::vector<outbox_row> sqlite_store::written_outbox(time_point now, std::size_t limit) {
+  return translated("written_outbox", [&] {
+    const std::int64_t durable = durable_outbox_.load();
+    const std::int64_t committed = committed_outbox_.load();
+    if (committed <= durable) return std::vector<outbox_row>{};
+    SQLite::Statement& s = statements_->prepared(written_outbox_sql);
+    bind_all(s, durable, committed, now, bounded(limit));
     return read_outbox_rows(s);
   });
 }

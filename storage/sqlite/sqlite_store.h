@@ -76,6 +76,8 @@ class sqlite_store final : public store {
   static constexpr int paused_checkpoint_frames = 3 * checkpoint_frames;
   /// Durable pending rows with next_attempt <= now, by next_attempt then id, at most `limit`.
   std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) override;
+  /// `at_sync`: pending rows due at `now` committed since the last sync, by id, at most `limit`.
+  std::vector<outbox_row> written_outbox(time_point now, std::size_t limit) override;
   std::optional<time_point> next_outbox_attempt_after(time_point after) override;
   /// Marks the row sent and counts the attempt. Throws `store_error` for an unknown id.
   void mark_sent(std::int64_t outbox_id, time_point now) override;

@@ -22,8 +22,10 @@ class scripted_adapter final : public outbound_adapter {
   std::vector<rendered_message> delivered;
   std::vector<std::function<void(delivery_result)>> held;  ///< completions not called yet
   bool hold = false;
+  bool deduplicates = false;
 
   std::string platform() const override { return "test"; }
+  bool deduplicates_by_key() const override { return deduplicates; }
   void deliver(const destination&, const rendered_message& message, const std::string&,
                std::function<void(delivery_result)> done) override {
     delivered_texts.push_back(message.markup);
@@ -39,7 +41,7 @@ class scripted_adapter final : public outbound_adapter {
 };
 
 struct fixture {
-  sqlite_store store{":memory:"};
+  sqlite_store store;
   template_catalog templates = template_catalog::load(std::filesystem::path{TANDEM_SOURCE_DIR} / "prompts");
   metrics_registry metrics;
   time_point now = start;
@@ -48,7 +50,10 @@ struct fixture {
                                [this] { return now; }};
   scripted_adapter adapter;
 
-  fixture() { dispatcher.add(adapter); }
+  /// `at_sync`: rows are durable only at the store's sync, as in `tandem serve`.
+  explicit fixture(sqlite_durability durability = sqlite_durability::at_commit) : store(":memory:", durability) {
+    dispatcher.add(adapter);
+  }
 
   /// Puts a message in the outbox due at `due` (default: now) behind the dispatcher's back.
   void put_in_outbox(std::string key, std::optional<time_point> due = std::nullopt, std::string platform = "test") {
@@ -177,6 +182,59 @@ TEST_CASE("a message in flight is not handed to the adapter a second time") {
   f.run_posted();
   CHECK(f.dispatcher.in_flight() == 0);
   CHECK(f.row("reply:1").state == outbox_state::sent);
+}
+
+TEST_CASE("a reply for a platform that drops repeated keys leaves before its commit is durable") {
+  fixture f{sqlite_durability::at_sync};
+  f.adapter.deduplicates = true;
+  f.put_in_outbox(reply_key("matrix:$ev1", 0));
+  f.dispatcher.dispatch_written();
+  f.run_posted();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+  CHECK(f.row("reply:").state == outbox_state::sent);
+  f.store.sync();
+  f.dispatcher.expect(f.now);
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_texts.size() == 1);  // sent already: not again after the sync
+}
+
+TEST_CASE("a message that no single event keys, or for a platform that keeps repeats, waits for the sync") {
+  fixture f{sqlite_durability::at_sync};
+  const auto after_the_sync = [&f] {
+    f.store.sync();
+    f.dispatcher.expect(f.now);
+    f.dispatcher.dispatch_due();
+    f.run_posted();
+  };
+  f.put_in_outbox(reply_key("slack:T1:C1:1.5", 0));  // the adapter does not drop repeated keys
+  f.dispatcher.dispatch_written();
+  CHECK(f.adapter.delivered_texts.empty());
+  after_the_sync();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+
+  f.adapter.deduplicates = true;
+  f.put_in_outbox("nudge:river:ana:1796205600");  // a replayed tick may decide another nudge
+  f.put_in_outbox("approval:3:ask:ana");          // a replay in another order numbers approvals anew
+  f.dispatcher.dispatch_written();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+  after_the_sync();
+  CHECK(f.adapter.delivered_texts.size() == 3);
+}
+
+TEST_CASE("a reply that left early and is still in flight is not handed over again after the sync") {
+  fixture f{sqlite_durability::at_sync};
+  f.adapter.deduplicates = true;
+  f.adapter.hold = true;
+  f.put_in_outbox(notification_key("matrix:$ev1", "ana"));
+  f.dispatcher.dispatch_written();
+  f.dispatcher.dispatch_written();
+  f.store.sync();
+  f.dispatcher.expect(f.now);
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_texts.size() == 1);
+  f.adapter.held.front()(delivery_result::delivered());
+  f.run_posted();
+  CHECK(f.row("notify:").state == outbox_state::sent);
 }
 
 TEST_CASE("retries back off exponentially up to a cap, unless the platform says when") {

@@ -672,11 +672,30 @@ TEST_CASE("an at_sync store hands out an outbox row only once the commit that wr
   CHECK(store.next_outbox_attempt_after(t0 - 1s) == t0);
 }
 
+TEST_CASE("an at_sync store names the due rows written since its last sync, and no others") {
+  temp_database file;
+  sqlite_store store(file.path(), sqlite_durability::at_sync);
+  store.apply({message_with_key("reply:1")}, std::nullopt);
+  store.sync();
+  store.apply({message_with_key("reply:2"), message_with_key("reply:3")}, std::nullopt);
+  CHECK(keys_of(store.written_outbox(t0, 10)) == std::vector<std::string>{"reply:2", "reply:3"});
+  CHECK(keys_of(store.written_outbox(t0, 1)) == std::vector<std::string>{"reply:2"});
+  CHECK(store.written_outbox(t0 - 1s, 10).empty());  // not due yet
+  CHECK(keys_of(store.due_outbox(t0, 10)) == std::vector<std::string>{"reply:1"});
+  const std::int64_t written = store.outbox_rows("reply:2").at(0).id;
+  store.mark_sent(written, t0);
+  CHECK(keys_of(store.written_outbox(t0, 10)) == std::vector<std::string>{"reply:3"});
+  store.sync();
+  CHECK(store.written_outbox(t0, 10).empty());
+  CHECK(keys_of(store.due_outbox(t0, 10)) == std::vector<std::string>{"reply:1", "reply:3"});
+}
+
 TEST_CASE("an at_commit store hands out a row at once, and its sync changes nothing") {
   temp_database file;
   sqlite_store store(file.path());
   store.apply({message_with_key("reply:1")}, std::nullopt);
   CHECK(store.due_outbox(t0, 10).size() == 1);
+  CHECK(store.written_outbox(t0, 10).empty());  // durable at once: nothing is only written
   store.sync();
   CHECK(store.due_outbox(t0, 10).size() == 1);
   CHECK_FALSE(store.checkpoint());
