@@ -56,7 +56,7 @@ void outbox_dispatcher::dispatch_written() {
   for (const outbox_row& row : store_.written_outbox(now_(), rows_per_look)) {
     if (in_flight_.contains(row.id)) continue;
     auto adapter = adapters_.find(row.item.to.platform);
-    if (adapter == adapters_.end() || !adapter->second->deduplicates_by_key() || !keyed_by_event(row.item.key)) continue;
+    if (adapter == adapters_.end() || !adapter->second->deduplicates_by_key() || !is_reply_key(row.item.key)) continue;
     start(row, *adapter->second);
   }
 }

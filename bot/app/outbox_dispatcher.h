@@ -45,9 +45,9 @@ class outbox_dispatcher {
   void dispatch_due();
 
   /// Starts delivering, before their commit is durable, the written rows that may leave early:
-  /// those keyed by one inbound event (`keyed_by_event`) for an adapter that
-  /// `deduplicates_by_key`. A replay of that event after a power cut makes the same key, which
-  /// the platform drops. The other rows wait for the sync and `dispatch_due`.
+  /// replies (`is_reply_key`) for an adapter that `deduplicates_by_key`. After a power cut the
+  /// platform delivers the unacknowledged event again, its replay makes the same key, and the
+  /// platform drops the repeat. The other rows wait for the sync and `dispatch_due`.
   void dispatch_written();
 
   /// Rows handed to an adapter whose outcome has not come back yet.

@@ -42,9 +42,7 @@ std::string notification_key(std::string_view dedup_key, std::string_view person
   return std::string{notification_prefix}.append(dedup_key).append(":").append(person);
 }
 
-bool keyed_by_event(std::string_view key) {
-  return key.starts_with(reply_prefix) || key.starts_with(notification_prefix);
-}
+bool is_reply_key(std::string_view key) { return key.starts_with(reply_prefix); }
 
 void note_response(world& w, const std::string& person, time_point at) {
   auto& last = w.last_response[person];

@@ -38,9 +38,9 @@ struct send_message {
 std::string reply_key(std::string_view dedup_key, int index);
 /// The idempotency key of what the inbound event with `dedup_key` tells `person` directly.
 std::string notification_key(std::string_view dedup_key, std::string_view person);
-/// True for the keys above: each is made from one inbound event, so a replay of that event makes
-/// the same key again, and no other event ever makes it.
-bool keyed_by_event(std::string_view key);
+/// True for reply keys: made from one inbound event alone (a replay of that event makes the same
+/// key again, no other event ever makes it), for a reply that goes back where the event came from.
+bool is_reply_key(std::string_view key);
 
 struct save_collaboration { collaboration value; bool operator==(const save_collaboration&) const = default; };
 struct save_organization { organization value; bool operator==(const save_organization&) const = default; };

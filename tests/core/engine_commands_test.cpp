@@ -29,18 +29,18 @@ TEST_CASE("a facilitator assigns a task and the assignee is told in a direct mes
   CHECK(w.audit.back().action == "task.assign");
 }
 
-TEST_CASE("what an event causes is keyed by that event, and a schedule's or an approval's message is not") {
+TEST_CASE("a reply is keyed by its event alone, and a notification, a schedule's or an approval's message is no reply") {
   world w = sample_world();
   const auto sent = say(w, "ana", "assign @bob \"Map the wetlands\"");
   REQUIRE(sent.size() == 2);
   CHECK(sent[0].key.starts_with("reply:"));
   CHECK(sent[1].key.starts_with("notify:"));
-  CHECK(keyed_by_event(sent[0].key));
-  CHECK(keyed_by_event(sent[1].key));
+  CHECK(is_reply_key(sent[0].key));
+  CHECK_FALSE(is_reply_key(sent[1].key));
   CHECK(reply_key("slack:T1:C1:1.5", 2) == "reply:slack:T1:C1:1.5:2");
   CHECK(notification_key("matrix:$ev1", "bob") == "notify:matrix:$ev1:bob");
-  CHECK_FALSE(keyed_by_event("nudge:river:ana:1796205600"));
-  CHECK_FALSE(keyed_by_event("approval:3:ask:ana"));
+  CHECK_FALSE(is_reply_key("nudge:river:ana:1796205600"));
+  CHECK_FALSE(is_reply_key("approval:3:ask:ana"));
 }
 
 TEST_CASE("task numbers count up and are never reused") {
