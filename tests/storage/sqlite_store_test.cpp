@@ -708,22 +708,29 @@ TEST_CASE("an at_sync store syncs at opening what the last run wrote, and hands 
   CHECK(keys_of(store.due_outbox(t0, 10)) == std::vector<std::string>{"reply:1"});
 }
 
+namespace {
+
+/// Records burst number `burst`: 25 responses of three pages each in one transaction (about 75
+/// log frames).
+void record_long_burst(sqlite_store& store, int burst) {
+  const std::string long_text(3 * 4096, 'x');
+  store.in_one_transaction([&] {
+    for (int i = 0; i < 25; ++i) {
+      const std::string key = "slack:T1:C1:" + std::to_string(burst) + "." + std::to_string(i);
+      REQUIRE(store.record(
+          inbound{key, identity{"slack", "T1", "U1"}, "C1", false, false, inbound_kind::message, long_text, t0, ""},
+          true));
+    }
+  });
+}
+
+}  // namespace
+
 TEST_CASE("an at_sync store asks for a paused checkpoint only once its log has outgrown the bound") {
   temp_database file;
   sqlite_store store(file.path(), sqlite_durability::at_sync);
-  const std::string long_text(3 * 4096, 'x');
   int burst = 0;
-  const auto write_burst = [&] {
-    store.in_one_transaction([&] {
-      for (int i = 0; i < 25; ++i) {
-        const std::string key = "slack:T1:C1:" + std::to_string(burst) + "." + std::to_string(i);
-        REQUIRE(store.record(inbound{key, identity{"slack", "T1", "U1"}, "C1", false, false, inbound_kind::message,
-                                     long_text, t0, ""},
-                             true));
-      }
-    });
-    ++burst;
-  };
+  const auto write_burst = [&] { record_long_burst(store, burst++); };
   write_burst();
   CHECK_FALSE(store.checkpoint_needs_a_pause());
   // No checkpoint between the bursts: the log only grows, as under an owner that never pauses.
@@ -749,17 +756,9 @@ TEST_CASE("an at_commit store never asks for a paused checkpoint") {
 TEST_CASE("the log of an at_sync store is checkpointed into the database file and starts over") {
   temp_database file;
   sqlite_store store(file.path(), sqlite_durability::at_sync);
-  const std::string long_text(3 * 4096, 'x');  // a few pages a response
   bool checkpointed = false;
   for (int burst = 0; burst < 40; ++burst) {
-    store.in_one_transaction([&] {
-      for (int i = 0; i < 25; ++i) {
-        const std::string key = "slack:T1:C1:" + std::to_string(burst) + "." + std::to_string(i);
-        REQUIRE(store.record(inbound{key, identity{"slack", "T1", "U1"}, "C1", false, false, inbound_kind::message,
-                                     long_text, t0, ""},
-                             true));
-      }
-    });
+    record_long_burst(store, burst);
     store.sync();
     checkpointed = store.checkpoint() || checkpointed;
   }
