@@ -259,9 +259,13 @@ class tandem_process {
     // Replies that a replay would send under the same key leave now; the rest after the sync.
     dispatcher_.dispatch_written();
     burst_syncing_ = true;
-    after_sync(std::move(acks), [this] {
-      burst_syncing_ = false;
-      schedule_burst();
+    // Posted, so that what the adapters were just handed is written to the network first: on
+    // one core, the sync thread woken now would take the CPU before it.
+    asio::post(io_, [this, acks = std::move(acks)]() mutable {
+      after_sync(std::move(acks), [this] {
+        burst_syncing_ = false;
+        schedule_burst();
+      });
     });
   }
 
