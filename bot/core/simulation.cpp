@@ -14,7 +14,7 @@ namespace {
 void collect(const std::vector<action>& actions, std::vector<timeline_entry>& timeline) {
   for (const action& a : actions) {
     if (const auto* m = std::get_if<send_message>(&a)) {
-      if (m->key.starts_with("reply:")) continue;  // answers to the script's own commands are not news
+      if (is_reply_key(m->key)) continue;  // answers to the script's own commands are not news
       timeline.push_back(timeline_entry{m->not_before, m->to.person, m->key, m->body});
     } else if (const auto* audit = std::get_if<record_audit>(&a); audit != nullptr && audit->value.actor == "system") {
       timeline.push_back(timeline_entry{audit->value.at, "", audit->value.action,
