@@ -60,7 +60,9 @@ void engine_host::handle_unhandled(time_point now) {
   }
 }
 
-std::optional<std::int64_t> engine_host::record(const inbound& event) {
+std::optional<std::int64_t> engine_host::record(const inbound& event) { return record_as(event, recorded_as::unhandled); }
+
+std::optional<std::int64_t> engine_host::record_as(const inbound& event, recorded_as state) {
   auto counter = inbound_by_platform_.find(event.sender.platform);
   if (counter == inbound_by_platform_.end()) {
     counter = inbound_by_platform_
@@ -70,7 +72,7 @@ std::optional<std::int64_t> engine_host::record(const inbound& event) {
                   .first;
   }
   counter->second->increment();
-  auto id = timed(store_seconds_, [&] { return store_.record(event, keeps_text(world_, event)); });
+  auto id = timed(store_seconds_, [&] { return store_.record(event, keeps_text(world_, event), state); });
   if (!id) {
     duplicates_.increment();
   }
@@ -82,31 +84,44 @@ void engine_host::handle_recorded(std::int64_t response_id, const inbound& event
   persist(handle(world_, event, now), response_id);
 }
 
-bool engine_host::submit(const inbound& event, time_point now) {
-  auto id = record(event);
+bool engine_host::record_and_handle(const inbound& event, time_point now) {
+  // Recorded as handled, so that handling chatter writes nothing more; undone if handling fails.
+  const auto id = record_as(event, recorded_as::handled);
   if (!id) return false;
-  handle_recorded(*id, event, now);
+  if (event.addressed) commands_.increment();
+  try {
+    persist(handle(world_, event, now), std::nullopt);
+  } catch (const store_error& e) {
+    spdlog::error("store: {} recorded, handling it failed (retried on the next tick): {}", event.dedup_key, e.what());
+    store_.mark_unhandled(*id);  // when this fails too, the whole transaction fails
+  }
   return true;
+}
+
+bool engine_host::submit(const inbound& event, time_point now) {
+  bool fresh = false;
+  in_one_transaction([&] { fresh = record_and_handle(event, now); });
+  return fresh;
 }
 
 bool engine_host::submit_all(const std::vector<inbound>& events, time_point now) {
   try {
-    store_.in_one_transaction([&] {
-      for (const inbound& event : events) {
-        const auto id = record(event);
-        if (!id) continue;
-        try {
-          handle_recorded(*id, event, now);
-        } catch (const store_error& e) {
-          spdlog::error("store: {} recorded, handling it failed (retried on the next tick): {}", event.dedup_key, e.what());
-        }
-      }
+    in_one_transaction([&] {
+      for (const inbound& event : events) record_and_handle(event, now);
     });
     return true;
   } catch (const store_error& e) {
     spdlog::error("store: a burst of {} events was not recorded (the platforms will retry): {}", events.size(), e.what());
-    reload();
     return false;
+  }
+}
+
+void engine_host::in_one_transaction(const std::function<void()>& work) {
+  try {
+    store_.in_one_transaction(work);
+  } catch (const store_error&) {
+    reload();  // the world took in what the store did not keep
+    throw;
   }
 }
 

@@ -37,7 +37,8 @@ class engine_host {
   /// Handles every recorded event not handled yet (after a crash, or a store error while handling).
   void handle_unhandled(time_point now);
 
-  /// `record` then `handle_recorded`; false for a duplicate.
+  /// Records `event` and decides about it in one transaction; false for a duplicate. Throws
+  /// store_error when nothing of it was kept (the world is reloaded from the store).
   bool submit(const inbound& event, time_point now);
 
   /// Records a burst of events and decides about the new ones in one transaction (group commit:
@@ -59,6 +60,12 @@ class engine_host {
   void on_queued(std::function<void(time_point not_before)> listener) { queued_ = std::move(listener); }
 
  private:
+  std::optional<std::int64_t> record_as(const inbound& event, recorded_as state);
+  /// Inside a transaction: records `event` as handled, decides and persists the decision; when
+  /// persisting fails, the event stays recorded and unhandled. False for a duplicate.
+  bool record_and_handle(const inbound& event, time_point now);
+  /// The store's in_one_transaction, reloading the world when it fails.
+  void in_one_transaction(const std::function<void()>& work);
   void persist(const std::vector<action>& actions, std::optional<std::int64_t> handled);
   /// Replaces the world with what the store holds (after a transaction that did not commit).
   void reload();

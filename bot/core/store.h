@@ -28,6 +28,10 @@ struct outbox_row {
   std::string last_error;
 };
 
+/// Whether a response is recorded as handled by the core already (in the same transaction) or
+/// for later (`unhandled_responses`).
+enum class recorded_as { unhandled, handled };
+
 /// An inbound event as recorded, with whether the core has handled it yet.
 struct recorded_response {
   std::int64_t id = 0;
@@ -57,9 +61,14 @@ class store {
   /// over. Thread-safe.
   virtual bool checkpoint_needs_a_pause() = 0;
 
-  /// Records an inbound event durably (text blanked unless `keep_text`). Returns the new row id,
-  /// or nothing when an event with the same dedup key was recorded before.
-  virtual std::optional<std::int64_t> record(const inbound& event, bool keep_text) = 0;
+  /// Records an inbound event durably (text blanked unless `keep_text`), as handled or not.
+  /// Returns the new row id, or nothing when an event with the same dedup key was recorded before.
+  /// Record an event as handled only inside `in_one_transaction`, with its handling: if that
+  /// fails, `mark_unhandled` it before the transaction commits.
+  virtual std::optional<std::int64_t> record(const inbound& event, bool keep_text, recorded_as state) = 0;
+
+  /// Marks a recorded response as not handled yet (its handling failed), for `unhandled_responses`.
+  virtual void mark_unhandled(std::int64_t response_id) = 0;
 
   /// Applies the actions in one transaction: state rows are upserted, outbox rows are inserted
   /// unless their key exists (then left as they are), and `handled_response`, when given, is

@@ -1249,17 +1249,25 @@ bool sqlite_store::checkpoint_needs_a_pause() {
 
 int sqlite_store::latest_schema_version() noexcept { return static_cast<int>(migrations.size()); }
 
-std::optional<std::int64_t> sqlite_store::record(const inbound& event, bool keep_text) {
+std::optional<std::int64_t> sqlite_store::record(const inbound& event, bool keep_text, recorded_as state) {
   return translated("record", [&]() -> std::optional<std::int64_t> {
     const int inserted = execute(
         *statements_,
         "INSERT INTO responses (dedup_key, platform, workspace, user, conversation, direct, addressed, kind, text, at,"
-        " reply_handle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+        " reply_handle, handled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
         event.dedup_key, event.sender.platform, event.sender.workspace, event.sender.user, event.conversation,
         event.direct, event.addressed, to_string(event.kind), keep_text ? std::string_view{event.text} : "", event.at,
-        event.reply_handle);
+        event.reply_handle, state == recorded_as::handled);
     if (inserted == 0) return std::nullopt;
     return db_->getLastInsertRowid();
+  });
+}
+
+void sqlite_store::mark_unhandled(std::int64_t response_id) {
+  translated("mark_unhandled", [&] {
+    if (execute(*statements_, "UPDATE responses SET handled = 0 WHERE id = ?", response_id) == 0) {
+      throw store_error("sqlite store: mark_unhandled: no response " + std::to_string(response_id));
+    }
   });
 }
 

@@ -45,7 +45,9 @@ class sqlite_store final : public store {
   static int latest_schema_version() noexcept;
 
   /// Inserts a responses row; nothing when the dedup key exists. Returns the new row id or nothing.
-  std::optional<std::int64_t> record(const inbound& event, bool keep_text) override;
+  std::optional<std::int64_t> record(const inbound& event, bool keep_text, recorded_as state) override;
+  /// Throws `store_error` for an unknown `response_id`.
+  void mark_unhandled(std::int64_t response_id) override;
   /// One transaction: upserts state rows (a person's identities are replaced in order), inserts
   /// outbox rows unless their key exists, appends task updates and audit lines, ignores
   /// `note_activity` (the responses row is the activity), changes a person's zone by

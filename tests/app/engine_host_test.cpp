@@ -150,6 +150,31 @@ TEST_CASE("a burst the store cannot take is refused whole, and the world stays a
   CHECK(host.current().tasks.size() == 1);
 }
 
+TEST_CASE("an event whose handling fails in a burst stays recorded and unhandled, and is handled on a later try") {
+  temp_file file;
+  metrics_registry metrics;
+  sqlite_store store(file.path.string());
+  engine_host host(store, metrics, {"en"});
+  host.start(seed(), start);
+  SQLite::Database other(file.path.string(), SQLite::OPEN_READWRITE);
+  other.exec("CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks WHEN NEW.title = 'Poison'"
+             " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+
+  CHECK(host.submit_all({command_from("ana", "console:s:1", "assign @dee \"Poison\""),
+                         command_from("ana", "console:s:2", "assign @dee \"Print flyers\"")},
+                        start));
+  REQUIRE(host.current().tasks.size() == 1);
+  CHECK(host.current().tasks.begin()->second.title == "Print flyers");
+  const auto unhandled = store.unhandled_responses();
+  REQUIRE(unhandled.size() == 1);
+  CHECK(unhandled[0].event.dedup_key == "console:s:1");
+
+  other.exec("DROP TRIGGER refuse_poison");
+  host.handle_unhandled(start + 1s);
+  CHECK(host.current().tasks.size() == 2);
+  CHECK(store.unhandled_responses().empty());
+}
+
 TEST_CASE("the host names the due time of each message it puts in the outbox, and nothing else") {
   sqlite_store store(":memory:");
   metrics_registry metrics;

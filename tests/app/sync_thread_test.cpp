@@ -79,7 +79,8 @@ class disk_only_store final : public store {
     return true;
   }
   bool checkpoint_needs_a_pause() override { return needs_a_pause; }
-  std::optional<std::int64_t> record(const inbound&, bool) override { throw std::logic_error("unused"); }
+  std::optional<std::int64_t> record(const inbound&, bool, recorded_as) override { throw std::logic_error("unused"); }
+  void mark_unhandled(std::int64_t) override { throw std::logic_error("unused"); }
   void apply(const std::vector<action>&, std::optional<std::int64_t>) override { throw std::logic_error("unused"); }
   void in_one_transaction(const std::function<void()>&) override { throw std::logic_error("unused"); }
   world load() override { throw std::logic_error("unused"); }

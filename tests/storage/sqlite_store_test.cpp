@@ -178,8 +178,8 @@ TEST_CASE("a repeated dedup key is recorded once, and the first event stays") {
   retry.text = "the app_mention twin";
   retry.at = t0 + 1s;
 
-  const auto id = store.record(first, true);
-  const auto again = store.record(retry, true);
+  const auto id = store.record(first, true, recorded_as::unhandled);
+  const auto again = store.record(retry, true, recorded_as::unhandled);
 
   REQUIRE(id.has_value());
   CHECK_FALSE(again.has_value());
@@ -192,8 +192,8 @@ TEST_CASE("a repeated dedup key is recorded once, and the first event stays") {
 
 TEST_CASE("the text of an event is blanked unless it may be kept") {
   sqlite_store store(":memory:");
-  store.record(event_from({"console", "", "ana"}, "console:ana:1", t0, "private chatter"), false);
-  store.record(event_from({"console", "", "ana"}, "console:ana:2", t0, "status 1 done"), true);
+  store.record(event_from({"console", "", "ana"}, "console:ana:1", t0, "private chatter"), false, recorded_as::unhandled);
+  store.record(event_from({"console", "", "ana"}, "console:ana:2", t0, "status 1 done"), true, recorded_as::unhandled);
 
   const auto unhandled = store.unhandled_responses();
   REQUIRE(unhandled.size() == 2);
@@ -204,8 +204,8 @@ TEST_CASE("the text of an event is blanked unless it may be kept") {
 
 TEST_CASE("unhandled responses are returned until an apply marks them handled") {
   sqlite_store store(":memory:");
-  const auto first = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true);
-  const auto second = store.record(event_from({"console", "", "bob"}, "console:bob:1", t0 + 1s), true);
+  const auto first = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true, recorded_as::unhandled);
+  const auto second = store.record(event_from({"console", "", "bob"}, "console:bob:1", t0 + 1s), true, recorded_as::unhandled);
   REQUIRE(first);
   REQUIRE(second);
   CHECK(store.unhandled_responses().size() == 2);
@@ -219,6 +219,25 @@ TEST_CASE("unhandled responses are returned until an apply marks them handled") 
 
   store.apply({}, second);
   CHECK(store.unhandled_responses().empty());
+}
+
+TEST_CASE("a response recorded as handled is not returned as unhandled until it is marked unhandled") {
+  sqlite_store store(":memory:");
+  const auto id = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true, recorded_as::handled);
+  REQUIRE(id);
+  CHECK(store.unhandled_responses().empty());
+
+  store.mark_unhandled(*id);
+
+  const auto unhandled = store.unhandled_responses();
+  REQUIRE(unhandled.size() == 1);
+  CHECK(unhandled[0].id == *id);
+  CHECK_FALSE(unhandled[0].handled);
+}
+
+TEST_CASE("marking an unknown response unhandled is refused") {
+  sqlite_store store(":memory:");
+  CHECK_THAT(store_error_of([&] { store.mark_unhandled(42); }), Catch::Contains("no response 42"));
 }
 
 TEST_CASE("marking an unknown response handled is refused and changes nothing") {
@@ -364,9 +383,9 @@ TEST_CASE("a varied world survives a round trip through apply and load") {
   task open_for_city{2, "river", "Count the herons", "", "city", std::nullopt, task_status::open, "", "ana", t0, t0};
 
   // Responses first, as the runtime records before it handles.
-  const auto ana_by_console = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true);
-  const auto ana_by_slack = store.record(event_from({"slack", "T1", "U1"}, "slack:T1:C1:1.1", t0 + 2h), false);
-  store.record(event_from({"slack", "T1", "U9"}, "slack:T1:C1:1.2", t0 + 3h), false);  // a stranger
+  const auto ana_by_console = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true, recorded_as::unhandled);
+  const auto ana_by_slack = store.record(event_from({"slack", "T1", "U1"}, "slack:T1:C1:1.1", t0 + 2h), false, recorded_as::unhandled);
+  store.record(event_from({"slack", "T1", "U9"}, "slack:T1:C1:1.2", t0 + 3h), false, recorded_as::unhandled);  // a stranger
   REQUIRE(ana_by_console);
   REQUIRE(ana_by_slack);
 
@@ -468,7 +487,7 @@ TEST_CASE("apply is atomic: an identity claimed by two people leaves nothing of 
   apply_both(w, store,
              {save_collaboration{collaboration{"river", "River Alliance", false, {}}},
               save_person{person_with("ana", {identity{"console", "", "ana"}})}});
-  const auto response = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true);
+  const auto response = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0), true, recorded_as::unhandled);
   REQUIRE(response);
   note_response(w, "ana", t0);  // the recorded response is Ana's activity
 
@@ -531,7 +550,7 @@ TEST_CASE("data survives closing and reopening a file database") {
                 save_task{task{1, "river", "Map", "ana", "", t0 + 24h, task_status::open, "", "ana", t0, t0}},
                 record_audit{audit_entry{t0, "river", "config", "seed", ""}}, message_with_key("nudge:ana:1", t0),
                 record_tick{t0}});
-    unhandled = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0 + 1h), true);
+    unhandled = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0 + 1h), true, recorded_as::unhandled);
     store.put_setting("slack.cursor", "abc");
   }
 
@@ -543,7 +562,7 @@ TEST_CASE("data survives closing and reopening a file database") {
   REQUIRE(reopened.unhandled_responses().size() == 1);
   CHECK(reopened.unhandled_responses()[0].id == unhandled);
   CHECK(reopened.setting("slack.cursor") == "abc");
-  CHECK_FALSE(reopened.record(event_from({"console", "", "ana"}, "console:ana:1", t0 + 1h), true).has_value());
+  CHECK_FALSE(reopened.record(event_from({"console", "", "ana"}, "console:ana:1", t0 + 1h), true, recorded_as::unhandled).has_value());
 }
 
 TEST_CASE("outbox states have stable names") {
@@ -556,7 +575,7 @@ TEST_CASE("an event's reply handle is kept with the event and with the replies t
   sqlite_store store(":memory:");
   inbound slash = event_from({"slack", "T1", "U1"}, "slack:T1:trigger:1", t0, "/tandem tasks");
   slash.reply_handle = "https://hooks.slack.com/commands/T1/1/abc";
-  store.record(slash, true);
+  store.record(slash, true, recorded_as::unhandled);
   CHECK(store.unhandled_responses().at(0).event.reply_handle == slash.reply_handle);
 
   send_message reply = message_with_key("reply:slack:T1:trigger:1:0");
@@ -570,9 +589,9 @@ TEST_CASE("a burst recorded in one transaction keeps a duplicate once, and a fai
   {
     sqlite_store store(file.path());
     store.in_one_transaction([&] {
-      const auto first = store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true);
-      CHECK_FALSE(store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true));
-      const auto second = store.record(event_from({"slack", "T1", "U2"}, "slack:Ev2", t0 + 1s), true);
+      const auto first = store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true, recorded_as::unhandled);
+      CHECK_FALSE(store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true, recorded_as::unhandled));
+      const auto second = store.record(event_from({"slack", "T1", "U2"}, "slack:Ev2", t0 + 1s), true, recorded_as::unhandled);
       REQUIRE(first);
       REQUIRE(second);
       store.apply({message_with_key("reply:slack:Ev1:0")}, first);
@@ -590,7 +609,7 @@ TEST_CASE("a burst recorded in one transaction keeps a duplicate once, and a fai
 TEST_CASE("a burst whose work fails keeps nothing of it") {
   sqlite_store store(":memory:");
   CHECK_THROWS_AS(store.in_one_transaction([&] {
-    store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true);
+    store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true, recorded_as::unhandled);
     store.apply({message_with_key("reply:slack:Ev1:0")}, std::nullopt);
     throw store_error("the disk is full");
   }),
@@ -598,7 +617,7 @@ TEST_CASE("a burst whose work fails keeps nothing of it") {
   CHECK(store.unhandled_responses().empty());
   CHECK(store.outbox_rows("").empty());
   // The store is usable afterwards: the transaction was rolled back, not left open.
-  CHECK(store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true));
+  CHECK(store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true, recorded_as::unhandled));
 }
 
 TEST_CASE("where a person's time zone came from survives a round trip, and a learned zone replaces only the default") {
@@ -719,7 +738,7 @@ void record_long_burst(sqlite_store& store, int burst) {
       const std::string key = "slack:T1:C1:" + std::to_string(burst) + "." + std::to_string(i);
       REQUIRE(store.record(
           inbound{key, identity{"slack", "T1", "U1"}, "C1", false, false, inbound_kind::message, long_text, t0, ""},
-          true));
+          true, recorded_as::unhandled));
     }
   });
 }
