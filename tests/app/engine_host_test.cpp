@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <random>
+#include <tuple>
 
 using namespace tandem;
 using namespace std::chrono_literals;
@@ -43,6 +44,18 @@ struct temp_file {
   ~temp_file() {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
   }
+};
+
+/// A host started on the seed, its store in a file, and another connection to that file.
+struct host_on_file {
+  temp_file file;
+  metrics_registry metrics;
+  sqlite_store store{file.path.string()};
+  engine_host host{store, metrics, {"en"}};
+  SQLite::Database other{file.path.string(), SQLite::OPEN_READWRITE};
+
+  host_on_file() { host.start(seed(), start); }
+  std::tuple<engine_host&, sqlite_store&, SQLite::Database&> parts() { return {host, store, other}; }
 };
 
 /// The seed with `tz: <zone>` written for `who`.
@@ -134,13 +147,9 @@ TEST_CASE("a burst is recorded and handled in one transaction: each command deci
 }
 
 TEST_CASE("a burst the store cannot take is refused whole, and the world stays as the store has it") {
-  temp_file file;
-  metrics_registry metrics;
-  sqlite_store store(file.path.string());
-  engine_host host(store, metrics, {"en"});
-  host.start(seed(), start);
+  host_on_file f;
+  auto [host, store, other] = f.parts();
   // Another connection holds the write lock past the store's busy timeout.
-  SQLite::Database other(file.path.string(), SQLite::OPEN_READWRITE);
   other.exec("BEGIN IMMEDIATE");
   CHECK_FALSE(host.submit_all({command_from("ana", "console:s:1", "assign @dee \"Print flyers\"")}, start));
   other.exec("ROLLBACK");
@@ -151,12 +160,8 @@ TEST_CASE("a burst the store cannot take is refused whole, and the world stays a
 }
 
 TEST_CASE("an event whose handling fails in a burst stays recorded and unhandled, and is handled on a later try") {
-  temp_file file;
-  metrics_registry metrics;
-  sqlite_store store(file.path.string());
-  engine_host host(store, metrics, {"en"});
-  host.start(seed(), start);
-  SQLite::Database other(file.path.string(), SQLite::OPEN_READWRITE);
+  host_on_file f;
+  auto [host, store, other] = f.parts();
   other.exec("CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks WHEN NEW.title = 'Poison'"
              " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
 
