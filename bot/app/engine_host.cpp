@@ -80,17 +80,20 @@ std::optional<std::int64_t> engine_host::record_as(const inbound& event, recorde
 }
 
 void engine_host::handle_recorded(std::int64_t response_id, const inbound& event, time_point now) {
+  decide(event, now, response_id);
+}
+
+void engine_host::decide(const inbound& event, time_point now, std::optional<std::int64_t> mark_handled) {
   if (event.addressed) commands_.increment();
-  persist(handle(world_, event, now), response_id);
+  persist(handle(world_, event, now), mark_handled);
 }
 
 bool engine_host::record_and_handle(const inbound& event, time_point now) {
   // Recorded as handled, so that handling chatter writes nothing more; undone if handling fails.
   const auto id = record_as(event, recorded_as::handled);
   if (!id) return false;
-  if (event.addressed) commands_.increment();
   try {
-    persist(handle(world_, event, now), std::nullopt);
+    decide(event, now, std::nullopt);
   } catch (const store_error& e) {
     spdlog::error("store: {} recorded, handling it failed (retried on the next tick): {}", event.dedup_key, e.what());
     store_.mark_unhandled(*id);  // when this fails too, the whole transaction fails

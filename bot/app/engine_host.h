@@ -64,6 +64,8 @@ class engine_host {
   /// Inside a transaction: records `event` as handled, decides and persists the decision; when
   /// persisting fails, the event stays recorded and unhandled. False for a duplicate.
   bool record_and_handle(const inbound& event, time_point now);
+  /// Runs the core on `event` and persists its decision, marking `mark_handled` handled with it.
+  void decide(const inbound& event, time_point now, std::optional<std::int64_t> mark_handled);
   /// The store's in_one_transaction, reloading the world when it fails.
   void in_one_transaction(const std::function<void()>& work);
   void persist(const std::vector<action>& actions, std::optional<std::int64_t> handled);
