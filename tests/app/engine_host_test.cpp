@@ -180,6 +180,27 @@ TEST_CASE("an event whose handling fails in a burst stays recorded and unhandled
   CHECK(store.unhandled_responses().empty());
 }
 
+TEST_CASE("a burst with an event that can be neither handled nor marked unhandled is refused whole") {
+  host_on_file f;
+  auto [host, store, other] = f.parts();
+  other.exec("CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks WHEN NEW.title = 'Poison'"
+             " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  other.exec("CREATE TRIGGER refuse_unhandling BEFORE UPDATE OF handled ON responses WHEN NEW.handled = 0"
+             " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  const std::vector<inbound> burst{command_from("ana", "console:s:1", "assign @dee \"Print flyers\""),
+                                   command_from("ana", "console:s:2", "assign @dee \"Poison\"")};
+
+  CHECK_FALSE(host.submit_all(burst, start));  // the platforms retry
+  CHECK(host.current().tasks.empty());
+  CHECK(other.execAndGet("SELECT COUNT(*) FROM responses").getInt() == 0);
+
+  other.exec("DROP TRIGGER refuse_poison");
+  other.exec("DROP TRIGGER refuse_unhandling");
+  CHECK(host.submit_all(burst, start));  // the retry
+  CHECK(host.current().tasks.size() == 2);
+  CHECK(store.unhandled_responses().empty());
+}
+
 TEST_CASE("the host names the due time of each message it puts in the outbox, and nothing else") {
   sqlite_store store(":memory:");
   metrics_registry metrics;
