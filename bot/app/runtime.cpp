@@ -308,7 +308,7 @@ class tandem_process {
 
   const tandem_config& config_;
   const runtime_options& options_;
-  asio::io_context io_;
+  asio::io_context io_{1};  ///< run by one thread: handlers it posts skip the shared queue
   metrics_registry metrics_;
   sqlite_store store_;
   sync_thread syncer_;  ///< destroyed before the store, after the last sync it owes
