@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -16,8 +17,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <algorithm>
 #include <array>
@@ -42,16 +43,13 @@ using steady = std::chrono::steady_clock;
 constexpr std::string_view requests_metric = "tandem_http_requests_total";
 constexpr std::string_view requests_help = "HTTP responses sent, by status class.";
 constexpr std::string_view duration_metric = "tandem_http_request_duration_seconds";
-constexpr std::string_view duration_help =
-    "Seconds from a request's last byte to its response being sent.";
+constexpr std::string_view duration_help = "Seconds from a request's last byte to its response being sent.";
 constexpr std::chrono::milliseconds accept_retry_delay{100};
 /// Room the read buffer of a connection keeps: Beast reads only what the buffer holds room for
 /// (at least 512 bytes), and a typical request (headers and a Slack payload) fits in one read.
 constexpr std::size_t request_read_size = 8 * 1024;
 
-std::vector<double> duration_buckets() {
-  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-}
+std::vector<double> duration_buckets() { return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}; }
 
 std::string lowercase(std::string_view text) {
   std::string out(text);
@@ -68,26 +66,50 @@ std::string describe(const tcp::endpoint& endpoint) {
 
 // The end of a connection, not a failure: the peer left, the server stopped it, or it idled.
 bool is_ordinary_end(const beast::error_code& ec) {
-  return ec == net::error::operation_aborted || ec == net::error::eof ||
-         ec == net::error::connection_reset || ec == beast::error::timeout ||
-         ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
+  return ec == net::error::operation_aborted || ec == net::error::eof || ec == net::error::connection_reset ||
+         ec == beast::error::timeout || ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
 }
 
 bool is_parse_error(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
 }
 
-bool has_line_break(std::string_view text) {
-  return text.find_first_of("\r\n") != std::string_view::npos;
-}
+bool has_line_break(std::string_view text) { return text.find_first_of("\r\n") != std::string_view::npos; }
 
 // A handler's response is written only when it cannot break the framing of the connection.
 bool is_writable(const http_response& response) {
   if (response.status < 200 || response.status > 599) return false;
+  if ((response.status == 204 || response.status == 304) && !response.body.empty()) return false;
   if (has_line_break(response.content_type)) return false;
   return std::none_of(response.headers.begin(), response.headers.end(), [](const auto& field) {
     return field.first.empty() || has_line_break(field.first) || has_line_break(field.second);
   });
+}
+
+// Writes into `head` (reusing its room) the status line and header fields of `response`: the
+// server's name, the content type, the handler's fields, the body's length, and the connection
+// field HTTP `version` needs for `keep_alive`. The fields must be writable (is_writable).
+void write_head(const http_response& response, unsigned version, bool keep_alive, std::string& head) {
+  head.clear();
+  head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(response.status);
+  head += ' ';
+  head += bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+  head += "\r\nServer: tandem\r\nContent-Type: ";
+  head += response.content_type;
+  for (const auto& [name, value] : response.headers) {
+    head += "\r\n";
+    head += name;
+    head += ": ";
+    head += value;
+  }
+  if (response.status != 204 && response.status != 304) {
+    head += "\r\nContent-Length: ";
+    head += std::to_string(response.body.size());
+  }
+  if (version == 10 && keep_alive) head += "\r\nConnection: keep-alive";
+  if (version != 10 && !keep_alive) head += "\r\nConnection: close";
+  head += "\r\n\r\n";
 }
 
 using method_table = std::map<std::string, http_handler, std::less<>>;
@@ -134,8 +156,8 @@ struct http_server::state : std::enable_shared_from_this<state> {
     if (options_.metrics == nullptr) return;
     // Every class from the start, so that a rate over them has a series before the first error.
     for (unsigned status_class = 2; status_class <= 5; ++status_class) {
-      responses_by_class_[status_class] = &options_.metrics->counter(
-          requests_metric, requests_help, {{"code", std::to_string(status_class) + "xx"}});
+      responses_by_class_[status_class] =
+          &options_.metrics->counter(requests_metric, requests_help, {{"code", std::to_string(status_class) + "xx"}});
     }
     durations_ = &options_.metrics->histogram(duration_metric, duration_help, duration_buckets());
   }
@@ -227,8 +249,7 @@ class http_server::state::session : public std::enable_shared_from_this<session>
     parser_.emplace();
     parser_->body_limit(server_->options_.body_limit);
     stream_.expires_after(server_->options_.read_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&session::on_read, shared_from_this()));
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -304,20 +325,15 @@ class http_server::state::session : public std::enable_shared_from_this<session>
     }
     count(response.status);
 
-    response_ = {};
-    response_.version(version_);
-    response_.result(response.status);
-    response_.set(bhttp::field::server, "tandem");
-    response_.set(bhttp::field::content_type, response.content_type);
-    for (const auto& [name, value] : response.headers) response_.insert(name, value);
-    response_.keep_alive(keep_alive_ && !closing_);
-    response_.body() = std::move(response.body);
-    response_.prepare_payload();
-
+    keep_open_ = keep_alive_ && !closing_;
+    write_head(response, version_, keep_open_, head_);
+    body_ = std::move(response.body);
     phase_ = phase::writing;
     stream_.expires_after(server_->options_.read_timeout);
-    bhttp::async_write(stream_, response_,
-                       beast::bind_front_handler(&session::on_write, shared_from_this()));
+    net::async_write(
+        stream_,
+        std::array{net::const_buffer(head_.data(), head_.size()), net::const_buffer(body_.data(), body_.size())},
+        beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
   void count(unsigned status) {
@@ -336,7 +352,7 @@ class http_server::state::session : public std::enable_shared_from_this<session>
       close();
       return;
     }
-    if (!response_.keep_alive()) {
+    if (!keep_open_) {
       linger();
       return;
     }
@@ -359,8 +375,7 @@ class http_server::state::session : public std::enable_shared_from_this<session>
   }
 
   void drain() {
-    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec,
-                                                                               std::size_t) {
+    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec || self->closing_) {
         self->close();
       } else {
@@ -388,7 +403,9 @@ class http_server::state::session : public std::enable_shared_from_this<session>
   const std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> response_;
+  std::string head_;        ///< the status line and fields of the response being written
+  std::string body_;        ///< its body
+  bool keep_open_ = false;  ///< whether the connection stays open after it
   std::array<char, 4096> discard_{};
   phase phase_ = phase::reading;
   bool closing_ = false;
@@ -405,9 +422,7 @@ class http_server::state::session : public std::enable_shared_from_this<session>
 class http_server::state::pending_reply {
  public:
   pending_reply(std::shared_ptr<session> connection, std::string request_name)
-      : session_(std::move(connection)),
-        request_name_(std::move(request_name)),
-        work_(session_->executor()) {}
+      : session_(std::move(connection)), request_name_(std::move(request_name)), work_(session_->executor()) {}
 
   ~pending_reply() {
     if (answered_.load()) return;
@@ -429,9 +444,7 @@ class http_server::state::pending_reply {
     return true;
   }
 
-  void log(std::string_view level, std::string_view message) const {
-    session_->server().log(level, message);
-  }
+  void log(std::string_view level, std::string_view message) const { session_->server().log(level, message); }
 
   [[nodiscard]] const std::string& request_name() const { return request_name_; }
 
@@ -461,8 +474,7 @@ void http_server::state::session::call(const http_handler& handler, http_request
 
 void http_server::state::accept() {
   if (!acceptor_.is_open()) return;  // stopped while an accept retry was due
-  acceptor_.async_accept(net::make_strand(io_),
-                         beast::bind_front_handler(&state::on_accept, shared_from_this()));
+  acceptor_.async_accept(net::make_strand(io_), beast::bind_front_handler(&state::on_accept, shared_from_this()));
 }
 
 void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
@@ -520,8 +532,7 @@ std::uint16_t http_server::start() {
     state_->started_ = true;
   }
   auto& acceptor = state_->acceptor_;
-  const tcp::endpoint endpoint(net::ip::make_address(state_->options_.address),
-                               state_->options_.port);
+  const tcp::endpoint endpoint(net::ip::make_address(state_->options_.address), state_->options_.port);
   acceptor.open(endpoint.protocol());
   acceptor.set_option(net::socket_base::reuse_address(true));
   acceptor.bind(endpoint);

@@ -87,9 +87,7 @@ class test_server {
   tandem::http_server_options with_test_defaults(tandem::http_server_options options) {
     options.address = "127.0.0.1";
     options.port = 0;
-    options.log = [log = log_](std::string_view level, std::string_view message) {
-      log->add(level, message);
-    };
+    options.log = [log = log_](std::string_view level, std::string_view message) { log->add(level, message); };
     return options;
   }
 
@@ -104,9 +102,8 @@ class test_server {
 class test_client {
  public:
   beast::error_code connect(std::uint16_t port) {
-    return run([&](auto handler) {
-      stream_.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), handler);
-    });
+    return run(
+        [&](auto handler) { stream_.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), handler); });
   }
 
   void send(bhttp::request<bhttp::string_body> request) {
@@ -127,12 +124,30 @@ class test_client {
     return response;
   }
 
-  bhttp::response<bhttp::string_body> request(bhttp::verb method, const std::string& target,
-                                              std::string body = {}) {
+  bhttp::response<bhttp::string_body> request(bhttp::verb method, const std::string& target, std::string body = {}) {
     bhttp::request<bhttp::string_body> message{method, target, 11};
     message.body() = std::move(body);
     send(std::move(message));
     return receive();
+  }
+
+  // Reads every byte until the server ends the connection.
+  std::string receive_until_end() {
+    std::string bytes(buffer_.size(), '\0');
+    net::buffer_copy(net::buffer(bytes), buffer_.data());
+    buffer_.consume(buffer_.size());
+    std::array<char, 1024> chunk{};
+    for (;;) {
+      std::size_t read = 0;
+      const auto ec = run([&](auto handler) {
+        stream_.async_read_some(net::buffer(chunk), [&read, handler](beast::error_code e, std::size_t n) {
+          read = n;
+          handler(e);
+        });
+      });
+      bytes.append(chunk.data(), read);
+      if (ec) return bytes;
+    }
   }
 
   // Reads and discards until the server ends the connection; returns how it ended.
@@ -165,9 +180,7 @@ tandem::http_handler answer(unsigned status, std::string body) {
   return [status, body](http_request, http_respond respond) { respond(text_response(status, body)); };
 }
 
-bool server_ended(const beast::error_code& ec) {
-  return ec == net::error::eof || ec == net::error::connection_reset;
-}
+bool server_ended(const beast::error_code& ec) { return ec == net::error::eof || ec == net::error::connection_reset; }
 
 }  // namespace
 
@@ -224,9 +237,7 @@ TEST_CASE("an async handler that responds later from another thread still answer
     handed_over.set_value(std::move(respond));
   });
   server.start();
-  std::thread core([&handed_over] {
-    handed_over.get_future().get()(text_response(202, "recorded\n"));
-  });
+  std::thread core([&handed_over] { handed_over.get_future().get()(text_response(202, "recorded\n")); });
 
   test_client client;
   REQUIRE_FALSE(client.connect(server.port()));
@@ -311,11 +322,9 @@ TEST_CASE("a body over the limit gets 413 and the handler is not called") {
 }
 
 TEST_CASE("a malformed request gets 400 and the connection is closed") {
-  const auto malformed = GENERATE(as<std::string>{},
-                                  "NOT A REQUEST\r\n\r\n",
-                                  "GET /healthz HTTP/1.1\r\nNo colon here\r\n\r\n",
-                                  "GET /healthz HTTP/1.1\r\nContent-Length: many\r\n\r\n",
-                                  "GET\r\n\r\n");
+  const auto malformed =
+      GENERATE(as<std::string>{}, "NOT A REQUEST\r\n\r\n", "GET /healthz HTTP/1.1\r\nNo colon here\r\n\r\n",
+               "GET /healthz HTTP/1.1\r\nContent-Length: many\r\n\r\n", "GET\r\n\r\n");
   CAPTURE(malformed);
   test_server server;
   server.server().route("GET", "/healthz", answer(200, "ok\n"));
@@ -374,11 +383,64 @@ TEST_CASE("keep-alive serves two requests on one connection") {
   CHECK(first.body() == second.body());
 }
 
+TEST_CASE("a response is its status line, the server's fields, the handler's, and its framing") {
+  test_server server;
+  server.server().route("GET", "/made", [](http_request, http_respond respond) {
+    auto response = text_response(201, "made");
+    response.headers.emplace_back("Retry-After", "5");
+    respond(std::move(response));
+  });
+  server.start();
+
+  test_client client;
+  REQUIRE_FALSE(client.connect(server.port()));
+  client.send_raw("GET /made HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  CHECK(client.receive_until_end() ==
+        "HTTP/1.1 201 Created\r\nServer: tandem\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\n"
+        "Content-Length: 4\r\nConnection: close\r\n\r\nmade");
+}
+
+TEST_CASE("an HTTP/1.0 client is answered in 1.0, kept alive only when it asks") {
+  test_server server;
+  server.server().route("GET", "/healthz", answer(200, "ok\n"));
+  server.start();
+
+  test_client kept;
+  REQUIRE_FALSE(kept.connect(server.port()));
+  kept.send_raw("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  const auto first = kept.receive();
+  CHECK(first.version() == 10);
+  CHECK(first[bhttp::field::connection] == "keep-alive");
+  kept.send_raw("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  CHECK(kept.receive().body() == "ok\n");
+
+  test_client closed;
+  REQUIRE_FALSE(closed.connect(server.port()));
+  closed.send_raw("GET /healthz HTTP/1.0\r\n\r\n");
+  CHECK(
+      closed.receive_until_end() ==
+      "HTTP/1.0 200 OK\r\nServer: tandem\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\n\r\nok\n");
+}
+
+TEST_CASE("a 204 or 304 answer with a body becomes 500; without one it has no length") {
+  test_server server;
+  server.server().route("GET", "/empty", answer(204, ""));
+  server.server().route("GET", "/not-empty", answer(204, "oops"));
+  server.start();
+
+  test_client client;
+  REQUIRE_FALSE(client.connect(server.port()));
+  CHECK(client.request(bhttp::verb::get, "/not-empty").result_int() == 500);
+  client.send_raw("GET /empty HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  CHECK(client.receive_until_end() ==
+        "HTTP/1.1 204 No Content\r\nServer: tandem\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: "
+        "close\r\n\r\n");
+}
+
 TEST_CASE("a throwing handler gives 500 and an error log without the query string") {
   test_server server;
-  server.server().route("GET", "/explode", [](http_request, http_respond) -> void {
-    throw std::runtime_error("boom");
-  });
+  server.server().route("GET", "/explode",
+                        [](http_request, http_respond) -> void { throw std::runtime_error("boom"); });
   server.start();
 
   test_client client;
@@ -401,8 +463,7 @@ TEST_CASE("a handler that drops its respond function unanswered gives 500") {
   REQUIRE_FALSE(client.connect(server.port()));
   CHECK(client.request(bhttp::verb::get, "/forgetful").result_int() == 500);
   const auto lines = server.log_lines();
-  CHECK(std::count(lines.begin(), lines.end(),
-                   "error: handler for GET /forgetful dropped its response") == 1);
+  CHECK(std::count(lines.begin(), lines.end(), "error: handler for GET /forgetful dropped its response") == 1);
 }
 
 TEST_CASE("a handler's header with a line break becomes 500, not a split response") {
