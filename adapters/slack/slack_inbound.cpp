@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <utility>
+#include <vector>
 
 namespace tandem::slack {
 namespace {
@@ -30,7 +32,10 @@ const json& object_of(const json& object, std::string_view key) {
 class required_fields {
  public:
   std::string take(const json& object, std::string_view key, std::string_view where = {}) {
-    std::string value = text_of(object, key);
+    return require(text_of(object, key), key, where);
+  }
+  /// `value`, noting `key` as missing when it is empty.
+  std::string require(std::string value, std::string_view key, std::string_view where = {}) {
     if (value.empty() && missing_.empty()) {
       missing_ = (where.empty() ? "" : std::string(where) + ".") + std::string(key) + " missing";
     }
@@ -135,67 +140,255 @@ bool is_direct_channel(std::string_view channel) { return channel.starts_with('D
 translated_event ignore(std::string reason) { return {std::nullopt, std::move(reason)}; }
 
 parsed<translated_event> translate_message(const event_envelope& envelope, std::string_view bot_user_id) {
-  const json& e = envelope.event;
-  const std::string type = text_of(e, "type");
-  if (e.contains("bot_id") && !e["bot_id"].is_null()) return ignore("a bot's message");
+  const inner_event& e = envelope.event;
+  if (e.from_bot) return ignore("a bot's message");
   static constexpr std::array<std::string_view, 3> kept_subtypes{"file_share", "thread_broadcast", "me_message"};
-  if (const std::string subtype = text_of(e, "subtype");
-      !subtype.empty() && std::ranges::find(kept_subtypes, subtype) == kept_subtypes.end()) {
-    return ignore("message subtype " + subtype);
+  if (!e.subtype.empty() && std::ranges::find(kept_subtypes, e.subtype) == kept_subtypes.end()) {
+    return ignore("message subtype " + e.subtype);
   }
-  const std::string user = text_of(e, "user");
-  if (user.empty()) return ignore("a message without a user");
-  if (!bot_user_id.empty() && user == bot_user_id) return ignore("Tandem's own message");
+  if (e.user.empty()) return ignore("a message without a user");
+  if (!bot_user_id.empty() && e.user == bot_user_id) return ignore("Tandem's own message");
   required_fields fields;
-  const std::string channel = fields.take(e, "channel", "event");
-  const std::string ts = fields.take(e, "ts", "event");
+  fields.require(e.channel, "channel", "event");
+  fields.require(e.ts, "ts", "event");
   if (!fields.missing().empty()) return wire_error{fields.missing()};
-  const auto at = time_of_ts(ts);
+  const auto at = time_of_ts(e.ts);
   if (!at) return wire_error{"event.ts is not a Slack timestamp"};
 
-  const std::string raw = text_of(e, "text");
-  const std::string channel_type = text_of(e, "channel_type");
-  const bool direct = channel_type == "im" || (channel_type.empty() && type == "message" && is_direct_channel(channel));
-  const bool mentioned = type == "app_mention" || contains_mention_of(raw, bot_user_id);
+  const bool direct =
+      e.channel_type == "im" || (e.channel_type.empty() && e.type == "message" && is_direct_channel(e.channel));
+  const bool mentioned = e.type == "app_mention" || contains_mention_of(e.text, bot_user_id);
   inbound event;
-  event.dedup_key = "slack:" + envelope.team_id + ":" + channel + ":" + ts;
-  event.sender = identity{"slack", envelope.team_id, user};
-  event.conversation = channel;
+  event.dedup_key = "slack:" + envelope.team_id + ":" + e.channel + ":" + e.ts;
+  event.sender = identity{"slack", envelope.team_id, e.user};
+  event.conversation = e.channel;
   event.direct = direct;
   event.addressed = direct || mentioned;
   event.kind = event.addressed ? inbound_kind::command : inbound_kind::message;
-  event.text = plain_text_from_slack(mentioned ? without_bot_mention(raw, bot_user_id, type == "app_mention") : raw);
+  event.text =
+      plain_text_from_slack(mentioned ? without_bot_mention(e.text, bot_user_id, e.type == "app_mention") : e.text);
   event.at = *at;
-  if (const std::string thread = text_of(e, "thread_ts"); !thread.empty()) {
-    event.reply_handle = "thread:" + thread;
+  if (!e.thread_ts.empty()) {
+    event.reply_handle = "thread:" + e.thread_ts;
   } else if (event.addressed && !direct) {
-    event.reply_handle = "thread:" + ts;
+    event.reply_handle = "thread:" + e.ts;
   }
   return translated_event{std::move(event), {}};
 }
 
 parsed<translated_event> translate_reaction(const event_envelope& envelope, std::string_view bot_user_id) {
-  const json& e = envelope.event;
-  const json& item = object_of(e, "item");
-  if (text_of(item, "type") != "message") return ignore("a reaction on something other than a message");
+  const inner_event& e = envelope.event;
+  if (e.item_type != "message") return ignore("a reaction on something other than a message");
   required_fields fields;
-  const std::string user = fields.take(e, "user", "event");
-  const std::string reaction = fields.take(e, "reaction", "event");
-  const std::string channel = fields.take(item, "channel", "event.item");
+  fields.require(e.user, "user", "event");
+  fields.require(e.reaction, "reaction", "event");
+  fields.require(e.item_channel, "channel", "event.item");
   if (!fields.missing().empty()) return wire_error{fields.missing()};
-  if (!bot_user_id.empty() && user == bot_user_id) return ignore("Tandem's own reaction");
-  std::optional<time_point> at = time_of_ts(text_of(e, "event_ts"));
+  if (!bot_user_id.empty() && e.user == bot_user_id) return ignore("Tandem's own reaction");
+  std::optional<time_point> at = time_of_ts(e.event_ts);
   if (!at) return wire_error{"event.event_ts is not a Slack timestamp"};
   inbound event;
   event.dedup_key = "slack:" + envelope.team_id + ":event:" + envelope.event_id;
-  event.sender = identity{"slack", envelope.team_id, user};
-  event.conversation = channel;
-  event.direct = is_direct_channel(channel);
-  event.addressed = !bot_user_id.empty() && text_of(e, "item_user") == bot_user_id;
+  event.sender = identity{"slack", envelope.team_id, e.user};
+  event.conversation = e.item_channel;
+  event.direct = is_direct_channel(e.item_channel);
+  event.addressed = !bot_user_id.empty() && e.item_user == bot_user_id;
   event.kind = inbound_kind::reaction;
-  event.text = reaction;
+  event.text = e.reaction;
   event.at = *at;
   return translated_event{std::move(event), {}};
+}
+
+/// Reads an Events API envelope from the events of nlohmann's SAX interface, keeping only what
+/// event_envelope holds: the parser's events for a body, or a parsed value's (replay) for
+/// Socket Mode. The last of repeated keys wins, as in a parsed value.
+class envelope_reader {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  bool null() { return other_value(false); }
+  bool boolean(bool value) {
+    if (where() == place::authorization && key_ == "is_bot") authorization_is_bot_ = value;
+    return other_value(true);
+  }
+  bool number_integer(number_integer_t) { return other_value(true); }
+  bool number_unsigned(number_unsigned_t) { return other_value(true); }
+  bool number_float(number_float_t, const string_t&) { return other_value(true); }
+  bool binary(binary_t&) { return other_value(true); }
+  bool string(string_t& value) {
+    if (std::string* field = field_for_key()) *field = std::move(value);
+    return other_value(true, false);
+  }
+  bool key(string_t& name) {
+    key_ = std::move(name);
+    return true;
+  }
+  bool start_object(std::size_t) {
+    place inner = place::ignored;
+    if (places_.empty()) {
+      inner = place::top;
+      is_object_ = true;
+    } else if (where() == place::top && key_ == "event") {
+      inner = place::event;
+      has_event_ = true;
+      out_.event = {};
+    } else if (where() == place::event && key_ == "item") {
+      inner = place::item;
+      out_.event.item_type.clear();
+      out_.event.item_channel.clear();
+    } else if (where() == place::authorizations) {
+      inner = place::authorization;
+      authorization_user_.clear();
+      authorization_is_bot_ = false;
+    } else {
+      other_value(true);
+    }
+    places_.push_back(inner);
+    return true;
+  }
+  bool end_object() {
+    if (where() == place::authorization && authorization_is_bot_ && out_.authorized_bot_user.empty()) {
+      out_.authorized_bot_user = std::move(authorization_user_);
+    }
+    places_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) {
+    place inner = place::ignored;
+    if (where() == place::top && key_ == "authorizations") {
+      inner = place::authorizations;
+      out_.authorized_bot_user.clear();
+    } else if (!places_.empty()) {
+      other_value(true);
+    }
+    places_.push_back(inner);
+    return true;
+  }
+  bool end_array() {
+    places_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+  /// The envelope read, or what it lacks.
+  parsed<event_envelope> envelope() && {
+    if (!is_object_) return wire_error{"the body is not a JSON object"};
+    required_fields fields;
+    fields.require(out_.type, "type");
+    if (out_.type == "url_verification") {
+      fields.require(out_.challenge, "challenge");
+    } else if (out_.type == "event_callback") {
+      fields.require(out_.team_id, "team_id");
+      fields.require(out_.event_id, "event_id");
+      if (!has_event_ && fields.missing().empty()) return wire_error{"event missing"};
+      if (has_event_) fields.require(out_.event.type, "type", "event");
+    }
+    if (!fields.missing().empty()) return wire_error{fields.missing()};
+    if (out_.type != "event_callback") {
+      out_.event = {};
+      out_.authorized_bot_user.clear();
+    }
+    if (out_.type != "url_verification") out_.challenge.clear();
+    return std::move(out_);
+  }
+
+ private:
+  enum class place { top, event, item, authorizations, authorization, ignored };
+
+  [[nodiscard]] place where() const { return places_.empty() ? place::ignored : places_.back(); }
+
+  // The string field the current key names where the reader is, if it keeps one.
+  std::string* field_for_key() {
+    switch (where()) {
+      case place::top:
+        if (key_ == "type") return &out_.type;
+        if (key_ == "challenge") return &out_.challenge;
+        if (key_ == "team_id") return &out_.team_id;
+        if (key_ == "event_id") return &out_.event_id;
+        return nullptr;
+      case place::event: {
+        inner_event& e = out_.event;
+        for (auto [name, field] : {std::pair{"type", &e.type},
+                                   {"subtype", &e.subtype},
+                                   {"user", &e.user},
+                                   {"text", &e.text},
+                                   {"channel", &e.channel},
+                                   {"channel_type", &e.channel_type},
+                                   {"ts", &e.ts},
+                                   {"thread_ts", &e.thread_ts},
+                                   {"event_ts", &e.event_ts},
+                                   {"reaction", &e.reaction},
+                                   {"item_user", &e.item_user}}) {
+          if (key_ == name) return field;
+        }
+        return nullptr;
+      }
+      case place::item:
+        if (key_ == "type") return &out_.event.item_type;
+        if (key_ == "channel") return &out_.event.item_channel;
+        return nullptr;
+      case place::authorization: return key_ == "user_id" ? &authorization_user_ : nullptr;
+      case place::authorizations:
+      case place::ignored: return nullptr;
+    }
+    return nullptr;
+  }
+
+  // A value under the current key: a string field it names is empty unless the value is a
+  // string; `bot_id` marks a bot's event unless null; `event` is an object or absent.
+  bool other_value(bool not_null, bool clears = true) {
+    if (clears) {
+      if (std::string* field = field_for_key()) field->clear();
+      if (where() == place::top && key_ == "event") has_event_ = false;
+    }
+    if (where() == place::event && key_ == "bot_id") out_.event.from_bot = not_null;
+    return true;
+  }
+
+  event_envelope out_;
+  std::vector<place> places_;
+  std::string key_;
+  bool is_object_ = false;
+  bool has_event_ = false;
+  std::string authorization_user_;
+  bool authorization_is_bot_ = false;
+};
+
+/// Hands `value` to a SAX reader as the parser would have read it.
+template <typename Reader>
+void replay(const json& value, Reader& reader) {
+  switch (value.type()) {
+    case json::value_t::object:
+      reader.start_object(value.size());
+      for (const auto& [name, member] : value.items()) {
+        std::string key = name;
+        reader.key(key);
+        replay(member, reader);
+      }
+      reader.end_object();
+      return;
+    case json::value_t::array:
+      reader.start_array(value.size());
+      for (const json& element : value) replay(element, reader);
+      reader.end_array();
+      return;
+    case json::value_t::string: {
+      std::string text = value.get_ref<const std::string&>();
+      reader.string(text);
+      return;
+    }
+    case json::value_t::boolean: reader.boolean(value.get<bool>()); return;
+    case json::value_t::number_integer: reader.number_integer(value.get<json::number_integer_t>()); return;
+    case json::value_t::number_unsigned: reader.number_unsigned(value.get<json::number_unsigned_t>()); return;
+    case json::value_t::number_float: reader.number_float(value.get<json::number_float_t>(), {}); return;
+    case json::value_t::binary:
+    case json::value_t::null:
+    case json::value_t::discarded: reader.null(); return;
+  }
 }
 
 std::optional<json> parse_json(std::string_view text) {
@@ -264,42 +457,19 @@ parsed<view_submission> read_view_submission(const json& p) {
 }  // namespace
 
 parsed<event_envelope> parse_event_envelope(std::string_view body) {
-  auto document = parse_json(body);
-  if (!document) return wire_error{"malformed JSON"};
-  return event_envelope_from_json(std::move(*document));
+  envelope_reader reader;
+  if (!json::sax_parse(body.begin(), body.end(), &reader)) return wire_error{"malformed JSON"};
+  return std::move(reader).envelope();
 }
 
-parsed<event_envelope> event_envelope_from_json(json d) {
-  if (!d.is_object()) return wire_error{"the body is not a JSON object"};
-  event_envelope out;
-  required_fields fields;
-  out.type = fields.take(d, "type");
-  if (out.type == "url_verification") {
-    out.challenge = fields.take(d, "challenge");
-  } else if (out.type == "event_callback") {
-    out.team_id = fields.take(d, "team_id");
-    out.event_id = fields.take(d, "event_id");
-    const json& event = object_of(d, "event");
-    if (event.is_null() && fields.missing().empty()) return wire_error{"event missing"};
-    fields.take(event, "type", "event");
-    if (event.is_object()) out.event = std::move(d["event"]);  // moved out of the document, not copied
-    if (const auto auths = d.find("authorizations"); auths != d.end() && auths->is_array()) {
-      for (const json& a : *auths) {
-        if (a.is_object() && a.value("is_bot", false)) {
-          out.authorized_bot_user = text_of(a, "user_id");
-          break;
-        }
-      }
-    }
-  } else {
-    out.team_id = text_of(d, "team_id");
-  }
-  if (!fields.missing().empty()) return wire_error{fields.missing()};
-  return out;
+parsed<event_envelope> event_envelope_from_json(const json& document) {
+  envelope_reader reader;
+  replay(document, reader);
+  return std::move(reader).envelope();
 }
 
 parsed<translated_event> translate_event(const event_envelope& envelope, std::string_view bot_user_id) {
-  const std::string type = text_of(envelope.event, "type");
+  const std::string& type = envelope.event.type;
   if (type == "message" || type == "app_mention") return translate_message(envelope, bot_user_id);
   if (type == "reaction_added") return translate_reaction(envelope, bot_user_id);
   return ignore("event type " + type + " is not used");

@@ -23,6 +23,27 @@ struct wire_error {
 template <typename T>
 using parsed = std::variant<T, wire_error>;
 
+/// The fields of an `event_callback`'s inner event that Tandem reads (A1). A string field is
+/// empty when the event lacks it or holds something other than a string there; what nests
+/// deeper (`blocks`, an edited `message`) is not read.
+struct inner_event {
+  std::string type;       ///< "message", "app_mention", "reaction_added", ...
+  std::string subtype;    ///< e.g. "message_changed", "file_share"
+  bool from_bot = false;  ///< it carries a `bot_id` that is not null
+  std::string user;
+  std::string text;
+  std::string channel;
+  std::string channel_type;  ///< "channel", "group", "im", "mpim"
+  std::string ts;
+  std::string thread_ts;
+  std::string event_ts;
+  std::string reaction;      ///< reaction_added: the emoji's name
+  std::string item_user;     ///< reaction_added: who wrote what was reacted to
+  std::string item_type;     ///< reaction_added: `item.type`, "message" for a message
+  std::string item_channel;  ///< reaction_added: `item.channel`
+  bool operator==(const inner_event&) const = default;
+};
+
 /// An Events API request body: the envelope around one event (A1).
 struct event_envelope {
   std::string type;                 ///< "event_callback", "url_verification", "app_rate_limited", ...
@@ -30,16 +51,17 @@ struct event_envelope {
   std::string team_id;              ///< the workspace the app is installed in; empty for url_verification
   std::string event_id;             ///< "Ev08MFMKH6": the same on every retry
   std::string authorized_bot_user;  ///< the bot's user id from `authorizations[]` (is_bot), when sent
-  nlohmann::json event;             ///< event_callback: the inner event, an object
+  inner_event event;                ///< event_callback: the inner event
+  bool operator==(const event_envelope&) const = default;
 };
 
-/// Parses an Events API body (JSON). `event_callback` needs `team_id`, `event_id` and an
-/// object `event` with a string `type`; `url_verification` needs `challenge`. Pure.
+/// Parses an Events API body (JSON) in one pass, keeping only the fields Tandem reads.
+/// `event_callback` needs `team_id`, `event_id` and an object `event` with a string `type`;
+/// `url_verification` needs `challenge`. Pure.
 parsed<event_envelope> parse_event_envelope(std::string_view body);
 
-/// The same from Socket Mode, where the envelope arrives as a JSON value (moved from, so that
-/// the inner event is not copied). Pure.
-parsed<event_envelope> event_envelope_from_json(nlohmann::json document);
+/// The same from Socket Mode, where the envelope arrives as a JSON value. Pure.
+parsed<event_envelope> event_envelope_from_json(const nlohmann::json& document);
 
 /// An inner event translated: the inbound event, or why Tandem ignores it (a bot's own message,
 /// an edit, an event type it does not use). Exactly one of the two is set.

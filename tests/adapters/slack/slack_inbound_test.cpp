@@ -46,12 +46,8 @@ std::string channel_message_body(const std::string& text = "Live long and prospe
 }
 
 event_envelope envelope_with(json event, std::string event_id = "Ev1") {
-  event_envelope e;
-  e.type = "event_callback";
-  e.team_id = "T1";
-  e.event_id = std::move(event_id);
-  e.event = std::move(event);
-  return e;
+  return expect_parsed(event_envelope_from_json(json{
+      {"type", "event_callback"}, {"team_id", "T1"}, {"event_id", std::move(event_id)}, {"event", std::move(event)}}));
 }
 
 translated_event translate(const event_envelope& e, std::string_view bot = "UBOT") {
@@ -265,6 +261,39 @@ TEST_CASE("malformed event bodies are refused with what is wrong") {
   CHECK(expect_error(translate_event(
             envelope_with({{"type", "message"}, {"user", "U1"}, {"channel", "C1"}, {"ts", "yesterday"}}), "UBOT")) ==
         "event.ts is not a Slack timestamp");
+}
+
+TEST_CASE("a body and the same envelope as a parsed value read alike") {
+  const std::string body = channel_message_body("done 12", "1700000000.000700");
+  CHECK(expect_parsed(parse_event_envelope(body)) == expect_parsed(event_envelope_from_json(json::parse(body))));
+}
+
+TEST_CASE("what nests deeper in an event is not read as the event's own fields") {
+  const auto envelope = expect_parsed(parse_event_envelope(R"({"type":"event_callback","team_id":"T1","event_id":"Ev1",
+      "event":{"type":"message","channel":"C1","user":"U1","text":"the real text","ts":"1700000000.000800",
+               "blocks":[{"type":"rich_text","elements":[{"type":"text","text":"a block's text","user":"U9"}]}],
+               "message":{"type":"other","channel":"C9","ts":"1.1"}},
+      "authorizations":[{"user_id":"UHUMAN","is_bot":false},{"user_id":"UBOT","is_bot":true}]})"));
+  CHECK(envelope.authorized_bot_user == "UBOT");
+  const inner_event& e = envelope.event;
+  CHECK(e.type == "message");
+  CHECK(e.channel == "C1");
+  CHECK(e.user == "U1");
+  CHECK(e.text == "the real text");
+  CHECK(e.ts == "1700000000.000800");
+}
+
+TEST_CASE("the last of repeated keys counts, and a value of another kind reads as absent") {
+  const auto envelope = expect_parsed(parse_event_envelope(R"({"type":"event_callback","team_id":"T0","team_id":"T1",
+      "event_id":"Ev1","event":{"type":"message","user":"U1","user":{"id":"U2"},"bot_id":null,"channel":"C1"}})"));
+  CHECK(envelope.team_id == "T1");
+  CHECK(envelope.event.user.empty());
+  CHECK_FALSE(envelope.event.from_bot);
+  CHECK(expect_error(parse_event_envelope(
+            R"({"type":"event_callback","team_id":"T1","event_id":"Ev1","event":"x"})")) == "event missing");
+  CHECK(expect_error(parse_event_envelope(
+            R"({"type":"event_callback","team_id":"T1","event_id":"Ev1","event":{"type":"message"},"event":[1]})")) ==
+        "event missing");
 }
 
 TEST_CASE("Slack's control sequences become the text as typed") {
