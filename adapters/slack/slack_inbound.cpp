@@ -220,8 +220,10 @@ class envelope_reader {
   bool number_float(number_float_t, const string_t&) { return other_value(true); }
   bool binary(binary_t&) { return other_value(true); }
   bool string(string_t& value) {
-    if (std::string* field = field_for_key()) *field = std::move(value);
-    return other_value(true, false);
+    std::string* field = field_for_key();
+    other_value(true);
+    if (field != nullptr) *field = std::move(value);
+    return true;
   }
   bool key(string_t& name) {
     key_ = std::move(name);
@@ -338,13 +340,12 @@ class envelope_reader {
     return nullptr;
   }
 
-  // A value under the current key: a string field it names is empty unless the value is a
-  // string; `bot_id` marks a bot's event unless null; `event` is an object or absent.
-  bool other_value(bool not_null, bool clears = true) {
-    if (clears) {
-      if (std::string* field = field_for_key()) field->clear();
-      if (where() == place::top && key_ == "event") has_event_ = false;
-    }
+  // A value arrives under the current key: what the key held before is forgotten (a string
+  // field it names is emptied, `event` is no object any more), and `bot_id` marks a bot's event
+  // unless it is null.
+  bool other_value(bool not_null) {
+    if (std::string* field = field_for_key()) field->clear();
+    if (where() == place::top && key_ == "event") has_event_ = false;
     if (where() == place::event && key_ == "bot_id") out_.event.from_bot = not_null;
     return true;
   }

@@ -294,6 +294,9 @@ TEST_CASE("the last of repeated keys counts, and a value of another kind reads a
   CHECK(expect_error(parse_event_envelope(
             R"({"type":"event_callback","team_id":"T1","event_id":"Ev1","event":{"type":"message"},"event":[1]})")) ==
         "event missing");
+  CHECK(expect_error(parse_event_envelope(
+            R"({"type":"event_callback","team_id":"T1","event_id":"Ev1","event":{"type":"message"},"event":"x"})")) ==
+        "event missing");
 }
 
 TEST_CASE("Slack's control sequences become the text as typed") {
