@@ -76,10 +76,13 @@ bool is_parse_error(const beast::error_code& ec) {
 
 bool has_line_break(std::string_view text) { return text.find_first_of("\r\n") != std::string_view::npos; }
 
+// 204 No Content and 304 Not Modified end at their header fields: no body, no length.
+bool has_no_body(unsigned status) { return status == 204 || status == 304; }
+
 // A handler's response is written only when it cannot break the framing of the connection.
 bool is_writable(const http_response& response) {
   if (response.status < 200 || response.status > 599) return false;
-  if ((response.status == 204 || response.status == 304) && !response.body.empty()) return false;
+  if (has_no_body(response.status) && !response.body.empty()) return false;
   if (has_line_break(response.content_type)) return false;
   return std::none_of(response.headers.begin(), response.headers.end(), [](const auto& field) {
     return field.first.empty() || has_line_break(field.first) || has_line_break(field.second);
@@ -103,7 +106,7 @@ void write_head(const http_response& response, unsigned version, bool keep_alive
     head += ": ";
     head += value;
   }
-  if (response.status != 204 && response.status != 304) {
+  if (!has_no_body(response.status)) {
     head += "\r\nContent-Length: ";
     head += std::to_string(response.body.size());
   }

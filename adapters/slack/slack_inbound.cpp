@@ -290,11 +290,17 @@ class envelope_reader {
       if (has_event_) fields.require(out_.event.type, "type", "event");
     }
     if (!fields.missing().empty()) return wire_error{fields.missing()};
+    // Each type holds only its own fields (a url_verification names no workspace).
     if (out_.type != "event_callback") {
+      out_.event_id.clear();
       out_.event = {};
       out_.authorized_bot_user.clear();
     }
-    if (out_.type != "url_verification") out_.challenge.clear();
+    if (out_.type == "url_verification") {
+      out_.team_id.clear();
+    } else {
+      out_.challenge.clear();
+    }
     return std::move(out_);
   }
 

@@ -64,6 +64,19 @@ TEST_CASE("url_verification is parsed with its challenge") {
   CHECK(e.challenge == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
 }
 
+TEST_CASE("an envelope keeps only the fields of its type") {
+  const auto check = expect_parsed(
+      parse_event_envelope(R"({"type":"url_verification","challenge":"c","team_id":"T1","event_id":"Ev1"})"));
+  CHECK(check.team_id.empty());
+  CHECK(check.event_id.empty());
+  const auto limited = expect_parsed(parse_event_envelope(
+      R"({"type":"app_rate_limited","team_id":"T1","challenge":"c","event_id":"Ev1","event":{"type":"message"}})"));
+  CHECK(limited.team_id == "T1");
+  CHECK(limited.challenge.empty());
+  CHECK(limited.event_id.empty());
+  CHECK(limited.event == inner_event{});
+}
+
 TEST_CASE("the official channel message is activity, keyed by team, channel and ts") {
   const auto envelope = expect_parsed(parse_event_envelope(channel_message_body()));
   CHECK(envelope.team_id == "TXXXXXXXX");
