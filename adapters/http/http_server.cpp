@@ -13,7 +13,6 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -39,6 +38,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using steady = std::chrono::steady_clock;
+/// Each connection runs on a strand of its own, named by its concrete type (no type erasure).
+using strand = net::strand<net::io_context::executor_type>;
+using strand_socket = tcp::socket::rebind_executor<strand>::other;
 
 constexpr std::string_view requests_metric = "tandem_http_requests_total";
 constexpr std::string_view requests_help = "HTTP responses sent, by status class.";
@@ -64,10 +66,10 @@ std::string describe(const tcp::endpoint& endpoint) {
   return host + ':' + std::to_string(endpoint.port());
 }
 
-// The end of a connection, not a failure: the peer left, the server stopped it, or it idled.
+// The end of a connection, not a failure: the peer left, or the server stopped it or timed it out.
 bool is_ordinary_end(const beast::error_code& ec) {
   return ec == net::error::operation_aborted || ec == net::error::eof || ec == net::error::connection_reset ||
-         ec == beast::error::timeout || ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
+         ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
 }
 
 bool is_parse_error(const beast::error_code& ec) {
@@ -166,7 +168,7 @@ struct http_server::state : std::enable_shared_from_this<state> {
   }
 
   void accept();
-  void on_accept(beast::error_code ec, tcp::socket socket);
+  void on_accept(beast::error_code ec, strand_socket socket);
   void log(std::string_view level, std::string_view message) const {
     if (options_.log) options_.log(level, message);
   }
@@ -190,10 +192,11 @@ struct http_server::state : std::enable_shared_from_this<state> {
 // while the client keeps the connection alive. Everything but deliver() runs on its strand.
 class http_server::state::session : public std::enable_shared_from_this<session> {
  public:
-  session(std::shared_ptr<state> server, tcp::socket socket, std::uint64_t id, std::string remote)
+  session(std::shared_ptr<state> server, strand_socket socket, std::uint64_t id, std::string remote)
       : server_(std::move(server)),
-        stream_(std::move(socket)),
-        executor_(stream_.get_executor()),
+        socket_(std::move(socket)),
+        strand_(socket_.get_executor()),
+        deadline_timer_(strand_),
         id_(id),
         remote_(std::move(remote)) {
     buffer_.reserve(request_read_size);
@@ -209,7 +212,7 @@ class http_server::state::session : public std::enable_shared_from_this<session>
 
   // Starts serving; a connection over the limit is answered 503 without reading its request.
   void run(bool over_capacity) {
-    net::post(executor_, [self = shared_from_this(), over_capacity] {
+    net::post(executor(), [self = shared_from_this(), over_capacity] {
       if (over_capacity) {
         self->write_response(text_response(503, "too many connections\n"));
       } else {
@@ -220,23 +223,24 @@ class http_server::state::session : public std::enable_shared_from_this<session>
 
   // From stop(), any thread: ends the connection after the request in progress, if any.
   void shut_down() {
-    net::post(executor_, [self = shared_from_this()] {
+    net::post(executor(), [self = shared_from_this()] {
       self->closing_ = true;
       if (self->phase_ == phase::reading || self->phase_ == phase::lingering) {
-        self->stream_.cancel();
+        beast::error_code ignored;  // a connection closed meanwhile has nothing to cancel
+        self->socket_.cancel(ignored);
       }
     });
   }
 
   // From a handler's respond, any thread.
   void deliver(http_response response) {
-    net::post(executor_, [self = shared_from_this(), response = std::move(response)]() mutable {
+    net::post(executor(), [self = shared_from_this(), response = std::move(response)]() mutable {
       self->write_response(std::move(response));
     });
   }
 
   [[nodiscard]] const state& server() const { return *server_; }
-  [[nodiscard]] const beast::tcp_stream::executor_type& executor() const { return executor_; }
+  [[nodiscard]] const strand& executor() const { return strand_; }
 
  private:
   enum class phase { reading, handling, writing, lingering };
@@ -251,8 +255,8 @@ class http_server::state::session : public std::enable_shared_from_this<session>
     request_name_.clear();
     parser_.emplace();
     parser_->body_limit(server_->options_.body_limit);
-    stream_.expires_after(server_->options_.read_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
+    extend_deadline();
+    bhttp::async_read(socket_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -274,7 +278,7 @@ class http_server::state::session : public std::enable_shared_from_this<session>
   }
 
   void handle(bhttp::request<bhttp::string_body> message) {
-    phase_ = phase::handling;
+    phase_ = phase::handling;  // no deadline while the handler works
     received_at_ = steady::now();
     keep_alive_ = message.keep_alive();
     version_ = message.version();
@@ -332,9 +336,9 @@ class http_server::state::session : public std::enable_shared_from_this<session>
     write_head(response, version_, keep_open_, head_);
     body_ = std::move(response.body);
     phase_ = phase::writing;
-    stream_.expires_after(server_->options_.read_timeout);
+    extend_deadline();
     net::async_write(
-        stream_,
+        socket_,
         std::array{net::const_buffer(head_.data(), head_.size()), net::const_buffer(body_.data(), body_.size())},
         beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
@@ -372,13 +376,13 @@ class http_server::state::session : public std::enable_shared_from_this<session>
     }
     phase_ = phase::lingering;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(server_->options_.read_timeout);
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    extend_deadline();
     drain();
   }
 
   void drain() {
-    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    socket_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec || self->closing_) {
         self->close();
       } else {
@@ -389,8 +393,35 @@ class http_server::state::session : public std::enable_shared_from_this<session>
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  // The connection must make progress (a request arriving, a response or the lingering ending)
+  // within the read timeout from now. Setting the deadline costs no timer operation: the one
+  // timer of the session, once waiting, looks at the deadline when it fires and waits again for
+  // a later one, so a busy connection touches the timer about once per timeout.
+  void extend_deadline() {
+    deadline_ = steady::now() + server_->options_.read_timeout;
+    if (!deadline_timer_waiting_) wait_for_deadline();
+  }
+
+  void wait_for_deadline() {
+    deadline_timer_waiting_ = true;
+    deadline_timer_.expires_at(deadline_);
+    // A weak reference: the timer keeps no closed connection alive (its destructor cancels the wait).
+    deadline_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      const auto self = weak.lock();
+      if (!self) return;
+      self->deadline_timer_waiting_ = false;
+      if (ec || !self->socket_.is_open() || self->phase_ == phase::handling) return;
+      if (steady::now() < self->deadline_) {
+        self->wait_for_deadline();
+        return;
+      }
+      self->server_->log("debug", "connection from " + self->remote_ + " timed out");
+      self->close();  // the operation under way ends with operation_aborted
+    });
   }
 
   void log_failure(std::string_view what, const beast::error_code& ec) const {
@@ -400,8 +431,11 @@ class http_server::state::session : public std::enable_shared_from_this<session>
   }
 
   const std::shared_ptr<state> server_;
-  beast::tcp_stream stream_;
-  const beast::tcp_stream::executor_type executor_;
+  strand_socket socket_;
+  const strand strand_;  ///< the socket's, for posts from other threads
+  net::basic_waitable_timer<steady, net::wait_traits<steady>, strand> deadline_timer_;
+  steady::time_point deadline_{};
+  bool deadline_timer_waiting_ = false;
   const std::uint64_t id_;
   const std::string remote_;
   beast::flat_buffer buffer_;
@@ -454,7 +488,7 @@ class http_server::state::pending_reply {
  private:
   const std::shared_ptr<session> session_;
   const std::string request_name_;
-  net::executor_work_guard<beast::tcp_stream::executor_type> work_;
+  net::executor_work_guard<strand> work_;
   std::atomic<bool> answered_{false};
 };
 
@@ -480,7 +514,7 @@ void http_server::state::accept() {
   acceptor_.async_accept(net::make_strand(io_), beast::bind_front_handler(&state::on_accept, shared_from_this()));
 }
 
-void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
+void http_server::state::on_accept(beast::error_code ec, strand_socket socket) {
   if (ec == net::error::operation_aborted) return;
   if (ec) {
     // Typically out of file descriptors: wait a little instead of spinning on the error.

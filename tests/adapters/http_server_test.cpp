@@ -33,6 +33,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
 using tandem::http_request;
 using tandem::http_respond;
 using tandem::http_response;
@@ -365,6 +366,51 @@ TEST_CASE("a client that sends half a request and stalls is disconnected after t
   const auto ended = client.wait_for_end();
   CHECK(server_ended(ended));
   CHECK(std::chrono::steady_clock::now() - began >= options.read_timeout);
+}
+
+TEST_CASE("a connection kept busy beyond the read timeout stays open, and closes one timeout after it falls idle") {
+  tandem::http_server_options options;
+  options.read_timeout = std::chrono::seconds(1);
+  test_server server(options);
+  server.server().route("GET", "/healthz", answer(200, "ok\n"));
+  server.start();
+
+  test_client client;
+  REQUIRE_FALSE(client.connect(server.port()));
+  const auto began = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - began < 2500ms) {  // two and a half timeouts, a request every 0.3
+    CHECK(client.request(bhttp::verb::get, "/healthz").result_int() == 200);
+    std::this_thread::sleep_for(300ms);
+  }
+  const auto idle_from = std::chrono::steady_clock::now();
+  const auto ended = client.wait_for_end();
+  const auto idle = std::chrono::steady_clock::now() - idle_from;
+  CHECK(server_ended(ended));
+  CHECK(idle >= 600ms);  // the last request came at most 0.3 s before idle_from
+  CHECK(idle < 3s);
+}
+
+TEST_CASE("a handler slower than the read timeout still gets its answer through") {
+  tandem::http_server_options options;
+  options.read_timeout = std::chrono::seconds(1);
+  test_server server(options);
+  std::promise<http_respond> handed_over;
+  server.server().route("GET", "/slow", [&handed_over](http_request, http_respond respond) {
+    handed_over.set_value(std::move(respond));
+  });
+  server.start();
+  std::thread core([&handed_over] {
+    http_respond respond = handed_over.get_future().get();
+    std::this_thread::sleep_for(1500ms);
+    respond(text_response(200, "worth the wait\n"));
+  });
+
+  test_client client;
+  REQUIRE_FALSE(client.connect(server.port()));
+  const auto response = client.request(bhttp::verb::get, "/slow");
+  core.join();
+  CHECK(response.result_int() == 200);
+  CHECK(response.body() == "worth the wait\n");
 }
 
 TEST_CASE("keep-alive serves two requests on one connection") {
