@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_store.h"
 
 #include "core/action.h"
+#include "storage/temp_database.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
@@ -13,34 +14,13 @@
 #include <vector>
 
 using namespace tandem;
+using tandem::testing::temp_database;
 using namespace std::chrono_literals;
 
 namespace {
 
 /// 2026-11-25 10:00 UTC.
 constexpr time_point t0 = std::chrono::sys_days{std::chrono::year{2026} / 11 / 25} + 10h;
-
-/// A database file under the temp directory with a unique name, removed (with its WAL files) at the end.
-class temp_database {
- public:
-  temp_database() {
-    std::random_device random;
-    path_ = (std::filesystem::temp_directory_path() /
-             ("tandem-store-test-" + std::to_string(random()) + "-" + std::to_string(random()) + ".db"))
-                .string();
-  }
-  ~temp_database() {
-    std::error_code ignored;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path_ + suffix, ignored);
-  }
-  temp_database(const temp_database&) = delete;
-  temp_database& operator=(const temp_database&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 /// The schema version a database file says it has, read without the store.
 int user_version_of(const std::string& path) {

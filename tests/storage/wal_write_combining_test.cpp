@@ -1,6 +1,7 @@
 #include "storage/sqlite/wal_write_combining.h"
 
 #include "storage/sqlite/sqlite_store.h"
+#include "storage/temp_database.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
@@ -14,34 +15,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 
 using namespace tandem;
+using tandem::testing::temp_database;
 
 namespace {
-
-/// A database file under the temp directory with a unique name, removed (with its WAL files) at the end.
-class temp_database {
- public:
-  temp_database() {
-    std::random_device random;
-    path_ = (std::filesystem::temp_directory_path() /
-             ("tandem-wal-test-" + std::to_string(random()) + "-" + std::to_string(random()) + ".db"))
-                .string();
-  }
-  ~temp_database() {
-    std::error_code ignored;
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix, ignored);
-  }
-  temp_database(const temp_database&) = delete;
-  temp_database& operator=(const temp_database&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 /// A connection in WAL mode with synchronous=NORMAL (commits are written, not synced), through
 /// the write-combining VFS unless `vfs` is empty.
