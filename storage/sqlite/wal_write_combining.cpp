@@ -1,14 +1,14 @@
 #include "wal_write_combining.h"
 
+#include "core/store.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
-#include <cstring>
 #include <mutex>
 #include <new>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -105,16 +105,6 @@ auto passed_on(sqlite3_file* file, Args... args) {
   return (real->pMethods->*method)(real, args...);
 }
 
-int held_unfetch(sqlite3_file* file, sqlite3_int64 offset, void* page) {
-  sqlite3_file* real = real_of(file);
-  return real->pMethods->xUnfetch(real, offset, page);
-}
-
-void held_shm_barrier(sqlite3_file* file) {
-  sqlite3_file* real = real_of(file);
-  real->pMethods->xShmBarrier(real);
-}
-
 const sqlite3_io_methods held_methods = {
     3,
     &held_close,
@@ -131,10 +121,10 @@ const sqlite3_io_methods held_methods = {
     &passed_on<&sqlite3_io_methods::xDeviceCharacteristics>,
     &passed_on<&sqlite3_io_methods::xShmMap, int, int, int, void volatile**>,
     &passed_on<&sqlite3_io_methods::xShmLock, int, int, int>,
-    &held_shm_barrier,
+    &passed_on<&sqlite3_io_methods::xShmBarrier>,
     &passed_on<&sqlite3_io_methods::xShmUnmap, int>,
     &after_writing_out<&sqlite3_io_methods::xFetch, sqlite3_int64, int, void**>,
-    &held_unfetch,
+    &passed_on<&sqlite3_io_methods::xUnfetch, sqlite3_int64, void*>,
 };
 
 int open_file(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
@@ -194,11 +184,11 @@ const char* wal_write_combining_vfs() {
   static sqlite3_vfs vfs;
   std::call_once(registered, [] {
     sqlite3_vfs* real = sqlite3_vfs_find(nullptr);
-    if (real == nullptr || real->iVersion < 3) throw std::runtime_error("sqlite: no default VFS of version 3");
+    if (real == nullptr || real->iVersion < 3) throw store_error("sqlite store: no default VFS of version 3");
     vfs = make_vfs(real);
     if (const int rc = sqlite3_vfs_register(&vfs, 0); rc != SQLITE_OK) {
-      throw std::runtime_error(std::string{"sqlite: cannot register the WAL write-combining VFS: "} +
-                               sqlite3_errstr(rc));
+      throw store_error(std::string{"sqlite store: cannot register the WAL write-combining VFS: "} +
+                        sqlite3_errstr(rc));
     }
   });
   return vfs_name;

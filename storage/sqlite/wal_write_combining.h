@@ -18,7 +18,7 @@ struct sqlite3;
 namespace tandem {
 
 /// The name of the VFS (registered on the first call, never as the default) to open a database
-/// with. Throws `std::runtime_error` when SQLite refuses to register it.
+/// with. Throws `store_error` when SQLite refuses to register it.
 const char* wal_write_combining_vfs();
 
 /// Writes out what the WAL file of `db`'s main database still holds back, and returns how many

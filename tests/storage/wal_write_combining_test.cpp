@@ -10,11 +10,10 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
-#include <array>
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 using namespace tandem;
