@@ -231,7 +231,8 @@ std::string describe(const identity& id) {
 std::string describe(const room& r) { return r.platform + ":" + (r.workspace.empty() ? "" : r.workspace + "/") + r.id; }
 
 std::string describe(const std::optional<quiet_hours>& quiet) {
-  if (!quiet) return "none";
+  if (!quiet) return "the default";
+  if (quiet->empty()) return "off";
   return in_quotes(format_minute_of_day(quiet->start_minute) + "-" + format_minute_of_day(quiet->end_minute));
 }
 
@@ -601,9 +602,9 @@ class seed_builder {
                 "bad language " + in_quotes(*lang) + " (write a language code such as en, fr or pt-BR)");
     }
     if (auto quiet = r_.text(node, "quiet", path)) {
-      entry.quiet = parse_quiet_hours(*quiet);
+      entry.quiet = parse_quiet_choice(*quiet);
       if (!entry.quiet)
-        r_.fail(child(path, "quiet"), "bad quiet hours " + in_quotes(*quiet) + " (write e.g. 19:00-08:00)");
+        r_.fail(child(path, "quiet"), "bad quiet hours " + in_quotes(*quiet) + " (write e.g. 19:00-08:00, or off)");
     }
     entry.identities = identities_of(node, path);
     if (id_ok) {
@@ -1081,8 +1082,23 @@ void read_tiers(reader& r, const YAML::Node& node, std::map<tier, tier_policy>& 
 
 void read_engine(reader& r, const YAML::Node& node, engine_settings& engine) {
   if (!r.expect_map(node, "engine", {"lateness", "remind_before", "reminder_time", "escalate_after", "lull_after",
-                                     "rhythm_factor", "digest", "clash_days"})) {
+                                     "rhythm_factor", "digest", "clash_days", "quiet_hours", "working_days"})) {
     return;
+  }
+  if (auto text = r.text(node, "quiet_hours", "engine")) {
+    if (auto quiet = parse_quiet_choice(*text)) {
+      engine.default_quiet = *quiet;
+    } else {
+      r.fail("engine.quiet_hours", "bad quiet hours " + in_quotes(*text) + " (write e.g. 20:00-08:00, or off)");
+    }
+  }
+  if (auto text = r.text(node, "working_days", "engine")) {
+    if (auto days = parse_working_days(*text)) {
+      engine.working_days = *days;
+    } else {
+      r.fail("engine.working_days",
+             "bad working days " + in_quotes(*text) + " (write every day, weekdays, or days such as mon-fri or mon,wed,fri)");
+    }
   }
   if (auto d = r.duration(node, "lateness", "engine")) engine.lateness = *d;
   if (auto d = r.duration(node, "remind_before", "engine")) engine.remind_before = *d;

@@ -1,6 +1,7 @@
 #include "app/engine_host.h"
 
 #include "app/feed_routes.h"
+#include "core/delivery.h"
 #include "core/engagement.h"
 #include "core/engine.h"
 
@@ -132,6 +133,32 @@ learned_zone_decision engine_host::learn_time_zone(const identity& who, const st
   learned_zone_decision decision = on_time_zone_learned(world_, who, zone, now);
   if (!decision.actions.empty()) persist(decision.actions, std::nullopt);
   return decision;
+}
+
+delivery_decision engine_host::check(const send_message& m, time_point now) const {
+  return check_delivery(world_, m, now);
+}
+
+void engine_host::delivered(const outbox_row& row, time_point now) {
+  const std::vector<action> changes = on_delivered(row.item, now);
+  if (changes.empty()) {
+    timed(store_seconds_, [&] {
+      store_.mark_sent(row.id, now);
+      return 0;
+    });
+    return;
+  }
+  in_one_transaction([&] {
+    store_.mark_sent(row.id, now);
+    persist(changes, std::nullopt);
+  });
+}
+
+void engine_host::withdrawn(const outbox_row& row, const std::string& reason, time_point now) {
+  in_one_transaction([&] {
+    store_.withdraw(row.id, reason, now);
+    persist(on_withdrawn(row.item, reason, now), std::nullopt);
+  });
 }
 
 void engine_host::reload() {

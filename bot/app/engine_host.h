@@ -4,6 +4,7 @@
 
 #include "adapters/http/metrics_registry.h"
 #include "app/config.h"
+#include "app/delivery_gate.h"
 #include "core/store.h"
 #include "core/time_zones.h"
 
@@ -15,8 +16,9 @@
 
 namespace tandem {
 
-/// Owns the world; uses the store. Not thread-safe: call it from the core strand only.
-class engine_host {
+/// Owns the world; uses the store; is the outbox dispatcher's delivery gate. Not thread-safe:
+/// call it from the core strand only.
+class engine_host final : public delivery_gate {
  public:
   engine_host(store& durable, metrics_registry& metrics, std::set<std::string> languages);
 
@@ -54,6 +56,10 @@ class engine_host {
   learned_zone_decision learn_time_zone(const identity& who, const std::string& zone, time_point now);
 
   const world& current() const { return world_; }
+
+  delivery_decision check(const send_message& m, time_point now) const override;
+  void delivered(const outbox_row& row, time_point now) override;
+  void withdrawn(const outbox_row& row, const std::string& reason, time_point now) override;
 
   /// Calls `listener` with the due time of every message put in the outbox from now on, once its
   /// transaction is written (the outbox dispatcher's `expect`).

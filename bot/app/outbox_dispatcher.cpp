@@ -19,15 +19,18 @@ std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::second
   return std::min(cap, std::chrono::seconds{std::int64_t{1} << exponent});
 }
 
-outbox_dispatcher::outbox_dispatcher(store& durable, const template_catalog& templates, metrics_registry& metrics,
-                                     post_function post, clock_function now)
+outbox_dispatcher::outbox_dispatcher(store& durable, delivery_gate& gate, const template_catalog& templates,
+                                     metrics_registry& metrics, post_function post, clock_function now)
     : store_(durable),
+      gate_(gate),
       templates_(templates),
       post_(std::move(post)),
       now_(std::move(now)),
       sent_(metrics.counter("tandem_outbox_sent_total", "Outbox messages delivered.")),
       retries_(metrics.counter("tandem_outbox_retries_total", "Outbox delivery attempts to be retried.")),
-      failed_(metrics.counter("tandem_outbox_failed_total", "Outbox messages given up.")) {}
+      failed_(metrics.counter("tandem_outbox_failed_total", "Outbox messages given up.")),
+      held_(metrics.counter("tandem_outbox_held_total", "Outbox messages postponed to their recipient's allowed hour.")),
+      withdrawn_(metrics.counter("tandem_outbox_withdrawn_total", "Outbox messages withdrawn as no longer true.")) {}
 
 void outbox_dispatcher::add(outbound_adapter& adapter) { adapters_[adapter.platform()] = &adapter; }
 
@@ -48,7 +51,7 @@ void outbox_dispatcher::dispatch_due() {
       finish(row, delivery_result::failed("no adapter for platform \"" + row.item.to.platform + "\" is running"));
       continue;
     }
-    start(row, *adapter->second);
+    consider(row, *adapter->second);
   }
 }
 
@@ -57,15 +60,34 @@ void outbox_dispatcher::dispatch_written() {
     if (in_flight_.contains(row.id)) continue;
     auto adapter = adapters_.find(row.item.to.platform);
     if (adapter == adapters_.end() || !adapter->second->deduplicates_by_key() || !is_reply_key(row.item.key)) continue;
-    start(row, *adapter->second);
+    consider(row, *adapter->second);
   }
 }
 
-void outbox_dispatcher::start(const outbox_row& row, outbound_adapter& adapter) {
+void outbox_dispatcher::consider(const outbox_row& row, outbound_adapter& adapter) {
+  const time_point now = now_();
+  const delivery_decision decision = gate_.check(row.item, now);
+  if (const auto* held = std::get_if<hold_until>(&decision)) {
+    store_.postpone(row.id, held->until);
+    expect(held->until);
+    held_.increment();
+    return;
+  }
+  if (const auto* gone = std::get_if<withdraw>(&decision)) {
+    gate_.withdrawn(row, gone->reason, now);
+    withdrawn_.increment();
+    spdlog::info("outbox {}: withdrawn: {}", row.item.key, gone->reason);
+    return;
+  }
+  const auto& rendered_again = std::get<deliver_now>(decision).rendered_again;
+  start(row, rendered_again ? *rendered_again : row.item.body, adapter);
+}
+
+void outbox_dispatcher::start(const outbox_row& row, const message& body, outbound_adapter& adapter) {
   rendered_message text;
   try {
-    text.markup = templates_.render(row.item.body, row.item.to.language);
-    for (const answer& a : answers_of(row.item.body)) {
+    text.markup = templates_.render(body, row.item.to.language);
+    for (const answer& a : answers_of(body)) {
       const message label{"answer_label", {{a.kind, true}}};
       text.answers.push_back(labelled_answer{templates_.render(label, row.item.to.language), a});
     }
@@ -86,7 +108,7 @@ void outbox_dispatcher::finish(const outbox_row& row, const delivery_result& res
   const time_point now = now_();
   switch (result.what) {
     case delivery_result::outcome::delivered:
-      store_.mark_sent(row.id, now);
+      gate_.delivered(row, now);
       sent_.increment();
       return;
     case delivery_result::outcome::retry:

@@ -5,6 +5,7 @@
 #include "adapters/http/metrics_registry.h"
 #include "adapters/outbound_adapter.h"
 #include "app/template_catalog.h"
+#include "app/delivery_gate.h"
 #include "core/store.h"
 
 #include <chrono>
@@ -29,9 +30,10 @@ class outbox_dispatcher {
   using post_function = std::function<void(std::function<void()>)>;
   using clock_function = std::function<time_point()>;
 
-  /// `post` runs a function on the core strand; `now` reads the clock.
-  outbox_dispatcher(store& durable, const template_catalog& templates, metrics_registry& metrics, post_function post,
-                    clock_function now);
+  /// `gate` is asked about every row before it leaves (and must outlive this); `post` runs a
+  /// function on the core strand; `now` reads the clock.
+  outbox_dispatcher(store& durable, delivery_gate& gate, const template_catalog& templates, metrics_registry& metrics,
+                    post_function post, clock_function now);
 
   /// Sends to `adapter.platform()` destinations through `adapter` (which must outlive this).
   void add(outbound_adapter& adapter);
@@ -39,9 +41,11 @@ class outbox_dispatcher {
   /// Says that a pending row becomes due at `due` (a message just put in the outbox).
   void expect(time_point due);
 
-  /// Starts delivering every due row that is not already in flight. Looks at the store only when
-  /// a row may be due: at the first call, when a row was expected by now, or when the earliest
-  /// pending row the store named at the last look has come.
+  /// Starts delivering every due row that is not already in flight, after the gate's last look:
+  /// a row whose recipient may not be reached yet is postponed to when they may, one no longer
+  /// true is withdrawn. Looks at the store only when a row may be due: at the first call, when a
+  /// row was expected by now, or when the earliest pending row the store named at the last look
+  /// has come.
   void dispatch_due();
 
   /// Starts delivering, before their commit is durable, the written rows that may leave early:
@@ -54,17 +58,22 @@ class outbox_dispatcher {
   std::size_t in_flight() const { return in_flight_.size(); }
 
  private:
-  /// Renders `row` and hands it to `adapter` (it is not in flight).
-  void start(const outbox_row& row, outbound_adapter& adapter);
+  /// Asks the gate about `row` (not in flight), then starts, postpones or withdraws it.
+  void consider(const outbox_row& row, outbound_adapter& adapter);
+  /// Renders `body` for `row` and hands it to `adapter`.
+  void start(const outbox_row& row, const message& body, outbound_adapter& adapter);
   void finish(const outbox_row& row, const delivery_result& result);
 
   store& store_;
+  delivery_gate& gate_;
   const template_catalog& templates_;
   post_function post_;
   clock_function now_;
   metric_counter& sent_;
   metric_counter& retries_;
   metric_counter& failed_;
+  metric_counter& held_;
+  metric_counter& withdrawn_;
   std::map<std::string, outbound_adapter*> adapters_;
   std::set<std::int64_t> in_flight_;
   /// From when the store is worth a look; nothing: not before a row is expected.

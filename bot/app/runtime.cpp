@@ -59,7 +59,7 @@ class tandem_process {
         host_(store_, metrics_, templates.languages()),
         bursts_(metrics_.histogram("tandem_inbound_burst_events", "Inbound events recorded per group commit.",
                                    {1, 2, 4, 8, 16, 32, 64, 128, 256})),
-        dispatcher_(store_, templates, metrics_, on_core(), clock_now),
+        dispatcher_(store_, host_, templates, metrics_, on_core(), clock_now),
         console_(*options.output, options.console_person.value_or(""), console_session_id(), options.interactive),
         http_(io_, http_options(config)),
         tick_(io_),

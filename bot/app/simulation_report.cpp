@@ -22,9 +22,16 @@ std::string readable_timeline(const std::vector<timeline_entry>& timeline, const
   std::ostringstream out;
   std::map<std::string, std::map<std::string, int>> received;  // person -> kind -> count
   for (const timeline_entry& e : timeline) {
-    if (e.person.empty()) {
+    if (e.body.kind == "flag") {
       out << format_local_time(e.at, "UTC") << " UTC  !! " << e.body.values.value("action", "") << ": "
           << e.body.values.value("detail", "") << "\n\n";
+      continue;
+    }
+    if (e.person.empty()) {
+      out << format_local_time(e.at, "UTC") << " UTC  -> the collaboration's rooms (" << e.body.kind << ")\n";
+      std::istringstream text{markup_to_plain(templates.render(e.body, "en"))};
+      for (std::string line; std::getline(text, line);) out << "    " << line << '\n';
+      out << '\n';
       continue;
     }
     const auto p = w.people.find(e.person);

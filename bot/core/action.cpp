@@ -44,6 +44,61 @@ std::string notification_key(std::string_view dedup_key, std::string_view person
 
 bool is_reply_key(std::string_view key) { return key.starts_with(reply_prefix); }
 
+std::optional<send_message> direct_message(const person& p, std::string key, message body, time_point not_before,
+                                           message_subject about) {
+  if (p.identities.empty()) return std::nullopt;
+  const identity& where = p.identities.front();
+  return send_message{std::move(key), destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
+                      std::move(body), not_before, std::move(about)};
+}
+
+std::string task_assignee(const task& t) {
+  return t.assignee_person.empty() ? "org:" + t.assignee_organization : t.assignee_person;
+}
+
+message_subject subject_of(const task& t) {
+  return message_subject{t.collaboration, about_task{t.number, task_assignee(t), t.due}};
+}
+
+nlohmann::json subject_to_json(const message_subject& about) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!about.collaboration.empty()) out["collaboration"] = about.collaboration;
+  if (const auto* t = std::get_if<about_task>(&about.what)) {
+    out["task"] = {{"number", t->number}, {"assignee", t->assignee}};
+    if (t->due) out["task"]["due"] = t->due->time_since_epoch().count();
+  } else if (const auto* a = std::get_if<about_approval>(&about.what)) {
+    out["approval"] = {{"number", a->number}, {"organization", a->organization}, {"to_answerer", a->to_answerer}};
+  } else if (const auto* s = std::get_if<about_silence>(&about.what)) {
+    out["silence"] = {{"subject", std::string{to_string(s->subject)}}, {"id", s->id}, {"episode", s->episode}};
+  } else if (std::holds_alternative<about_nudge>(about.what)) {
+    out["nudge"] = true;
+  }
+  return out;
+}
+
+message_subject subject_from_json(const nlohmann::json& json) {
+  message_subject about;
+  if (!json.is_object()) return about;
+  about.collaboration = json.value("collaboration", "");
+  if (const auto t = json.find("task"); t != json.end() && t->is_object()) {
+    about_task subject{t->value("number", std::int64_t{0}), t->value("assignee", ""), std::nullopt};
+    if (const auto due = t->find("due"); due != t->end() && due->is_number_integer()) {
+      using due_type = decltype(task::due)::value_type;
+      subject.due = due_type{due_type::duration{due->get<std::int64_t>()}};
+    }
+    about.what = std::move(subject);
+  } else if (const auto a = json.find("approval"); a != json.end() && a->is_object()) {
+    about.what = about_approval{a->value("number", std::int64_t{0}), a->value("organization", ""),
+                                a->value("to_answerer", false)};
+  } else if (const auto si = json.find("silence"); si != json.end() && si->is_object()) {
+    const auto subject = silence_subject_from_string(si->value("subject", ""));
+    if (subject) about.what = about_silence{*subject, si->value("id", ""), si->value("episode", 0)};
+  } else if (json.value("nudge", false)) {
+    about.what = about_nudge{};
+  }
+  return about;
+}
+
 void note_response(world& w, const std::string& person, time_point at) {
   auto& last = w.last_response[person];
   last = std::max(last, at);

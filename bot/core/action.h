@@ -6,6 +6,7 @@
 #include "model.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -25,14 +26,69 @@ struct destination {
   bool operator==(const destination&) const = default;
 };
 
+/// A message about a task: true while the task is open, with the assignee and due date it had.
+struct about_task {
+  std::int64_t number = 0;
+  std::string assignee;  ///< task_assignee() when decided
+  decltype(task::due) due;
+  bool operator==(const about_task&) const = default;
+};
+
+/// A message about an approval round: true while the round is open and `organization` has not
+/// given its final answer; when `to_answerer`, also only while the recipient still answers for it.
+struct about_approval {
+  std::int64_t number = 0;
+  std::string organization;
+  bool to_answerer = false;
+  bool operator==(const about_approval&) const = default;
+};
+
+/// A message about one episode of silence: true while that episode lasts.
+struct about_silence {
+  silence_subject subject = silence_subject::person;
+  std::string id;
+  int episode = 0;
+  bool operator==(const about_silence&) const = default;
+};
+
+/// A nudge: rendered again from the world at delivery, and counted as sent only once delivered.
+struct about_nudge {
+  bool operator==(const about_nudge&) const = default;
+};
+
+/// What a message is about, so that it can be checked again just before it is delivered
+/// (core/delivery.h). With `collaboration` set, a person recipient must still be an active member
+/// of it. The default is about nothing: such a message stays true.
+struct message_subject {
+  std::string collaboration;
+  std::variant<std::monostate, about_task, about_approval, about_silence, about_nudge> what;
+  bool operator==(const message_subject&) const = default;
+};
+
 /// An outbox row: delivered at least once by the dispatcher, created at most once per key.
 struct send_message {
   std::string key;  ///< idempotency key, e.g. "reply:<dedup key>:0", "nudge:<person>:<slot>"
   destination to;
   message body;
   time_point not_before{};
+  message_subject about{};  ///< checked again at delivery; see core/delivery.h
   bool operator==(const send_message&) const = default;
 };
+
+/// A direct message to `p` on the platform where Tandem reaches them (their first identity), not
+/// before `not_before`. Nothing for a person without identities.
+std::optional<send_message> direct_message(const person& p, std::string key, message body, time_point not_before,
+                                           message_subject about = {});
+
+/// Who a task is assigned to, as a message_subject keeps it: the person id, or "org:<id>".
+std::string task_assignee(const task& t);
+/// The subject of a message about `t` as it stands.
+message_subject subject_of(const task& t);
+
+/// The subject as JSON, for the outbox row, and back; a missing or unknown form reads as about
+/// nothing.
+nlohmann::json subject_to_json(const message_subject& about);
+message_subject subject_from_json(const nlohmann::json& json);
 
 /// The idempotency key of reply number `index` to the inbound event with `dedup_key`.
 std::string reply_key(std::string_view dedup_key, int index);

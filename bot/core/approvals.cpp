@@ -87,17 +87,17 @@ std::vector<const person*> facilitators(const world& w, const std::string& colla
   return out;
 }
 
-/// A DM to `p` on their own platform, not before they may be contacted.
-send_message direct(const person& p, std::string key, message body, time_point not_before) {
-  const identity& where = p.identities.front();
-  return send_message{std::move(key),
-                      destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
-                      std::move(body), not_before};
+/// A DM to `p` about `about`, from their first allowed moment at or after `now`.
+void send_to(std::vector<action>& out, const world& w, const person& p, std::string key, message body, time_point now,
+             message_subject about) {
+  auto m = direct_message(p, std::move(key), std::move(body), first_allowed(p, w.engine, now), std::move(about));
+  if (m) out.push_back(std::move(*m));
 }
 
-void send_to(std::vector<action>& out, const person& p, std::string key, message body, time_point now) {
-  if (p.identities.empty()) return;
-  out.push_back(direct(p, std::move(key), std::move(body), first_allowed(p, now)));
+/// Messages asking an organization about a round are true until it answers or the round closes;
+/// `to_answerer`: also only while the recipient answers for it.
+message_subject about_round(const approval_round& a, const std::string& organization, bool to_answerer) {
+  return message_subject{a.collaboration, about_approval{a.number, organization, to_answerer}};
 }
 
 record_audit audit_line(time_point now, const std::string& collab, const std::string& actor, std::string what,
@@ -184,8 +184,8 @@ approval_round close_round(std::vector<action>& out, const world& w, approval_ro
   }
   for (const person* f : facilitators(w, a.collaboration)) {
     if (f->id == closer || f->identities.empty()) continue;
-    out.push_back(direct(*f, "approval:" + n + ":result:" + f->id,
-                         message{"approval_result", result_values(w, a, f->time_zone)}, now));
+    send_to(out, w, *f, "approval:" + n + ":result:" + f->id, message{"approval_result", result_values(w, a, f->time_zone)},
+            now, message_subject{a.collaboration, {}});
   }
   return a;
 }
@@ -269,7 +269,10 @@ void open_round(command_scope& s, const command& c) {
       values["by"] = s.sender.name;
       message body{"approval_request", std::move(values)};
       offer_answers(body, approval_answers(a.number));
-      s.change(direct(*rep, "approval:" + n + ":ask:" + rep->id, std::move(body), first_allowed(*rep, s.now)));
+      if (auto ask = direct_message(*rep, "approval:" + n + ":ask:" + rep->id, std::move(body),
+                                    first_allowed(*rep, w.engine, s.now), about_round(a, org, true))) {
+        s.change(std::move(*ask));
+      }
     }
   }
 }
@@ -369,16 +372,18 @@ void answer_round(command_scope& s, const command& c) {
   values["changed"] = is_final(before) && before != after;
   s.reply("approval_answered", values);
   if (!is_final(after)) return;
-  if (const person* opener = opener_of(w, a);
-      opener != nullptr && opener->id != s.sender.id && !opener->identities.empty()) {
+  if (const person* opener = opener_of(w, a); opener != nullptr && opener->id != s.sender.id) {
     nlohmann::json notice = round_values(a, opener->time_zone);
     add_state(notice, after);
     notice["org"] = values["org"];
     notice["who"] = s.sender.name;
     notice["note"] = ans->note;
     notice["changed"] = values["changed"];
-    s.change(direct(*opener, "approval:" + n + ":answer:" + s.event_key,
-                    message{"approval_answer_notice", std::move(notice)}, s.now));
+    if (auto told = direct_message(*opener, "approval:" + n + ":answer:" + s.event_key,
+                                   message{"approval_answer_notice", std::move(notice)},
+                                   first_allowed(*opener, w.engine, s.now), message_subject{a.collaboration, {}})) {
+      s.change(std::move(*told));
+    }
   }
 }
 
@@ -398,7 +403,7 @@ void remind(std::vector<action>& out, const world& w, const approval_round& a, c
     add_state(values, ans.state);
     message body{"approval_reminder", std::move(values)};
     offer_answers(body, approval_answers(a.number));
-    send_to(out, *rep, key_prefix + rep->id, std::move(body), now);
+    send_to(out, w, *rep, key_prefix + rep->id, std::move(body), now, about_round(a, ans.organization, true));
   }
 }
 
@@ -426,7 +431,8 @@ void escalate(std::vector<action>& out, const world& w, const approval_round& a,
     add_state(values, ans.state);
     message body{"approval_escalation", std::move(values)};
     if (alternate) offer_answers(body, approval_answers(a.number));
-    send_to(out, *p, "approval:" + n + ":" + ans.organization + ":escalate:" + p->id, std::move(body), now);
+    send_to(out, w, *p, "approval:" + n + ":" + ans.organization + ":escalate:" + p->id, std::move(body), now,
+            about_round(a, ans.organization, alternate));
   }
   out.push_back(audit_line(now, a.collaboration, "system", "approval.escalate", "A" + n + " org:" + ans.organization));
 }

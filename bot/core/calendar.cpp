@@ -223,14 +223,11 @@ std::vector<action> weekly_events_digests(const world& w, time_point now) {
       const membership& m = it->second;
       if (!m.active || !(m.roles.contains(role::facilitator) || m.roles.contains(role::representative))) continue;
       const person& p = w.people.at(m.person);
-      if (p.identities.empty()) continue;
-      const identity& where = p.identities.front();
-      out.push_back(send_message{
-          std::string{"events:"}.append(collab).append(":").append(week).append(":").append(p.id),
-          destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
-          message{"events_digest",
-                  {{"name", p.name}, {"collaboration", c.name}, {"events", events}, {"weeks", digest_weeks}}},
-          first_allowed(p, now)});
+      auto digest = direct_message(
+          p, std::string{"events:"}.append(collab).append(":").append(week).append(":").append(p.id),
+          message{"events_digest", {{"name", p.name}, {"collaboration", c.name}, {"events", events}, {"weeks", digest_weeks}}},
+          first_allowed(p, w.engine, now), message_subject{collab, {}});
+      if (digest) out.push_back(std::move(*digest));
     }
   }
   return out;

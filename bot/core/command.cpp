@@ -344,10 +344,8 @@ parse_result parse_arguments(argument_reader& r, command c) {
     case verb::quiet: {
       auto w = r.word("HH:MM-HH:MM|off", err);
       if (!w) return err;
-      if (lowercase(*w) != "off") {
-        c.quiet = parse_quiet_hours(*w);
-        if (!c.quiet) return r.bad_value("quiet hours", *w, "two times such as 19:00-08:00, or off");
-      }
+      c.quiet = parse_quiet_choice(*w);
+      if (!c.quiet) return r.bad_value("quiet hours", *w, "two times such as 19:00-08:00, or off");
       return finish(r, c);
     }
     case verb::tz: case verb::lang: {
@@ -643,7 +641,11 @@ std::string describe(const command& c) {
   if (c.date) out += " date=" + format_date(*c.date);
   if (c.tier_value) out += " tier=" + std::string{to_string(*c.tier_value)};
   if (c.role_value) out += " role=" + std::string{to_string(*c.role_value)};
-  if (c.quiet) out += " quiet=" + format_minute_of_day(c.quiet->start_minute) + "-" + format_minute_of_day(c.quiet->end_minute);
+  if (c.quiet) {
+    out += " quiet=" + (c.quiet->empty() ? std::string{"off"}
+                                         : format_minute_of_day(c.quiet->start_minute) + "-" +
+                                               format_minute_of_day(c.quiet->end_minute));
+  }
   if (c.rule) {
     static constexpr std::array<std::string_view, 3> rules{"all", "majority", "no-objection"};
     out += " rule=" + std::string{rules.at(static_cast<std::size_t>(*c.rule))};

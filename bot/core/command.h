@@ -59,7 +59,7 @@ struct command {
   std::optional<date::year_month_day> date;  ///< due, until, since, deadline, event day
   std::optional<enum tier> tier_value;
   std::optional<role> role_value;
-  std::optional<quiet_hours> quiet;          ///< `quiet off` leaves it empty
+  std::optional<quiet_hours> quiet;          ///< `quiet off`: no_quiet_hours
   std::optional<approval_rule> rule;
   std::string link;                          ///< approval link, event audience
   bool operator==(const command&) const = default;

@@ -2,6 +2,7 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -33,18 +34,6 @@ std::string lowercase(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::optional<date::weekday> parse_weekday(std::string_view word) {
-  static constexpr std::array<std::string_view, 7> names{"sunday", "monday", "tuesday", "wednesday",
-                                                         "thursday", "friday", "saturday"};
-  if (word.size() < 3) return std::nullopt;
-  for (unsigned i = 0; i < names.size(); ++i) {
-    if (names[i].starts_with(word) || (word == "tues" && i == 2) || (word == "thur" && i == 4)) {
-      return date::weekday{i};
-    }
-  }
-  return std::nullopt;
 }
 
 std::optional<date::year_month_day> parse_iso_date(std::string_view text) {
@@ -129,6 +118,51 @@ std::optional<quiet_hours> parse_quiet_hours(std::string_view text) {
   auto end = parse_minute_of_day(text.substr(dash + 1));
   if (!start || !end || *start == *end) return std::nullopt;
   return quiet_hours{*start, *end};
+}
+
+std::optional<quiet_hours> parse_quiet_choice(std::string_view text) {
+  std::string lower{text};
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower == "off") return no_quiet_hours;
+  return parse_quiet_hours(text);
+}
+
+std::optional<date::weekday> parse_weekday(std::string_view word) {
+  static constexpr std::array<std::string_view, 7> names{"sunday", "monday", "tuesday", "wednesday",
+                                                         "thursday", "friday", "saturday"};
+  if (word.size() < 3) return std::nullopt;
+  for (unsigned i = 0; i < names.size(); ++i) {
+    if (names[i].starts_with(word) || (word == "tues" && i == 2) || (word == "thur" && i == 4)) {
+      return date::weekday{i};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<unsigned> parse_working_days(std::string_view text) {
+  std::string lower;
+  for (char ch : text) {
+    if (ch != ' ') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  if (lower == "everyday") return 0x7fU;
+  if (lower == "weekdays") lower = "mon-fri";
+  unsigned days = 0;
+  std::size_t from = 0;
+  while (from <= lower.size()) {
+    const std::size_t comma = std::min(lower.find(',', from), lower.size());
+    const std::string_view part = std::string_view{lower}.substr(from, comma - from);
+    const std::size_t dash = part.find('-');
+    const auto first = parse_weekday(part.substr(0, dash));
+    const auto last = dash == std::string_view::npos ? first : parse_weekday(part.substr(dash + 1));
+    if (!first || !last) return std::nullopt;
+    // A range may wrap the week's end: fri-mon.
+    for (date::weekday d = *first;; ++d) {
+      days |= 1U << d.c_encoding();
+      if (d == *last) break;
+    }
+    from = comma + 1;
+  }
+  return days == 0 ? std::nullopt : std::optional{days};
 }
 
 std::string format_date(date::year_month_day day) { return date::format("%F", date::sys_days{day}); }

@@ -40,6 +40,17 @@ std::optional<int> parse_minute_of_day(std::string_view hhmm);
 /// `19:00-08:00` as quiet hours; nothing when malformed.
 std::optional<quiet_hours> parse_quiet_hours(std::string_view text);
 
+/// `19:00-08:00` as quiet hours, or `off` (any case) as none (no_quiet_hours); nothing when malformed.
+std::optional<quiet_hours> parse_quiet_choice(std::string_view text);
+
+/// A weekday written in lower case: its name or a prefix of at least three letters (`mon`, `tues`).
+std::optional<date::weekday> parse_weekday(std::string_view word);
+
+/// Working days as engine_settings keeps them (bit d for weekday d, Sunday = 0): `every day`,
+/// `weekdays`, or a comma list of days and ranges such as `mon-fri` or `mon,wed,fri-sat`, in any
+/// case. Nothing when malformed or naming no day.
+std::optional<unsigned> parse_working_days(std::string_view text);
+
 /// `2026-12-12`.
 std::string format_date(date::year_month_day day);
 /// `HH:MM`.

@@ -126,13 +126,11 @@ class tick_run {
  public:
   tick_run(const world& w, time_point now) : w_(w), now_(now) {}
 
-  void send(const person& p, std::string key, message body, time_point not_before) {
-    if (p.identities.empty()) return;
-    const identity& where = p.identities.front();
-    out_.push_back(send_message{std::move(key), destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
-                                std::move(body), not_before});
+  /// A DM to `p` about `about`, from their first allowed moment on.
+  void send(const person& p, std::string key, message body, message_subject about) {
+    auto m = direct_message(p, std::move(key), std::move(body), first_allowed(p, w_.engine, now_), std::move(about));
+    if (m) out_.push_back(std::move(*m));
   }
-  void send_now(const person& p, std::string key, message body) { send(p, std::move(key), std::move(body), first_allowed(p, now_)); }
   void change(action a) { out_.push_back(std::move(a)); }
   void audit(const std::string& collab, std::string what, std::string detail) {
     out_.push_back(record_audit{audit_entry{now_, collab, "system", std::move(what), std::move(detail)}});
@@ -219,10 +217,11 @@ void nudge_on_schedule(tick_run& run, const membership& m, const person& p, cons
     changed = true;
     return;
   }
-  if (paused_at(p, run.now()) || in_quiet_hours(p, run.now())) return;
+  if (!reachable_at(p, w.engine, run.now())) return;
+  // Rendered again and counted as sent when delivered (core/delivery.h).
   run.send(p, "nudge:" + m.collaboration + ":" + p.id + ":" + unix_text(slot),
-           nudge_listing(w, m.collaboration, p, run.open_tasks().of(m), run.now()), run.now());
-  run.change(record_nudge{m.collaboration, p.id, run.now()});
+           nudge_listing(w, m.collaboration, p, run.open_tasks().of(m), run.now()),
+           message_subject{m.collaboration, about_nudge{}});
   e.held_nudge.reset();
   changed = true;
 }
@@ -236,8 +235,9 @@ void digest_on_schedule(tick_run& run, const membership& m, const person& p, con
   if (!e.next_digest || *e.next_digest > run.now()) return;
   // After downtime, one digest covers everything since the last one.
   const time_point slot = *e.next_digest;
-  run.send_now(p, "digest:" + m.collaboration + ":" + p.id + ":" + unix_text(slot),
-               message{"digest", digest_values(run.w(), m.collaboration, p, e.last_digest, run.now())});
+  run.send(p, "digest:" + m.collaboration + ":" + p.id + ":" + unix_text(slot),
+           message{"digest", digest_values(run.w(), m.collaboration, p, e.last_digest, run.now())},
+           message_subject{m.collaboration, {}});
   for (const auto& [key, s] : run.w().silences) {
     if (std::get<0>(key) == m.collaboration && !s.ended && !s.in_digest) {
       silence listed = s;
@@ -259,6 +259,9 @@ std::string silence_key(const silence& s, std::string_view step) {
   return "silence:" + s.collaboration + ":" + std::string{to_string(s.subject)} + ":" + s.id + ":" +
          std::to_string(s.episode) + ":" + std::string{step};
 }
+
+/// Messages about a silence are true while its episode lasts.
+message_subject about(const silence& s) { return message_subject{s.collaboration, about_silence{s.subject, s.id, s.episode}}; }
 
 const person* alternate_for(tick_run& run, const membership& m) {
   if (m.organization.empty()) return nullptr;
@@ -304,10 +307,11 @@ outlook watch_person_silence(tick_run& run, const membership& m) {
     if (const person* alternate = alternate_for(run, m)) {
       silence s = *latest;
       s.told_alternate = run.now();
-      run.send_now(*alternate, silence_key(s, "alternate"),
-                   message{"silence_alternate", {{"name", alternate->name}, {"who", p.name},
-                                                 {"org", w.organizations.at({m.collaboration, m.organization}).name},
-                                                 {"days", whole_days(run.now() - s.last_heard)}}});
+      run.send(*alternate, silence_key(s, "alternate"),
+               message{"silence_alternate", {{"name", alternate->name}, {"who", p.name},
+                                             {"org", w.organizations.at({m.collaboration, m.organization}).name},
+                                             {"days", whole_days(run.now() - s.last_heard)}}},
+               about(s));
       run.change(save_silence{s});
     }
     return {true, std::nullopt};
@@ -321,9 +325,10 @@ outlook watch_person_silence(tick_run& run, const membership& m) {
   if (run.now() <= heard + rhythm) return {false, just_after(heard + rhythm)};
   silence s{m.collaboration, silence_subject::person, p.id, latest == nullptr ? 1 : latest->episode + 1, run.now(), heard,
             std::nullopt, run.now(), std::nullopt, std::nullopt};
-  run.send_now(p, silence_key(s, "dm"),
-               message{"silence_dm", {{"name", p.name}, {"collaboration", collaboration_name(w, m.collaboration)},
-                                      {"days", whole_days(run.now() - heard)}}});
+  run.send(p, silence_key(s, "dm"),
+           message{"silence_dm", {{"name", p.name}, {"collaboration", collaboration_name(w, m.collaboration)},
+                                  {"days", whole_days(run.now() - heard)}}},
+           about(s));
   run.change(save_silence{s});
   run.audit(m.collaboration, "silence.person", p.id + " silent for " + std::to_string(whole_days(run.now() - heard)) + " days");
   return {true, s.since + w.engine.escalate_after};
@@ -331,7 +336,7 @@ outlook watch_person_silence(tick_run& run, const membership& m) {
 
 void tell_facilitators(tick_run& run, const silence& s, message body) {
   for (const person* f : run.people().facilitators_of(s.collaboration)) {
-    run.send_now(*f, silence_key(s, "facilitator:" + f->id), body);
+    run.send(*f, silence_key(s, "facilitator:" + f->id), body, about(s));
   }
 }
 
@@ -384,12 +389,13 @@ std::vector<const person*> reminded_people(tick_run& run, const task& t) {
 void remind(tick_run& run, const task& t, std::string_view kind, const std::string& zone) {
   const std::string n = std::to_string(t.number);
   for (const person* p : reminded_people(run, t)) {
-    if (first_allowed(*p, run.now()) > *t.due) continue;  // away until after the due date: the escalation covers it
+    if (first_allowed(*p, run.w().engine, run.now()) > *t.due) continue;  // away until after the due date: the escalation covers it
     nlohmann::json values = task_view(run.w(), t, run.now(), zone);
     values["name"] = p->name;
     message body{"reminder_" + std::string{kind}, std::move(values)};
     offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
-    run.send_now(*p, "remind:" + n + ":" + std::string{kind == "due" ? "due" : "before"} + ":" + p->id, std::move(body));
+    run.send(*p, "remind:" + n + ":" + std::string{kind == "due" ? "due" : "before"} + ":" + p->id, std::move(body),
+             subject_of(t));
   }
 }
 
@@ -418,8 +424,8 @@ void remind_tasks(tick_run& run) {
     }
     if (overdue) {
       for (const person* f : run.people().facilitators_of(t.collaboration)) {
-        run.send_now(*f, "escalate:" + std::to_string(t.number) + ":overdue:" + f->id,
-                     message{"task_overdue", task_view(w, t, run.now(), zone)});
+        run.send(*f, "escalate:" + std::to_string(t.number) + ":overdue:" + f->id,
+                 message{"task_overdue", task_view(w, t, run.now(), zone)}, subject_of(t));
       }
       run.audit(t.collaboration, "task.overdue", "#" + std::to_string(t.number));
       t.escalated = true;
@@ -489,7 +495,7 @@ std::vector<action> tick(const world& w, time_point now) {
     std::optional<time_point> wake;
     if (const auto cadence = cadences.find(m.tier); cadence != cadences.end() && cadence->second != nullptr) {
       nudge_on_schedule(run, m, p, *cadence->second, e, changed);
-      wake = earliest(e.next_nudge, e.held_nudge ? std::optional{first_allowed(p, now)} : std::nullopt);
+      wake = earliest(e.next_nudge, e.held_nudge ? std::optional{first_allowed(p, w.engine, now)} : std::nullopt);
     }
     if (digests && m.roles.contains(role::facilitator)) {
       digest_on_schedule(run, m, p, *digest_cadence, e, changed);

@@ -64,19 +64,21 @@ class request {
                                     message{std::move(kind), std::move(values)}, now_});
   }
 
-  /// Tells another person, in a direct message on their own platform, offering `answers`.
-  void notify(const person& p, std::string kind, nlohmann::json values, const std::vector<answer>& answers = {}) {
+  /// Tells another person, in a direct message on their own platform, offering `answers`. It waits
+  /// for their allowed hour and is checked again then (core/delivery.h): by default only that they
+  /// are still a member of the request's collaboration.
+  void notify(const person& p, std::string kind, nlohmann::json values, const std::vector<answer>& answers = {},
+              std::optional<message_subject> about = std::nullopt) {
     message body{std::move(kind), std::move(values)};
     if (!answers.empty()) offer_answers(body, answers);
-    notify_at(p, std::move(body), now_);
+    notify_about(p, std::move(body), about.value_or(message_subject{collaboration_, {}}));
   }
 
-  /// Sends `body` to a person's DM, not before `not_before` (their quiet hours, their pause).
-  void notify_at(const person& p, message body, time_point not_before) {
-    if (p.identities.empty()) return;
-    const identity& where = p.identities.front();
-    destination to{where.platform, where.workspace, "", where.user, p.id, p.language, ""};
-    actions_.push_back(send_message{notification_key(event_.dedup_key, p.id), std::move(to), std::move(body), not_before});
+  /// Sends `body` to a person's DM about `about`, from their first allowed moment on.
+  void notify_about(const person& p, message body, message_subject about) {
+    auto m = direct_message(p, notification_key(event_.dedup_key, p.id), std::move(body),
+                            first_allowed(p, w_.engine, now_), std::move(about));
+    if (m) actions_.push_back(std::move(*m));
   }
 
   void audit(std::string what, std::string detail) {
@@ -242,7 +244,7 @@ void assign(request& r, const command& c) {
     if (p->id == r.sender().id) continue;
     nlohmann::json values = task_values(r, t);
     values["by"] = r.sender().name;
-    r.notify(*p, "task_assigned_notice", std::move(values), task_answers(t));
+    r.notify(*p, "task_assigned_notice", std::move(values), task_answers(t), subject_of(t));
   }
 }
 
@@ -316,14 +318,14 @@ void resume(request& r) {
 void set_quiet(request& r, const command& c) {
   person p = r.sender();
   p.quiet = c.quiet;
-  if (c.quiet) {
+  if (!c.quiet->empty()) {
     const std::string from = format_minute_of_day(c.quiet->start_minute);
     const std::string to = format_minute_of_day(c.quiet->end_minute);
     save_sender(r, p, "person.quiet", from + "-" + to);
     r.reply("quiet_set", {{"from", from}, {"to", to}, {"tz", p.time_zone}});
   } else {
     save_sender(r, p, "person.quiet", "off");
-    r.reply("quiet_off", nlohmann::json::object());
+    r.reply("quiet_off", {{"tz", p.time_zone}});
   }
 }
 
@@ -526,8 +528,8 @@ void nudge_now(request& r, const command& c) {
     }
   }
   for (const person* p : people) {
-    r.notify_at(*p, nudge_message(r.w(), r.collaboration(), *p, r.now()), first_allowed(*p, r.now()));
-    r.change(record_nudge{r.collaboration(), p->id, r.now()});
+    // Rendered again and counted as sent when delivered (core/delivery.h).
+    r.notify_about(*p, nudge_message(r.w(), r.collaboration(), *p, r.now()), message_subject{r.collaboration(), about_nudge{}});
   }
   r.audit("nudge", who.what == target::kind::everyone ? "all" : who.ref);
   r.reply("nudge_sent", {{"count", people.size()}});

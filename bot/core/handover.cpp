@@ -171,14 +171,12 @@ void run_handover(command_scope& s, const command& c, const std::function<const 
   world after = w;
   apply_to_world(after, out);
   const nlohmann::json pending = pending_approvals(after, s.collaboration, after.people.at(successor->id));
-  if (!successor->identities.empty()) {
-    const identity& where = successor->identities.front();
-    out.push_back(send_message{
-        "handover:" + s.event_key + ":" + successor->id,
-        destination{where.platform, where.workspace, "", where.user, successor->id, successor->language, ""},
-        message{"handover_onboarding", onboarding_values(after, s.collaboration, *successor, org, *old_rep, s.sender,
-                                                         !taking_over.roles.contains(role::representative), s.now)},
-        first_allowed(*successor, s.now)});
+  if (auto onboarding = direct_message(
+          *successor, "handover:" + s.event_key + ":" + successor->id,
+          message{"handover_onboarding", onboarding_values(after, s.collaboration, *successor, org, *old_rep, s.sender,
+                                                           !taking_over.roles.contains(role::representative), s.now)},
+          first_allowed(*successor, w.engine, s.now), message_subject{s.collaboration, {}})) {
+    out.push_back(std::move(*onboarding));
   }
   // The reply first, as for every command; then what the handover changes and sends.
   s.reply("handover_done", {{"org", organization_name(w, s.collaboration, org)},

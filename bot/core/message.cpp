@@ -72,7 +72,7 @@ std::vector<message_kind_spec> build_kinds() {
       {"paused", {"until"}},
       {"resumed", {"was_paused"}},
       {"quiet_set", {"from", "to", "tz"}},
-      {"quiet_off", {}},
+      {"quiet_off", {"tz"}},
       {"error_unknown_time_zone", {"zone"}},
       {"tz_set", {"zone", "local_time"}},
       {"error_unknown_language", {"lang", "known"}},

@@ -30,11 +30,16 @@ struct identity {
 };
 
 /// When a person does not want to be reached, as local minutes after midnight; may wrap midnight.
+/// A span that starts where it ends is empty: no quiet hours at all (`quiet off`).
 struct quiet_hours {
   int start_minute = 0;
   int end_minute = 0;
+  bool empty() const { return start_minute == end_minute; }
   auto operator<=>(const quiet_hours&) const = default;
 };
+
+/// No quiet hours: what `quiet off` chooses.
+inline constexpr quiet_hours no_quiet_hours{};
 
 /// Where a person's time zone came from, which decides what may replace it.
 enum class zone_origin {
@@ -49,7 +54,7 @@ struct person {
   std::string name;
   std::string time_zone = "UTC";  ///< IANA zone name, validated when set
   std::string language = "en";
-  std::optional<quiet_hours> quiet;
+  std::optional<quiet_hours> quiet;  ///< their own choice; nothing: the installation's default (engine_settings)
   std::optional<time_point> paused_until;
   std::vector<identity> identities;  ///< first one is where Tandem reaches the person
   zone_origin time_zone_origin = zone_origin::defaulted;  ///< whether `time_zone` was given, learned or assumed
@@ -164,6 +169,9 @@ struct engine_settings {
   std::string digest_schedule = "weekly fri 15:00";  ///< facilitator digest, in each facilitator's zone
   int clash_days = 3;      ///< calendar: events this close with a shared topic or audience clash
   std::string public_url;  ///< base URL others reach the HTTP server at (feed and export links)
+  quiet_hours default_quiet{20 * 60, 8 * 60};  ///< quiet hours of everyone who chose none, in their own zone
+  /// The weekdays Tandem may reach people on, in their own zone: bit d set for weekday d (0 = Sunday).
+  unsigned working_days = 0x7f;
   bool operator==(const engine_settings&) const = default;
 };
 

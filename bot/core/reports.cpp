@@ -356,18 +356,16 @@ std::vector<action> monthly_pulse(const world& w, time_point now) {
       const membership& m = it->second;
       if (!m.active || !m.roles.contains(role::representative)) continue;
       const person& p = w.people.at(m.person);
-      if (p.identities.empty()) continue;
-      const identity& where = p.identities.front();
       const auto org = w.organizations.find({collab, m.organization});
-      out.push_back(
-          send_message{std::string{"pulse:"}.append(collab).append(":").append(month).append(":").append(p.id),
-                       destination{where.platform, where.workspace, "", where.user, p.id, p.language, ""},
-                       message{"pulse_question",
-                               {{"name", p.name},
-                                {"collaboration", c.name},
-                                {"org", org == w.organizations.end() ? m.organization : org->second.name},
-                                {"month", month}}},
-                       first_allowed(p, now)});
+      auto question = direct_message(
+          p, std::string{"pulse:"}.append(collab).append(":").append(month).append(":").append(p.id),
+          message{"pulse_question",
+                  {{"name", p.name},
+                   {"collaboration", c.name},
+                   {"org", org == w.organizations.end() ? m.organization : org->second.name},
+                   {"month", month}}},
+          first_allowed(p, w.engine, now), message_subject{collab, {}});
+      if (question) out.push_back(std::move(*question));
     }
   }
   return out;

@@ -34,15 +34,6 @@ std::optional<int> number(std::string_view s) {
   return value;
 }
 
-std::optional<unsigned> weekday_number(std::string_view word) {
-  static constexpr std::array<std::string_view, 7> names{"sunday", "monday", "tuesday", "wednesday",
-                                                         "thursday", "friday", "saturday"};
-  for (unsigned i = 0; i < names.size(); ++i) {
-    if (word == names[i] || word == names[i].substr(0, 3)) return i;
-  }
-  return std::nullopt;
-}
-
 /// One cron field: `*`, `5`, `1-5`, `*/15`, `1-31/2`, and comma lists of those.
 template <std::size_t N>
 bool parse_cron_field(std::string_view field, int low, int high, std::bitset<N>& out, bool& restricted) {
@@ -114,9 +105,9 @@ std::variant<schedule, std::string> schedule::parse(std::string_view text) {
     s.weekdays_restricted_ = true;
     std::istringstream parts{list};
     for (std::string day; std::getline(parts, day, ',');) {
-      auto n = weekday_number(day);
+      auto n = parse_weekday(day);
       if (!n) return false;
-      s.weekdays_.set(*n);
+      s.weekdays_.set(n->c_encoding());
     }
     return s.weekdays_.any();
   };

@@ -6,6 +6,7 @@
 #include "model.h"
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -34,9 +35,15 @@ struct timeline_entry {
   message body;        ///< for flags: kind "flag" with values {action, detail}
 };
 
+/// Called with each message as it is delivered and the world at that moment (tests check rules).
+using delivery_observer = std::function<void(const world&, const timeline_entry&)>;
+
 /// Runs the engine over `days` from `start`, ticking every `step` and handling each scripted
-/// response at its time; returns what was decided, ordered by time. Pure.
+/// response at its time. Messages wait in a simulated outbox and pass the same last look as in
+/// the running bot (check_delivery) when due: the timeline shows each when it would really be
+/// delivered, and a withdrawal as a flag. Ordered by time. Pure.
 std::vector<timeline_entry> simulate(world w, time_point start, int days, std::vector<scripted_response> responses,
-                                     std::chrono::minutes step = std::chrono::minutes{15});
+                                     std::chrono::minutes step = std::chrono::minutes{15},
+                                     const delivery_observer& observe = {});
 
 }  // namespace tandem

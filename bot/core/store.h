@@ -16,7 +16,8 @@
 
 namespace tandem {
 
-enum class outbox_state { pending, sent, failed };
+/// `withdrawn`: checked again before delivery and found no longer true (core/delivery.h); never sent.
+enum class outbox_state { pending, sent, failed, withdrawn };
 
 /// A message waiting in (or done with) the durable outbox.
 struct outbox_row {
@@ -99,6 +100,11 @@ class store {
   virtual void mark_failed(std::int64_t outbox_id, std::string_view reason, time_point now) = 0;
   /// Counts an attempt and schedules the next one.
   virtual void retry_later(std::int64_t outbox_id, time_point next_attempt, std::string_view reason) = 0;
+  /// Moves a pending row's next attempt to `next_attempt` without counting an attempt (its
+  /// recipient may not be reached before then).
+  virtual void postpone(std::int64_t outbox_id, time_point next_attempt) = 0;
+  /// Marks a pending row withdrawn with its reason: it is never sent.
+  virtual void withdraw(std::int64_t outbox_id, std::string_view reason, time_point now) = 0;
   /// All outbox rows with the given key prefix (reports, tests).
   virtual std::vector<outbox_row> outbox_rows(std::string_view key_prefix) = 0;
 

@@ -285,11 +285,47 @@ ALTER TABLE people ADD COLUMN time_zone_origin TEXT NOT NULL DEFAULT 'given'
 UPDATE people SET time_zone_origin = 'default'
   WHERE time_zone = 'UTC' AND id NOT IN (SELECT actor FROM audit WHERE action = 'person.tz');
 )sql",
+    // 7: a message is checked again just before delivery (core/delivery.h): the outbox keeps what
+    // each message is about, and a message found no longer true is 'withdrawn'. SQLite changes a
+    // CHECK constraint only by rebuilding the table.
+    R"sql(
+CREATE TABLE outbox_7 (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  platform TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  conversation TEXT NOT NULL,
+  user TEXT NOT NULL,
+  person TEXT NOT NULL,
+  language TEXT NOT NULL,
+  reply_handle TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL,
+  values_json TEXT NOT NULL,
+  about_json TEXT NOT NULL DEFAULT '{}',
+  not_before INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'withdrawn')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  sent_at INTEGER,
+  failed_at INTEGER,
+  withdrawn_at INTEGER
+) STRICT;
+INSERT INTO outbox_7 (id, key, platform, workspace, conversation, user, person, language, reply_handle, kind,
+                      values_json, not_before, state, attempts, next_attempt, last_error, created_at, sent_at, failed_at)
+  SELECT id, key, platform, workspace, conversation, user, person, language, reply_handle, kind,
+         values_json, not_before, state, attempts, next_attempt, last_error, created_at, sent_at, failed_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_7 RENAME TO outbox;
+CREATE INDEX outbox_pending ON outbox (next_attempt, id) WHERE state = 'pending';
+)sql",
 });
 
 constexpr std::array outbox_state_names{std::pair{outbox_state::pending, std::string_view{"pending"}},
                                         std::pair{outbox_state::sent, std::string_view{"sent"}},
-                                        std::pair{outbox_state::failed, std::string_view{"failed"}}};
+                                        std::pair{outbox_state::failed, std::string_view{"failed"}},
+                                        std::pair{outbox_state::withdrawn, std::string_view{"withdrawn"}}};
 
 std::optional<outbox_state> outbox_state_from_string(std::string_view text) {
   for (const auto& [state, name] : outbox_state_names) {
@@ -534,11 +570,12 @@ class action_writer {
   void operator()(const send_message& m) const {
     execute(statements_,
             "INSERT INTO outbox (key, platform, workspace, conversation, user, person, language, reply_handle, kind,"
-            " values_json, not_before, state, attempts, next_attempt, last_error)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')"
+            " values_json, about_json, not_before, state, attempts, next_attempt, last_error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')"
             " ON CONFLICT (key) DO NOTHING",
             m.key, m.to.platform, m.to.workspace, m.to.conversation, m.to.user, m.to.person, m.to.language,
-            m.to.reply_handle, m.body.kind, json_text(m.body.values), m.not_before, m.not_before);
+            m.to.reply_handle, m.body.kind, json_text(m.body.values), json_text(subject_to_json(m.about)), m.not_before,
+            m.not_before);
   }
 
   void operator()(const save_collaboration& a) const {
@@ -754,7 +791,7 @@ class action_writer {
 
 #define TANDEM_OUTBOX_COLUMNS                                                                                   \
   "SELECT id, key, platform, workspace, conversation, user, person, language, reply_handle, kind, values_json," \
-  " not_before, state, attempts, next_attempt, last_error FROM outbox "
+  " about_json, not_before, state, attempts, next_attempt, last_error FROM outbox "
 constexpr const char* due_outbox_sql =
     TANDEM_OUTBOX_COLUMNS "WHERE state = 'pending' AND next_attempt <= ? AND id <= ? ORDER BY next_attempt, id LIMIT ?";
 constexpr const char* written_outbox_sql =
@@ -776,6 +813,7 @@ outbox_row read_outbox_row(const SQLite::Statement& s) {
   o.item.to.reply_handle = row.text();
   o.item.body.kind = row.text();
   o.item.body.values = values_from_text(row.text());
+  o.item.about = subject_from_json(values_from_text(row.text()));
   o.item.not_before = row.time();
   const std::string state = row.text();
   o.state = parsed(outbox_state_from_string(state), "outbox state", state);
@@ -1420,6 +1458,22 @@ void sqlite_store::retry_later(std::int64_t outbox_id, time_point next_attempt, 
     update_outbox_row(*statements_, "retry_later", outbox_id,
                       "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE id = ?",
                       next_attempt, reason);
+  });
+}
+
+void sqlite_store::postpone(std::int64_t outbox_id, time_point next_attempt) {
+  translated("postpone", [&] {
+    update_outbox_row(*statements_, "postpone", outbox_id,
+                      "UPDATE outbox SET next_attempt = ? WHERE id = ? AND state = 'pending'", next_attempt);
+  });
+}
+
+void sqlite_store::withdraw(std::int64_t outbox_id, std::string_view reason, time_point now) {
+  translated("withdraw", [&] {
+    update_outbox_row(*statements_, "withdraw", outbox_id,
+                      "UPDATE outbox SET state = 'withdrawn', last_error = ?, withdrawn_at = ? WHERE id = ?"
+                      " AND state = 'pending'",
+                      reason, now);
   });
 }
 

@@ -89,6 +89,8 @@ class sqlite_store final : public store {
   /// Counts an attempt, keeps `reason` and schedules the next one. Throws `store_error` for an
   /// unknown id.
   void retry_later(std::int64_t outbox_id, time_point next_attempt, std::string_view reason) override;
+  void postpone(std::int64_t outbox_id, time_point next_attempt) override;
+  void withdraw(std::int64_t outbox_id, std::string_view reason, time_point now) override;
   /// Rows whose key starts with `key_prefix` (compared exactly, case-sensitively), by id.
   std::vector<outbox_row> outbox_rows(std::string_view key_prefix) override;
 

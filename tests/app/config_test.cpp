@@ -144,6 +144,24 @@ TEST_CASE("Defaults fill in what a minimal config leaves out") {
   CHECK(config.seed.tiers.at(tier::informed) ==
         tier_policy{"monthly first mon 09:00", std::chrono::days{45}, std::chrono::days{14}});
   CHECK(config.seed.tiers.at(tier::observer).silence_after == std::chrono::seconds{0});
+  CHECK(config.seed.engine.default_quiet == quiet_hours{20 * 60, 8 * 60});
+  CHECK(config.seed.engine.working_days == 0x7fU);
+}
+
+TEST_CASE("Quiet hours: the installation's default and working days, a person's own or none") {
+  const auto result = parse(config_with("      - {id: dee, name: Dee, org: city, quiet: \"off\"}\n"
+                                        "      - {id: eve, name: Eve, org: city, quiet: \"22:30-07:00\"}\n",
+                                        "engine: {quiet_hours: \"21:00-07:30\", working_days: \"mon-fri\"}\n"));
+  REQUIRE(error_texts(result).empty());
+  const tandem_config& config = *result.config;
+  CHECK(config.seed.engine.default_quiet == quiet_hours{21 * 60, 7 * 60 + 30});
+  CHECK(config.seed.engine.working_days == 0x3eU);
+  CHECK(config.seed.people.at("dee").quiet == no_quiet_hours);
+  CHECK(config.seed.people.at("eve").quiet == quiet_hours{22 * 60 + 30, 7 * 60});
+  CHECK_FALSE(config.seed.people.at("bob").quiet);  // none given: the default holds
+  const auto nobody_quiet = parse(config_with("", "engine: {quiet_hours: \"off\"}\n"));
+  REQUIRE(error_texts(nobody_quiet).empty());
+  CHECK(nobody_quiet.config->seed.engine.default_quiet.empty());
 }
 
 TEST_CASE("Explicit settings are read: store, listen address, body limit, log, adapters, tiers") {
@@ -198,7 +216,11 @@ TEST_CASE("Each broken config gives its exact error with its path in the file") 
       {"unknown tier in tiers", config_with("", "tiers:\n  cor: {silence_after: 7d}\n"),
        R"(tiers.cor: unknown tier (did you mean "core"?))"},
       {"bad quiet hours", config_with("      - {id: dee, name: Dee, org: city, quiet: \"25:00-08:00\"}\n"),
-       R"(collaborations[0].people[3].quiet: bad quiet hours "25:00-08:00" (write e.g. 19:00-08:00))"},
+       R"(collaborations[0].people[3].quiet: bad quiet hours "25:00-08:00" (write e.g. 19:00-08:00, or off))"},
+      {"bad default quiet hours", config_with("", "engine: {quiet_hours: \"20:00\"}\n"),
+       R"(engine.quiet_hours: bad quiet hours "20:00" (write e.g. 20:00-08:00, or off))"},
+      {"bad working days", config_with("", "engine: {working_days: \"mon-sun-fri\"}\n"),
+       R"(engine.working_days: bad working days "mon-sun-fri" (write every day, weekdays, or days such as mon-fri or mon,wed,fri))"},
       {"bad listen address", config_with("", "http: {listen: localhost}\n"),
        R"(http.listen: bad listen address "localhost" (write host:port, e.g. 127.0.0.1:8080 or [::1]:8080))"},
       {"port out of range", config_with("", "http: {listen: \"127.0.0.1:70000\"}\n"),

@@ -1,5 +1,6 @@
 #include "app/outbox_dispatcher.h"
 
+#include "app/engine_host.h"
 #include "storage/sqlite/sqlite_store.h"
 
 #include <catch2/catch.hpp>
@@ -46,8 +47,9 @@ struct fixture {
   metrics_registry metrics;
   time_point now = start;
   std::vector<std::function<void()>> posted;
-  outbox_dispatcher dispatcher{store, templates, metrics, [this](std::function<void()> f) { posted.push_back(std::move(f)); },
-                               [this] { return now; }};
+  engine_host host{store, metrics, templates.languages()};
+  outbox_dispatcher dispatcher{store, host, templates, metrics,
+                               [this](std::function<void()> f) { posted.push_back(std::move(f)); }, [this] { return now; }};
   scripted_adapter adapter;
 
   /// `at_sync`: rows are durable only at the store's sync, as in `tandem serve`.
@@ -273,4 +275,103 @@ TEST_CASE("answers offered with a message reach the adapter with labels in the r
   CHECK(f.adapter.delivered[0].answers ==
         std::vector<labelled_answer>{{"Done", answer{"done", "done 4", "\u2705", false}},
                                      {"Blocked", answer{"blocked", "blocked 4", "\u26d4", true}}});
+}
+
+namespace {
+
+/// A collaboration for the dispatcher's last look: ana facilitates, dee (Berlin) takes part.
+world berlin_seed() {
+  world w;
+  w.collaborations["river"] = collaboration{"river", "River", false, {room{"test", "", "river-room"}}};
+  w.organizations[{"river", "city"}] = organization{"river", "city", "City"};
+  for (const auto& [id, r] : {std::pair{std::string{"ana"}, role::facilitator}, std::pair{std::string{"dee"}, role::participant}}) {
+    person p;
+    p.id = id;
+    p.name = id;
+    p.time_zone = "Europe/Berlin";
+    p.identities = {identity{"test", "", id}};
+    w.people[id] = p;
+    w.memberships[{"river", id}] = membership{"river", id, "city", {r}, tier::active, true};
+  }
+  return w;
+}
+
+/// What `who` types in their DM at the fixture's clock, handled by its host.
+void typed_by(fixture& f, const std::string& who, const std::string& text) {
+  static int counter = 0;
+  f.host.submit(inbound{"test:" + who + ":" + std::to_string(++counter), identity{"test", "", who}, "dm:" + who, true,
+                        true, inbound_kind::command, text, f.now, ""},
+                f.now);
+}
+
+/// The rows for `person` whose key starts with `prefix`.
+std::vector<outbox_row> rows_to(fixture& f, const std::string& person, const std::string& prefix) {
+  std::vector<outbox_row> out;
+  for (const outbox_row& row : f.store.outbox_rows(prefix)) {
+    if (row.item.to.person == person) out.push_back(row);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a message for someone in their quiet hours waits, without an attempt, until they may be reached") {
+  fixture f;
+  f.host.start(berlin_seed(), f.now);
+  f.now = start + 12h;  // 23:00 Berlin
+  typed_by(f, "ana", "assign @dee \"Print flyers\"");
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.adapter.delivered_texts.size() == 1);  // only the reply to ana
+  const auto held = rows_to(f, "dee", "notify:");
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].state == outbox_state::pending);
+  CHECK(held[0].attempts == 0);
+  CHECK(held[0].next_attempt == start + 21h);  // 08:00 Berlin
+  f.now = start + 21h;
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.adapter.delivered_texts.size() == 2);
+  CHECK(rows_to(f, "dee", "notify:")[0].state == outbox_state::sent);
+}
+
+TEST_CASE("a message no longer true when due is withdrawn, audited and never sent") {
+  fixture f;
+  f.host.start(berlin_seed(), f.now);
+  f.now = start + 12h;
+  typed_by(f, "ana", "assign @dee \"Print flyers\"");
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  f.now = start + 19h;  // 06:00 Berlin: dee finishes it before the notice may reach her
+  typed_by(f, "dee", "done 1");
+  f.now = start + 21h;
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  const auto notice = rows_to(f, "dee", "notify:test:ana:");
+  REQUIRE(notice.size() == 1);
+  CHECK(notice[0].state == outbox_state::withdrawn);
+  CHECK(notice[0].last_error == "task #1 is done");
+  // Sent: the replies to ana and dee, and ana's notice that dee finished the task; not dee's notice.
+  CHECK(f.adapter.delivered_texts.size() == 3);
+  const auto& audit = f.store.load().audit;
+  CHECK(std::ranges::any_of(audit, [](const audit_entry& e) {
+    return e.action == "outbox.withdrawn" && e.actor == "system" && e.detail.ends_with(": task #1 is done");
+  }));
+  CHECK(f.metrics.counter("tandem_outbox_withdrawn_total", "").value() == 1);
+}
+
+TEST_CASE("a nudge is counted as sent when it is delivered, in the store as in the world") {
+  fixture f;
+  f.host.start(berlin_seed(), f.now);
+  f.now = start + 12h;
+  typed_by(f, "ana", "nudge @dee");
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK_FALSE(f.host.current().nudges.contains({"river", "dee"}));
+  f.now = start + 21h;
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  REQUIRE(f.host.current().nudges.contains({"river", "dee"}));
+  CHECK(f.host.current().nudges.at({"river", "dee"}).front().sent == start + 21h);
+  CHECK(f.store.load().nudges.at({"river", "dee"}).front().sent == start + 21h);
 }

@@ -97,7 +97,7 @@ TEST_CASE("help lists commands with their summaries from the templates") {
 
 TEST_CASE("an unknown language falls back to English") {
   const template_catalog catalog = template_catalog::load(shipped);
-  CHECK(catalog.render(message{"quiet_off", {}}, "xx") == "Quiet hours are off.");
+  CHECK(catalog.render(message{"quiet_off", {{"tz", "UTC"}}}, "xx") == "Quiet hours are off: I may reach you at any hour (UTC).");
 }
 
 TEST_CASE("a template that uses an undeclared variable is refused, naming the file") {

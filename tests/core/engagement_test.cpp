@@ -85,7 +85,8 @@ TEST_CASE("a long pause ends in one nudge, not a burst") {
     if (m.body.kind == "checkin" || m.body.kind == "nudge") nudges.push_back(m);
   }
   REQUIRE(nudges.size() == 1);
-  CHECK(nudges[0].not_before == utc(12, 21, 23));  // the pause ends at midnight Berlin; the held Monday slot goes then
+  // The pause ends at midnight Berlin, inside the default quiet hours: the held Monday slot goes at 08:00.
+  CHECK(nudges[0].not_before == utc(12, 22, 7));
 }
 
 TEST_CASE("someone who answered recently is not nudged this slot") {
@@ -125,12 +126,12 @@ TEST_CASE("a task is reminded before and on its due date, then escalated once wh
   const auto on_due = for_person(sent, "dee", "reminder_due");
   REQUIRE(before.size() == 1);
   REQUIRE(on_due.size() == 1);
-  CHECK(before[0].not_before == utc(12, 2, 23));  // 48 h before the end of Friday in Berlin
+  CHECK(before[0].not_before == utc(12, 3, 7));  // 48 h before the end of Friday in Berlin is midnight: at 08:00
   CHECK(on_due[0].not_before == utc(12, 4, 8));   // 09:00 Berlin on the day
   CHECK(before[0].key == "remind:1:before:dee");
   const auto overdue = for_person(sent, "ana", "task_overdue");
   REQUIRE(overdue.size() == 1);
-  CHECK(overdue[0].not_before == utc(12, 4, 23));
+  CHECK(overdue[0].not_before == utc(12, 5, 7));  // overdue at midnight Berlin, told at 08:00
   CHECK(overdue[0].key == "escalate:1:overdue:ana");
 }
 
@@ -201,7 +202,7 @@ TEST_CASE("a collaboration lulls when its rooms are quiet") {
   const auto sent = run(w, utc(11, 2, 1), utc(11, 12, 0), 60min);
   const auto lull = for_person(sent, "ana", "collaboration_lull");
   REQUIRE(lull.size() == 1);
-  CHECK(lull[0].not_before == utc(11, 9, 1));
+  CHECK(lull[0].not_before == utc(11, 9, 7));  // found at 02:00 Berlin, told at 08:00
 }
 
 TEST_CASE("the facilitator digest goes out on Friday afternoon with silences, overdue and done tasks") {

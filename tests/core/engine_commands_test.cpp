@@ -126,7 +126,7 @@ TEST_CASE("people set their own tier, pause, quiet hours, time zone and language
   CHECK(say(w, "dee", "quiet 19:00-08:00")[0].body.kind == "quiet_set");
   CHECK(w.people.at("dee").quiet == quiet_hours{19 * 60, 8 * 60});
   CHECK(say(w, "dee", "quiet off")[0].body.kind == "quiet_off");
-  CHECK_FALSE(w.people.at("dee").quiet);
+  CHECK(w.people.at("dee").quiet == no_quiet_hours);  // off is a choice: not the default hours
 
   auto tz = say(w, "dee", "tz Asia/Tokyo");
   CHECK(tz[0].body.values["local_time"] == "2026-11-25 19:00");

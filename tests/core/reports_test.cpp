@@ -16,7 +16,8 @@ time_point on(int year, unsigned month, unsigned day, std::chrono::hours hour) {
 }
 
 /// Two months of a collaboration, scripted with its clock: the figures below are known.
-///  November: ana nudges the City (bob, cy, dee); bob answers in 2 hours, dee in 24, cy never.
+///  November: ana nudges the City (bob, cy, dee) at an hour all of them may be reached; bob
+///  answers in 2 hours, dee in 24, cy never.
 ///  Dee finishes her task on time; bob finishes the City's task two days late; bob answers the
 ///  pulse with 4. Ana opens an approval round for the City on Nov 2; bob approves two days later.
 ///  December: another nudge, bob answers in 1 hour.
@@ -24,18 +25,18 @@ world scripted_scenario() {
   world w = sample_world();
   w.engine.public_url = "https://tandem.example.org";
   w.secrets[{"river", "export"}] = "exp0rt";
-  say(w, "ana", "nudge org:city", on(2026, 11, 2, 9h));
+  deliver(w, say(w, "ana", "nudge org:city", on(2026, 11, 2, 14h)), on(2026, 11, 2, 14h));
   say(w, "ana", "assign @dee \"Print flyers\" due 2026-11-10", on(2026, 11, 2, 9h));
   say(w, "ana", "assign org:city \"Book the hall\" due 2026-11-05", on(2026, 11, 2, 9h));
-  say(w, "bob", "tasks", on(2026, 11, 2, 11h));
-  say(w, "dee", "tasks", on(2026, 11, 3, 9h));
+  say(w, "bob", "tasks", on(2026, 11, 2, 16h));
+  say(w, "dee", "tasks", on(2026, 11, 3, 14h));
   say(w, "dee", "done 1", on(2026, 11, 5, 9h));
   say(w, "bob", "done 2", on(2026, 11, 8, 9h));
   say(w, "ana", "approval open \"2027 budget\" to org:city deadline 2026-11-30", on(2026, 11, 2, 9h));
   say(w, "bob", "approve A1 the board agreed", on(2026, 11, 4, 9h));
   say(w, "bob", "pulse 4 the joint grant helped", on(2026, 11, 20, 9h));
-  say(w, "ana", "nudge org:city", on(2026, 12, 1, 9h));
-  say(w, "bob", "tasks", on(2026, 12, 1, 10h));
+  deliver(w, say(w, "ana", "nudge org:city", on(2026, 12, 1, 14h)), on(2026, 12, 1, 14h));
+  say(w, "bob", "tasks", on(2026, 12, 1, 15h));
   return w;
 }
 
@@ -49,14 +50,16 @@ const outcome_row& row_of(const std::vector<outcome_row>& rows, const std::strin
 
 }  // namespace
 
-TEST_CASE("nudges are recorded and answered by the person's next response") {
+TEST_CASE("nudges are recorded when delivered and answered by the person's next response") {
   world w = sample_world();
-  say(w, "ana", "nudge @bob", on(2026, 11, 2, 9h));
+  const auto decided = say(w, "ana", "nudge @bob", on(2026, 11, 2, 14h));
+  CHECK_FALSE(w.nudges.contains({"river", "bob"}));  // decided, not delivered yet
+  deliver(w, decided, on(2026, 11, 2, 14h));
   REQUIRE(w.nudges.at({"river", "bob"}).size() == 1);
   CHECK_FALSE(w.nudges.at({"river", "bob"})[0].answered);
-  say(w, "bob", "tasks", on(2026, 11, 2, 12h));
-  say(w, "bob", "tasks", on(2026, 11, 2, 13h));
-  CHECK(w.nudges.at({"river", "bob"})[0].answered == on(2026, 11, 2, 12h));
+  say(w, "bob", "tasks", on(2026, 11, 2, 15h));
+  say(w, "bob", "tasks", on(2026, 11, 2, 16h));
+  CHECK(w.nudges.at({"river", "bob"})[0].answered == on(2026, 11, 2, 15h));
 }
 
 TEST_CASE("the outcome report of a scripted scenario has the known figures") {

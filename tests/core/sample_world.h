@@ -2,6 +2,7 @@
 // A small collaboration for core tests: one facilitator, two organizations, a representative,
 // an alternate and participants, all on the console.
 
+#include "core/delivery.h"
 #include "core/engine.h"
 #include "core/model.h"
 
@@ -63,6 +64,18 @@ inline std::vector<send_message> say(world& w, const std::string& who, std::stri
   auto actions = handle(w, typed(who, std::move(text), at), at);
   apply_to_world(w, actions);
   return messages_in(actions);
+}
+
+/// Hands `messages` to the last look before delivery at `at`, as the outbox dispatcher does, and
+/// applies what delivering them changes (a nudge counts as sent). Returns those delivered now.
+inline std::vector<send_message> deliver(world& w, const std::vector<send_message>& messages, time_point at) {
+  std::vector<send_message> delivered;
+  for (const send_message& m : messages) {
+    if (!std::holds_alternative<deliver_now>(check_delivery(w, m, at))) continue;
+    apply_to_world(w, on_delivered(m, at));
+    delivered.push_back(m);
+  }
+  return delivered;
 }
 
 }  // namespace tandem::testing

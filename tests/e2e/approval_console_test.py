@@ -14,18 +14,13 @@ import subprocess
 import sys
 import tempfile
 
-from e2e import check, finish
+from e2e import check, demo_config, finish
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
 
 
 with tempfile.TemporaryDirectory() as folder:
-    config = pathlib.Path(folder) / "demo.yaml"
-    demo = (root / "deploy" / "demo.yaml").read_text().replace("listen: 127.0.0.1:8080", "listen: 127.0.0.1:0")
-    # Without quiet hours: DMs held until morning in someone's zone would make the checks depend on
-    # the time of day the test runs at.
-    demo = "\n".join(line for line in demo.splitlines() if not line.strip().startswith("quiet:")) + "\n"
-    config.write_text(demo)
+    config = demo_config(root, pathlib.Path(folder), any_hour=True)
     lines = [
         'approval open "Spring campaign budget" to org:city,org:farmers rule majority deadline 2099-01-15',
         "/as carla",

@@ -21,7 +21,7 @@ import urllib.request
 
 import icalendar
 
-from e2e import check, finish
+from e2e import check, demo_config, finish
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
 
@@ -81,11 +81,10 @@ class console:
 
 with tempfile.TemporaryDirectory() as folder:
     port = free_port()
-    config = pathlib.Path(folder) / "demo.yaml"
     demo = (root / "deploy" / "demo.yaml").read_text()
     check("listen: 127.0.0.1:8080" in demo, "the demo config listens on 127.0.0.1:8080")
-    config.write_text(demo.replace("listen: 127.0.0.1:8080",
-                                   f"listen: 127.0.0.1:{port}\n  public_url: http://127.0.0.1:{port}"))
+    config = demo_config(root, pathlib.Path(folder), any_hour=True,
+                         listen=f"127.0.0.1:{port}\n  public_url: http://127.0.0.1:{port}")
 
     session = console(config, "ana")
     session.type('event add in 2w "Spring newsletter" #newsletter audience:public')

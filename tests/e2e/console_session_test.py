@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-from e2e import check, finish
+from e2e import check, demo_config, finish
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
 
@@ -26,10 +26,9 @@ def run_console(config, person, lines):
 
 
 with tempfile.TemporaryDirectory() as folder:
-    config = pathlib.Path(folder) / "demo.yaml"
     demo = (root / "deploy" / "demo.yaml").read_text()
     check("listen: 127.0.0.1:8080" in demo, "the demo config listens on 127.0.0.1:8080")
-    config.write_text(demo.replace("listen: 127.0.0.1:8080", "listen: 127.0.0.1:0"))
+    config = demo_config(root, pathlib.Path(folder), any_hour=True)
 
     first = run_console(config, "ana", [
         'assign @emma "Print the flyers" due 2099-01-02',

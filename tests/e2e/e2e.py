@@ -24,6 +24,19 @@ def finish():
     sys.exit(1 if failures else 0)
 
 
+def demo_config(root, folder, any_hour=False, listen="127.0.0.1:0"):
+    """Writes the demo config into `folder`, listening at `listen` (by default a free port), and
+    returns its path. With `any_hour`, nobody has quiet hours: messages held until someone's morning
+    would make the checks depend on the time of day the test runs at."""
+    demo = (root / "deploy" / "demo.yaml").read_text().replace("listen: 127.0.0.1:8080", "listen: " + listen)
+    if any_hour:
+        demo = "\n".join(line for line in demo.splitlines() if not line.strip().startswith("quiet:")) + "\n"
+        demo = demo.replace('quiet_hours: "20:00-08:00"', 'quiet_hours: "off"')
+    config = folder / "demo.yaml"
+    config.write_text(demo)
+    return config
+
+
 def request(url, body=None, headers=None, method=None):
     """(status, body text) of one request: a POST when there is a body, else a GET."""
     req = urllib.request.Request(url, data=body, headers=headers or {},

@@ -284,6 +284,87 @@ TEST_CASE("retry_later counts the attempt, keeps the reason and postpones the ro
   CHECK(store.next_outbox_attempt_after(t0) == t0 + 10s);
 }
 
+TEST_CASE("postpone moves a row's next attempt without counting an attempt") {
+  sqlite_store store(":memory:");
+  store.apply({message_with_key("notify:1:dee", t0)}, std::nullopt);
+  const std::int64_t id = row_with_key(store, "notify:1:dee").id;
+
+  store.postpone(id, t0 + 9h);
+
+  const outbox_row row = row_with_key(store, "notify:1:dee");
+  CHECK(row.state == outbox_state::pending);
+  CHECK(row.attempts == 0);
+  CHECK(row.next_attempt == t0 + 9h);
+  CHECK(store.due_outbox(t0 + 8h, 10).empty());
+  CHECK(keys_of(store.due_outbox(t0 + 9h, 10)) == std::vector<std::string>{"notify:1:dee"});
+  CHECK_THROWS_AS(store.postpone(id + 100, t0), store_error);
+}
+
+TEST_CASE("a withdrawn row keeps its reason and is never due again") {
+  sqlite_store store(":memory:");
+  store.apply({message_with_key("remind:1:before:dee", t0), message_with_key("sent", t0)}, std::nullopt);
+  const std::int64_t id = row_with_key(store, "remind:1:before:dee").id;
+
+  store.withdraw(id, "task #1 is done", t0 + 1h);
+
+  const outbox_row row = row_with_key(store, "remind:1:before:dee");
+  CHECK(row.state == outbox_state::withdrawn);
+  CHECK(row.attempts == 0);
+  CHECK(row.last_error == "task #1 is done");
+  CHECK(keys_of(store.due_outbox(t0 + 2h, 10)) == std::vector<std::string>{"sent"});
+  // Only a pending row can be withdrawn: one already sent stays sent.
+  const std::int64_t sent = row_with_key(store, "sent").id;
+  store.mark_sent(sent, t0 + 1s);
+  CHECK_THROWS_AS(store.withdraw(sent, "too late", t0 + 2h), store_error);
+  CHECK(row_with_key(store, "sent").state == outbox_state::sent);
+  CHECK(to_string(outbox_state::withdrawn) == "withdrawn");
+}
+
+TEST_CASE("what a message is about is kept with its outbox row") {
+  sqlite_store store(":memory:");
+  send_message about_a_round = message_with_key("approval:3:ask:bob", t0);
+  about_a_round.about = message_subject{"river", about_approval{3, "city", true}};
+  send_message about_a_task = message_with_key("remind:4:due:dee", t0);
+  about_a_task.about = message_subject{"river", about_task{4, "dee", t0 + 48h}};
+  store.apply({about_a_round, about_a_task}, std::nullopt);
+  CHECK(row_with_key(store, "approval:3:ask:bob").item == about_a_round);
+  CHECK(row_with_key(store, "remind:4:due:dee").item == about_a_task);
+}
+
+TEST_CASE("migration 7 keeps every outbox row of a store written before it, about nothing") {
+  temp_database file;
+  { sqlite_store created(file.path()); }
+  {
+    // The outbox before migration 7: no about_json, no 'withdrawn' state.
+    SQLite::Database db(file.path(), SQLite::OPEN_READWRITE);
+    db.exec("DROP TABLE outbox");
+    db.exec(
+        "CREATE TABLE outbox (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, platform TEXT NOT NULL,"
+        " workspace TEXT NOT NULL, conversation TEXT NOT NULL, user TEXT NOT NULL, person TEXT NOT NULL,"
+        " language TEXT NOT NULL, kind TEXT NOT NULL, values_json TEXT NOT NULL, not_before INTEGER NOT NULL,"
+        " state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')), attempts INTEGER NOT NULL DEFAULT 0,"
+        " next_attempt INTEGER NOT NULL, last_error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL"
+        " DEFAULT (unixepoch()), sent_at INTEGER, failed_at INTEGER, reply_handle TEXT NOT NULL DEFAULT '') STRICT");
+    db.exec(
+        "INSERT INTO outbox (key, platform, workspace, conversation, user, person, language, kind, values_json,"
+        " not_before, state, attempts, next_attempt, last_error, reply_handle) VALUES"
+        " ('nudge:river:dee:1', 'console', '', '', 'dee', 'dee', 'en', 'checkin', '{}', 100, 'pending', 0, 100, '', ''),"
+        " ('reply:x:0', 'slack', 'T1', 'C1', 'U1', 'ana', 'fr', 'help', '{\"a\":1}', 50, 'sent', 1, 50, '', 'h')");
+    db.exec("PRAGMA user_version = 6");
+  }
+  sqlite_store store(file.path());
+  const auto rows = store.outbox_rows("");
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].item.key == "nudge:river:dee:1");
+  CHECK(rows[0].state == outbox_state::pending);
+  CHECK(rows[0].item.about == message_subject{});
+  CHECK(rows[1].item.to == destination{"slack", "T1", "C1", "U1", "ana", "fr", "h"});
+  CHECK(rows[1].item.body.values == nlohmann::json{{"a", 1}});
+  CHECK(rows[1].state == outbox_state::sent);
+  store.withdraw(rows[0].id, "the check after the migration", t0);  // the new state is allowed
+  CHECK(row_with_key(store, "nudge:river:dee:1").state == outbox_state::withdrawn);
+}
+
 TEST_CASE("mark_sent and mark_failed take a row out of the due outbox for good") {
   sqlite_store store(":memory:");
   store.apply({message_with_key("sent", t0), message_with_key("failed", t0), message_with_key("waiting", t0 + 5s)},
@@ -640,8 +721,7 @@ TEST_CASE("migration 6 tells a given zone from the default in a store written be
         " (1, 'river', 'cy', 'person.tz', 'UTC'), (2, 'river', 'bob', 'person.lang', 'fr')");
   }
   sqlite_store store(file.path());
-  CHECK(user_version_of(file.path()) == 6);
-  CHECK(sqlite_store::latest_schema_version() == 6);
+  CHECK(user_version_of(file.path()) == sqlite_store::latest_schema_version());
   const world loaded = store.load();
   CHECK(loaded.people.at("ana").time_zone_origin == zone_origin::given);
   CHECK(loaded.people.at("bob").time_zone_origin == zone_origin::defaulted);

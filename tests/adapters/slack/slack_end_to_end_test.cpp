@@ -23,6 +23,9 @@ using tandem::testing::recorded_request;
 using tandem::testing::scripted_response;
 
 const char* const config_text = R"(
+# The hours messages arrive at are the core's rules (tests/core/delivery_test.cpp); these tests are
+# about the wire, at whatever time they run: nobody has quiet hours here.
+engine: {quiet_hours: "off"}
 collaborations:
   - id: river
     name: River Restoration Alliance
@@ -73,7 +76,7 @@ class tandem_on_slack {
         templates_(tandem::template_catalog::load(std::filesystem::path(TANDEM_SOURCE_DIR) / "prompts")),
         host_(store_, metrics_, templates_.languages()),
         dispatcher_(
-            store_, templates_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
+            store_, host_, templates_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
             fixed_now),
         server_(io_, server_options()) {
     tandem::slack_adapter_options o;

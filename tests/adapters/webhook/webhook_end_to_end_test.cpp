@@ -26,6 +26,9 @@ using tandem::webhook::dialect;
 constexpr std::string_view ops_secret = "ops-shared-secret";
 
 const char* const config_text = R"(
+# The hours messages arrive at are the core's rules (tests/core/delivery_test.cpp); these tests are
+# about the wire, at whatever time they run: nobody has quiet hours here.
+engine: {quiet_hours: "off"}
 collaborations:
   - id: river
     name: River Restoration Alliance
@@ -49,7 +52,7 @@ class tandem_on_webhooks {
         templates_(tandem::template_catalog::load(std::filesystem::path(TANDEM_SOURCE_DIR) / "prompts")),
         host_(store_, metrics_, templates_.languages()),
         dispatcher_(
-            store_, templates_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
+            store_, host_, templates_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
             [this] { return now(); }),
         server_(io_, server_options()) {
     tandem::webhook_adapter_options o;
