@@ -341,6 +341,21 @@ TEST_CASE("due none removes the date; a past or unreadable date is refused") {
   CHECK_FALSE(w.tasks.at(1).due.has_value());
 }
 
+TEST_CASE("only facilitators cancel, reassign and re-date a task, or see everyone's") {
+  world w = sample_world();
+  say(w, "ana", "assign @dee \"Print flyers\" due 2026-12-04");
+  const world before = w;
+  for (const std::string who : {"bob", "cy", "dee"}) {
+    for (const std::string command : {"cancel 1", "reassign 1 @bob", "due 1 2026-12-10", "tasks all"}) {
+      INFO(who << ": " << command);
+      const auto sent = say(w, who, command);
+      REQUIRE(sent.size() == 1);
+      CHECK(sent[0].body.kind == "error_not_allowed");
+    }
+  }
+  CHECK(w.tasks == before.tasks);
+}
+
 TEST_CASE("a task of another collaboration is named as such, not as unknown") {
   world w = sample_world();
   w.collaborations["lake"] = collaboration{"lake", "Lake Forum", false, {}};
