@@ -135,15 +135,20 @@ std::optional<std::vector<token>> tokenize(std::string_view text) {
 
 /// Without the white space (ASCII, and the no-break space U+00A0) at either end.
 std::string trim(std::string_view s) {
-  for (;;) {
-    if (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
-    else if (s.starts_with("\u00a0")) s.remove_prefix(2);
-    else break;
-  }
-  for (;;) {
-    if (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
-    else if (s.ends_with("\u00a0")) s.remove_suffix(2);
-    else break;
+  constexpr std::string_view no_break_space = "\u00a0";
+  const auto space = [](char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; };
+  while (!s.empty()) {
+    if (space(s.front())) {
+      s.remove_prefix(1);
+    } else if (s.starts_with(no_break_space)) {
+      s.remove_prefix(no_break_space.size());
+    } else if (space(s.back())) {
+      s.remove_suffix(1);
+    } else if (s.ends_with(no_break_space)) {
+      s.remove_suffix(no_break_space.size());
+    } else {
+      break;
+    }
   }
   return std::string{s};
 }

@@ -68,6 +68,7 @@ TEST_CASE("every command in the product's table parses to its canonical form") {
       {"due 12 in 2w", "due n=12 date=2026-12-09"},
       {"due 12 none", "due n=12"},
       {"assign @ana \"  Draft the budget  \"", "assign @ana \"Draft the budget\""},
+      {"assign @ana \" \u00a0Draft the budget\u00a0 \"", "assign @ana \"Draft the budget\""},
       {"nudge all", "nudge all"},
       {"nudge org:city", "nudge org:city"},
       {"broadcast \"Call moved to 10:00\"", "broadcast \"Call moved to 10:00\""},
