@@ -62,7 +62,7 @@ world build(int people, int responses_per_person, time_point now) {
     t.assignee_person = "p" + std::to_string(n * 10 + n % 10);
     t.created_by = "p0";
     t.created_at = now - std::chrono::days{10};
-    t.due = now + std::chrono::days{n % 30} + std::chrono::hours{12};
+    t.due = std::chrono::floor<std::chrono::days>(now + std::chrono::hours{12}) + std::chrono::days{n % 30};
     w.tasks[n] = t;
   }
   return w;

@@ -15,10 +15,11 @@ constexpr std::string_view date_forms = "2026-12-12, today, tomorrow, a weekday 
 
 const std::vector<command_spec> specs{
     {verb::help, "help", "help [command]", "help assign", audience::everyone, true},
-    {verb::tasks, "tasks", "tasks", "tasks", audience::everyone, true},
+    {verb::tasks, "tasks", "tasks [all|overdue|blocked|@who|org:<id>]", "tasks", audience::everyone, true},
     {verb::done, "done", "done N [note]", "done 12 sent to the printer", audience::everyone, true},
     {verb::progress, "progress", "progress N <note>", "progress 12 first draft shared", audience::everyone, true},
     {verb::blocked, "blocked", "blocked N <reason>", "blocked 12 waiting for budget", audience::everyone, true},
+    {verb::reopen, "reopen", "reopen N", "reopen 12", audience::everyone, true},
     {verb::tier, "tier", "tier core|active|informed|observer", "tier informed", audience::everyone, true},
     {verb::pause, "pause", "pause until DATE", "pause until 2027-01-06", audience::everyone, true},
     {verb::resume, "resume", "resume", "resume", audience::everyone, true},
@@ -38,6 +39,9 @@ const std::vector<command_spec> specs{
     {verb::pulse, "pulse", "pulse 1-5 [comment]", "pulse 4 the joint grant helped", audience::representatives, true},
     {verb::assign, "assign", "assign @who|org:<id> \"title\" [due DATE]", "assign @ana \"Draft the budget\" due fri",
      audience::facilitators, true},
+    {verb::cancel, "cancel", "cancel N [reason]", "cancel 12 no longer needed", audience::facilitators, true},
+    {verb::reassign, "reassign", "reassign N @who|org:<id>", "reassign 12 @dina", audience::facilitators, true},
+    {verb::due, "due", "due N DATE|none", "due 12 2026-12-18", audience::facilitators, true},
     {verb::nudge, "nudge", "nudge @who|org:<id>|all", "nudge org:city", audience::facilitators, true},
     {verb::broadcast, "broadcast", "broadcast \"text\"", "broadcast \"Kick-off call moved to 10:00\"",
      audience::facilitators, false},
@@ -129,6 +133,32 @@ std::optional<std::vector<token>> tokenize(std::string_view text) {
   return tokens;
 }
 
+/// Without the white space (ASCII, and the no-break space U+00A0) at either end.
+std::string trim(std::string_view s) {
+  constexpr std::string_view no_break_space = "\u00a0";
+  const auto space = [](char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; };
+  while (!s.empty()) {
+    if (space(s.front())) {
+      s.remove_prefix(1);
+    } else if (s.starts_with(no_break_space)) {
+      s.remove_prefix(no_break_space.size());
+    } else if (space(s.back())) {
+      s.remove_suffix(1);
+    } else if (s.ends_with(no_break_space)) {
+      s.remove_suffix(no_break_space.size());
+    } else {
+      break;
+    }
+  }
+  return std::string{s};
+}
+
+/// The number of Unicode code points in UTF-8 text: what people count as characters.
+std::size_t code_points(std::string_view utf8) {
+  return static_cast<std::size_t>(
+      std::ranges::count_if(utf8, [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0U) != 0x80U; }));
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -215,6 +245,19 @@ class argument_reader {
     if (!tokens_[pos_].quoted) return fail(err, unquoted(what));
     if (tokens_[pos_].text.empty()) return fail(err, missing(what));
     return tokens_[pos_++].text;
+  }
+
+  /// A quoted task title, trimmed: neither blank nor longer than `max_task_title_length`.
+  std::optional<std::string> task_title(parse_error& err) {
+    auto title = quoted("\"title\"", err);
+    if (!title) return std::nullopt;
+    const std::string trimmed = trim(*title);
+    if (trimmed.empty()) return fail(err, error("error_blank_title", nlohmann::json::object()));
+    const std::size_t length = code_points(trimmed);
+    if (length > max_task_title_length) {
+      return fail(err, error("error_title_too_long", {{"limit", max_task_title_length}, {"length", length}}));
+    }
+    return trimmed;
   }
 
   std::optional<std::string> word(std::string_view what, parse_error& err) {
@@ -310,7 +353,57 @@ parse_result parse_arguments(argument_reader& r, command c) {
     case verb::help:
       c.text = lowercase(r.take_rest());
       return c;
-    case verb::tasks: case verb::resume: case verb::silent: case verb::status: case verb::digest: case verb::dashboard:
+    case verb::tasks: {
+      const token* t = r.peek();
+      if (t == nullptr) return c;
+      const std::string filter = lowercase(t->text);
+      if (filter == "all" || filter == "overdue" || filter == "blocked") {
+        c.text = filter;
+        r.skip();
+      } else if (filter.starts_with("org:") || filter.starts_with("@") || filter.starts_with("<@")) {
+        auto who = r.recipient(false, err);
+        if (!who) return err;
+        c.targets.push_back(*who);
+      } else {
+        return r.bad_value("filter", t->text, "all, overdue, blocked, @who or org:<id>");
+      }
+      return finish(r, c);
+    }
+    case verb::reopen: {
+      auto n = r.task_number(err);
+      if (!n) return err;
+      c.number = *n;
+      return finish(r, c);
+    }
+    case verb::cancel: {
+      auto n = r.task_number(err);
+      if (!n) return err;
+      c.number = *n;
+      c.text = r.take_rest();
+      return c;
+    }
+    case verb::reassign: {
+      auto n = r.task_number(err);
+      if (!n) return err;
+      c.number = *n;
+      auto who = r.recipient(false, err);
+      if (!who) return err;
+      c.targets.push_back(*who);
+      return finish(r, c);
+    }
+    case verb::due: {
+      auto n = r.task_number(err);
+      if (!n) return err;
+      c.number = *n;
+      if (r.peek_word("none")) {
+        r.skip();
+      } else {
+        c.date = r.date_value(err);
+        if (!c.date) return err;
+      }
+      return finish(r, c);
+    }
+    case verb::resume: case verb::silent: case verb::status: case verb::digest: case verb::dashboard:
       return finish(r, c);
     case verb::done: {
       auto n = r.task_number(err);
@@ -416,7 +509,7 @@ parse_result parse_arguments(argument_reader& r, command c) {
       auto who = r.recipient(false, err);
       if (!who) return err;
       c.targets.push_back(*who);
-      auto title = r.quoted("\"title\"", err);
+      auto title = r.task_title(err);
       if (!title) return err;
       c.text = *title;
       if (r.peek_word("due")) {

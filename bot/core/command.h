@@ -17,9 +17,9 @@
 namespace tandem {
 
 enum class verb {
-  help, tasks, done, progress, blocked, tier, pause, resume, quiet, tz, lang, events, event_add,
+  help, tasks, done, progress, blocked, reopen, tier, pause, resume, quiet, tz, lang, events, event_add,
   ack, checking, approve, abstain, object, pulse,
-  assign, nudge, broadcast, silent, status, digest, audit, approval_open, approval_status,
+  assign, cancel, reassign, due, nudge, broadcast, silent, status, digest, audit, approval_open, approval_status,
   approval_close, handover, org_add, member_add, member_remove, facilitator_add, report, dashboard
 };
 
@@ -40,6 +40,9 @@ struct command_spec {
 const std::vector<command_spec>& command_specs();
 const command_spec& spec_of(verb);
 
+/// The most characters (Unicode code points) a task title may have, once trimmed.
+inline constexpr std::size_t max_task_title_length = 200;
+
 /// `@ana`, `<@U123>`, `@ana:example.org`: a person as written; `org:city`; `all`.
 struct target {
   enum class kind { person, organization, everyone };
@@ -55,8 +58,9 @@ struct command {
   std::vector<target> targets;               ///< who/old/new, orgs of an approval round
   std::string organization;                  ///< `org add <id>`, `member add ... org:<id>`, `handover org:<id>`
   std::int64_t number = 0;                   ///< task N, approval A3 -> 3, event E7 -> 7, pulse score
-  std::string text;                          ///< title, note, reason, name, help topic, tz, lang, topic, URL
-  std::optional<date::year_month_day> date;  ///< due, until, since, deadline, event day
+  std::string text;                          ///< title, note, reason, name, help topic, tz, lang, topic, URL,
+                                             ///< the `tasks` filter (all, overdue, blocked)
+  std::optional<date::year_month_day> date;  ///< due (empty in `due N none`), until, since, deadline, event day
   std::optional<enum tier> tier_value;
   std::optional<role> role_value;
   std::optional<quiet_hours> quiet;          ///< `quiet off`: no_quiet_hours
@@ -74,7 +78,8 @@ struct parse_error {
 };
 
 /// Parses one command. `today` is the sender's local date (for `fri`, `in 3d`). A leading
-/// `!tandem` or `/tandem` is ignored.
+/// `!tandem` or `/tandem` is ignored. A task title is trimmed, and refused when blank
+/// (`error_blank_title`) or longer than `max_task_title_length` (`error_title_too_long`).
 std::variant<command, parse_error> parse_command(std::string_view text, date::year_month_day today);
 
 }  // namespace tandem

@@ -23,7 +23,7 @@ int local_minute_of_day(time_point now, const std::string& zone);
 /// The first instant of `day` in `zone` (a day that starts in a DST gap starts at the gap's end).
 time_point start_of_day(date::year_month_day day, const std::string& zone);
 
-/// The last second of `day` in `zone`: what a due date means.
+/// The last second of `day` in `zone`: when a task's due date is over (task_view.h `due_deadline`).
 time_point end_of_day(date::year_month_day day, const std::string& zone);
 
 /// The instant of local time `minute` (after midnight) on `day` in `zone`; a time skipped by a

@@ -10,8 +10,6 @@ namespace {
 
 using reason = std::optional<std::string>;
 
-bool is_closed(task_status status) { return status == task_status::done; }
-
 reason task_gone(const world& w, const about_task& about) {
   const std::string number = "#" + std::to_string(about.number);
   const auto it = w.tasks.find(about.number);

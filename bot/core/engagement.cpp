@@ -99,7 +99,7 @@ class open_task_book {
  public:
   explicit open_task_book(const world& w) {
     for (const auto& [_, t] : w.tasks) {
-      if (t.status == task_status::done) continue;
+      if (is_closed(t.status)) continue;
       if (!t.assignee_person.empty()) by_person_[{t.collaboration, t.assignee_person}].push_back(&t);
       if (!t.assignee_organization.empty()) by_organization_[{t.collaboration, t.assignee_organization}].push_back(&t);
     }
@@ -178,7 +178,7 @@ message nudge_listing(const world& w, const std::string& collaboration, const pe
   if (open.empty() && !approvals.empty()) return approval_nudge(p, name, std::move(approvals));
   if (open.empty()) return message{"checkin", {{"name", p.name}, {"collaboration", name}}};
   nlohmann::json tasks = nlohmann::json::array();
-  for (const task* t : open) tasks.push_back(task_view(w, *t, now, p.time_zone));
+  for (const task* t : open) tasks.push_back(task_view(w, *t, now));
   const task& first = *open.front();
   message body{"nudge", {{"name", p.name}, {"collaboration", name}, {"tasks", std::move(tasks)},
                          {"first_number", first.number}, {"first_title", first.title}}};
@@ -386,11 +386,11 @@ std::vector<const person*> reminded_people(tick_run& run, const task& t) {
   return out;
 }
 
-void remind(tick_run& run, const task& t, std::string_view kind, const std::string& zone) {
+void remind(tick_run& run, const task& t, std::string_view kind, time_point deadline) {
   const std::string n = std::to_string(t.number);
   for (const person* p : reminded_people(run, t)) {
-    if (first_allowed(*p, run.w().engine, run.now()) > *t.due) continue;  // away until after the due date: the escalation covers it
-    nlohmann::json values = task_view(run.w(), t, run.now(), zone);
+    if (first_allowed(*p, run.w().engine, run.now()) > deadline) continue;  // away until after the due date: the escalation covers it
+    nlohmann::json values = task_view(run.w(), t, run.now());
     values["name"] = p->name;
     message body{"reminder_" + std::string{kind}, std::move(values)};
     offer_answers(body, {answer{"done", "done " + n, "\u2705", false}, answer{"blocked", "blocked " + n, "\u26d4", true}});
@@ -402,30 +402,30 @@ void remind(tick_run& run, const task& t, std::string_view kind, const std::stri
 void remind_tasks(tick_run& run) {
   const world& w = run.w();
   for (const auto& [number, original] : w.tasks) {
-    if (original.status == task_status::done || !original.due) continue;
-    const time_point due = *original.due;
+    if (is_closed(original.status) || !original.due) continue;
+    const time_point due = *due_deadline(w, original);
     const bool before_due = !original.reminded_before && run.now() >= due - w.engine.remind_before &&
                             run.now() < due && original.created_at < due - w.engine.remind_before;
     const bool overdue = !original.escalated && run.now() > due;
     const bool maybe_due_day = !original.reminded_on_due && run.now() <= due && run.now() + std::chrono::days{1} >= due;
     if (!before_due && !overdue && !maybe_due_day) continue;
     const std::string zone = due_zone(w, original).value_or("UTC");
-    const time_point due_day_at = at_local_minute(local_date(due, zone), w.engine.reminder_minute, zone);
+    const time_point due_day_at = at_local_minute(date::year_month_day{*original.due}, w.engine.reminder_minute, zone);
     const bool on_due_day = maybe_due_day && run.now() >= due_day_at && original.created_at < due_day_at;
     if (!before_due && !overdue && !on_due_day) continue;
     task t = original;
     if (before_due) {
-      remind(run, t, "before", zone);
+      remind(run, t, "before", due);
       t.reminded_before = true;
     }
     if (on_due_day) {
-      remind(run, t, "due", zone);
+      remind(run, t, "due", due);
       t.reminded_on_due = true;
     }
     if (overdue) {
       for (const person* f : run.people().facilitators_of(t.collaboration)) {
         run.send(*f, "escalate:" + std::to_string(t.number) + ":overdue:" + f->id,
-                 message{"task_overdue", task_view(w, t, run.now(), zone)}, subject_of(t));
+                 message{"task_overdue", task_view(w, t, run.now())}, subject_of(t));
       }
       run.audit(t.collaboration, "task.overdue", "#" + std::to_string(t.number));
       t.escalated = true;
@@ -461,7 +461,7 @@ message nudge_message(const world& w, const std::string& collaboration, const pe
   const membership* m = find_membership(w, collaboration, p.id);
   std::vector<const task*> open;
   for (const auto& [_, t] : w.tasks) {
-    if (t.collaboration != collaboration || t.status == task_status::done) continue;
+    if (t.collaboration != collaboration || is_closed(t.status)) continue;
     const bool mine = t.assignee_person == p.id ||
                       (m != nullptr && !m->organization.empty() && t.assignee_organization == m->organization);
     if (mine) open.push_back(&t);
@@ -569,8 +569,8 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
   nlohmann::json done = nlohmann::json::array();
   for (const auto& [_, t] : w.tasks) {
     if (t.collaboration != collaboration) continue;
-    if (t.status != task_status::done && t.due && *t.due < now) overdue.push_back(task_view(w, t, now, zone));
-    if (t.status == task_status::done && t.updated_at >= from) done.push_back(task_view(w, t, now, zone));
+    if (is_overdue(w, t, now)) overdue.push_back(task_view(w, t, now));
+    if (t.status == task_status::done && t.updated_at >= from) done.push_back(task_view(w, t, now));
   }
   struct tally {
     int people = 0;

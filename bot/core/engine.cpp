@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 namespace tandem {
@@ -135,8 +137,66 @@ bool may_run(const world& w, const std::string& collab, const std::string& perso
   return false;
 }
 
-nlohmann::json task_values(const request& r, const task& t) {
-  return task_view(r.w(), t, r.now(), r.sender().time_zone);
+nlohmann::json task_values(const request& r, const task& t) { return task_view(r.w(), t, r.now()); }
+
+/// The task numbered `number` in the request's collaboration; otherwise replies why there is none
+/// (a task of another collaboration of the sender's is named as such) and returns null.
+const task* find_task(request& r, std::int64_t number) {
+  auto it = r.w().tasks.find(number);
+  if (it != r.w().tasks.end() && it->second.collaboration == r.collaboration()) return &it->second;
+  if (it != r.w().tasks.end()) {
+    const membership* m = find_membership(r.w(), it->second.collaboration, r.sender().id);
+    if (m != nullptr && m->active) {
+      r.reply("error_task_in_other_collaboration",
+              {{"number", number}, {"collaboration", it->second.collaboration}, {"here", r.collaboration()}});
+      return nullptr;
+    }
+  }
+  r.reply("error_unknown_task", {{"number", number}});
+  return nullptr;
+}
+
+/// Refuses a change to a closed task, pointing at `reopen N`; true when it did.
+bool refuse_if_closed(request& r, const task& t) {
+  if (!is_closed(t.status)) return false;
+  r.reply("error_task_closed", {{"number", t.number},
+                                {"title", t.title},
+                                {"done", t.status == task_status::done},
+                                {"cancelled", t.status == task_status::cancelled}});
+  return true;
+}
+
+/// The assignee a `assign`/`reassign` target names, written into `t`; otherwise replies why not.
+bool set_assignee(request& r, const target& who, task& t) {
+  if (who.what == target::kind::organization) {
+    if (!r.w().organizations.contains({r.collaboration(), who.ref})) {
+      r.reply("error_unknown_organization", {{"org", who.ref}, {"known", join(organization_ids(r.w(), r.collaboration()))}});
+      return false;
+    }
+    t.assignee_person.clear();
+    t.assignee_organization = who.ref;
+    return true;
+  }
+  const person* p = resolve_person(r, who.ref);
+  const membership* m = p == nullptr ? nullptr : find_membership(r.w(), r.collaboration(), p->id);
+  if (m == nullptr || !m->active) {
+    r.reply("error_unknown_person", {{"who", who.ref}});
+    return false;
+  }
+  t.assignee_person = p->id;
+  t.assignee_organization.clear();
+  return true;
+}
+
+/// Tells each of `people` but the sender, once each; `about` says what the notice is about (by
+/// default only the collaboration).
+void notify_each(request& r, const std::vector<const person*>& people, const std::string& kind,
+                 const nlohmann::json& values, const std::vector<answer>& answers = {},
+                 const std::optional<message_subject>& about = std::nullopt) {
+  std::set<std::string> told{r.sender().id};
+  for (const person* p : people) {
+    if (told.insert(p->id).second) r.notify(*p, kind, values, answers, about);
+  }
 }
 
 /// What the assignee can answer with one click on a task message.
@@ -182,19 +242,82 @@ void help(request& r, const command& c) {
   r.reply("help", {{"commands", std::move(commands)}, {"name", r.sender().name}});
 }
 
-void list_tasks(request& r) {
-  const membership* m = find_membership(r.w(), r.collaboration(), r.sender().id);
-  std::vector<const task*> mine;
+/// Open tasks of the request's collaboration that `wanted` picks, due soonest first (undated last).
+std::vector<const task*> open_tasks(const request& r, const std::function<bool(const task&)>& wanted) {
+  std::vector<const task*> found;
   for (const auto& [_, t] : r.w().tasks) {
-    if (t.collaboration != r.collaboration() || t.status == task_status::done) continue;
-    const bool for_me = t.assignee_person == r.sender().id ||
-                        (m != nullptr && !m->organization.empty() && t.assignee_organization == m->organization);
-    if (for_me) mine.push_back(&t);
+    if (t.collaboration == r.collaboration() && !is_closed(t.status) && wanted(t)) found.push_back(&t);
   }
-  std::ranges::stable_sort(mine, [](const task* a, const task* b) {
+  std::ranges::stable_sort(found, [](const task* a, const task* b) {
     if (a->due.has_value() != b->due.has_value()) return a->due.has_value();
     return a->due < b->due;
   });
+  return found;
+}
+
+/// True when the task is the person's to do: assigned to them, or to their organization.
+bool is_task_of(const world& w, const task& t, const std::string& person) {
+  if (t.assignee_person == person) return true;
+  const membership* m = find_membership(w, t.collaboration, person);
+  return m != nullptr && m->active && !m->organization.empty() && t.assignee_organization == m->organization;
+}
+
+/// `tasks all|overdue|blocked|@who|org:<id>`: a facilitator's view of everyone's open tasks.
+void task_board(request& r, const command& c) {
+  if (!has_role(r.w(), r.collaboration(), r.sender().id, role::facilitator)) {
+    r.reply("error_not_allowed", {{"command", std::string{spec_of(verb::tasks).syntax}},
+                                  {"facilitators", true}, {"representatives", false}});
+    return;
+  }
+  nlohmann::json values{{"by_all", c.text == "all"}, {"by_overdue", c.text == "overdue"},
+                        {"by_blocked", c.text == "blocked"}, {"by_person", false}, {"by_org", false}, {"who", ""}};
+  std::function<bool(const task&)> wanted = [](const task&) { return true; };
+  if (c.text == "overdue") {
+    wanted = [&r](const task& t) { return is_overdue(r.w(), t, r.now()); };
+  } else if (c.text == "blocked") {
+    wanted = [](const task& t) { return t.status == task_status::blocked; };
+  } else if (!c.targets.empty() && c.targets.front().what == target::kind::organization) {
+    const std::string org = c.targets.front().ref;
+    if (!r.w().organizations.contains({r.collaboration(), org})) {
+      r.reply("error_unknown_organization", {{"org", org}, {"known", join(organization_ids(r.w(), r.collaboration()))}});
+      return;
+    }
+    values["by_org"] = true;
+    values["who"] = organization_name(r.w(), r.collaboration(), org);
+    wanted = [&r, org](const task& t) {
+      if (t.assignee_organization == org) return true;
+      const membership* m = find_membership(r.w(), t.collaboration, t.assignee_person);
+      return m != nullptr && m->organization == org;
+    };
+  } else if (!c.targets.empty()) {
+    const person* p = resolve_person(r, c.targets.front().ref);
+    if (p == nullptr || find_membership(r.w(), r.collaboration(), p->id) == nullptr) {
+      r.reply("error_unknown_person", {{"who", c.targets.front().ref}});
+      return;
+    }
+    values["by_person"] = true;
+    values["who"] = p->name;
+    wanted = [&r, id = p->id](const task& t) { return is_task_of(r.w(), t, id); };
+  }
+  const auto found = open_tasks(r, wanted);
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const task* t : found) {
+    nlohmann::json item = task_values(r, *t);
+    item[std::string{to_string(t->status)}] = true;
+    tasks.push_back(std::move(item));
+  }
+  values["tasks"] = std::move(tasks);
+  values["count"] = found.size();
+  values["any"] = !found.empty();
+  r.reply("task_board", std::move(values));
+}
+
+void list_tasks(request& r, const command& c) {
+  if (!c.text.empty() || !c.targets.empty()) {
+    task_board(r, c);
+    return;
+  }
+  const auto mine = open_tasks(r, [&r](const task& t) { return is_task_of(r.w(), t, r.sender().id); });
   nlohmann::json tasks = nlohmann::json::array();
   for (const task* t : mine) tasks.push_back(task_values(r, *t));
   r.reply("task_list", {{"tasks", std::move(tasks)}, {"count", mine.size()}, {"any", !mine.empty()}});
@@ -209,32 +332,16 @@ void assign(request& r, const command& c) {
   t.created_by = r.sender().id;
   t.created_at = r.now();
   t.updated_at = r.now();
-  std::vector<const person*> recipients;
-  std::string zone = r.sender().time_zone;
-  if (who.what == target::kind::organization) {
-    if (!r.w().organizations.contains({r.collaboration(), who.ref})) {
-      r.reply("error_unknown_organization", {{"org", who.ref}, {"known", join(organization_ids(r.w(), r.collaboration()))}});
-      return;
-    }
-    t.assignee_organization = who.ref;
-    recipients = task_recipients(r.w(), t);
-  } else {
-    const person* p = resolve_person(r, who.ref);
-    const membership* m = p == nullptr ? nullptr : find_membership(r.w(), r.collaboration(), p->id);
-    if (m == nullptr || !m->active) {
-      r.reply("error_unknown_person", {{"who", who.ref}});
-      return;
-    }
-    t.assignee_person = p->id;
-    zone = p->time_zone;
-    recipients.push_back(p);
-  }
+  if (!set_assignee(r, who, t)) return;
+  const std::vector<const person*> recipients = task_recipients(r.w(), t);
   if (c.date) {
+    // Past for whoever the date ends for: the assignee, or the facilitator giving it (due_zone).
+    const std::string zone = due_zone(r.w(), t).value_or(r.sender().time_zone);
     if (date::sys_days{*c.date} < date::sys_days{local_date(r.now(), zone)}) {
       r.reply("error_date_in_past", {{"date", format_date(*c.date)}});
       return;
     }
-    t.due = end_of_day(*c.date, zone);
+    t.due = date::sys_days{*c.date};
   }
   r.change(save_task{t});
   r.change(record_task_update{t.number, t.status, "", r.sender().id, r.now()});
@@ -249,12 +356,9 @@ void assign(request& r, const command& c) {
 }
 
 void update_task(request& r, const command& c) {
-  auto it = r.w().tasks.find(c.number);
-  if (it == r.w().tasks.end() || it->second.collaboration != r.collaboration()) {
-    r.reply("error_unknown_task", {{"number", c.number}});
-    return;
-  }
-  task t = it->second;
+  const task* found = find_task(r, c.number);
+  if (found == nullptr) return;
+  task t = *found;
   if (!may_update(r, t)) {
     r.reply("error_not_your_task", {{"number", t.number}, {"assignee", assignee_label(r.w(), t)}});
     return;
@@ -266,6 +370,7 @@ void update_task(request& r, const command& c) {
     r.reply("task_already_done", {{"number", t.number}, {"title", t.title}});
     return;
   }
+  if (refuse_if_closed(r, t)) return;
   t.status = status;
   t.note = c.text;
   t.updated_at = r.now();
@@ -281,6 +386,129 @@ void update_task(request& r, const command& c) {
       r.notify(creator->second, "task_update_notice", std::move(values));
     }
   }
+}
+
+/// The facilitators of the request's collaboration, in membership order.
+std::vector<const person*> facilitators_of(const request& r) {
+  std::vector<const person*> out;
+  for (const auto& [key, m] : r.w().memberships) {
+    if (key.first == r.collaboration() && m.active && m.roles.contains(role::facilitator)) {
+      out.push_back(&r.w().people.at(m.person));
+    }
+  }
+  return out;
+}
+
+/// `reopen N`: a done task (by its assignee or a facilitator) or a cancelled one (by a facilitator)
+/// is open again; the facilitators are told.
+void reopen(request& r, const command& c) {
+  const task* found = find_task(r, c.number);
+  if (found == nullptr) return;
+  task t = *found;
+  if (!may_update(r, t)) {
+    r.reply("error_not_your_task", {{"number", t.number}, {"assignee", assignee_label(r.w(), t)}});
+    return;
+  }
+  if (!is_closed(t.status)) {
+    r.reply("error_task_not_closed", {{"number", t.number}, {"title", t.title}});
+    return;
+  }
+  if (t.status == task_status::cancelled && !has_role(r.w(), r.collaboration(), r.sender().id, role::facilitator)) {
+    r.reply("error_reopen_cancelled", {{"number", t.number}, {"title", t.title}});
+    return;
+  }
+  const std::string was{to_string(t.status)};
+  t.status = task_status::open;
+  t.note.clear();
+  t.updated_at = r.now();
+  r.change(save_task{t});
+  r.change(record_task_update{t.number, t.status, "reopened (was " + was + ")", r.sender().id, r.now()});
+  r.audit("task.reopen", "#" + std::to_string(t.number) + " (was " + was + ")");
+  r.reply("task_reopened", task_values(r, t));
+  nlohmann::json values = task_values(r, t);
+  values["who"] = r.sender().name;
+  notify_each(r, facilitators_of(r), "task_reopened_notice", values);
+}
+
+/// `cancel N [reason]`: the task is closed without being done; its assignee is told.
+void cancel(request& r, const command& c) {
+  const task* found = find_task(r, c.number);
+  if (found == nullptr || refuse_if_closed(r, *found)) return;
+  task t = *found;
+  t.status = task_status::cancelled;
+  t.note = c.text;
+  t.updated_at = r.now();
+  r.change(save_task{t});
+  r.change(record_task_update{t.number, t.status, c.text, r.sender().id, r.now()});
+  r.audit("task.cancel", "#" + std::to_string(t.number) + (c.text.empty() ? "" : ": " + c.text));
+  r.reply("task_cancelled", task_values(r, t));
+  nlohmann::json values = task_values(r, t);
+  values["by"] = r.sender().name;
+  notify_each(r, task_recipients(r.w(), t), "task_cancelled_notice", values);
+}
+
+/// `reassign N @who|org:<id>`: the old assignee is told it left them, the new one that it is
+/// theirs; the reminders start afresh for the new assignee.
+void reassign(request& r, const command& c) {
+  const task* found = find_task(r, c.number);
+  if (found == nullptr || refuse_if_closed(r, *found)) return;
+  task t = *found;
+  if (!set_assignee(r, c.targets.front(), t)) return;
+  if (t.assignee_person == found->assignee_person && t.assignee_organization == found->assignee_organization) {
+    r.reply("error_already_assigned", {{"number", t.number}, {"assignee", assignee_label(r.w(), t)}});
+    return;
+  }
+  const std::string from = assignee_label(r.w(), *found);
+  const std::string to = assignee_label(r.w(), t);
+  t.updated_at = r.now();
+  t.reminded_before = false;
+  t.reminded_on_due = false;
+  r.change(save_task{t});
+  r.change(record_task_update{t.number, t.status, "reassigned from " + from + " to " + to, r.sender().id, r.now()});
+  r.audit("task.reassign", "#" + std::to_string(t.number) + " from " + from + " to " + to);
+  nlohmann::json values = task_values(r, t);
+  values["from"] = from;
+  r.reply("task_reassigned", values);
+  values["by"] = r.sender().name;
+  const auto newcomers = task_recipients(r.w(), t);
+  notify_each(r, newcomers, "task_reassigned_notice", values, task_answers(t), subject_of(t));
+  std::vector<const person*> former;
+  for (const person* p : task_recipients(r.w(), *found)) {
+    if (std::ranges::find(newcomers, p) == newcomers.end()) former.push_back(p);
+  }
+  notify_each(r, former, "task_unassigned_notice", values);
+}
+
+/// `due N DATE|none`: the only way a task's due date changes; the assignee is told, and the
+/// reminders and the overdue escalation start afresh.
+void change_due(request& r, const command& c) {
+  const task* found = find_task(r, c.number);
+  if (found == nullptr || refuse_if_closed(r, *found)) return;
+  task t = *found;
+  if (c.date) {
+    const std::string zone = due_zone(r.w(), t).value_or(r.sender().time_zone);
+    if (date::sys_days{*c.date} < date::sys_days{local_date(r.now(), zone)}) {
+      r.reply("error_date_in_past", {{"date", format_date(*c.date)}});
+      return;
+    }
+    t.due = date::sys_days{*c.date};
+  } else {
+    t.due.reset();
+  }
+  const std::string was = found->due ? format_date(date::year_month_day{*found->due}) : "none";
+  const std::string now_due = t.due ? format_date(date::year_month_day{*t.due}) : "none";
+  t.updated_at = r.now();
+  t.reminded_before = false;
+  t.reminded_on_due = false;
+  t.escalated = false;
+  r.change(save_task{t});
+  r.change(record_task_update{t.number, t.status, "due " + now_due + " (was " + was + ")", r.sender().id, r.now()});
+  r.audit("task.due", "#" + std::to_string(t.number) + " " + now_due + " (was " + was + ")");
+  nlohmann::json values = task_values(r, t);
+  values["was"] = found->due ? was : "";
+  r.reply("task_due_set", values);
+  values["by"] = r.sender().name;
+  notify_each(r, task_recipients(r.w(), t), "task_due_notice", values, task_answers(t), subject_of(t));
 }
 
 void save_sender(request& r, person p, std::string what, std::string detail) {
@@ -371,10 +599,11 @@ void status(request& r) {
     }
     for (tally* counts : {&total, org.empty() ? nullptr : &by_org[org]}) {
       if (counts == nullptr) continue;
+      if (t.status == task_status::cancelled) continue;  // neither open nor done: no longer asked for
       if (t.status == task_status::done) counts->done++;
       else counts->open++;
       if (t.status == task_status::blocked) counts->blocked++;
-      if (t.status != task_status::done && t.due && *t.due < r.now()) counts->overdue++;
+      if (is_overdue(r.w(), t, r.now())) counts->overdue++;
     }
   }
   nlohmann::json orgs = nlohmann::json::array();
@@ -588,8 +817,12 @@ void deliver(request& r, command_result result) {
 void run(request& r, const command& c) {
   switch (c.what) {
     case verb::help: help(r, c); return;
-    case verb::tasks: list_tasks(r); return;
+    case verb::tasks: list_tasks(r, c); return;
     case verb::assign: assign(r, c); return;
+    case verb::reopen: reopen(r, c); return;
+    case verb::cancel: cancel(r, c); return;
+    case verb::reassign: reassign(r, c); return;
+    case verb::due: change_due(r, c); return;
     case verb::done: case verb::progress: case verb::blocked: update_task(r, c); return;
     case verb::tier: set_tier(r, c); return;
     case verb::pause: pause(r, c); return;

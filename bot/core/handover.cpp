@@ -44,7 +44,7 @@ nlohmann::json onboarding_values(const world& w, const std::string& collab, cons
   }
   std::vector<const task*> open;
   for (const auto& [_, t] : w.tasks) {
-    if (t.collaboration == collab && t.status != task_status::done &&
+    if (t.collaboration == collab && !is_closed(t.status) &&
         (t.assignee_person == successor.id || t.assignee_organization == org)) {
       open.push_back(&t);
     }
@@ -54,7 +54,7 @@ nlohmann::json onboarding_values(const world& w, const std::string& collab, cons
     return a->due < b->due;
   });
   nlohmann::json tasks = nlohmann::json::array();
-  for (const task* t : open) tasks.push_back(task_view(w, *t, now, successor.time_zone));
+  for (const task* t : open) tasks.push_back(task_view(w, *t, now));
   nlohmann::json approvals = pending_approvals(w, collab, successor);
   nlohmann::json events =
       upcoming_events(w, collab, date::sys_days{local_date(now, successor.time_zone)}, onboarding_calendar_days);
@@ -137,7 +137,7 @@ void run_handover(command_scope& s, const command& c, const std::function<const 
   int moved_count = 0;
   for (const auto& [number, original] : w.tasks) {
     if (original.collaboration != s.collaboration || original.assignee_person != old_rep->id ||
-        original.status == task_status::done) {
+        is_closed(original.status)) {
       continue;
     }
     task t = original;

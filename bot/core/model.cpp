@@ -34,7 +34,8 @@ constexpr std::array tier_names{std::pair{tier::core, std::string_view{"core"}},
 constexpr std::array status_names{std::pair{task_status::open, std::string_view{"open"}},
                                   std::pair{task_status::in_progress, std::string_view{"in_progress"}},
                                   std::pair{task_status::blocked, std::string_view{"blocked"}},
-                                  std::pair{task_status::done, std::string_view{"done"}}};
+                                  std::pair{task_status::done, std::string_view{"done"}},
+                                  std::pair{task_status::cancelled, std::string_view{"cancelled"}}};
 
 constexpr std::array subject_names{std::pair{silence_subject::person, std::string_view{"person"}},
                                    std::pair{silence_subject::organization, std::string_view{"organization"}},

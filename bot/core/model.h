@@ -19,7 +19,12 @@ using time_point = std::chrono::sys_seconds;
 
 enum class role { facilitator, representative, alternate, participant };
 enum class tier { core, active, informed, observer };
-enum class task_status { open, in_progress, blocked, done };
+/// Where a task stands. `done` and `cancelled` close it (see `is_closed`): a closed task is not
+/// reminded, never overdue, not in nudges, and takes no progress until it is reopened.
+enum class task_status { open, in_progress, blocked, done, cancelled };
+
+/// True for `done` and `cancelled`: the states that only `reopen` leaves.
+constexpr bool is_closed(task_status s) { return s == task_status::done || s == task_status::cancelled; }
 
 /// A person's account on one platform: Slack user in a workspace, Matrix user, console name.
 struct identity {
@@ -110,7 +115,9 @@ struct task {
   std::string title;
   std::string assignee_person;        ///< set when assigned to a person
   std::string assignee_organization;  ///< set when assigned to an organization
-  std::optional<time_point> due;
+  /// The calendar date given at assignment (or by `due N DATE`): a fact that no time zone moves,
+  /// shown the same to everyone. When it passes is decided by `due_deadline` (task_view.h).
+  std::optional<std::chrono::sys_days> due;
   task_status status = task_status::open;
   std::string note;                   ///< latest progress note or blocking reason
   std::string created_by;

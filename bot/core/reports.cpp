@@ -2,6 +2,7 @@
 
 #include "availability.h"
 #include "dates.h"
+#include "task_view.h"
 
 #include <algorithm>
 #include <cmath>
@@ -205,7 +206,7 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
     tally* counts = at(task_organization(w, t), month_of(t.updated_at));
     if (counts == nullptr) continue;
     ++counts->row.tasks_done;
-    if (!t.due || t.updated_at <= *t.due) ++counts->row.tasks_on_time;
+    if (const auto deadline = due_deadline(w, t); !deadline || t.updated_at <= *deadline) ++counts->row.tasks_on_time;
   }
   // An organization's turnaround on a round: from the round's opening to its answer (the latest,
   // when it changed its answer), counted in the month it answered.

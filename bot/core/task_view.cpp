@@ -20,15 +20,25 @@ std::optional<std::string> due_zone(const world& w, const task& t) {
   return std::nullopt;
 }
 
-nlohmann::json task_view(const world& w, const task& t, time_point now, const std::string& fallback_zone) {
-  const std::string zone = due_zone(w, t).value_or(fallback_zone);
+std::optional<time_point> due_deadline(const world& w, const task& t) {
+  if (!t.due) return std::nullopt;
+  return end_of_day(date::year_month_day{*t.due}, due_zone(w, t).value_or("UTC"));
+}
+
+bool is_overdue(const world& w, const task& t, time_point now) {
+  if (is_closed(t.status)) return false;
+  const auto deadline = due_deadline(w, t);
+  return deadline && *deadline < now;
+}
+
+nlohmann::json task_view(const world& w, const task& t, time_point now) {
   return {{"number", t.number},
           {"title", t.title},
-          {"due", t.due ? format_date(local_date(*t.due, zone)) : ""},
+          {"due", t.due ? format_date(date::year_month_day{*t.due}) : ""},
           {"status", std::string{to_string(t.status)}},
           {"note", t.note},
           {"assignee", assignee_label(w, t)},
-          {"overdue", t.due && *t.due < now && t.status != task_status::done}};
+          {"overdue", is_overdue(w, t, now)}};
 }
 
 std::vector<const person*> task_recipients(const world& w, const task& t) {

@@ -1,6 +1,7 @@
 #include "sqlite_store.h"
 
 #include "core/approvals.h"
+#include "core/dates.h"
 #include "wal_write_combining.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -320,7 +321,43 @@ DROP TABLE outbox;
 ALTER TABLE outbox_7 RENAME TO outbox;
 CREATE INDEX outbox_pending ON outbox (next_attempt, id) WHERE state = 'pending';
 )sql",
+    // 8: a task's due date is the calendar date given (core task::due), not an instant: it reads
+    // the same in every zone. Earlier stores kept the last second of that day in the zone of the
+    // assignee (for an organization's task, of the facilitator who assigned it) as it was then.
+    // The date is the one that instant ends in the assignee's or else the creator's zone as it is
+    // now (day_ending_at, registered by `migrate`); when neither explains it, the person moved
+    // since, and the date is the one that instant ends in any zone from UTC-12 to UTC+11:59.
+    R"sql(
+UPDATE tasks SET due = COALESCE(
+    day_ending_at(due, (SELECT time_zone FROM people WHERE id = tasks.assignee_person)),
+    day_ending_at(due, (SELECT time_zone FROM people WHERE id = tasks.created_by)),
+    (due - 43200) / 86400)
+  WHERE due IS NOT NULL;
+ALTER TABLE tasks RENAME COLUMN due TO due_day;  -- days since 1970-01-01, as calendar_events.day
+)sql",
 });
+
+/// SQL `day_ending_at(seconds, zone)`: the date (days since 1970-01-01) whose last second in
+/// `zone` is the instant `seconds`; NULL when it is no day's last second there, or either is NULL.
+/// Migration 8 reads the old due instants with it.
+void day_ending_at(sqlite3_context* context, int, sqlite3_value** arguments) {
+  if (sqlite3_value_type(arguments[0]) == SQLITE_NULL || sqlite3_value_type(arguments[1]) == SQLITE_NULL) {
+    sqlite3_result_null(context);
+    return;
+  }
+  const time_point instant{std::chrono::seconds{sqlite3_value_int64(arguments[0])}};
+  const std::string zone{reinterpret_cast<const char*>(sqlite3_value_text(arguments[1]))};
+  if (!is_known_time_zone(zone)) {
+    sqlite3_result_null(context);
+    return;
+  }
+  const date::year_month_day day = local_date(instant, zone);
+  if (end_of_day(day, zone) != instant) {
+    sqlite3_result_null(context);
+    return;
+  }
+  sqlite3_result_int64(context, date::sys_days{day}.time_since_epoch().count());
+}
 
 constexpr std::array outbox_state_names{std::pair{outbox_state::pending, std::string_view{"pending"}},
                                         std::pair{outbox_state::sent, std::string_view{"sent"}},
@@ -542,6 +579,7 @@ class write_scope {
 
 void migrate(SQLite::Database& db) {
   const int latest = sqlite_store::latest_schema_version();
+  db.createFunction("day_ending_at", 2, true, nullptr, &day_ending_at);
   for (;;) {
     // IMMEDIATE takes the write lock first, so two processes opening the file migrate in turn.
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -654,17 +692,18 @@ class action_writer {
 
   void operator()(const save_task& a) const {
     const task& t = a.value;
+    const auto due_day = t.due ? std::optional<std::int64_t>{t.due->time_since_epoch().count()} : std::nullopt;
     execute(statements_,
-            "INSERT INTO tasks (number, collaboration, title, assignee_person, assignee_organization, due, status,"
+            "INSERT INTO tasks (number, collaboration, title, assignee_person, assignee_organization, due_day, status,"
             " note, created_by, created_at, updated_at, reminded_before, reminded_on_due, escalated)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (number) DO UPDATE SET collaboration = excluded.collaboration, title = excluded.title,"
             " assignee_person = excluded.assignee_person, assignee_organization = excluded.assignee_organization,"
-            " due = excluded.due, status = excluded.status, note = excluded.note, created_by = excluded.created_by,"
+            " due_day = excluded.due_day, status = excluded.status, note = excluded.note, created_by = excluded.created_by,"
             " created_at = excluded.created_at, updated_at = excluded.updated_at,"
             " reminded_before = excluded.reminded_before, reminded_on_due = excluded.reminded_on_due,"
             " escalated = excluded.escalated",
-            t.number, t.collaboration, t.title, t.assignee_person, t.assignee_organization, t.due, to_string(t.status),
+            t.number, t.collaboration, t.title, t.assignee_person, t.assignee_organization, due_day, to_string(t.status),
             t.note, t.created_by, t.created_at, t.updated_at, t.reminded_before, t.reminded_on_due, t.escalated);
   }
 
@@ -935,7 +974,7 @@ void load_tiers(SQLite::Database& db, world& w) {
 
 void load_tasks(SQLite::Database& db, world& w) {
   SQLite::Statement s(db,
-                      "SELECT number, collaboration, title, assignee_person, assignee_organization, due, status, note,"
+                      "SELECT number, collaboration, title, assignee_person, assignee_organization, due_day, status, note,"
                       " created_by, created_at, updated_at, reminded_before, reminded_on_due, escalated FROM tasks");
   while (s.executeStep()) {
     row_reader row(s);
@@ -945,7 +984,7 @@ void load_tasks(SQLite::Database& db, world& w) {
     t.title = row.text();
     t.assignee_person = row.text();
     t.assignee_organization = row.text();
-    t.due = row.optional_time();
+    if (const auto day = row.optional_int64()) t.due = std::chrono::sys_days{std::chrono::days{*day}};
     const std::string status = row.text();
     t.status = parsed(task_status_from_string(status), "task status", status);
     t.note = row.text();

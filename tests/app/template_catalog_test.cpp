@@ -64,6 +64,18 @@ TEST_CASE("errors for bad input read as the exact text users see") {
         "`gold` is not a valid tier for `tier`: use core, active, informed, observer.\n"
         "Write it as: `tier core|active|informed|observer`\n"
         "For example: `tier informed`");
+  CHECK(error_text("assign @ana \"   \"") ==
+        "A task needs a title: the one given is blank.\n"
+        "Write it as: `assign @who|org:<id> \"title\" [due DATE]`\n"
+        "For example: `assign @ana \"Draft the budget\" due fri`");
+  CHECK(error_text("assign @ana \"" + std::string(230, 'x') + "\"") ==
+        "A task title may have at most 200 characters; this one has 230. Shorten it and put the details in a "
+        "`progress` note.\n"
+        "Write it as: `assign @who|org:<id> \"title\" [due DATE]`");
+  CHECK(error_text("due 12 someday") ==
+        "`someday` is not a date I understand. Use 2026-12-12, today, tomorrow, a weekday such as fri, in 3d or in 2w.\n"
+        "Write it as: `due N DATE|none`\n"
+        "For example: `due 12 2026-12-18`");
   CHECK(error_text("done") ==
         "`done` needs N.\nWrite it as: `done N [note]`\nFor example: `done 12 sent to the printer`");
 }

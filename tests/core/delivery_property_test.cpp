@@ -4,7 +4,7 @@
 //  - nobody receives anything but replies inside their quiet hours, a pause or a day off;
 //  - nothing arrives about a round that is closed or that the organization has answered, about a
 //    task that is closed, or for a silence that has ended, or to someone no longer a member;
-//  - every due date shown is the date given when the task was assigned.
+//  - every due date shown is the date last given for the task (at assignment, or by `due N`).
 // The checks read the world at the moment of delivery and compute local times on their own.
 #include "core/simulation.h"
 
@@ -28,11 +28,24 @@ const std::vector<std::string> zones{"Europe/Berlin",   "America/New_York", "Pac
 
 const std::vector<std::string> organizations{"city", "farms", "schools"};
 
-/// A random collaboration's script and what it promised: the due date given for each task.
+/// A random collaboration's script and what it promised: the due dates given for each task.
 struct random_collaboration {
   world seed;
   std::vector<scripted_response> script;
-  std::map<std::int64_t, std::string> due_given;  ///< task number -> "YYYY-MM-DD" ("" for none)
+  /// task number -> when a due date was given, and the date ("YYYY-MM-DD", "" for none), in order.
+  std::map<std::int64_t, std::vector<std::pair<time_point, std::string>>> due_given;
+
+  /// The due date last given for task `number` as a message delivered at `at` sees it: the one of
+  /// the assignment (a notice of it may leave the same minute), or of a `due` command before `at`
+  /// (messages due the minute a command comes leave before it is handled).
+  std::string due_before(std::int64_t number, time_point at) const {
+    const auto& given = due_given.at(number);
+    std::string due = given.front().second;
+    for (auto it = std::next(given.begin()); it != given.end(); ++it) {
+      if (it->first < at) due = it->second;
+    }
+    return due;
+  }
 };
 
 class script_writer {
@@ -89,7 +102,7 @@ class script_writer {
 
   void say(random_collaboration& out, time_point at) {
     const std::string& who = any(people_);
-    switch (pick(0, 11)) {
+    switch (pick(0, 12)) {
       case 0: case 1: {
         const std::string to = pick(0, 3) == 0 ? "org:" + any(organizations)
                                                : "@" + any(people_);
@@ -128,27 +141,44 @@ class script_writer {
                                                              std::to_string(pick(5, 9)) + ":30"});
         return;
       case 10:
-        // Zone changes (`tz`) join the script once due dates stop following the assignee's zone.
+        out.script.push_back({at, who, "tz " + any(zones)});
         return;
+      case 11:
+        if (assigned_ == 0) return;
+        switch (pick(0, 2)) {
+          case 0: out.script.push_back({at, "ana", "cancel " + std::to_string(pick(1, assigned_)) + " not needed"}); return;
+          case 1: out.script.push_back({at, "ana", "reassign " + std::to_string(pick(1, assigned_)) + " @" + any(people_)}); return;
+          default:
+            out.script.push_back({at, "ana", "due " + std::to_string(pick(1, assigned_)) + " " +
+                                                 (pick(0, 3) == 0 ? std::string{"none"} : date_after(at, pick(2, 15)))});
+            return;
+        }
       default:
         out.script.push_back({at, "ana", "nudge " + (pick(0, 1) == 0 ? "@" + who : std::string{"all"})});
         return;
     }
   }
 
-  /// Task numbers follow the order the assignments are handled in, which is the script's order.
+  /// Task numbers follow the order the assignments are handled in, which is the script's order;
+  /// `due N` re-dates task N when it exists by then (a refused one is left out of the script).
   void renumber_tasks(random_collaboration& out) {
     std::int64_t number = 0;
-    int written = 0;
+    std::vector<scripted_response> kept;
     for (scripted_response& line : out.script) {
-      if (!line.text.starts_with("assign ")) continue;
-      // Titles were numbered when written; the script is now in time order.
-      const auto quote = line.text.find("\"Task ");
-      const int index = std::stoi(line.text.substr(quote + 6)) - 1;
-      out.due_given[++number] = assigned_due_.at(static_cast<std::size_t>(index));
-      ++written;
+      if (line.text.starts_with("assign ")) {
+        // Titles were numbered when written; the script is now in time order.
+        const auto quote = line.text.find("\"Task ");
+        const int index = std::stoi(line.text.substr(quote + 6)) - 1;
+        out.due_given[++number].emplace_back(line.at, assigned_due_.at(static_cast<std::size_t>(index)));
+      } else if (line.text.starts_with("due ")) {
+        const std::int64_t task = std::stoll(line.text.substr(4));
+        if (task > number) continue;
+        const std::string date = line.text.substr(line.text.rfind(' ') + 1);
+        out.due_given[task].emplace_back(line.at, date == "none" ? "" : date);
+      }
+      kept.push_back(std::move(line));
     }
-    REQUIRE(written == assigned_);
+    out.script = std::move(kept);
   }
 
   std::mt19937 random_;
@@ -213,10 +243,10 @@ void check_delivery_rules(const world& w, const timeline_entry& e, const random_
   }
   for (const nlohmann::json& shown : tasks_shown) {
     const std::int64_t number = shown.at("number").get<std::int64_t>();
-    if (w.tasks.at(number).status == task_status::done) f.broken.push_back(where + "about a done task");
-    if (shown.at("due") != c.due_given.at(number)) {
+    if (is_closed(w.tasks.at(number).status)) f.broken.push_back(where + "about a closed task");
+    if (shown.at("due") != c.due_before(number, e.at)) {
       f.broken.push_back(where + "shows task #" + std::to_string(number) + " due " + shown.at("due").get<std::string>() +
-                         ", given " + c.due_given.at(number));
+                         ", given " + c.due_before(number, e.at));
     }
   }
   if (e.body.kind == "silence_dm") {

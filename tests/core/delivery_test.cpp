@@ -67,7 +67,7 @@ task dated_task() {
   t.number = 7;
   t.collaboration = "river";
   t.assignee_person = "dee";
-  t.due = date::sys_days{date::year{2030} / 3 / 5} + 22h;
+  t.due = date::sys_days{date::year{2030} / 3 / 5};
   return t;
 }
 
@@ -233,6 +233,26 @@ TEST_CASE("a reminder about a task done during the night is withdrawn") {
                               {utc(2026, 12, 3, 5), "dee", "done 1"}});  // 06:00 Berlin, before the reminder
   CHECK(received(timeline, "dee", "reminder_before").empty());
   CHECK(withdrawals(timeline, "remind:1:before:dee") == std::vector<std::string>{"task #1 is done"});
+}
+
+TEST_CASE("a reminder about a task reassigned or cancelled during the night is withdrawn") {
+  const auto timeline = play(people_in_three_zones(), nov(25, 8), 10,
+                             {{nov(25, 9), "ana", "assign @dee \"Print flyers\" due 2026-12-04"},
+                              {nov(25, 9), "ana", "assign @cy \"Book the hall\" due 2026-12-04"},
+                              {utc(2026, 12, 3, 5), "ana", "reassign 1 @bob"},
+                              {utc(2026, 12, 3, 5), "ana", "cancel 2 the hall is booked"}});
+  CHECK(received(timeline, "dee", "reminder_before").empty());
+  CHECK(withdrawals(timeline, "remind:1:before:dee") == std::vector<std::string>{"task #1 was reassigned"});
+  CHECK(received(timeline, "cy", "reminder_before").empty());
+  CHECK(withdrawals(timeline, "remind:2:before:cy") == std::vector<std::string>{"task #2 is cancelled"});
+}
+
+TEST_CASE("an overdue notice for a task re-dated before it arrives is withdrawn") {
+  const auto timeline = play(people_in_three_zones(), nov(25, 8), 12,
+                             {{nov(25, 9), "ana", "assign @dee \"Print flyers\" due 2026-12-04"},
+                              {utc(2026, 12, 5, 6), "ana", "due 1 2026-12-11"}});  // 07:00 Berlin
+  CHECK(received(timeline, "ana", "task_overdue").empty());
+  CHECK(withdrawals(timeline, "escalate:1:overdue:ana") == std::vector<std::string>{"task #1 was re-dated"});
 }
 
 TEST_CASE("a task notice to someone removed before it arrives is withdrawn") {

@@ -1,4 +1,5 @@
 #include "core/engine.h"
+#include "core/task_view.h"
 
 #include "sample_world.h"
 
@@ -23,9 +24,10 @@ TEST_CASE("a facilitator assigns a task and the assignee is told in a direct mes
 
   const task& t = w.tasks.at(1);
   CHECK(t.assignee_person == "bob");
-  // Due at the end of Friday in Bob's zone (New York, UTC-5).
-  CHECK(t.due == date::sys_days{date::year{2026} / 11 / 28} + std::chrono::hours{4} + std::chrono::minutes{59} +
-                     std::chrono::seconds{59});
+  // The due date is the date given; it ends at the end of Friday in Bob's zone (New York, UTC-5).
+  CHECK(t.due == date::sys_days{date::year{2026} / 11 / 27});
+  CHECK(due_deadline(w, t) == date::sys_days{date::year{2026} / 11 / 28} + std::chrono::hours{4} +
+                                  std::chrono::minutes{59} + std::chrono::seconds{59});
   CHECK(w.audit.back().action == "task.assign");
 }
 

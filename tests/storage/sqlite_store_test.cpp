@@ -325,7 +325,7 @@ TEST_CASE("what a message is about is kept with its outbox row") {
   send_message about_a_round = message_with_key("approval:3:ask:bob", t0);
   about_a_round.about = message_subject{"river", about_approval{3, "city", true}};
   send_message about_a_task = message_with_key("remind:4:due:dee", t0);
-  about_a_task.about = message_subject{"river", about_task{4, "dee", t0 + 48h}};
+  about_a_task.about = message_subject{"river", about_task{4, "dee", std::chrono::sys_days{std::chrono::year{2026} / 12 / 4}}};
   store.apply({about_a_round, about_a_task}, std::nullopt);
   CHECK(row_with_key(store, "approval:3:ask:bob").item == about_a_round);
   CHECK(row_with_key(store, "remind:4:due:dee").item == about_a_task);
@@ -350,6 +350,7 @@ TEST_CASE("migration 7 keeps every outbox row of a store written before it, abou
         " not_before, state, attempts, next_attempt, last_error, reply_handle) VALUES"
         " ('nudge:river:dee:1', 'console', '', '', 'dee', 'dee', 'en', 'checkin', '{}', 100, 'pending', 0, 100, '', ''),"
         " ('reply:x:0', 'slack', 'T1', 'C1', 'U1', 'ana', 'fr', 'help', '{\"a\":1}', 50, 'sent', 1, 50, '', 'h')");
+    db.exec("ALTER TABLE tasks RENAME COLUMN due_day TO due");  // and before migration 8
     db.exec("PRAGMA user_version = 6");
   }
   sqlite_store store(file.path());
@@ -435,7 +436,7 @@ TEST_CASE("a varied world survives a round trip through apply and load") {
               "Map the wetlands",
               "ana",
               "",
-              t0 + std::chrono::days{2},
+              std::chrono::sys_days{std::chrono::year{2026} / 11 / 27},
               task_status::in_progress,
               "started with the north bank",
               "ana",
@@ -608,7 +609,8 @@ TEST_CASE("data survives closing and reopening a file database") {
                {save_collaboration{collaboration{"river", "River Alliance", false, {room{"console", "", "r"}}}},
                 save_person{person_with("ana", {identity{"console", "", "ana"}})},
                 save_membership{membership{"river", "ana", "", {role::facilitator}, tier::core, true}},
-                save_task{task{1, "river", "Map", "ana", "", t0 + 24h, task_status::open, "", "ana", t0, t0}},
+                save_task{task{1, "river", "Map", "ana", "", std::chrono::sys_days{std::chrono::year{2026} / 11 / 26},
+                               task_status::open, "", "ana", t0, t0}},
                 record_audit{audit_entry{t0, "river", "config", "seed", ""}}, message_with_key("nudge:ana:1", t0),
                 record_tick{t0}});
     unhandled = store.record(event_from({"console", "", "ana"}, "console:ana:1", t0 + 1h), true, recorded_as::unhandled);
@@ -710,6 +712,7 @@ TEST_CASE("migration 6 tells a given zone from the default in a store written be
     // The schema before migration 6: people without time_zone_origin.
     SQLite::Database db(file.path(), SQLite::OPEN_READWRITE);
     db.exec("ALTER TABLE people DROP COLUMN time_zone_origin");
+    db.exec("ALTER TABLE tasks RENAME COLUMN due_day TO due");  // nor migration 8's, which runs again
     db.exec("PRAGMA user_version = 5");
     db.exec(
         "INSERT INTO people (id, name, time_zone, language) VALUES"
@@ -727,6 +730,58 @@ TEST_CASE("migration 6 tells a given zone from the default in a store written be
   CHECK(loaded.people.at("bob").time_zone_origin == zone_origin::defaulted);
   CHECK(loaded.people.at("cy").time_zone_origin == zone_origin::given);
   CHECK(loaded.people.at("bob").time_zone == "UTC");
+}
+
+TEST_CASE("a cancelled task and a task's due date survive a round trip") {
+  sqlite_store store(":memory:");
+  world w;
+  task cancelled{1, "river", "Map", "ana", "", std::chrono::sys_days{std::chrono::year{2030} / 3 / 5},
+                 task_status::cancelled, "no longer needed", "ana", t0, t0 + 1h};
+  apply_both(w, store,
+             {save_collaboration{collaboration{"river", "River Alliance", false, {}}},
+              save_person{person_with("ana", {identity{"console", "", "ana"}})}, save_task{cancelled}});
+  const world loaded = store.load();
+  CHECK(loaded.tasks.at(1).status == task_status::cancelled);
+  CHECK(loaded.tasks.at(1).due == std::chrono::sys_days{std::chrono::year{2030} / 3 / 5});
+  CHECK(loaded == w);
+}
+
+// Migration 8 is the last one on this branch; written as "the one before the latest" so that it
+// stays right as long as it is last (the lead orders the migrations at merge).
+TEST_CASE("migration 8 turns each stored due instant into the date it ended, whatever zone moved since") {
+  temp_database file;
+  { sqlite_store created(file.path()); }
+  {
+    // The schema before migration 8: due as the last second of the day in the assignee's zone.
+    SQLite::Database db(file.path(), SQLite::OPEN_READWRITE);
+    db.exec("ALTER TABLE tasks RENAME COLUMN due_day TO due");
+    db.exec("PRAGMA user_version = " + std::to_string(sqlite_store::latest_schema_version() - 1));
+    db.exec(
+        "INSERT INTO collaborations (id, name, record_full_text, rooms) VALUES ('river', 'River', 0, '[]');"
+        "INSERT INTO people (id, name, time_zone, language) VALUES"
+        " ('ana', 'Ana', 'Europe/Berlin', 'en'), ('nz', 'Nia', 'Pacific/Auckland', 'en'),"
+        " ('moved', 'Mo', 'Pacific/Auckland', 'en');");
+    // 2030-03-05 ends at 22:59:59 UTC in Berlin (1898981999), at 10:59:59 UTC in Auckland
+    // (1898938799); Mo's was given in New York (2030-03-06 04:59:59 UTC, 1899003599) before Mo
+    // moved to Auckland, where that instant is no day's end.
+    db.exec(
+        "INSERT INTO tasks (number, collaboration, title, assignee_person, assignee_organization, due, status, note,"
+        " created_by, created_at, updated_at) VALUES"
+        " (1, 'river', 'Berlin', 'ana', '', 1898981999, 'open', '', 'ana', 0, 0),"
+        " (2, 'river', 'Auckland', 'nz', '', 1898938799, 'open', '', 'ana', 0, 0),"
+        " (3, 'river', 'For the city', '', 'city', 1898981999, 'open', '', 'ana', 0, 0),"
+        " (4, 'river', 'Moved', 'moved', '', 1899003599, 'open', '', 'ana', 0, 0),"
+        " (5, 'river', 'Undated', 'ana', '', NULL, 'open', '', 'ana', 0, 0)");
+  }
+  sqlite_store store(file.path());
+  CHECK(user_version_of(file.path()) == sqlite_store::latest_schema_version());
+  const world loaded = store.load();
+  const std::chrono::sys_days march_5{std::chrono::year{2030} / 3 / 5};
+  for (std::int64_t number : {1, 2, 3, 4}) {
+    INFO("task " << number);
+    CHECK(loaded.tasks.at(number).due == march_5);
+  }
+  CHECK_FALSE(loaded.tasks.at(5).due.has_value());
 }
 
 TEST_CASE("the database refuses a time zone origin other than default, given or learned") {
