@@ -213,6 +213,15 @@ bool may_update(const request& r, const task& t) {
   return m != nullptr && m->active && !t.assignee_organization.empty() && m->organization == t.assignee_organization;
 }
 
+/// The task numbered `number` if the sender may update it (may_update); otherwise replies why not
+/// and returns null.
+const task* find_task_to_update(request& r, std::int64_t number) {
+  const task* found = find_task(r, number);
+  if (found == nullptr || may_update(r, *found)) return found;
+  r.reply("error_not_your_task", {{"number", found->number}, {"assignee", assignee_label(r.w(), *found)}});
+  return nullptr;
+}
+
 void help(request& r, const command& c) {
   const auto visible = [&](const command_spec& s) { return may_run(r.w(), r.collaboration(), r.sender().id, s.who); };
   if (!c.text.empty()) {
@@ -356,13 +365,9 @@ void assign(request& r, const command& c) {
 }
 
 void update_task(request& r, const command& c) {
-  const task* found = find_task(r, c.number);
+  const task* found = find_task_to_update(r, c.number);
   if (found == nullptr) return;
   task t = *found;
-  if (!may_update(r, t)) {
-    r.reply("error_not_your_task", {{"number", t.number}, {"assignee", assignee_label(r.w(), t)}});
-    return;
-  }
   const task_status status = c.what == verb::done       ? task_status::done
                              : c.what == verb::blocked ? task_status::blocked
                                                        : task_status::in_progress;
@@ -402,13 +407,9 @@ std::vector<const person*> facilitators_of(const request& r) {
 /// `reopen N`: a done task (by its assignee or a facilitator) or a cancelled one (by a facilitator)
 /// is open again; the facilitators are told.
 void reopen(request& r, const command& c) {
-  const task* found = find_task(r, c.number);
+  const task* found = find_task_to_update(r, c.number);
   if (found == nullptr) return;
   task t = *found;
-  if (!may_update(r, t)) {
-    r.reply("error_not_your_task", {{"number", t.number}, {"assignee", assignee_label(r.w(), t)}});
-    return;
-  }
   if (!is_closed(t.status)) {
     r.reply("error_task_not_closed", {{"number", t.number}, {"title", t.title}});
     return;
