@@ -401,8 +401,13 @@ void remind(tick_run& run, const task& t, std::string_view kind, time_point dead
 
 void remind_tasks(tick_run& run) {
   const world& w = run.w();
+  // The exact deadline needs the tz database; a task far from its due date, or with everything
+  // already decided, is passed over without it. A day ends at most 14 hours before its UTC end.
+  const auto earliest_look = std::max<std::chrono::seconds>(w.engine.remind_before, std::chrono::days{1}) + std::chrono::hours{14};
   for (const auto& [number, original] : w.tasks) {
     if (is_closed(original.status) || !original.due) continue;
+    if (original.reminded_before && original.reminded_on_due && original.escalated) continue;
+    if (run.now() < time_point{*original.due + std::chrono::days{1}} - earliest_look) continue;
     const time_point due = *due_deadline(w, original);
     const bool before_due = !original.reminded_before && run.now() >= due - w.engine.remind_before &&
                             run.now() < due && original.created_at < due - w.engine.remind_before;
