@@ -1,5 +1,6 @@
 #include "delivery.h"
 
+#include "approvals.h"
 #include "availability.h"
 #include "engagement.h"
 
@@ -25,10 +26,6 @@ bool answers_for(const world& w, const std::string& collab, const std::string& o
   const membership* m = find_membership(w, collab, person);
   return m != nullptr && m->active && m->organization == organization &&
          (m->roles.contains(role::representative) || m->roles.contains(role::alternate));
-}
-
-bool is_final(approval_state s) {
-  return s == approval_state::approved || s == approval_state::abstained || s == approval_state::objected;
 }
 
 reason approval_gone(const world& w, const std::string& collab, const about_approval& about, const std::string& recipient) {

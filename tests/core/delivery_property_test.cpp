@@ -8,6 +8,7 @@
 // The checks read the world at the moment of delivery and compute local times on their own.
 #include "core/simulation.h"
 
+#include "core/approvals.h"
 #include "core/dates.h"
 #include "sample_world.h"
 
@@ -231,9 +232,7 @@ void check_delivery_rules(const world& w, const timeline_entry& e, const random_
     if (a.closed_at) f.broken.push_back(where + "about a closed round");
     for (const approval_answer& ans : a.answers) {
       const bool this_org = w.organizations.at({"river", ans.organization}).name == values.at("org");
-      const bool final = ans.state == approval_state::approved || ans.state == approval_state::abstained ||
-                         ans.state == approval_state::objected;
-      if (this_org && final) f.broken.push_back(where + "about a round its organization has answered");
+      if (this_org && is_final(ans.state)) f.broken.push_back(where + "about a round its organization has answered");
     }
   }
   std::vector<nlohmann::json> tasks_shown;
