@@ -103,7 +103,15 @@ command_result report(const world& w, const std::string& collab, const command& 
                     {"nudges", row.nudges},
                     {"answered", row.answered},
                     {"response_rate", rate_text(row)},
-                    {"median_response_hours", optional_text(row.median_response_hours, 1)},
+                    // Under an hour in minutes: "0.0 h" says less than "12 min".
+                    {"median_response_hours",
+                     row.median_response_hours && *row.median_response_hours >= 1.0
+                         ? optional_text(row.median_response_hours, 1)
+                         : ""},
+                    {"median_response_minutes",
+                     row.median_response_hours && *row.median_response_hours < 1.0
+                         ? nlohmann::json(std::max(1L, std::lround(*row.median_response_hours * 60.0)))
+                         : nlohmann::json("")},
                     {"tasks_done", row.tasks_done},
                     {"tasks_on_time", row.tasks_on_time},
                     {"approval_turnaround_days", optional_text(row.approval_turnaround_days, 1)},
@@ -159,9 +167,11 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
   const std::vector<std::string> months = months_between(since_month, month_of(now));
   std::map<std::pair<std::string, std::string>, tally> by;  // (org, month)
   std::vector<std::string> organizations;
+  std::map<std::string, std::string> first_month;  // org -> the month it joined, when known
   for (const auto& [key, org] : w.organizations) {
     if (key.first != collaboration) continue;
     organizations.push_back(key.second);
+    if (auto start = organization_start(w, collaboration, key.second)) first_month[key.second] = month_of(*start);
     for (const auto& month : months) {
       outcome_row& row = by[{key.second, month}].row;
       row.organization = key.second;
@@ -231,6 +241,7 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
   std::vector<outcome_row> rows;
   for (const auto& month : months) {
     for (const auto& org : organizations) {
+      if (auto start = first_month.find(org); start != first_month.end() && month < start->second) continue;
       tally& t = by.at({org, month});
       if (auto hours = median(t.response_hours)) t.row.median_response_hours = rounded(*hours, 1);
       if (auto days = median(t.approval_days)) t.row.approval_turnaround_days = rounded(*days, 1);
@@ -240,6 +251,20 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
     }
   }
   return rows;
+}
+
+std::optional<time_point> organization_start(const world& w, const std::string& collaboration,
+                                             const std::string& organization) {
+  const std::string added_by_command = organization + " ";
+  const std::string added_by_config = "organization " + organization + " ";
+  for (const audit_entry& e : w.audit) {  // in the order they happened: the first one is the start
+    if (e.collaboration != collaboration) continue;
+    if ((e.action == "org.add" && e.detail.starts_with(added_by_command)) ||
+        (e.action == "config.add" && e.detail.starts_with(added_by_config))) {
+      return e.at;
+    }
+  }
+  return std::nullopt;
 }
 
 std::string first_report_month(const world& w, const std::string& collaboration, time_point now) {
