@@ -123,7 +123,7 @@ std::vector<message_kind_spec> build_kinds() {
       {"event_removed", event_view},
       {"error_unknown_event", {"number"}},
       {"error_not_your_event", {"number", "by"}},
-      {"event_clash", with(event_view, {"who", "clashes", "any_clashes", "same_day", "same_topic", "same_audience", "shared"})},
+      {"event_clash", with(event_view, {"who", "from", "clashes", "any_clashes", "same_day", "same_topic", "same_audience", "shared"})},
       {"event_list", with(event_view, {"events", "count", "any", "topic", "feed_url"})},
       {"events_digest", with(event_view, {"name", "collaboration", "events", "weeks"})},
       {"pulse_question", {"name", "collaboration", "org", "month"}},

@@ -149,3 +149,15 @@ TEST_CASE("the new messages render in both languages") {
   CHECK(render(say(w, "bob", "approvals")[0].body, "fr").starts_with("Tours d'approbation ouverts pour City of Millbrook :\n"
                                                                       "- A1 Budget, échéance le"));
 }
+
+TEST_CASE("the facilitators hear that an event was moved onto a clash, in their language") {
+  world w = sample_world();
+  say(w, "bob", "event add 2026-12-10 \"Newsletter\" #newsletter");
+  say(w, "dee", "event add 2026-12-18 \"Open day\" #newsletter");
+  const auto moved = say(w, "dee", "event move E2 2026-12-11");
+  const auto notice = std::ranges::find_if(moved, [](const send_message& m) { return m.body.kind == "event_clash"; });
+  REQUIRE(notice != moved.end());
+  CHECK(render(notice->body, "en").starts_with("Dee moved E2 \"Open day\" from 2026-12-18 to 2026-12-11 for City of Millbrook"));
+  CHECK(render(notice->body, "fr").starts_with("Dee a déplacé E2 « Open day » du 2026-12-18 au 2026-12-11"));
+  CHECK(render(moved[0].body, "en").starts_with("Moved E2 \"Open day\" from 2026-12-18 to 2026-12-11.\nPossible clash:"));
+}
