@@ -4,6 +4,7 @@
 
 #include <kainjow/mustache.hpp>
 #include <unicode/locid.h>
+#include <unicode/numberformatter.h>
 #include <unicode/plurrule.h>
 #include <unicode/unistr.h>
 
@@ -15,11 +16,14 @@
 
 namespace tandem {
 
-/// ICU's plural rules for one language. `select` is const and ICU's const methods are safe to
-/// call from several threads.
+/// ICU's plural rules and decimal format for one language. Only const methods are used after
+/// construction, and ICU's const methods are safe to call from several threads.
 class plural_rules {
  public:
-  explicit plural_rules(const std::string& language) {
+  explicit plural_rules(const std::string& language)
+      : decimals_(icu::number::NumberFormatter::withLocale(icu::Locale(language.c_str()))
+                      .precision(icu::number::Precision::fixedFraction(1))
+                      .grouping(UNUM_GROUPING_OFF)) {
     UErrorCode status = U_ZERO_ERROR;
     rules_.reset(icu::PluralRules::forLocale(icu::Locale(language.c_str()), status));
     if (U_FAILURE(status) || rules_ == nullptr) {
@@ -27,14 +31,28 @@ class plural_rules {
     }
   }
 
-  /// "one", "other", ... for `number`.
+  /// "one", "other", ... for a whole number.
   std::string category(double number) const {
     std::string out;
     rules_->select(number).toUTF8String(out);
     return out;
   }
 
+  /// A number with a fraction as the language writes it with one decimal ("1.5", "1,5"), and
+  /// its plural category as written ("1.0 days": other in English).
+  std::pair<std::string, std::string> decimal(double number) const {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::number::FormattedNumber formatted = decimals_.formatDouble(number, status);
+    std::string text;
+    std::string category;
+    formatted.toString(status).toUTF8String(text);
+    rules_->select(formatted, status).toUTF8String(category);
+    if (U_FAILURE(status)) throw template_error(std::string{"formatting a number: "} + u_errorName(status));
+    return {text, category};
+  }
+
  private:
+  icu::number::LocalizedNumberFormatter decimals_;
   std::unique_ptr<icu::PluralRules> rules_;
 };
 
@@ -83,11 +101,20 @@ mustache::data to_data(const nlohmann::json& value, const plural_rules& plurals)
     case nlohmann::json::value_t::object: {
       mustache::data obj{mustache::data::type::object};
       for (const auto& [key, item] : value.items()) {
-        obj.set(key, to_data(item, plurals));
-        if (item.is_number()) {
+        if (!item.is_number()) {
+          obj.set(key, to_data(item, plurals));
+        } else {
+          std::string chosen;
+          if (item.is_number_float()) {
+            auto [text, category] = plurals.decimal(item.get<double>());
+            obj.set(key, mustache::data{text});
+            chosen = std::move(category);
+          } else {
+            obj.set(key, to_data(item, plurals));
+            chosen = plurals.category(item.get<double>());
+          }
           // Every category is set, so that `{{^n_one}}` inside a list item does not find the
           // flag of an enclosing object's number.
-          const std::string chosen = plurals.category(item.get<double>());
           for (std::string_view category : plural_categories) {
             obj.set(key + "_" + std::string{category}, mustache::data{chosen == category});
           }

@@ -40,7 +40,9 @@ class template_catalog {
   /// CLDR plural category in that language as a flag `n_zero`, `n_one`, `n_two`, `n_few`,
   /// `n_many` or `n_other` (ICU's plural rules: French "one" covers 0 and 1), so that templates
   /// write `{{n}} {{#n_one}}person{{/n_one}}{{^n_one}}people{{/n_one}}`; a template may use these
-  /// flags for any number its kind declares. Throws template_error for an unknown kind or a value
+  /// flags for any number its kind declares. A number with a fraction (a JSON float) is written
+  /// with one decimal as the language writes it ("1.5", "1,5"), its category as written. Throws
+  /// template_error for an unknown kind or a value
   /// the template needs that `m` does not carry.
   std::string render(const message& m, const std::string& language) const;
 

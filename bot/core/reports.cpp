@@ -65,6 +65,11 @@ std::string optional_text(const std::optional<double>& value, int decimals) {
   return value ? number_text(*value, decimals) : "";
 }
 
+/// A figure for a template: the number rounded to `decimals`, or null (a false section) when absent.
+nlohmann::json optional_number(const std::optional<double>& value, int decimals) {
+  return value ? nlohmann::json(rounded(*value, decimals)) : nlohmann::json(nullptr);
+}
+
 std::string joined(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : std::string{separator}) + item;
@@ -103,22 +108,23 @@ command_result report(const world& w, const std::string& collab, const command& 
                     {"nudges", row.nudges},
                     {"answered", row.answered},
                     {"response_rate", rate_text(row)},
-                    // Under an hour in minutes: "0.0 h" says less than "12 min".
+                    // Under an hour in minutes: "0.0 h" says less than "12 min". Figures with a
+                    // fraction are numbers: templates write them in their language (1.5 h, 1,5 h).
                     {"median_response_hours",
                      row.median_response_hours && *row.median_response_hours >= 1.0
-                         ? optional_text(row.median_response_hours, 1)
-                         : ""},
+                         ? nlohmann::json(*row.median_response_hours)
+                         : nlohmann::json(nullptr)},
                     {"median_response_minutes",
                      row.median_response_hours && *row.median_response_hours < 1.0
                          ? nlohmann::json(std::max(1L, std::lround(*row.median_response_hours * 60.0)))
                          : nlohmann::json("")},
                     {"tasks_done", row.tasks_done},
                     {"tasks_on_time", row.tasks_on_time},
-                    {"approval_turnaround_days", optional_text(row.approval_turnaround_days, 1)},
+                    {"approval_turnaround_days", optional_number(row.approval_turnaround_days, 1)},
                     {"people", row.people},
                     {"people_active", row.people_active},
                     {"responses", row.responses},
-                    {"pulse", optional_text(row.pulse_average, 1)},
+                    {"pulse", optional_number(row.pulse_average, 1)},
                     {"pulse_answers", row.pulse_answers},
                     {"comments", joined(row.pulse_comments, "; ")}});
   }

@@ -79,17 +79,17 @@ TEST_CASE("the report says minutes under an hour and counts in the right form") 
                        {{"collaboration", "River"}, {"since", "2026-11"}, {"any", true}, {"csv_url", ""}, {"json_url", ""},
                         {"rows",
                          {{{"org", "City"}, {"month", "2026-11"}, {"nudges", 1}, {"answered", 1}, {"response_rate", "100%"},
-                           {"median_response_hours", ""}, {"median_response_minutes", 12}, {"tasks_done", 1},
-                           {"tasks_on_time", 1}, {"approval_turnaround_days", ""}, {"people", 1}, {"people_active", 1},
+                           {"median_response_hours", nullptr}, {"median_response_minutes", 12}, {"tasks_done", 1},
+                           {"tasks_on_time", 1}, {"approval_turnaround_days", 1.5}, {"people", 1}, {"people_active", 1},
                            {"responses", 1}, {"pulse", ""}, {"pulse_answers", 0}, {"comments", ""}}}}}};
   CHECK(render(report, "en") ==
         "Outcome report for River since 2026-11\n"
         "- City, 2026-11: 1 of 1 nudge answered (100%), median 12 min to respond; 1 task done, 1 on time; "
-        "1 of 1 person active, 1 response");
+        "approvals answered in 1.5 days; 1 of 1 person active, 1 response");
   CHECK(render(report, "fr") ==
         "Bilan des résultats de River depuis le 2026-11\n"
         "- City, 2026-11 : 1 relance sur 1 a reçu une réponse (100%), réponse en 12 min (médiane) ; "
-        "1 tâche terminée, dont 1 dans les délais ; 1 personne active sur 1, 1 réponse");
+        "1 tâche terminée, dont 1 dans les délais ; approbations rendues en 1,5 jour ; 1 personne active sur 1, 1 réponse");
 }
 
 TEST_CASE("argument names, allowed values and date forms are in the reader's language") {

@@ -155,7 +155,7 @@ TEST_CASE("report gives a facilitator the figures since a date and the export li
   REQUIRE(values["rows"].size() == 2);
   CHECK(values["rows"][1]["org"] == "City of Millbrook");
   CHECK(values["rows"][1]["response_rate"] == "33%");
-  CHECK(values["rows"][1]["median_response_hours"] == "1.0");
+  CHECK(values["rows"][1]["median_response_hours"] == 1.0);
   CHECK(values["csv_url"] == "https://tandem.example.org/export/river.csv?token=exp0rt");
   CHECK(values["json_url"] == "https://tandem.example.org/export/river.json?token=exp0rt");
 
