@@ -534,7 +534,8 @@ void add_facilitator(request& r, const command& c) {
   const bool was_facilitator = before != nullptr && before->active && before->roles.contains(role::facilitator);
   if (!was_facilitator && p->id != r.sender().id) {
     r.notify(*p, "facilitator_welcome", {{"name", p->name}, {"collaboration", r.w().collaborations.at(r.collaboration()).name},
-                                          {"by", r.sender().name}, {"digest_schedule", r.w().engine.digest_schedule}});
+                                          {"by", r.sender().name},
+                                          {"digest_schedule", r.w().engine.digest_schedule == "never" ? "" : r.w().engine.digest_schedule}});
   }
 }
 
@@ -586,10 +587,9 @@ void broadcast(request& r, const command& c) {
       r.reply("error_no_rooms", {{"collaboration", collab.name}});
       return;
     }
-    const person* author = &r.sender();
     for (const room& where : collab.rooms) {
       r.change(send_message{"broadcast:" + r.event().dedup_key + ":room:" + where.platform + ":" + where.workspace + ":" + where.id,
-                            destination{where.platform, where.workspace, where.id, "", "", author->language, ""},
+                            destination{where.platform, where.workspace, where.id, "", "", r.sender().language, ""},
                             message{"broadcast", values}, r.now()});
     }
     r.audit("broadcast", "rooms: \"" + c.text + "\"");
