@@ -37,7 +37,12 @@ message status_of(int people, int open, int blocked, int done) {
                   {"blocked", blocked},
                   {"done", done},
                   {"organizations",
-                   {{{"name", "City"}, {"people", people}, {"open", open}, {"overdue", 0}, {"blocked", blocked}, {"done", done}}}}}};
+                   {{{"name", "City"},
+                     {"people", people},
+                     {"open", open},
+                     {"overdue", 0},
+                     {"blocked", blocked},
+                     {"done", done}}}}}};
 }
 
 std::string parse_error_in(const std::string& input, const std::string& language) {
@@ -76,12 +81,28 @@ TEST_CASE("a template may use the plural flags of its numbers only") {
 
 TEST_CASE("the report says minutes under an hour and counts in the right form") {
   const message report{"report",
-                       {{"collaboration", "River"}, {"since", "2026-11"}, {"any", true}, {"csv_url", ""}, {"json_url", ""},
+                       {{"collaboration", "River"},
+                        {"since", "2026-11"},
+                        {"any", true},
+                        {"csv_url", ""},
+                        {"json_url", ""},
                         {"rows",
-                         {{{"org", "City"}, {"month", "2026-11"}, {"nudges", 1}, {"answered", 1}, {"response_rate", "100%"},
-                           {"median_response_hours", nullptr}, {"median_response_minutes", 12}, {"tasks_done", 1},
-                           {"tasks_on_time", 1}, {"approval_turnaround_days", 1.5}, {"people", 1}, {"people_active", 1},
-                           {"responses", 1}, {"pulse", ""}, {"pulse_answers", 0}, {"comments", ""}}}}}};
+                         {{{"org", "City"},
+                           {"month", "2026-11"},
+                           {"nudges", 1},
+                           {"answered", 1},
+                           {"response_rate", "100%"},
+                           {"median_response_hours", nullptr},
+                           {"median_response_minutes", 12},
+                           {"tasks_done", 1},
+                           {"tasks_on_time", 1},
+                           {"approval_turnaround_days", 1.5},
+                           {"people", 1},
+                           {"people_active", 1},
+                           {"responses", 1},
+                           {"pulse", ""},
+                           {"pulse_answers", 0},
+                           {"comments", ""}}}}}};
   CHECK(render(report, "en") ==
         "Outcome report for River since 2026-11\n"
         "- City, 2026-11: 1 of 1 nudge answered (100%), median 12 min to respond; 1 task done, 1 on time; "
@@ -89,7 +110,8 @@ TEST_CASE("the report says minutes under an hour and counts in the right form") 
   CHECK(render(report, "fr") ==
         "Bilan des résultats de River depuis le 2026-11\n"
         "- City, 2026-11 : 1 relance sur 1 a reçu une réponse (100%), réponse en 12 min (médiane) ; "
-        "1 tâche terminée, dont 1 dans les délais ; approbations rendues en 1,5 jour ; 1 personne active sur 1, 1 réponse");
+        "1 tâche terminée, dont 1 dans les délais ; approbations rendues en 1,5 jour ; 1 personne active sur 1, 1 "
+        "réponse");
 }
 
 TEST_CASE("argument names, allowed values and date forms are in the reader's language") {
@@ -131,23 +153,26 @@ TEST_CASE("the new messages render in both languages") {
   const auto welcome = say(w, "ana", "member add @gil org:city rep name \"Gil\"");
   REQUIRE(welcome.size() == 2);
   const std::string en = render(welcome[1].body, "en");
-  CHECK(en.starts_with("Hello Gil, welcome to River Alliance, where Backbone Trust, City of Millbrook work together. "
-                       "Ana added you for City of Millbrook as representative."));
+  CHECK(
+      en.starts_with("Hello Gil, welcome to River Alliance, where Backbone Trust, City of Millbrook work together. "
+                     "Ana added you for City of Millbrook as representative."));
   CHECK(en.find("Type `help`") != std::string::npos);
   CHECK(render(welcome[1].body, "fr").find("en tant que représentant·e") != std::string::npos);
   CHECK(render(welcome[0].body, "en") == "Added Gil: representative for City of Millbrook, tier active.");
 
   const auto members = say(w, "ana", "members org:city");
-  CHECK(render(members[0].body, "en").starts_with("4 members of City of Millbrook:\n- Bob (City of Millbrook): "
-                                                  "representative, tier `active`, America/New_York, last response never"));
+  CHECK(render(members[0].body, "en")
+            .starts_with("4 members of City of Millbrook:\n- Bob (City of Millbrook): "
+                         "representative, tier `active`, America/New_York, last response never"));
   CHECK(render(members[0].body, "fr").find("dernière réponse jamais") != std::string::npos);
   say(w, "ana", "approval open \"Budget\"");
   const auto confirm = say(w, "ana", "approval close A1");
   CHECK(render(confirm[0].body, "en") ==
         "A1 \"Budget\" still waits for 1 organization: City of Millbrook. To close it anyway, write "
         "`approval close A1 confirm`.");
-  CHECK(render(say(w, "bob", "approvals")[0].body, "fr").starts_with("Tours d'approbation ouverts pour City of Millbrook :\n"
-                                                                      "- A1 Budget, échéance le"));
+  CHECK(render(say(w, "bob", "approvals")[0].body, "fr")
+            .starts_with("Tours d'approbation ouverts pour City of Millbrook :\n"
+                         "- A1 Budget, échéance le"));
 }
 
 TEST_CASE("the facilitators hear that an event was moved onto a clash, in their language") {
@@ -157,7 +182,9 @@ TEST_CASE("the facilitators hear that an event was moved onto a clash, in their 
   const auto moved = say(w, "dee", "event move E2 2026-12-11");
   const auto notice = std::ranges::find_if(moved, [](const send_message& m) { return m.body.kind == "event_clash"; });
   REQUIRE(notice != moved.end());
-  CHECK(render(notice->body, "en").starts_with("Dee moved E2 \"Open day\" from 2026-12-18 to 2026-12-11 for City of Millbrook"));
+  CHECK(render(notice->body, "en")
+            .starts_with("Dee moved E2 \"Open day\" from 2026-12-18 to 2026-12-11 for City of Millbrook"));
   CHECK(render(notice->body, "fr").starts_with("Dee a déplacé E2 « Open day » du 2026-12-18 au 2026-12-11"));
-  CHECK(render(moved[0].body, "en").starts_with("Moved E2 \"Open day\" from 2026-12-18 to 2026-12-11.\nPossible clash:"));
+  CHECK(
+      render(moved[0].body, "en").starts_with("Moved E2 \"Open day\" from 2026-12-18 to 2026-12-11.\nPossible clash:"));
 }

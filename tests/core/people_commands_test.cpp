@@ -98,7 +98,8 @@ TEST_CASE("broadcast to people is a direct message to each, sent now: the outbox
   CHECK(to_all.back().body.values["count"] == 3);
 
   CHECK(people_reached(say(w, "ana", "broadcast \"Reps only\" to reps")) == std::vector<std::string>{"bob"});
-  CHECK(people_reached(say(w, "ana", "broadcast \"City\" to org:city")) == std::vector<std::string>{"bob", "cy", "dee"});
+  CHECK(people_reached(say(w, "ana", "broadcast \"City\" to org:city")) ==
+        std::vector<std::string>{"bob", "cy", "dee"});
   CHECK(people_reached(say(w, "ana", "broadcast \"Own\" to org:backbone")).empty());
   CHECK(audited(w, "broadcast", "reps (1): \"Reps only\""));
 }
