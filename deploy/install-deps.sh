@@ -14,6 +14,7 @@ packages=(
   libspdlog-dev libfmt-dev
   libhowardhinnant-date-dev tzdata
   libkainjow-mustache-dev
+  libicu-dev
   catch2
   python3 python3-icalendar openssl
 )

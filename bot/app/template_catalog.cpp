@@ -3,16 +3,74 @@
 #include "core/markup.h"
 
 #include <kainjow/mustache.hpp>
+#include <unicode/locid.h>
+#include <unicode/numberformatter.h>
+#include <unicode/plurrule.h>
+#include <unicode/unistr.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <regex>
 #include <sstream>
 
 namespace tandem {
+
+/// ICU's plural rules and decimal format for one language. Only const methods are used after
+/// construction, and ICU's const methods are safe to call from several threads.
+class plural_rules {
+ public:
+  explicit plural_rules(const std::string& language)
+      : decimals_(icu::number::NumberFormatter::withLocale(icu::Locale(language.c_str()))
+                      .precision(icu::number::Precision::fixedFraction(1))
+                      .grouping(UNUM_GROUPING_OFF)) {
+    UErrorCode status = U_ZERO_ERROR;
+    rules_.reset(icu::PluralRules::forLocale(icu::Locale(language.c_str()), status));
+    if (U_FAILURE(status) || rules_ == nullptr) {
+      throw template_error(language + ": no plural rules (" + u_errorName(status) + ")");
+    }
+  }
+
+  /// "one", "other", ... for a whole number.
+  std::string category(double number) const {
+    std::string out;
+    rules_->select(number).toUTF8String(out);
+    return out;
+  }
+
+  /// A number with a fraction as the language writes it with one decimal ("1.5", "1,5"), and
+  /// its plural category as written ("1.0 days": other in English).
+  std::pair<std::string, std::string> decimal(double number) const {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::number::FormattedNumber formatted = decimals_.formatDouble(number, status);
+    std::string text;
+    std::string category;
+    formatted.toString(status).toUTF8String(text);
+    rules_->select(formatted, status).toUTF8String(category);
+    if (U_FAILURE(status)) throw template_error(std::string{"formatting a number: "} + u_errorName(status));
+    return {text, category};
+  }
+
+ private:
+  icu::number::LocalizedNumberFormatter decimals_;
+  std::unique_ptr<icu::PluralRules> rules_;
+};
+
 namespace {
 
 namespace mustache = kainjow::mustache;
+
+/// The CLDR plural categories: a template may use `<number>_<category>` for any number.
+constexpr std::array<std::string_view, 6> plural_categories{"zero", "one", "two", "few", "many", "other"};
+
+/// True when `name` is `<variable>_<category>` for a variable in `allowed`.
+bool is_plural_flag(const std::string& name, const std::vector<std::string>& allowed) {
+  return std::ranges::any_of(plural_categories, [&](std::string_view category) {
+    const std::string suffix = "_" + std::string{category};
+    return name.size() > suffix.size() && name.ends_with(suffix) &&
+           std::ranges::find(allowed, name.substr(0, name.size() - suffix.size())) != allowed.end();
+  });
+}
 
 struct tag {
   char sigil;  ///< '\0' variable, '#', '^', '/', '>', '&', '{', '!'
@@ -38,16 +96,35 @@ std::string read_file(const std::filesystem::path& file) {
   return s;
 }
 
-mustache::data to_data(const nlohmann::json& value) {
+mustache::data to_data(const nlohmann::json& value, const plural_rules& plurals) {
   switch (value.type()) {
     case nlohmann::json::value_t::object: {
       mustache::data obj{mustache::data::type::object};
-      for (const auto& [key, item] : value.items()) obj.set(key, to_data(item));
+      for (const auto& [key, item] : value.items()) {
+        if (!item.is_number()) {
+          obj.set(key, to_data(item, plurals));
+        } else {
+          std::string chosen;
+          if (item.is_number_float()) {
+            auto [text, category] = plurals.decimal(item.get<double>());
+            obj.set(key, mustache::data{text});
+            chosen = std::move(category);
+          } else {
+            obj.set(key, to_data(item, plurals));
+            chosen = plurals.category(item.get<double>());
+          }
+          // Every category is set, so that `{{^n_one}}` inside a list item does not find the
+          // flag of an enclosing object's number.
+          for (std::string_view category : plural_categories) {
+            obj.set(key + "_" + std::string{category}, mustache::data{chosen == category});
+          }
+        }
+      }
       return obj;
     }
     case nlohmann::json::value_t::array: {
       mustache::data list{mustache::data::type::list};
-      for (const auto& item : value) list.push_back(to_data(item));
+      for (const auto& item : value) list.push_back(to_data(item, plurals));
       return list;
     }
     case nlohmann::json::value_t::string: {
@@ -84,6 +161,11 @@ template_catalog template_catalog::load(const std::filesystem::path& dir) {
   for (const auto& lang_dir : language_dirs) {
     const std::string lang = lang_dir.filename().string();
     catalog.languages_.insert(lang);
+    try {
+      catalog.plural_rules_[lang] = std::make_shared<const plural_rules>(lang);
+    } catch (const template_error& e) {
+      problems.push_back(lang_dir.string() + ": " + e.what());
+    }
     std::map<std::string, std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(lang_dir)) {
       if (entry.path().extension() == ".mustache") files[entry.path().stem().string()] = entry.path();
@@ -123,7 +205,7 @@ template_catalog template_catalog::load(const std::filesystem::path& dir) {
           --depth;
           continue;
         }
-        if (t.name != "." && std::ranges::find(allowed, t.name) == allowed.end()) {
+        if (t.name != "." && std::ranges::find(allowed, t.name) == allowed.end() && !is_plural_flag(t.name, allowed)) {
           std::string known;
           for (const auto& v : allowed) known += (known.empty() ? "" : ", ") + v;
           problems.push_back(file.string() + ": unknown variable \"" + t.name + "\" (" + name + " has: " + known + ")");
@@ -160,7 +242,7 @@ std::string template_catalog::render(const message& m, const std::string& langua
       throw template_error("message \"" + m.kind + "\" lacks the value \"" + name + "\" its template prints");
     }
   }
-  mustache::data data = to_data(m.values);
+  mustache::data data = to_data(m.values, *plural_rules_.at(lang));
   for (const auto& [key, text] : partials_) {
     if (key.first == lang) data.set(key.second, text);
   }

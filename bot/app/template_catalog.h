@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -20,6 +21,9 @@ class template_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A language's CLDR plural rules (ICU), defined in template_catalog.cpp.
+class plural_rules;
+
 /// All templates of all languages. Immutable after loading: safe to share between threads.
 class template_catalog {
  public:
@@ -32,8 +36,14 @@ class template_catalog {
   const std::set<std::string>& languages() const { return languages_; }
 
   /// Renders `m` in `language` (English when that language has no templates). Values are
-  /// escaped for neutral markup. Throws template_error for an unknown kind or a value the
-  /// template needs that `m` does not carry.
+  /// escaped for neutral markup. Each number `n` (top-level or in a list's items) also gives its
+  /// CLDR plural category in that language as a flag `n_zero`, `n_one`, `n_two`, `n_few`,
+  /// `n_many` or `n_other` (ICU's plural rules: French "one" covers 0 and 1), so that templates
+  /// write `{{n}} {{#n_one}}person{{/n_one}}{{^n_one}}people{{/n_one}}`; a template may use these
+  /// flags for any number its kind declares. A number with a fraction (a JSON float) is written
+  /// with one decimal as the language writes it ("1.5", "1,5"), its category as written. Throws
+  /// template_error for an unknown kind or a value
+  /// the template needs that `m` does not carry.
   std::string render(const message& m, const std::string& language) const;
 
  private:
@@ -44,6 +54,8 @@ class template_catalog {
   std::map<std::pair<std::string, std::string>, compiled> templates_;  ///< (lang, kind)
   std::map<std::pair<std::string, std::string>, std::string> partials_;
   std::set<std::string> languages_;
+  /// (language) -> plural category of numbers; shared, and only read after loading.
+  std::map<std::string, std::shared_ptr<const plural_rules>> plural_rules_;
 };
 
 }  // namespace tandem

@@ -99,12 +99,24 @@ message_subject subject_from_json(const nlohmann::json& json) {
   return about;
 }
 
-void note_response(world& w, const std::string& person, time_point at) {
-  auto& last = w.last_response[person];
-  last = std::max(last, at);
-  auto& recent = w.recent_responses[person];
+namespace {
+
+void keep_recent(std::deque<time_point>& recent, time_point at) {
   recent.insert(std::upper_bound(recent.begin(), recent.end(), at), at);
   while (recent.size() > recent_response_count) recent.pop_front();
+}
+
+}  // namespace
+
+void note_presence(world& w, const std::string& person, time_point at) {
+  auto& last = w.last_response[person];
+  last = std::max(last, at);
+  keep_recent(w.recent_responses[person], at);
+}
+
+void note_response(world& w, const std::string& person, time_point at) {
+  note_presence(w, person, at);
+  keep_recent(w.recent_answers[person], at);
   ++w.monthly_responses[person][month_of(at)];
   // No touch: a response only moves a member's next look later, and the silence it ends is a
   // save_silence, which touches.
@@ -157,7 +169,11 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
             w.audit.push_back(change.value);
           } else if constexpr (std::is_same_v<T, note_activity>) {
             if (!change.person.empty()) {
-              note_response(w, change.person, change.at);
+              if (change.presence_only) {
+                note_presence(w, change.person, change.at);
+              } else {
+                note_response(w, change.person, change.at);
+              }
               if (change.answers_nudge) {
                 for_each_open_nudge(w, change.person, change.at, [&](nudge_record& n) { n.answered = change.at; });
               }

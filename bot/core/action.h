@@ -147,6 +147,11 @@ struct note_activity {
   time_point at{};
   std::string room_collaboration;  ///< the collaboration whose room it was said in; empty for a DM
   bool answers_nudge = false;      ///< it answers an open nudge of the person (see answers_a_nudge)
+  /// A read-only command (see counts_as_response): the person is present (last and recent
+  /// responses, for silence detection; it still answers a nudge, which asked them to look) but
+  /// it is no response to count (not in recent answers or monthly responses: digests and reports).
+  bool presence_only = false;
+  std::string response_key{};  ///< the dedup key of the inbound event it is: the store marks its row as presence
   bool operator==(const note_activity&) const = default;
 };
 
@@ -180,8 +185,11 @@ using action = std::variant<send_message, save_collaboration, save_organization,
                             record_audit, note_activity, save_engagement, save_silence, record_tick, save_event,
                             record_nudge, save_pulse, save_round, save_secret, save_approval, learn_time_zone>;
 
-/// Records that `person` responded at `at` (last response, recent responses, monthly count).
+/// Records that `person` responded at `at` (last response, recent responses and answers, monthly count).
 void note_response(world& w, const std::string& person, time_point at);
+/// Records that `person` was present at `at` without answering: their last and recent responses
+/// (what silence detection reads), not their answers or monthly count (what figures count).
+void note_presence(world& w, const std::string& person, time_point at);
 
 /// Applies the state changes among `actions` to `w` (messages are not state). Pure.
 void apply_to_world(world& w, const std::vector<action>& actions);

@@ -293,10 +293,48 @@ void close_now(command_scope& s, const command& c) {
     s.reply("error_approval_closed", round_values(*a, s.sender.time_zone));
     return;
   }
+  std::vector<std::string> waiting;
+  for (const approval_answer& ans : a->answers) {
+    if (!is_final(ans.state)) waiting.push_back(organization_name(s.w, s.collaboration, ans.organization));
+  }
+  if (!waiting.empty() && !c.confirmed) {
+    nlohmann::json values = round_values(*a, s.sender.time_zone);
+    values["waiting"] = join(waiting);
+    values["count"] = waiting.size();
+    s.reply("approval_close_confirm", std::move(values));
+    return;
+  }
   std::vector<action> out;
   const approval_round closed = close_round(out, s.w, *a, s.sender.id, s.now);
   s.reply("approval_result", result_values(s.w, closed, s.sender.time_zone));
   for (action& x : out) s.change(std::move(x));
+}
+
+/// `approvals`: the open rounds that ask the sender's organization, with its answer so far.
+void list_open_for_organization(command_scope& s) {
+  const membership* m = find_membership(s.w, s.collaboration, s.sender.id);
+  const std::string org = m != nullptr ? m->organization : "";
+  std::vector<std::pair<const approval_round*, const approval_answer*>> asked;
+  for (const auto& [_, a] : s.w.approvals) {
+    if (a.collaboration != s.collaboration || a.closed_at) continue;
+    for (const approval_answer& ans : a.answers) {
+      if (ans.organization == org) asked.emplace_back(&a, &ans);
+    }
+  }
+  std::ranges::stable_sort(asked, [](const auto& x, const auto& y) { return x.first->deadline < y.first->deadline; });
+  nlohmann::json rounds = nlohmann::json::array();
+  for (const auto& [a, ans] : asked) {
+    nlohmann::json item = round_values(*a, s.sender.time_zone);
+    item["who"] = ans->by.empty() ? "" : display_name(s.w, ans->by);
+    item["note"] = ans->note;
+    item["expected"] = expected_day(s.w, *ans);
+    add_state(item, ans->state);
+    rounds.push_back(std::move(item));
+  }
+  s.reply("approval_list", {{"org", organization_name(s.w, s.collaboration, org)},
+                            {"rounds", std::move(rounds)},
+                            {"count", asked.size()},
+                            {"any", !asked.empty()}});
 }
 
 approval_state state_of(verb v) {
@@ -501,6 +539,7 @@ void run_approval_command(command_scope& scope, const command& c) {
     case verb::approval_open: open_round(scope, c); return;
     case verb::approval_status: show_round(scope, c); return;
     case verb::approval_close: close_now(scope, c); return;
+    case verb::approvals: list_open_for_organization(scope); return;
     default: answer_round(scope, c); return;
   }
 }

@@ -45,7 +45,10 @@ struct command_scope {
 };
 
 /// `approval open`, `approval status`, `approval close` (facilitators) and `ack`, `checking`,
-/// `approve`, `abstain`, `object` (an asked organization's representatives). Exactly one reply.
+/// `approve`, `abstain`, `object`, `approvals` (an asked organization's representatives). Exactly
+/// one reply. `approval close` on a round some organizations have not answered lists them and
+/// closes only with `confirm`; `approvals` lists the open rounds asking the sender's organization
+/// with its answer so far.
 void run_approval_command(command_scope& scope, const command& c);
 
 /// `handover org:<id> @old @new` (facilitators): moves the old representative's open tasks and

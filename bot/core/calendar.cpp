@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <variant>
 
 namespace tandem {
 namespace {
@@ -65,6 +66,31 @@ bool is_facilitator(const world& w, const std::string& collab, const std::string
   return has_role(w, collab, person, role::facilitator);
 }
 
+/// Saves `e` (new, or moved to another day) and reports its clashes: to the sender in a reply of
+/// `kind`, and to the collaboration's other facilitators.
+command_result save_with_clashes(const world& w, const std::string& collab, const person& sender,
+                                 const calendar_event& e, const std::string& kind, nlohmann::json extra) {
+  const std::vector<clash> clashes = find_clashes(w, e);
+  command_result result;
+  result.changes.push_back(save_event{e});
+  nlohmann::json values = event_values(w, e);
+  values["clashes"] = clash_values(w, clashes);
+  values["any_clashes"] = !clashes.empty();
+  for (auto& [key, value] : extra.items()) values[key] = value;
+  result.reply = message{kind, values};
+  if (clashes.empty()) return result;
+  std::string others;
+  for (const clash& x : clashes) others += (others.empty() ? "E" : ", E") + std::to_string(x.other);
+  result.audit.emplace_back("event.clash", "E" + std::to_string(e.number) + " with " + others);
+  values["who"] = sender.name;
+  for (const auto& [key, member] : w.memberships) {
+    if (key.first != collab || !member.active || member.person == sender.id) continue;
+    if (member.roles.contains(role::facilitator))
+      result.notices.push_back(notice{member.person, message{"event_clash", values}});
+  }
+  return result;
+}
+
 command_result add_event(const world& w, const std::string& collab, const person& sender, const command& c,
                          time_point now) {
   const date::year_month_day today = local_date(now, sender.time_zone);
@@ -84,28 +110,54 @@ command_result add_event(const world& w, const std::string& collab, const person
   e.audience = c.link;
   e.added_by = sender.id;
   e.added_at = now;
-  const std::vector<clash> clashes = find_clashes(w, e);
-
-  command_result result;
-  result.changes.push_back(save_event{e});
   std::string detail = "E" + std::to_string(e.number) + " " + day_text(e.day) + " \"" + e.title + "\"";
   if (!e.topics.empty()) detail += " " + topics_text(e.topics);
   if (!e.audience.empty()) detail += " audience:" + e.audience;
-  result.audit.emplace_back("event.add", detail);
-  nlohmann::json values = event_values(w, e);
-  values["clashes"] = clash_values(w, clashes);
-  values["any_clashes"] = !clashes.empty();
-  result.reply = message{"event_added", values};
-  if (clashes.empty()) return result;
-  std::string others;
-  for (const clash& x : clashes) others += (others.empty() ? "E" : ", E") + std::to_string(x.other);
-  result.audit.emplace_back("event.clash", "E" + std::to_string(e.number) + " with " + others);
-  values["who"] = sender.name;
-  for (const auto& [key, member] : w.memberships) {
-    if (key.first != collab || !member.active || member.person == sender.id) continue;
-    if (member.roles.contains(role::facilitator))
-      result.notices.push_back(notice{member.person, message{"event_clash", values}});
+  command_result result = save_with_clashes(w, collab, sender, e, "event_added", nlohmann::json::object());
+  result.audit.insert(result.audit.begin(), {"event.add", detail});
+  return result;
+}
+
+/// The event `E<number>` of the collaboration when the sender may change it (they added it, or
+/// they are a facilitator); otherwise the error to reply with.
+std::variant<const calendar_event*, command_result> event_to_change(const world& w, const std::string& collab,
+                                                                    const person& sender, std::int64_t number) {
+  const auto it = w.events.find(number);
+  if (it == w.events.end() || it->second.collaboration != collab || it->second.removed_at)
+    return reply_only("error_unknown_event", {{"number", number}});
+  const calendar_event& e = it->second;
+  if (e.added_by != sender.id && !is_facilitator(w, collab, sender.id)) {
+    const auto by = w.people.find(e.added_by);
+    return reply_only("error_not_your_event",
+                      {{"number", number}, {"by", by == w.people.end() ? e.added_by : by->second.name}});
   }
+  return &e;
+}
+
+command_result move_event(const world& w, const std::string& collab, const person& sender, const command& c,
+                          time_point now) {
+  auto found = event_to_change(w, collab, sender, c.number);
+  if (auto* error = std::get_if<command_result>(&found)) return std::move(*error);
+  calendar_event e = *std::get<const calendar_event*>(found);
+  if (date::sys_days{*c.date} < date::sys_days{local_date(now, sender.time_zone)})
+    return reply_only("error_date_in_past", {{"date", format_date(*c.date)}});
+  const std::string from = day_text(e.day);
+  e.day = to_days(*c.date);
+  command_result result = save_with_clashes(w, collab, sender, e, "event_moved", {{"from", from}});
+  result.audit.insert(result.audit.begin(),
+                      {"event.move", "E" + std::to_string(e.number) + " from " + from + " to " + day_text(e.day)});
+  return result;
+}
+
+command_result remove_from_calendar(const world& w, const std::string& collab, const person& sender,
+                                    const command& c, time_point now) {
+  auto found = event_to_change(w, collab, sender, c.number);
+  if (auto* error = std::get_if<command_result>(&found)) return std::move(*error);
+  calendar_event e = *std::get<const calendar_event*>(found);
+  command_result result = reply_only("event_removed", event_values(w, e));
+  e.removed_at = now;
+  result.changes.push_back(save_event{e});
+  result.audit.emplace_back("event.remove", "E" + std::to_string(e.number) + " " + day_text(e.day) + " \"" + e.title + "\"");
   return result;
 }
 
@@ -116,7 +168,7 @@ command_result list_events(const world& w, const std::string& collab, const pers
   nlohmann::json events = nlohmann::json::array();
   std::vector<const calendar_event*> coming;
   for (const auto& [_, e] : w.events) {
-    if (e.collaboration != collab || e.day < today) continue;
+    if (e.collaboration != collab || e.day < today || e.removed_at) continue;
     if (!topic.empty() && std::ranges::find(e.topics, topic) == e.topics.end()) continue;
     coming.push_back(&e);
   }
@@ -163,7 +215,7 @@ std::vector<clash> find_clashes(const world& w, const calendar_event& candidate)
   for (const auto& entry : w.events) {
     const std::int64_t number = entry.first;
     const calendar_event& other = entry.second;  // not a structured binding: the lambda below uses it
-    if (number == candidate.number || other.collaboration != candidate.collaboration) continue;
+    if (number == candidate.number || other.collaboration != candidate.collaboration || other.removed_at) continue;
     const auto apart = std::chrono::abs(other.day - candidate.day).count();
     if (apart == 0) {
       found.emplace_back(&other, clash{number, clash_kind::same_day, ""});
@@ -190,14 +242,18 @@ std::int64_t next_event_number(const world& w) { return w.events.empty() ? 1 : w
 
 command_result run_calendar_command(const world& w, const std::string& collaboration, const person& sender,
                                     const command& c, time_point now) {
-  if (c.what == verb::event_add) return add_event(w, collaboration, sender, c, now);
-  return list_events(w, collaboration, sender, c, now);
+  switch (c.what) {
+    case verb::event_add: return add_event(w, collaboration, sender, c, now);
+    case verb::event_move: return move_event(w, collaboration, sender, c, now);
+    case verb::event_remove: return remove_from_calendar(w, collaboration, sender, c, now);
+    default: return list_events(w, collaboration, sender, c, now);
+  }
 }
 
 nlohmann::json upcoming_events(const world& w, const std::string& collaboration, sys_days from, int days) {
   std::vector<const calendar_event*> coming;
   for (const auto& [_, e] : w.events) {
-    if (e.collaboration == collaboration && e.day >= from && e.day < from + std::chrono::days{days})
+    if (e.collaboration == collaboration && !e.removed_at && e.day >= from && e.day < from + std::chrono::days{days})
       coming.push_back(&e);
   }
   std::ranges::stable_sort(coming, [](const calendar_event* a, const calendar_event* b) { return a->day < b->day; });
@@ -286,7 +342,7 @@ std::string calendar_feed(const world& w, const std::string& collaboration, time
   out += ical_fold("X-WR-CALNAME:" + ical_escape(name));
   const std::string stamp = utc_stamp(now);
   for (const auto& [number, e] : w.events) {
-    if (e.collaboration != collaboration) continue;
+    if (e.collaboration != collaboration || e.removed_at) continue;
     out += ical_fold("BEGIN:VEVENT");
     out += ical_fold("UID:E" + std::to_string(number) + "." + collaboration + "@tandem");
     out += ical_fold("DTSTAMP:" + stamp);

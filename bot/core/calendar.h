@@ -35,9 +35,11 @@ std::vector<clash> find_clashes(const world& w, const calendar_event& candidate)
 /// The number the next `event add` gets: numbers are never reused.
 std::int64_t next_event_number(const world& w);
 
-/// `event add DATE "title" [#topic…] [audience:…]` and `events [#topic]` from `sender` in
-/// `collaboration`. `event add` saves the event for the sender's organization and reports
-/// clashes to the sender (in the reply) and to the collaboration's other facilitators (notices).
+/// `event add DATE "title" [#topic…] [audience:…]`, `event move E<n> DATE`, `event remove E<n>`
+/// and `events [#topic]` from `sender` in `collaboration`. `event add` saves the event for the
+/// sender's organization and reports clashes to the sender (in the reply) and to the
+/// collaboration's other facilitators (notices); `event move` checks the clashes again on the new
+/// day, the same way. Moving or removing is for whoever added the event and for facilitators.
 /// `events` lists what is coming from the sender's today; facilitators also get the feed URL.
 command_result run_calendar_command(const world& w, const std::string& collaboration, const person& sender,
                                     const command& c, time_point now);

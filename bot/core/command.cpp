@@ -11,8 +11,6 @@
 namespace tandem {
 namespace {
 
-constexpr std::string_view date_forms = "2026-12-12, today, tomorrow, a weekday such as fri, in 3d or in 2w";
-
 const std::vector<command_spec> specs{
     {verb::help, "help", "help [command]", "help assign", audience::everyone, true},
     {verb::tasks, "tasks", "tasks [all|overdue|blocked|@who|org:<id>]", "tasks", audience::everyone, true},
@@ -29,6 +27,9 @@ const std::vector<command_spec> specs{
     {verb::events, "events", "events [#topic]", "events #newsletter", audience::everyone, true},
     {verb::event_add, "event add", "event add DATE \"title\" [#topic] [audience:<who>]",
      "event add 2026-12-12 \"Spring newsletter\" #newsletter audience:public", audience::everyone, true},
+    {verb::event_move, "event move", "event move E<n> DATE", "event move E7 2026-12-19", audience::everyone, true},
+    {verb::event_remove, "event remove", "event remove E<n>", "event remove E7", audience::everyone, true},
+    {verb::approvals, "approvals", "approvals", "approvals", audience::representatives, true},
     {verb::ack, "ack", "ack A<n>", "ack A3", audience::representatives, true},
     {verb::checking, "checking", "checking A<n> [until DATE]", "checking A3 until 2026-12-12",
      audience::representatives, true},
@@ -43,31 +44,50 @@ const std::vector<command_spec> specs{
     {verb::reassign, "reassign", "reassign N @who|org:<id>", "reassign 12 @dina", audience::facilitators, true},
     {verb::due, "due", "due N DATE|none", "due 12 2026-12-18", audience::facilitators, true},
     {verb::nudge, "nudge", "nudge @who|org:<id>|all", "nudge org:city", audience::facilitators, true},
-    {verb::broadcast, "broadcast", "broadcast \"text\"", "broadcast \"Kick-off call moved to 10:00\"",
-     audience::facilitators, false},
+    {verb::broadcast, "broadcast", "broadcast \"text\" [to org:a,org:b|reps|all]",
+     "broadcast \"Kick-off call moved to 10:00\" to reps", audience::facilitators, true},
+    {verb::members, "members", "members [org:<id>]", "members org:city", audience::facilitators, true},
     {verb::silent, "silent", "silent", "silent", audience::facilitators, true},
     {verb::status, "status", "status", "status", audience::facilitators, true},
     {verb::digest, "digest", "digest", "digest", audience::facilitators, true},
-    {verb::audit, "audit", "audit [since DATE]", "audit since 2026-11-01", audience::facilitators, true},
+    {verb::audit, "audit", "audit [since DATE]", "audit since 2w ago", audience::facilitators, true},
     {verb::approval_open, "approval open",
      "approval open \"title\" [to org:a,org:b|all] [rule all|majority|no-objection] [deadline DATE] [link URL]",
      "approval open \"2027 budget\" to all rule majority deadline in 2w", audience::facilitators, true},
     {verb::approval_status, "approval status", "approval status A<n>", "approval status A3", audience::facilitators,
      true},
-    {verb::approval_close, "approval close", "approval close A<n>", "approval close A3", audience::facilitators,
-     true},
+    {verb::approval_close, "approval close", "approval close A<n> [confirm]", "approval close A3 confirm",
+     audience::facilitators, true},
     {verb::handover, "handover", "handover org:<id> @old @new", "handover org:city @bob @dina", audience::facilitators,
      true},
     {verb::org_add, "org add", "org add <id> \"Name\"", "org add library \"Millbrook Library\"",
      audience::facilitators, true},
-    {verb::member_add, "member add", "member add @who org:<id> [rep|alternate|participant] [tier T]",
-     "member add @dina org:city rep tier core", audience::facilitators, true},
+    {verb::member_add, "member add",
+     "member add @who org:<id> [rep|alternate|participant] [tier T] [name \"Full Name\"]",
+     "member add @dina org:city rep tier core name \"Dina Osei\"", audience::facilitators, true},
     {verb::member_remove, "member remove", "member remove @who", "member remove @dina", audience::facilitators, true},
     {verb::facilitator_add, "facilitator add", "facilitator add @who", "facilitator add @eve", audience::facilitators,
      true},
-    {verb::report, "report", "report [since DATE]", "report since 2026-09-01", audience::facilitators, true},
+    {verb::report, "report", "report [since MONTH|DATE]", "report since 2026-09", audience::facilitators, true},
     {verb::dashboard, "dashboard", "dashboard", "dashboard", audience::facilitators, false},
 };
+
+/// Argument names and allowed values that are words, not syntax: templates say them in the
+/// reader's language, chosen by a flag (`arg_reason`, `allowed_person`).
+constexpr std::array<std::pair<std::string_view, std::string_view>, 15> argument_words{{
+    {"<note>", "note"}, {"<reason>", "reason"}, {"<time zone>", "time_zone"}, {"<language>", "language"},
+    {"\"title\"", "title"}, {"\"text\"", "text"}, {"\"Name\"", "name"}, {"\"Full Name\"", "full_name"},
+    {"DATE", "date"}, {"quiet hours", "quiet_hours"}, {"score", "score"}, {"tier", "tier"}, {"role", "role"},
+    {"rule", "rule"}, {"MONTH|DATE", "month_or_date"}}};
+
+/// Names the argument `what` for a template: `what` as written, and `arg_<name>` with
+/// `what_named` when templates have a word for it.
+void name_argument(nlohmann::json& values, std::string_view what) {
+  values["what"] = std::string{what};
+  const auto word = std::ranges::find_if(argument_words, [&](const auto& w) { return w.first == what; });
+  values["what_named"] = word != argument_words.end();
+  if (word != argument_words.end()) values["arg_" + std::string{word->second}] = true;
+}
 
 struct token {
   std::string text;
@@ -195,13 +215,27 @@ class argument_reader {
   void skip() { ++pos_; }
 
   parse_error missing(std::string_view what) const {
-    return error("error_missing_argument", {{"what", std::string{what}}});
+    nlohmann::json values = nlohmann::json::object();
+    name_argument(values, what);
+    return error("error_missing_argument", std::move(values));
   }
+  /// `allowed` is either keywords as typed ("core, active") or, as `allowed_<name>`, a
+  /// description templates word themselves ("person": "a person such as @ana").
   parse_error bad_value(std::string_view what, std::string_view text, std::string_view allowed) const {
-    return error("error_bad_value", {{"what", std::string{what}}, {"text", std::string{text}}, {"allowed", std::string{allowed}}});
+    nlohmann::json values{{"text", std::string{text}}};
+    name_argument(values, what);
+    if (allowed.starts_with("allowed_")) {
+      values[std::string{allowed}] = true;
+      values["allowed"] = "";
+    } else {
+      values["allowed"] = std::string{allowed};
+    }
+    return error("error_bad_value", std::move(values));
   }
   parse_error unquoted(std::string_view what) const {
-    return error("error_missing_quotes", {{"what", std::string{what}}});
+    nlohmann::json values = nlohmann::json::object();
+    name_argument(values, what);
+    return error("error_missing_quotes", std::move(values));
   }
   parse_error unexpected() const { return error("error_unexpected", {{"text", remaining()}}); }
 
@@ -210,7 +244,7 @@ class argument_reader {
     std::string_view t = tokens_[pos_].text;
     if (t.starts_with('#')) t.remove_prefix(1);
     auto n = parse_number(t);
-    if (!n) return fail(err, bad_value("N", tokens_[pos_].text, "a task number such as 12"));
+    if (!n) return fail(err, bad_value("N", tokens_[pos_].text, "allowed_task_number"));
     ++pos_;
     return n;
   }
@@ -221,21 +255,24 @@ class argument_reader {
     std::string_view t = tokens_[pos_].text;
     std::optional<std::int64_t> n;
     if (!t.empty() && std::toupper(static_cast<unsigned char>(t[0])) == prefix) n = parse_number(t.substr(1));
-    if (!n) return fail(err, bad_value(what, t, std::string("a reference such as ") + prefix + "3"));
+    if (!n) return fail(err, bad_value(what, t, prefix == 'A' ? "allowed_approval" : "allowed_event"));
     ++pos_;
     return n;
   }
 
-  std::optional<date::year_month_day> date_value(parse_error& err) {
-    if (at_end()) return fail(err, missing("DATE"));
+  /// A date ahead (`fri` is the next Friday) or, for `since`, back from today (`fri` is the last one).
+  std::optional<date::year_month_day> date_value(parse_error& err, bool since = false) {
+    if (at_end()) return fail(err, missing(since ? "MONTH|DATE" : "DATE"));
     std::string words = tokens_[pos_].text;
     std::size_t used = 1;
-    if (lowercase(words) == "in" && pos_ + 1 < tokens_.size()) {
+    const bool two_words = since ? pos_ + 1 < tokens_.size() && lowercase(tokens_[pos_ + 1].text) == "ago"
+                                 : lowercase(words) == "in" && pos_ + 1 < tokens_.size();
+    if (two_words) {
       words += " " + tokens_[pos_ + 1].text;
       used = 2;
     }
-    auto day = parse_date(words, today_);
-    if (!day) return fail(err, error("error_bad_date", {{"text", words}, {"forms", std::string{date_forms}}}));
+    auto day = since ? parse_past_date(words, today_) : parse_date(words, today_);
+    if (!day) return fail(err, error("error_bad_date", {{"text", words}, {"since", since}}));
     pos_ += used;
     return day;
   }
@@ -275,7 +312,7 @@ class argument_reader {
     } else if (t.starts_with("@") && t.size() > 1) {
       ref = t.find(':') != std::string::npos ? t : t.substr(1);
     } else {
-      return fail(err, bad_value(what, t, "a person such as @ana"));
+      return fail(err, bad_value(what, t, "allowed_person"));
     }
     ++pos_;
     return target{target::kind::person, ref};
@@ -284,7 +321,7 @@ class argument_reader {
   std::optional<std::string> organization(parse_error& err) {
     if (at_end()) return fail(err, missing("org:<id>"));
     const std::string& t = tokens_[pos_].text;
-    if (!t.starts_with("org:") || t.size() == 4) return fail(err, bad_value("org:<id>", t, "an organization such as org:city"));
+    if (!t.starts_with("org:") || t.size() == 4) return fail(err, bad_value("org:<id>", t, "allowed_organization"));
     ++pos_;
     return t.substr(4);
   }
@@ -365,7 +402,7 @@ parse_result parse_arguments(argument_reader& r, command c) {
         if (!who) return err;
         c.targets.push_back(*who);
       } else {
-        return r.bad_value("filter", t->text, "all, overdue, blocked, @who or org:<id>");
+        return r.bad_value("filter", t->text, "allowed_task_filter");
       }
       return finish(r, c);
     }
@@ -438,7 +475,7 @@ parse_result parse_arguments(argument_reader& r, command c) {
       auto w = r.word("HH:MM-HH:MM|off", err);
       if (!w) return err;
       c.quiet = parse_quiet_choice(*w);
-      if (!c.quiet) return r.bad_value("quiet hours", *w, "two times such as 19:00-08:00, or off");
+      if (!c.quiet) return r.bad_value("quiet hours", *w, "allowed_quiet_hours");
       return finish(r, c);
     }
     case verb::tz: case verb::lang: {
@@ -475,6 +512,10 @@ parse_result parse_arguments(argument_reader& r, command c) {
       auto n = r.prefixed_number('A', err);
       if (!n) return err;
       c.number = *n;
+      if (c.what == verb::approval_close && r.peek_word("confirm")) {
+        r.skip();
+        c.confirmed = true;
+      }
       return finish(r, c);
     }
     case verb::checking: {
@@ -500,7 +541,7 @@ parse_result parse_arguments(argument_reader& r, command c) {
       auto w = r.word("1-5", err);
       if (!w) return err;
       auto score = parse_number(*w);
-      if (!score || *score > 5) return r.bad_value("score", *w, "a whole number from 1 to 5");
+      if (!score || *score > 5) return r.bad_value("score", *w, "allowed_score");
       c.number = *score;
       c.text = r.take_rest();
       return c;
@@ -529,12 +570,50 @@ parse_result parse_arguments(argument_reader& r, command c) {
       auto text = r.quoted("\"text\"", err);
       if (!text) return err;
       c.text = *text;
+      if (r.peek_word("to")) {
+        r.skip();
+        auto list = r.word("org:a,org:b|reps|all", err);
+        if (!list) return err;
+        const std::string who = lowercase(*list);
+        if (who == "all") {
+          c.targets.push_back({target::kind::everyone, ""});
+        } else if (who == "reps") {
+          c.to_representatives = true;
+        } else {
+          std::stringstream parts(*list);
+          for (std::string part; std::getline(parts, part, ',');) {
+            if (!part.starts_with("org:") || part.size() == 4) {
+              return r.bad_value("org:a,org:b|reps|all", *list, "allowed_broadcast");
+            }
+            c.targets.push_back({target::kind::organization, part.substr(4)});
+          }
+        }
+      }
+      return finish(r, c);
+    }
+    case verb::members:
+      if (!r.at_end()) {
+        auto org = r.organization(err);
+        if (!org) return err;
+        c.organization = *org;
+      }
+      return finish(r, c);
+    case verb::approvals:
+      return finish(r, c);
+    case verb::event_remove: case verb::event_move: {
+      auto n = r.prefixed_number('E', err);
+      if (!n) return err;
+      c.number = *n;
+      if (c.what == verb::event_move) {
+        c.date = r.date_value(err);
+        if (!c.date) return err;
+      }
       return finish(r, c);
     }
     case verb::audit: case verb::report:
       if (r.peek_word("since")) {
         r.skip();
-        c.date = r.date_value(err);
+        c.date = r.date_value(err, true);
         if (!c.date) return err;
       }
       return finish(r, c);
@@ -551,7 +630,7 @@ parse_result parse_arguments(argument_reader& r, command c) {
           std::stringstream parts(*list);
           for (std::string part; std::getline(parts, part, ',');) {
             if (!part.starts_with("org:") || part.size() == 4) {
-              return r.bad_value("org:a,org:b|all", *list, "organizations such as org:city,org:farmers, or all");
+              return r.bad_value("org:a,org:b|all", *list, "allowed_organizations");
             }
             c.targets.push_back({target::kind::organization, part.substr(4)});
           }
@@ -615,6 +694,13 @@ parse_result parse_arguments(argument_reader& r, command c) {
           if (!c.tier_value) return r.bad_value("tier", *w, "core, active, informed, observer");
           continue;
         }
+        if (r.peek_word("name")) {
+          r.skip();
+          auto name = r.quoted("\"Full Name\"", err);
+          if (!name) return err;
+          c.name = *name;
+          continue;
+        }
         auto w = r.word("rep|alternate|participant", err);
         if (!w) return err;
         const std::string name = lowercase(*w);
@@ -644,6 +730,17 @@ void append_quoted(std::string& out, std::string_view text) {
 }  // namespace
 
 const std::vector<command_spec>& command_specs() { return specs; }
+
+bool counts_as_response(verb v) {
+  switch (v) {
+    case verb::help: case verb::tasks: case verb::status: case verb::report: case verb::events: case verb::members:
+    case verb::audit: case verb::digest: case verb::silent: case verb::approvals: case verb::approval_status:
+    case verb::dashboard:
+      return false;
+    default:
+      return true;
+  }
+}
 
 const command_spec& spec_of(verb v) {
   return *std::ranges::find_if(specs, [v](const command_spec& s) { return s.what == v; });
@@ -744,6 +841,9 @@ std::string describe(const command& c) {
     out += " rule=" + std::string{rules.at(static_cast<std::size_t>(*c.rule))};
   }
   if (!c.link.empty()) out += " link=" + c.link;
+  if (!c.name.empty()) out += " name=\"" + c.name + "\"";
+  if (c.confirmed) out += " confirmed";
+  if (c.to_representatives) out += " to=reps";
   return out;
 }
 

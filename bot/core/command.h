@@ -20,7 +20,8 @@ enum class verb {
   help, tasks, done, progress, blocked, reopen, tier, pause, resume, quiet, tz, lang, events, event_add,
   ack, checking, approve, abstain, object, pulse,
   assign, cancel, reassign, due, nudge, broadcast, silent, status, digest, audit, approval_open, approval_status,
-  approval_close, handover, org_add, member_add, member_remove, facilitator_add, report, dashboard
+  approval_close, handover, org_add, member_add, member_remove, facilitator_add, report, dashboard,
+  members, approvals, event_remove, event_move
 };
 
 /// Who may run a command.
@@ -51,6 +52,11 @@ struct target {
   bool operator==(const target&) const = default;
 };
 
+/// False for commands that only read (`status`, `tasks`, `help`, `report`...): they show a person
+/// is present, and end a silence, but are no answer to anything, so figures do not count them as
+/// responses. True for every other command: answers and updates.
+bool counts_as_response(verb);
+
 /// A parsed command. Only the fields its verb uses are set.
 struct command {
   verb what = verb::help;
@@ -66,6 +72,9 @@ struct command {
   std::optional<quiet_hours> quiet;          ///< `quiet off`: no_quiet_hours
   std::optional<approval_rule> rule;
   std::string link;                          ///< approval link, event audience
+  std::string name;                          ///< `member add ... name "Full Name"`
+  bool confirmed = false;                    ///< `approval close A3 confirm`
+  bool to_representatives = false;           ///< `broadcast "text" to reps`
   bool operator==(const command&) const = default;
 };
 

@@ -52,6 +52,16 @@ std::optional<date::year_month_day> parse_iso_date(std::string_view text) {
 
 bool is_known_time_zone(const std::string& zone) { return find_zone(zone) != nullptr; }
 
+std::optional<std::string> canonical_time_zone(std::string_view zone) {
+  if (find_zone(std::string{zone}) != nullptr) return std::string{zone};
+  const std::string wanted = lowercase(zone);
+  // The system's zone files: links (`US/Eastern`) are zones there too.
+  for (const date::time_zone& z : date::get_tzdb().zones) {
+    if (lowercase(z.name()) == wanted) return std::string{z.name()};
+  }
+  return std::nullopt;
+}
+
 date::year_month_day local_date(time_point now, const std::string& zone) {
   auto local = date::make_zoned(zone_or_utc(zone), now).get_local_time();
   return date::year_month_day{date::floor<date::days>(local)};
@@ -98,6 +108,29 @@ std::optional<date::year_month_day> parse_date(std::string_view words, date::yea
     if (!count || *count < 0 || *count > 3660) return std::nullopt;
     if (unit == 'd') return date::year_month_day{date::sys_days{today} + date::days{*count}};
     if (unit == 'w') return date::year_month_day{date::sys_days{today} + date::days{7 * *count}};
+  }
+  return std::nullopt;
+}
+
+std::optional<date::year_month_day> parse_past_date(std::string_view words, date::year_month_day today) {
+  const std::string text = lowercase(words);
+  if (text == "today") return today;
+  if (text == "yesterday") return date::year_month_day{date::sys_days{today} - date::days{1}};
+  if (auto iso = parse_iso_date(text)) return iso;
+  if (text.size() == 7 && text[4] == '-') {
+    if (auto first = parse_iso_date(text + "-01")) return first;
+  }
+  if (auto wd = parse_weekday(text)) {
+    const date::weekday current{date::sys_days{today}};
+    return date::year_month_day{date::sys_days{today} - (current - *wd)};
+  }
+  if (text.ends_with(" ago") && text.size() >= 6) {
+    std::string_view amount = std::string_view{text}.substr(0, text.size() - 4);
+    const char unit = amount.back();
+    auto count = parse_int(amount.substr(0, amount.size() - 1));
+    if (!count || *count < 0 || *count > 3660) return std::nullopt;
+    if (unit == 'd') return date::year_month_day{date::sys_days{today} - date::days{*count}};
+    if (unit == 'w') return date::year_month_day{date::sys_days{today} - date::days{7 * *count}};
   }
   return std::nullopt;
 }

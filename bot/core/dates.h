@@ -14,6 +14,10 @@ namespace tandem {
 /// True when `zone` names a time zone of the tz database ("Europe/Berlin", "UTC").
 bool is_known_time_zone(const std::string& zone);
 
+/// The zone of the tz database that `zone` names, ignoring case (`europe/paris` gives
+/// `Europe/Paris`); nothing when none does.
+std::optional<std::string> canonical_time_zone(std::string_view zone);
+
 /// The calendar date at `now` in `zone`. An unknown zone counts as UTC.
 date::year_month_day local_date(time_point now, const std::string& zone);
 
@@ -33,6 +37,11 @@ time_point at_local_minute(date::year_month_day day, int minute, const std::stri
 /// A date as people write it: `2026-12-12`, `today`, `tomorrow`, a weekday (`fri`, `friday`: the
 /// next one after today), `in 3d`, `in 2w`. `words` is the date's text (one or two words).
 std::optional<date::year_month_day> parse_date(std::string_view words, date::year_month_day today);
+
+/// A date as `since` takes it, pointing back from `today`: a month `2026-11` (its first day), a
+/// day `2026-11-03`, `today`, `yesterday`, a weekday (`mon`: the latest one, today included),
+/// `3d ago`, `2w ago`. `words` is the date's text (one or two words).
+std::optional<date::year_month_day> parse_past_date(std::string_view words, date::year_month_day today);
 
 /// `09:30` as minutes after midnight; nothing when malformed.
 std::optional<int> parse_minute_of_day(std::string_view hhmm);

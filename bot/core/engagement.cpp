@@ -587,8 +587,8 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
     if (key.first != collaboration || !m.active || m.organization.empty()) continue;
     tally& t = by_org[m.organization];
     ++t.people;
-    auto recent = w.recent_responses.find(m.person);
-    if (recent == w.recent_responses.end()) continue;
+    auto recent = w.recent_answers.find(m.person);
+    if (recent == w.recent_answers.end()) continue;
     const auto count = std::ranges::count_if(recent->second, [&](time_point r) { return r >= from && r <= now; });
     t.responses += static_cast<int>(count);
     t.active += count > 0 ? 1 : 0;
@@ -612,6 +612,7 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
           {"any_overdue", !overdue.empty()},
           {"done", done},
           {"any_done", !done.empty()},
+          {"any_organizations", !organizations.empty()},
           {"organizations", organizations},
           {"handovers", handovers},
           {"any_handovers", !handovers.empty()},

@@ -559,16 +559,17 @@ void set_quiet(request& r, const command& c) {
 }
 
 void set_time_zone(request& r, const command& c) {
-  if (!is_known_time_zone(c.text)) {
+  const std::optional<std::string> zone = canonical_time_zone(c.text);
+  if (!zone) {
     r.reply("error_unknown_time_zone", {{"zone", c.text}});
     return;
   }
   person p = r.sender();
-  for (action& a : follow_time_zone(r.w(), p.id, p.time_zone, c.text, r.now())) r.change(std::move(a));
-  p.time_zone = c.text;
+  for (action& a : follow_time_zone(r.w(), p.id, p.time_zone, *zone, r.now())) r.change(std::move(a));
+  p.time_zone = *zone;
   p.time_zone_origin = zone_origin::given;  // the person said so: no platform's zone replaces it
-  save_sender(r, p, "person.tz", c.text);
-  r.reply("tz_set", {{"zone", c.text}, {"local_time", format_local_time(r.now(), c.text)}});
+  save_sender(r, p, "person.tz", *zone);
+  r.reply("tz_set", {{"zone", *zone}, {"local_time", format_local_time(r.now(), *zone)}});
 }
 
 void set_language(request& r, const command& c) {
@@ -648,6 +649,36 @@ void add_organization(request& r, const command& c) {
   r.reply("org_added", {{"id", c.organization}, {"name", c.text}});
 }
 
+/// A member's roles as flags for templates (`representative`, `alternate`, `participant`,
+/// `facilitator`), so that each language names them.
+void add_role_flags(nlohmann::json& values, const membership& m) {
+  for (role x : {role::facilitator, role::representative, role::alternate, role::participant}) {
+    values[std::string{to_string(x)}] = m.roles.contains(x);
+  }
+}
+
+/// What a new member is told: the collaboration and its organizations, who added them and why
+/// they hear from Tandem, what it sends them and when (their tier's nudges, in their zone; tasks;
+/// approval requests and the weekly calendar for representatives), and how to answer.
+nlohmann::json welcome_values(const request& r, const person& p, const membership& m) {
+  std::vector<std::string> organizations;
+  for (const auto& [key, o] : r.w().organizations) {
+    if (key.first == r.collaboration()) organizations.push_back(o.name);
+  }
+  const auto policy = r.w().tiers.find(m.tier);
+  const std::string schedule = policy == r.w().tiers.end() ? "" : policy->second.schedule;
+  nlohmann::json values{{"name", p.name},
+                        {"collaboration", r.w().collaborations.at(r.collaboration()).name},
+                        {"organizations", join(organizations)},
+                        {"org", organization_name(r.w(), r.collaboration(), m.organization)},
+                        {"by", r.sender().name},
+                        {"tier", std::string{to_string(m.tier)}},
+                        {"schedule", schedule == "never" ? "" : schedule},
+                        {"zone", p.time_zone}};
+  add_role_flags(values, m);
+  return values;
+}
+
 void add_member(request& r, const command& c) {
   if (!r.w().organizations.contains({r.collaboration(), c.organization})) {
     r.reply("error_unknown_organization", {{"org", c.organization}, {"known", join(organization_ids(r.w(), r.collaboration()))}});
@@ -658,6 +689,10 @@ void add_member(request& r, const command& c) {
   person p;
   if (existing != nullptr) {
     p = *existing;
+    if (!c.name.empty() && c.name != p.name) {
+      p.name = c.name;
+      r.change(save_person{p});
+    }
   } else {
     // Someone new: known to Tandem from now on by their identity on the facilitator's platform.
     std::string id;
@@ -667,7 +702,7 @@ void add_member(request& r, const command& c) {
       return;
     }
     p.id = id;
-    p.name = ref;
+    p.name = c.name.empty() ? ref : c.name;
     p.time_zone = r.sender().time_zone;  // a guess (defaulted): their platform's zone may replace it
     p.identities.push_back(identity{r.event().sender.platform, r.event().sender.workspace, ref});
     r.change(save_person{p});
@@ -685,8 +720,11 @@ void add_member(request& r, const command& c) {
   r.change(save_membership{m});
   const std::string role_name{to_string(c.role_value.value_or(role::participant))};
   r.audit("member.add", p.id + " org:" + c.organization + " " + role_name + " tier " + std::string{to_string(m.tier)});
-  r.reply("member_added", {{"who", p.name}, {"org", organization_name(r.w(), r.collaboration(), c.organization)},
-                           {"role", role_name}, {"tier", std::string{to_string(m.tier)}}, {"updated", updated}});
+  nlohmann::json added{{"who", p.name}, {"org", organization_name(r.w(), r.collaboration(), c.organization)},
+                       {"tier", std::string{to_string(m.tier)}}, {"updated", updated}};
+  add_role_flags(added, m);
+  r.reply("member_added", std::move(added));
+  if (!updated && p.id != r.sender().id) r.notify(p, "welcome", welcome_values(r, p, m));
 }
 
 void remove_member(request& r, const command& c) {
@@ -725,6 +763,97 @@ void add_facilitator(request& r, const command& c) {
   r.change(save_membership{m});
   r.audit("facilitator.add", p->id);
   r.reply("facilitator_added", {{"who", p->name}});
+  const bool was_facilitator = before != nullptr && before->active && before->roles.contains(role::facilitator);
+  if (!was_facilitator && p->id != r.sender().id) {
+    r.notify(*p, "facilitator_welcome", {{"name", p->name}, {"collaboration", r.w().collaborations.at(r.collaboration()).name},
+                                          {"by", r.sender().name},
+                                          {"digest_schedule", r.w().engine.digest_schedule == "never" ? "" : r.w().engine.digest_schedule}});
+  }
+}
+
+/// `members [org:<id>]`: each active member with organization, role, tier, zone and when they
+/// last responded (in the viewer's zone), by organization then name.
+void list_members(request& r, const command& c) {
+  if (!c.organization.empty() && !r.w().organizations.contains({r.collaboration(), c.organization})) {
+    r.reply("error_unknown_organization", {{"org", c.organization}, {"known", join(organization_ids(r.w(), r.collaboration()))}});
+    return;
+  }
+  std::vector<const membership*> chosen;
+  for (auto it = r.w().memberships.lower_bound({r.collaboration(), ""});
+       it != r.w().memberships.end() && it->first.first == r.collaboration(); ++it) {
+    const membership& m = it->second;
+    if (m.active && (c.organization.empty() || m.organization == c.organization)) chosen.push_back(&m);
+  }
+  std::ranges::stable_sort(chosen, [&](const membership* a, const membership* b) {
+    return std::pair{a->organization, display_name(r.w(), a->person)} < std::pair{b->organization, display_name(r.w(), b->person)};
+  });
+  nlohmann::json members = nlohmann::json::array();
+  for (const membership* m : chosen) {
+    const person& p = r.w().people.at(m->person);
+    const auto last = r.w().last_response.find(p.id);
+    nlohmann::json item{{"name", p.name},
+                        {"org", m->organization.empty() ? "" : organization_name(r.w(), r.collaboration(), m->organization)},
+                        {"tier", std::string{to_string(m->tier)}},
+                        {"zone", p.time_zone},
+                        {"last_response", last == r.w().last_response.end()
+                                              ? ""
+                                              : format_local_time(last->second, r.sender().time_zone)}};
+    add_role_flags(item, *m);
+    members.push_back(std::move(item));
+  }
+  r.reply("member_list", {{"members", std::move(members)},
+                          {"count", chosen.size()},
+                          {"any", !chosen.empty()},
+                          {"org", c.organization.empty() ? "" : organization_name(r.w(), r.collaboration(), c.organization)}});
+}
+
+/// `broadcast "text" [to ...]`: without `to`, one message in each of the collaboration's rooms;
+/// with it, a direct message to each recipient (all members, the representatives, or the members
+/// of the organizations named), sent now: the outbox holds a DM until the recipient's allowed hour.
+void broadcast(request& r, const command& c) {
+  const collaboration& collab = r.w().collaborations.at(r.collaboration());
+  const nlohmann::json values{{"text", c.text}, {"by", r.sender().name}, {"collaboration", collab.name}};
+  const bool direct = !c.targets.empty() || c.to_representatives;
+  if (!direct) {
+    if (collab.rooms.empty()) {
+      r.reply("error_no_rooms", {{"collaboration", collab.name}});
+      return;
+    }
+    for (const room& where : collab.rooms) {
+      r.change(send_message{"broadcast:" + r.event().dedup_key + ":room:" + where.platform + ":" + where.workspace + ":" + where.id,
+                            destination{where.platform, where.workspace, where.id, "", "", r.sender().language, ""},
+                            message{"broadcast", values}, r.now()});
+    }
+    r.audit("broadcast", "rooms: \"" + c.text + "\"");
+    r.reply("broadcast_sent", {{"count", collab.rooms.size()}, {"rooms", true}});
+    return;
+  }
+  for (const target& t : c.targets) {
+    if (t.what == target::kind::organization && !r.w().organizations.contains({r.collaboration(), t.ref})) {
+      r.reply("error_unknown_organization", {{"org", t.ref}, {"known", join(organization_ids(r.w(), r.collaboration()))}});
+      return;
+    }
+  }
+  const bool everyone = std::ranges::any_of(c.targets, [](const target& t) { return t.what == target::kind::everyone; });
+  std::vector<const person*> recipients;
+  for (auto it = r.w().memberships.lower_bound({r.collaboration(), ""});
+       it != r.w().memberships.end() && it->first.first == r.collaboration(); ++it) {
+    const membership& m = it->second;
+    if (!m.active || m.person == r.sender().id) continue;
+    const bool named = std::ranges::any_of(c.targets, [&](const target& t) {
+      return t.what == target::kind::organization && t.ref == m.organization;
+    });
+    if (everyone || named || (c.to_representatives && m.roles.contains(role::representative))) {
+      recipients.push_back(&r.w().people.at(m.person));
+    }
+  }
+  for (const person* p : recipients) r.notify(*p, "broadcast", values);
+  std::string who = everyone ? "all" : c.to_representatives ? "reps" : "";
+  for (const target& t : c.targets) {
+    if (t.what == target::kind::organization) who += (who.empty() ? "org:" : ",org:") + t.ref;
+  }
+  r.audit("broadcast", who + " (" + std::to_string(recipients.size()) + "): \"" + c.text + "\"");
+  r.reply("broadcast_sent", {{"count", recipients.size()}, {"rooms", false}});
 }
 
 void digest_now(request& r) {
@@ -837,16 +966,18 @@ void run(request& r, const command& c) {
     case verb::member_add: add_member(r, c); return;
     case verb::member_remove: remove_member(r, c); return;
     case verb::facilitator_add: add_facilitator(r, c); return;
+    case verb::members: list_members(r, c); return;
+    case verb::broadcast: broadcast(r, c); return;
     case verb::silent: r.reply("silent_list", silence_values(r.w(), r.collaboration(), r.sender(), r.now())); return;
     case verb::digest: digest_now(r); return;
     case verb::nudge: nudge_now(r, c); return;
-    case verb::event_add: case verb::events:
+    case verb::event_add: case verb::events: case verb::event_move: case verb::event_remove:
       deliver(r, run_calendar_command(r.w(), r.collaboration(), r.sender(), c, r.now()));
       return;
     case verb::report: case verb::pulse:
       deliver(r, run_report_command(r.w(), r.collaboration(), r.sender(), c, r.now()));
       return;
-    case verb::approval_open: case verb::approval_status: case verb::approval_close: case verb::ack:
+    case verb::approval_open: case verb::approval_status: case verb::approval_close: case verb::ack: case verb::approvals:
     case verb::checking: case verb::approve: case verb::abstain: case verb::object: {
       command_scope scope = scope_of(r);
       run_approval_command(scope, c);
@@ -884,11 +1015,17 @@ std::vector<action> handle(const world& w, const inbound& event, time_point now)
     return r.take();
   }
   request r(w, event, *sender, now);
-  r.change(note_activity{sender->id, event.at, room_collaboration.value_or(""), answers_a_nudge(w, sender->id, event.at)});
+  const bool is_command = event.addressed && event.kind != inbound_kind::reaction;
+  auto parsed = is_command ? parse_command(event.text, r.today()) : std::variant<command, parse_error>{parse_error{}};
+  // A command that only reads shows presence; everything else a person says is a response.
+  const bool presence_only = is_command && std::holds_alternative<command>(parsed) &&
+                             !counts_as_response(std::get<command>(parsed).what);
+  // Looking at one's tasks after a nudge still answers it: the nudge asked them to look.
+  r.change(note_activity{sender->id, event.at, room_collaboration.value_or(""), answers_a_nudge(w, sender->id, event.at),
+                         presence_only, presence_only ? event.dedup_key : ""});
   for (action& ended : end_silences(w, sender->id, room_collaboration.value_or(""), event.at)) r.change(std::move(ended));
-  if (!event.addressed || event.kind == inbound_kind::reaction) return r.take();
+  if (!is_command) return r.take();
 
-  auto parsed = parse_command(event.text, r.today());
   if (auto* error = std::get_if<parse_error>(&parsed)) {
     r.reply(error->reply.kind, error->reply.values);
     return r.take();

@@ -222,6 +222,9 @@ struct calendar_event {
   std::string audience;             ///< as written after `audience:`; empty when not given
   std::string added_by;             ///< person id
   time_point added_at{};
+  /// When it was taken off the calendar (`event remove`): kept, so that its number is never
+  /// reused, but no longer listed, clashing or in the feed.
+  std::optional<time_point> removed_at;
   bool operator==(const calendar_event&) const = default;
 };
 
@@ -298,7 +301,11 @@ struct world {
   std::vector<audit_entry> audit;
   /// person -> last recorded response. Hashed: the engine looks it up for every member on every tick.
   std::unordered_map<std::string, time_point> last_response;
-  std::map<std::string, std::deque<time_point>> recent_responses;  ///< person -> latest responses, oldest first
+  /// person -> latest times heard from (responses and presence), oldest first: their rhythm.
+  std::map<std::string, std::deque<time_point>> recent_responses;
+  /// person -> latest responses that count (answers and updates, not read-only commands), oldest
+  /// first: the digest's engagement figures.
+  std::map<std::string, std::deque<time_point>> recent_answers;
   std::map<std::string, time_point> room_activity;  ///< collaboration -> last response in one of its rooms
   std::map<std::pair<std::string, std::string>, engagement> engagements;  ///< (collab, person)
   /// The latest episode per subject: (collab, subject, id).
@@ -321,7 +328,7 @@ struct world {
   bool operator==(const world&) const = default;
 };
 
-/// How many response times per person the world keeps (rhythm and digest counts).
+/// How many response times per person the world keeps (rhythm, and answers for digest counts).
 inline constexpr std::size_t recent_response_count = 64;
 
 std::string_view to_string(role);

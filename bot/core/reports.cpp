@@ -66,6 +66,11 @@ std::string optional_text(const std::optional<double>& value, int decimals) {
   return value ? number_text(*value, decimals) : "";
 }
 
+/// A figure for a template: the number rounded to `decimals`, or null (a false section) when absent.
+nlohmann::json optional_number(const std::optional<double>& value, int decimals) {
+  return value ? nlohmann::json(rounded(*value, decimals)) : nlohmann::json(nullptr);
+}
+
 std::string joined(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : std::string{separator}) + item;
@@ -104,14 +109,23 @@ command_result report(const world& w, const std::string& collab, const command& 
                     {"nudges", row.nudges},
                     {"answered", row.answered},
                     {"response_rate", rate_text(row)},
-                    {"median_response_hours", optional_text(row.median_response_hours, 1)},
+                    // Under an hour in minutes: "0.0 h" says less than "12 min". Figures with a
+                    // fraction are numbers: templates write them in their language (1.5 h, 1,5 h).
+                    {"median_response_hours",
+                     row.median_response_hours && *row.median_response_hours >= 1.0
+                         ? nlohmann::json(*row.median_response_hours)
+                         : nlohmann::json(nullptr)},
+                    {"median_response_minutes",
+                     row.median_response_hours && *row.median_response_hours < 1.0
+                         ? nlohmann::json(std::max(1L, std::lround(*row.median_response_hours * 60.0)))
+                         : nlohmann::json("")},
                     {"tasks_done", row.tasks_done},
                     {"tasks_on_time", row.tasks_on_time},
-                    {"approval_turnaround_days", optional_text(row.approval_turnaround_days, 1)},
+                    {"approval_turnaround_days", optional_number(row.approval_turnaround_days, 1)},
                     {"people", row.people},
                     {"people_active", row.people_active},
                     {"responses", row.responses},
-                    {"pulse", optional_text(row.pulse_average, 1)},
+                    {"pulse", optional_number(row.pulse_average, 1)},
                     {"pulse_answers", row.pulse_answers},
                     {"comments", joined(row.pulse_comments, "; ")}});
   }
@@ -160,9 +174,11 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
   const std::vector<std::string> months = months_between(since_month, month_of(now));
   std::map<std::pair<std::string, std::string>, tally> by;  // (org, month)
   std::vector<std::string> organizations;
+  std::map<std::string, std::string> first_month;  // org -> the month it joined, when known
   for (const auto& [key, org] : w.organizations) {
     if (key.first != collaboration) continue;
     organizations.push_back(key.second);
+    if (auto start = organization_start(w, collaboration, key.second)) first_month[key.second] = month_of(*start);
     for (const auto& month : months) {
       outcome_row& row = by[{key.second, month}].row;
       row.organization = key.second;
@@ -232,6 +248,7 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
   std::vector<outcome_row> rows;
   for (const auto& month : months) {
     for (const auto& org : organizations) {
+      if (auto start = first_month.find(org); start != first_month.end() && month < start->second) continue;
       tally& t = by.at({org, month});
       if (auto hours = median(t.response_hours)) t.row.median_response_hours = rounded(*hours, 1);
       if (auto days = median(t.approval_days)) t.row.approval_turnaround_days = rounded(*days, 1);
@@ -241,6 +258,20 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
     }
   }
   return rows;
+}
+
+std::optional<time_point> organization_start(const world& w, const std::string& collaboration,
+                                             const std::string& organization) {
+  const std::string added_by_command = organization + " ";
+  const std::string added_by_config = "organization " + organization + " ";
+  for (const audit_entry& e : w.audit) {  // in the order they happened: the first one is the start
+    if (e.collaboration != collaboration) continue;
+    if ((e.action == "org.add" && e.detail.starts_with(added_by_command)) ||
+        (e.action == "config.add" && e.detail.starts_with(added_by_config))) {
+      return e.at;
+    }
+  }
+  return std::nullopt;
 }
 
 std::string first_report_month(const world& w, const std::string& collaboration, time_point now) {

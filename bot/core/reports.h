@@ -36,8 +36,16 @@ struct outcome_row {
   bool operator==(const outcome_row&) const = default;
 };
 
+/// When an organization joined a collaboration: the time of the first audit line that added it
+/// (`org.add` by a facilitator, or `config.add` from the config). Nothing when no line says so
+/// (a store older than its audit log): then it counts as having always been there.
+std::optional<time_point> organization_start(const world& w, const std::string& collaboration,
+                                             const std::string& organization);
+
 /// The rows of a collaboration's report from `since_month` ("2026-09") through the month of
-/// `now`, month by month, organizations in id order.
+/// `now`, month by month, organizations in id order; no rows for an organization in the months
+/// before its organization_start. "Responses" are answers and updates; read-only commands are
+/// not among them (note_activity::presence_only).
 std::vector<outcome_row> outcome_report(const world& w, const std::string& collaboration,
                                         const std::string& since_month, time_point now);
 

@@ -335,6 +335,13 @@ UPDATE tasks SET due = COALESCE(
   WHERE due IS NOT NULL;
 ALTER TABLE tasks RENAME COLUMN due TO due_day;  -- days since 1970-01-01, as calendar_events.day
 )sql",
+    // 9: a read-only command (`status`, `tasks`...) shows presence but is no response
+    // (core note_activity::presence_only): reports and digests do not count it. Rows recorded
+    // before this migration all count, as they did. A removed calendar event stays, marked.
+    R"sql(
+ALTER TABLE responses ADD COLUMN presence_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calendar_events ADD COLUMN removed_at INTEGER;  -- `event remove`: kept for its number
+)sql",
 });
 
 /// SQL `day_ending_at(seconds, zone)`: the date (days since 1970-01-01) whose last second in
@@ -751,8 +758,12 @@ class action_writer {
   }
 
   // The responses row recorded before the core handled it is the activity; load() derives
-  // last_response and the monthly counts from it. Here only the nudge it answers is marked.
+  // last_response and the monthly counts from it. Here only the nudge it answers is marked, and
+  // the row as presence when it was a read-only command.
   void operator()(const note_activity& a) const {
+    if (a.presence_only) {
+      execute(statements_, "UPDATE responses SET presence_only = 1 WHERE dedup_key = ?", a.response_key);
+    }
     if (a.person.empty() || !a.answers_nudge) return;
     execute(statements_,
             "UPDATE nudge_log SET answered = ? WHERE person = ? AND answered IS NULL AND sent <= ?"
@@ -765,12 +776,12 @@ class action_writer {
     const calendar_event& e = a.value;
     execute(statements_,
             "INSERT INTO calendar_events (number, collaboration, organization, day, title, topics, audience, added_by,"
-            " added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET"
+            " added_at, removed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET"
             " collaboration = excluded.collaboration, organization = excluded.organization, day = excluded.day,"
             " title = excluded.title, topics = excluded.topics, audience = excluded.audience,"
-            " added_by = excluded.added_by, added_at = excluded.added_at",
+            " added_by = excluded.added_by, added_at = excluded.added_at, removed_at = excluded.removed_at",
             e.number, e.collaboration, e.organization, std::int64_t{e.day.time_since_epoch().count()}, e.title,
-            json_text(nlohmann::json(e.topics)), e.audience, e.added_by, e.added_at);
+            json_text(nlohmann::json(e.topics)), e.audience, e.added_by, e.added_at, e.removed_at);
   }
 
   void operator()(const record_nudge& a) const {
@@ -1012,16 +1023,29 @@ void load_audit(SQLite::Database& db, world& w) {
   }
 }
 
-/// Each person's latest responses (through any of their identities), oldest first.
+/// Each person's latest responses (through any of their identities), oldest first: all of them
+/// (presence included) and those that count (answers).
 void load_recent_responses(SQLite::Database& db, world& w) {
-  SQLite::Statement s(db,
-                      "SELECT at FROM responses WHERE platform = ? AND workspace = ? AND user = ?"
-                      " ORDER BY at DESC LIMIT ?");
+  SQLite::Statement heard(db,
+                          "SELECT at FROM responses WHERE platform = ? AND workspace = ? AND user = ?"
+                          " ORDER BY at DESC LIMIT ?");
+  SQLite::Statement answers(db,
+                            "SELECT at FROM responses WHERE platform = ? AND workspace = ? AND user = ?"
+                            " AND presence_only = 0 ORDER BY at DESC LIMIT ?");
+  const auto at_of = [](SQLite::Statement& s) { return time_point{std::chrono::seconds{s.getColumn(0).getInt64()}}; };
   for (const auto& [id, p] : w.people) {
     for (const identity& i : p.identities) {
-      s.reset();
-      bind_all(s, i.platform, i.workspace, i.user, static_cast<std::int64_t>(recent_response_count));
-      while (s.executeStep()) note_response(w, id, time_point{std::chrono::seconds{s.getColumn(0).getInt64()}});
+      heard.reset();
+      bind_all(heard, i.platform, i.workspace, i.user, static_cast<std::int64_t>(recent_response_count));
+      while (heard.executeStep()) note_presence(w, id, at_of(heard));
+      answers.reset();
+      bind_all(answers, i.platform, i.workspace, i.user, static_cast<std::int64_t>(recent_response_count));
+      while (answers.executeStep()) {
+        auto& recent = w.recent_answers[id];
+        const time_point at = at_of(answers);
+        recent.insert(std::upper_bound(recent.begin(), recent.end(), at), at);
+        while (recent.size() > recent_response_count) recent.pop_front();
+      }
     }
   }
 }
@@ -1084,7 +1108,7 @@ void load_silences(SQLite::Database& db, world& w) {
 void load_calendar_and_outcomes(SQLite::Database& db, world& w) {
   SQLite::Statement events(db,
                            "SELECT number, collaboration, organization, day, title, topics, audience, added_by,"
-                           " added_at FROM calendar_events");
+                           " added_at, removed_at FROM calendar_events");
   while (events.executeStep()) {
     row_reader row(events);
     calendar_event e;
@@ -1102,6 +1126,7 @@ void load_calendar_and_outcomes(SQLite::Database& db, world& w) {
     e.audience = row.text();
     e.added_by = row.text();
     e.added_at = row.time();
+    e.removed_at = row.optional_time();
     w.events[e.number] = std::move(e);
   }
   SQLite::Statement nudges(db, "SELECT collaboration, person, sent, answered FROM nudge_log ORDER BY sent");
@@ -1145,7 +1170,7 @@ void load_calendar_and_outcomes(SQLite::Database& db, world& w) {
   w.monthly_responses.clear();
   SQLite::Statement months(db,
                            "SELECT strftime('%Y-%m', at, 'unixepoch'), COUNT(*) FROM responses"
-                           " WHERE platform = ? AND workspace = ? AND user = ? GROUP BY 1");
+                           " WHERE platform = ? AND workspace = ? AND user = ? AND presence_only = 0 GROUP BY 1");
   for (const auto& [id, p] : w.people) {
     for (const identity& i : p.identities) {
       months.reset();
@@ -1368,7 +1393,7 @@ void sqlite_store::apply(const std::vector<action>& actions, std::optional<std::
     // atomic on its own, without a transaction around it.
     if (std::ranges::all_of(actions, [](const action& a) {
           const auto* activity = std::get_if<note_activity>(&a);
-          return activity != nullptr && !activity->answers_nudge;
+          return activity != nullptr && !activity->answers_nudge && !activity->presence_only;
         })) {
       mark_handled();
       return;

@@ -49,9 +49,10 @@ class sqlite_store final : public store {
   /// Throws `store_error` for an unknown `response_id`.
   void mark_unhandled(std::int64_t response_id) override;
   /// One transaction: upserts state rows (a person's identities are replaced in order), inserts
-  /// outbox rows unless their key exists, appends task updates and audit lines, ignores
-  /// `note_activity` (the responses row is the activity), changes a person's zone by
-  /// `learn_time_zone` only while it is the default, and marks `handled_response` handled.
+  /// outbox rows unless their key exists, appends task updates and audit lines, takes from
+  /// `note_activity` only the nudge it answers and whether its responses row (by `response_key`)
+  /// is presence only (the row is the activity), changes a person's zone by `learn_time_zone`
+  /// only while it is the default, and marks `handled_response` handled.
   /// Throws `store_error` and leaves nothing behind when any of it fails (for example an identity
   /// claimed by two people, or an unknown `handled_response`).
   void apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) override;

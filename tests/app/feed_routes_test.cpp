@@ -48,8 +48,9 @@ world feed_world() {
                      {"news", "spring"},
                      "public",
                      "bob",
-                     now};
-  w.events[8] = calendar_event{8, "river", "", day_of(2026, 12, 1), "Kick-off", {}, "", "bob", now};
+                     now,
+                     std::nullopt};
+  w.events[8] = calendar_event{8, "river", "", day_of(2026, 12, 1), "Kick-off", {}, "", "bob", now, std::nullopt};
   w.nudges[{"river", "bob"}] = {nudge_record{now - 48h, now - 46h}, nudge_record{now - 24h, std::nullopt}};
   w.monthly_responses["bob"]["2026-11"] = 3;
   return w;

@@ -53,7 +53,7 @@ TEST_CASE("the shipped templates load and cover every message kind") {
 TEST_CASE("errors for bad input read as the exact text users see") {
   CHECK(error_text("taks") == "I don't know the command `taks`. Did you mean `tasks`? Type `help` to see what I can do.");
   CHECK(error_text("assign @ana Draft the budget") ==
-        "Put \"title\" in double quotes.\n"
+        "Put a title in double quotes.\n"
         "Write it as: `assign @who|org:<id> \"title\" [due DATE]`\n"
         "For example: `assign @ana \"Draft the budget\" due fri`");
   CHECK(error_text("assign @ana \"Budget\" due someday") ==
@@ -61,7 +61,7 @@ TEST_CASE("errors for bad input read as the exact text users see") {
         "Write it as: `assign @who|org:<id> \"title\" [due DATE]`\n"
         "For example: `assign @ana \"Draft the budget\" due fri`");
   CHECK(error_text("tier gold") ==
-        "`gold` is not a valid tier for `tier`: use core, active, informed, observer.\n"
+        "`gold` does not work as a tier for `tier`: use core, active, informed, observer.\n"
         "Write it as: `tier core|active|informed|observer`\n"
         "For example: `tier informed`");
   CHECK(error_text("assign @ana \"   \"") ==
@@ -77,7 +77,7 @@ TEST_CASE("errors for bad input read as the exact text users see") {
         "Write it as: `due N DATE|none`\n"
         "For example: `due 12 2026-12-18`");
   CHECK(error_text("done") ==
-        "`done` needs N.\nWrite it as: `done N [note]`\nFor example: `done 12 sent to the printer`");
+        "`done` needs `N`.\nWrite it as: `done N [note]`\nFor example: `done 12 sent to the printer`");
 }
 
 TEST_CASE("a task list renders each task on its own line with its due date") {

@@ -200,7 +200,7 @@ TEST_CASE("a representative may change the answer until the round closes, and th
   auto ack = say(w, "fay", "ack A1");
   CHECK(ack[0].body.kind == "approval_already");
   CHECK(answer_of(w, 1, "farm").state == approval_state::abstained);
-  say(w, "ana", "approval close A1", on(11, 28));
+  say(w, "ana", "approval close A1 confirm", on(11, 28));
   auto late = say(w, "fay", "approve A1", on(11, 29));
   CHECK(late[0].body.kind == "error_approval_closed");
   CHECK(answer_of(w, 1, "farm").state == approval_state::abstained);
@@ -343,7 +343,7 @@ TEST_CASE("the same answers give another result under the no-objection and major
     say(w, "ana", std::string{"approval open \"Logo\" rule "} + rule);
     say(w, "bob", "approve A1");
     say(w, "fay", "approve A1");
-    auto result = say(w, "ana", "approval close A1", on(11, 26));
+    auto result = say(w, "ana", "approval close A1 confirm", on(11, 26));
     INFO(rule);
     REQUIRE(result[0].body.kind == "approval_result");
     CHECK(result[0].body.values["approved"] == expected);
@@ -398,7 +398,7 @@ TEST_CASE("the facilitator digest lists the open rounds and the organizations th
   say(w, "ana", "approval open \"Charter\" to org:city deadline 2026-12-01");
   say(w, "bob", "checking A1 until 2026-12-01");
   say(w, "fay", "approve A2");
-  say(w, "ana", "approval close A3");
+  say(w, "ana", "approval close A3 confirm");
   const auto digest = digest_values(w, "river", w.people.at("ana"), std::nullopt, sample_now());
   CHECK(digest["any_rounds"] == true);
   REQUIRE(digest["rounds"].size() == 2);

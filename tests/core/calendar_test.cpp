@@ -27,7 +27,8 @@ calendar_event planned(std::int64_t number, std::chrono::sys_days day, std::vect
                         std::move(topics),
                         std::move(audience),
                         "bob",
-                        sample_now()};
+                        sample_now(),
+                        std::nullopt};
 }
 
 std::vector<send_message> sent_to(const std::vector<send_message>& sent, const std::string& person) {
@@ -228,7 +229,7 @@ TEST_CASE("the calendar feed is a VCALENDAR with one all-day VEVENT per event of
   world w = sample_world();
   w.events[7] = calendar_event{
       7,        "river", "city",      day_of(2026, 12, 12), "Spring newsletter; \"final\", really", {"news", "spring"},
-      "public", "bob",   sample_now()};
+      "public", "bob",   sample_now(), std::nullopt};
   w.events[8] = planned(8, day_of(2026, 12, 1), {}, "");
   w.events[8].collaboration = "lake";
   const std::string feed = calendar_feed(w, "river", sample_now());
@@ -259,4 +260,57 @@ TEST_CASE("the facilitator digest lists the shared calendar's next two weeks") {
   REQUIRE(values["events"].size() == 1);
   CHECK(values["events"][0]["number"] == 1);
   CHECK(values["events"][0]["topics"] == "#news");
+}
+
+TEST_CASE("whoever added an event may move it; the clashes are checked again on the new day") {
+  world w = sample_world();
+  say(w, "bob", "event add 2026-12-10 \"Newsletter\" #newsletter");
+  say(w, "dee", "event add 2026-12-18 \"Open day\" #newsletter");
+  const auto moved = say(w, "dee", "event move E2 2026-12-11");
+  REQUIRE_FALSE(moved.empty());
+  CHECK(moved[0].body.kind == "event_moved");
+  CHECK(moved[0].body.values["from"] == "2026-12-18");
+  CHECK(moved[0].body.values["date"] == "2026-12-11");
+  CHECK(moved[0].body.values["any_clashes"] == true);
+  CHECK(moved[0].body.values["clashes"][0]["number"] == 1);
+  CHECK(moved[0].body.values["clashes"][0]["same_topic"] == true);
+  CHECK(sent_to(moved, "ana").size() == 1);  // the facilitator hears of the clash, as on add
+  CHECK(w.events.at(2).day == day_of(2026, 12, 11));
+  CHECK(w.audit[w.audit.size() - 2].action == "event.move");
+  CHECK(w.audit[w.audit.size() - 2].detail == "E2 from 2026-12-18 to 2026-12-11");
+  // Back where nothing clashes: no notice.
+  const auto again = say(w, "dee", "event move E2 2026-12-24");
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].body.values["any_clashes"] == false);
+}
+
+TEST_CASE("an event is removed by whoever added it or by a facilitator, nobody else") {
+  world w = sample_world();
+  say(w, "bob", "event add 2026-12-10 \"Newsletter\"");
+  say(w, "bob", "event add 2026-12-12 \"Fair\"");
+  const auto refused = say(w, "dee", "event remove E1");
+  CHECK(refused[0].body.kind == "error_not_your_event");
+  CHECK(refused[0].body.values["by"] == "Bob");
+  CHECK(say(w, "dee", "event move E1 2026-12-20")[0].body.kind == "error_not_your_event");
+  CHECK(w.events.contains(1));
+  const auto removed = say(w, "bob", "event remove E1");
+  CHECK(removed[0].body.kind == "event_removed");
+  CHECK(removed[0].body.values["title"] == "Newsletter");
+  CHECK(w.events.at(1).removed_at == sample_now());
+  CHECK(w.audit.back().action == "event.remove");
+  CHECK(say(w, "bob", "events")[0].body.values["count"] == 1);
+  CHECK(say(w, "bob", "event remove E1")[0].body.kind == "error_unknown_event");
+  CHECK(say(w, "ana", "event remove E2")[0].body.kind == "event_removed");
+  CHECK(next_event_number(w) == 3);  // numbers are never reused
+  CHECK(calendar_feed(w, "river", sample_now()).find("VEVENT") == std::string::npos);
+}
+
+TEST_CASE("moving or removing an unknown event, or into the past, is refused with a clear error") {
+  world w = sample_world();
+  say(w, "bob", "event add 2026-12-10 \"Newsletter\"");
+  CHECK(say(w, "bob", "event remove E9")[0].body.kind == "error_unknown_event");
+  CHECK(say(w, "bob", "event move E9 2026-12-11")[0].body.kind == "error_unknown_event");
+  CHECK(say(w, "bob", "event move E1 2026-11-01")[0].body.kind == "error_date_in_past");
+  CHECK(say(w, "bob", "event move E1 someday")[0].body.kind == "error_bad_date");
+  CHECK(w.events.at(1).day == day_of(2026, 12, 10));
 }

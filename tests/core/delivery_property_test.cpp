@@ -131,7 +131,7 @@ class script_writer {
         return;
       case 7:
         if (rounds_ == 0) return;
-        out.script.push_back({at, "ana", "approval close A" + std::to_string(pick(1, rounds_))});
+        out.script.push_back({at, "ana", "approval close A" + std::to_string(pick(1, rounds_)) + (pick(0, 1) == 0 ? " confirm" : "")});
         return;
       case 8:
         out.script.push_back({at, who, pick(0, 2) == 0 ? "resume" : "pause until " + date_after(at, pick(2, 6))});

@@ -201,7 +201,7 @@ TEST_CASE("an approval request held for the night is withdrawn when the organiza
 TEST_CASE("a round closed early withdraws the requests still waiting") {
   const auto timeline = play(people_in_three_zones(), nov(25, 8), 2,
                              {{nov(26, 7), "ana", "approval open \"Logo\" to org:city deadline 2026-12-04"},
-                              {nov(26, 8), "ana", "approval close A1"}});
+                              {nov(26, 8), "ana", "approval close A1 confirm"}});
   CHECK(received(timeline, "bob", "approval_request").empty());
   CHECK(withdrawals(timeline, "approval:1:ask:bob") == std::vector<std::string>{"round A1 is closed"});
 }

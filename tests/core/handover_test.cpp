@@ -46,7 +46,7 @@ TEST_CASE("a handover moves the old representative's tasks, duties and role to t
   // A decided round and a pending one.
   say(w, "ana", "approval open \"Charter\" to org:city,org:farm rule no-objection");
   say(w, "bob", "approve A1 fine by us");
-  say(w, "ana", "approval close A1");
+  say(w, "ana", "approval close A1 confirm");
   say(w, "ana", "approval open \"2027 budget\" to org:city,org:farm deadline 2026-12-09");
   say(w, "bob", "checking A2 until 2026-12-01");
   // On the shared calendar: one event in the next four weeks, one after.

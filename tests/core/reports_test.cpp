@@ -77,7 +77,7 @@ TEST_CASE("the outcome report of a scripted scenario has the known figures") {
   CHECK(city.approval_turnaround_days == 2.0);
   CHECK(city.people == 3);
   CHECK(city.people_active == 2);
-  CHECK(city.responses == 6);
+  CHECK(city.responses == 4);  // bob's and dee's `tasks` only looked: presence, no response
   CHECK(city.pulse_answers == 1);
   CHECK(city.pulse_average == 4.0);
   CHECK(city.pulse_comments == std::vector<std::string>{"the joint grant helped"});
@@ -87,7 +87,7 @@ TEST_CASE("the outcome report of a scripted scenario has the known figures") {
   CHECK(city_december.answered == 1);
   CHECK(city_december.median_response_hours == 1.0);
   CHECK(city_december.tasks_done == 0);
-  CHECK(city_december.people_active == 1);
+  CHECK(city_december.people_active == 0);  // bob answered the nudge with `tasks`: present, but no response
   CHECK_FALSE(city_december.pulse_average);
 
   const outcome_row& backbone = row_of(rows, "backbone", "2026-11");
@@ -108,9 +108,9 @@ TEST_CASE("the CSV export of the scripted scenario") {
         "tasks_done,tasks_done_on_time,approval_turnaround_days,people,people_active,responses,pulse_answers,"
         "pulse_average,pulse_comments\r\n"
         "river,backbone,Backbone Trust,2026-11,0,0,,,0,0,,1,1,4,0,,\r\n"
-        "river,city,City of Millbrook,2026-11,3,2,0.67,13.0,2,1,2.0,3,2,6,1,4.00,the joint grant helped\r\n"
+        "river,city,City of Millbrook,2026-11,3,2,0.67,13.0,2,1,2.0,3,2,4,1,4.00,the joint grant helped\r\n"
         "river,backbone,Backbone Trust,2026-12,0,0,,,0,0,,1,1,1,0,,\r\n"
-        "river,city,City of Millbrook,2026-12,3,1,0.33,1.0,0,0,,3,1,1,0,,\r\n");
+        "river,city,City of Millbrook,2026-12,3,1,0.33,1.0,0,0,,3,0,0,0,,\r\n");
 }
 
 TEST_CASE("CSV fields are quoted when needed and formulas are defused") {
@@ -158,7 +158,7 @@ TEST_CASE("report gives a facilitator the figures since a date and the export li
   REQUIRE(values["rows"].size() == 2);
   CHECK(values["rows"][1]["org"] == "City of Millbrook");
   CHECK(values["rows"][1]["response_rate"] == "33%");
-  CHECK(values["rows"][1]["median_response_hours"] == "1.0");
+  CHECK(values["rows"][1]["median_response_hours"] == 1.0);
   CHECK(values["csv_url"] == "https://tandem.example.org/export/river.csv?token=exp0rt");
   CHECK(values["json_url"] == "https://tandem.example.org/export/river.json?token=exp0rt");
 

@@ -350,7 +350,9 @@ TEST_CASE("migration 7 keeps every outbox row of a store written before it, abou
         " not_before, state, attempts, next_attempt, last_error, reply_handle) VALUES"
         " ('nudge:river:dee:1', 'console', '', '', 'dee', 'dee', 'en', 'checkin', '{}', 100, 'pending', 0, 100, '', ''),"
         " ('reply:x:0', 'slack', 'T1', 'C1', 'U1', 'ana', 'fr', 'help', '{\"a\":1}', 50, 'sent', 1, 50, '', 'h')");
-    db.exec("ALTER TABLE tasks RENAME COLUMN due_day TO due");  // and before migration 8
+    db.exec("ALTER TABLE tasks RENAME COLUMN due_day TO due");  // and before migrations 8 and 9
+    db.exec("ALTER TABLE responses DROP COLUMN presence_only");
+    db.exec("ALTER TABLE calendar_events DROP COLUMN removed_at");
     db.exec("PRAGMA user_version = 6");
   }
   sqlite_store store(file.path());
@@ -477,7 +479,7 @@ TEST_CASE("a varied world survives a round trip through apply and load") {
   apply_both(w, store,
              {record_nudge{"river", "ana", t0 - 1h}, record_nudge{"river", "bob", t0 - 1h},
               save_event{calendar_event{7, "river", "backbone", std::chrono::floor<std::chrono::days>(t0) + std::chrono::days{3},
-                                        "Spring newsletter, \"final\"", {"newsletter", "spring"}, "public", "ana", t0}},
+                                        "Spring newsletter, \"final\"", {"newsletter", "spring"}, "public", "ana", t0, std::nullopt}},
               save_pulse{pulse_answer{"river", "backbone", "ana", month_of(t0), 4, "the joint grant helped", t0}},
               save_round{"river", "events", "2026-W48"}, save_round{"river", "pulse", "2026-11"},
               save_secret{"river", "calendar", "feed-token"}, save_secret{"river", "export", "export-token"}},
@@ -508,6 +510,7 @@ TEST_CASE("a varied world survives a round trip through apply and load") {
   CHECK(loaded.last_response == w.last_response);
   CHECK(loaded.last_response.at("ana") == t0 + 2h);
   CHECK(loaded.recent_responses == w.recent_responses);
+  CHECK(loaded.recent_answers == w.recent_answers);
   CHECK(loaded.engagements == w.engagements);
   CHECK(loaded.silences == w.silences);
   CHECK(loaded.events == w.events);
@@ -713,6 +716,9 @@ TEST_CASE("migration 6 tells a given zone from the default in a store written be
     SQLite::Database db(file.path(), SQLite::OPEN_READWRITE);
     db.exec("ALTER TABLE people DROP COLUMN time_zone_origin");
     db.exec("ALTER TABLE tasks RENAME COLUMN due_day TO due");  // nor migration 8's, which runs again
+    // ... nor what later migrations add (the one numbered 9 in the list, presence and removed events).
+    db.exec("ALTER TABLE responses DROP COLUMN presence_only");
+    db.exec("ALTER TABLE calendar_events DROP COLUMN removed_at");
     db.exec("PRAGMA user_version = 5");
     db.exec(
         "INSERT INTO people (id, name, time_zone, language) VALUES"
@@ -755,7 +761,9 @@ TEST_CASE("migration 8 turns each stored due instant into the date it ended, wha
     // The schema before migration 8: due as the last second of the day in the assignee's zone.
     SQLite::Database db(file.path(), SQLite::OPEN_READWRITE);
     db.exec("ALTER TABLE tasks RENAME COLUMN due_day TO due");
-    db.exec("PRAGMA user_version = " + std::to_string(sqlite_store::latest_schema_version() - 1));
+    db.exec("ALTER TABLE responses DROP COLUMN presence_only");  // and before migration 9
+    db.exec("ALTER TABLE calendar_events DROP COLUMN removed_at");
+    db.exec("PRAGMA user_version = 7");
     db.exec(
         "INSERT INTO collaborations (id, name, record_full_text, rooms) VALUES ('river', 'River', 0, '[]');"
         "INSERT INTO people (id, name, time_zone, language) VALUES"
@@ -903,4 +911,33 @@ TEST_CASE("the log of an at_sync store is checkpointed into the database file an
   CHECK(std::filesystem::file_size(file.path()) > 1000 * 4096);
   SQLite::Database reader(file.path(), SQLite::OPEN_READONLY);
   CHECK(reader.execAndGet("SELECT count(*) FROM responses").getInt() == 1000);
+}
+
+TEST_CASE("a read-only command is stored as presence: it is the last response but no counted response") {
+  sqlite_store store(":memory:");
+  world w;
+  apply_both(w, store, {save_person{person_with("ana", {identity{"slack", "T1", "U1"}})}});
+  const auto answered = store.record(event_from({"slack", "T1", "U1"}, "slack:Ev1", t0), true, recorded_as::unhandled);
+  apply_both(w, store, {note_activity{"ana", t0, "", false, false}}, answered);
+  const auto looked = store.record(event_from({"slack", "T1", "U1"}, "slack:Ev2", t0 + 1h), true, recorded_as::unhandled);
+  apply_both(w, store, {note_activity{"ana", t0 + 1h, "", false, true, "slack:Ev2"}}, looked);
+  const world loaded = store.load();
+  CHECK(loaded.last_response.at("ana") == t0 + 1h);
+  CHECK(loaded.recent_responses.at("ana").size() == 2);
+  CHECK(loaded.recent_answers.at("ana") == std::deque<time_point>{t0});
+  CHECK(loaded.monthly_responses.at("ana").at(month_of(t0)) == 1);
+  CHECK(loaded.recent_answers == w.recent_answers);
+  CHECK(loaded.monthly_responses == w.monthly_responses);
+}
+
+TEST_CASE("a removed calendar event stays in the store, marked, so that its number is never reused") {
+  sqlite_store store(":memory:");
+  world w;
+  apply_both(w, store, {save_collaboration{collaboration{"river", "River", false, {}}}});
+  calendar_event e{7, "river", "", std::chrono::floor<std::chrono::days>(t0), "Fair", {}, "", "ana", t0, std::nullopt};
+  apply_both(w, store, {save_event{e}});
+  e.removed_at = t0 + 1h;
+  apply_both(w, store, {save_event{e}});
+  CHECK(store.load().events.at(7).removed_at == t0 + 1h);
+  CHECK(store.load().events == w.events);
 }
