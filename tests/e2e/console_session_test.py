@@ -11,18 +11,9 @@ import subprocess
 import sys
 import tempfile
 
-from e2e import check, demo_config, finish
+from e2e import check, demo_config, finish, run_console
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
-
-
-def run_console(config, person, lines):
-    result = subprocess.run([binary, "console", "--config", str(config), "--as", person],
-                            input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=30)
-    print(result.stdout)
-    if result.stderr:
-        print("stderr:", result.stderr)
-    return result
 
 
 with tempfile.TemporaryDirectory() as folder:
@@ -30,7 +21,7 @@ with tempfile.TemporaryDirectory() as folder:
     check("listen: 127.0.0.1:8080" in demo, "the demo config listens on 127.0.0.1:8080")
     config = demo_config(root, pathlib.Path(folder), any_hour=True)
 
-    first = run_console(config, "ana", [
+    first = run_console(binary, config, "ana", [
         'assign @emma "Print the flyers" due 2099-01-02',
         "/as emma",
         "tasks",
@@ -66,7 +57,7 @@ with tempfile.TemporaryDirectory() as folder:
     check(people == 8, f"the demo's people were seeded into the store: {people}")
     db.close()
 
-    second = run_console(config, "emma", ["tasks"])
+    second = run_console(binary, config, "emma", ["tasks"])
     check("You have no open tasks. Nice work!" in second.stdout, "a restart keeps the done task done")
     check(second.stdout.count("tandem:") == 1, "a restart answers only the new command")
     db = sqlite3.connect(pathlib.Path(folder) / "tandem.db")

@@ -37,6 +37,17 @@ def demo_config(root, folder, any_hour=False, listen="127.0.0.1:0"):
     return config
 
 
+def run_console(binary, config, person, lines):
+    """`tandem console --config CONFIG --as PERSON` with `lines` typed, then the end of input;
+    prints what it said and returns the finished process."""
+    result = subprocess.run([binary, "console", "--config", str(config), "--as", person],
+                            input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=30)
+    print(result.stdout)
+    if result.stderr:
+        print("stderr:", result.stderr)
+    return result
+
+
 def request(url, body=None, headers=None, method=None):
     """(status, body text) of one request: a POST when there is a body, else a GET."""
     req = urllib.request.Request(url, data=body, headers=headers or {},

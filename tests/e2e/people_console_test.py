@@ -11,28 +11,18 @@ Usage: people_console_test.py TANDEM_BINARY REPO_ROOT
 import pathlib
 import re
 import sqlite3
-import subprocess
 import sys
 import tempfile
 
-from e2e import check, demo_config, finish
+from e2e import check, demo_config, finish, run_console
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
-
-
-def run_console(config, person, lines):
-    result = subprocess.run([binary, "console", "--config", str(config), "--as", person],
-                            input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=30)
-    print(result.stdout)
-    if result.stderr:
-        print("stderr:", result.stderr)
-    return result
 
 
 with tempfile.TemporaryDirectory() as folder:
     config = demo_config(root, pathlib.Path(folder), any_hour=True)
 
-    run = run_console(config, "ana", [
+    run = run_console(binary, config, "ana", [
         "members org:city",
         "members org:nowhere",
         'broadcast "Kick-off moved to 10:00"',

@@ -9,28 +9,18 @@ Usage: task_console_test.py TANDEM_BINARY REPO_ROOT
 import datetime
 import pathlib
 import sqlite3
-import subprocess
 import sys
 import tempfile
 
-from e2e import check, demo_config, finish
+from e2e import check, demo_config, finish, run_console
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
-
-
-def run_console(config, person, lines):
-    result = subprocess.run([binary, "console", "--config", str(config), "--as", person],
-                            input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=30)
-    print(result.stdout)
-    if result.stderr:
-        print("stderr:", result.stderr)
-    return result
 
 
 with tempfile.TemporaryDirectory() as folder:
     config = demo_config(root, pathlib.Path(folder), any_hour=True)
 
-    session = run_console(config, "ana", [
+    session = run_console(binary, config, "ana", [
         'assign @emma "   "',
         'assign @emma "Print the flyers" due 2099-01-02',
         'assign @carla "Map the wetlands" due 2099-01-09',
