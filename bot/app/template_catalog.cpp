@@ -13,6 +13,8 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <utility>
+#include <variant>
 
 namespace tandem {
 
@@ -96,13 +98,42 @@ std::string read_file(const std::filesystem::path& file) {
   return s;
 }
 
-mustache::data to_data(const nlohmann::json& value, const plural_rules& plurals) {
+/// Reads `syntax_words.txt`: one `english<TAB>own words` pair a line; `#` starts a comment line.
+std::variant<syntax_words, std::string> read_syntax_words(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  syntax_words words;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (line.empty() || line.starts_with('#')) continue;
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos || tab == 0 || tab + 1 == line.size()) {
+      return file.string() + ":" + std::to_string(number) + ": write the English placeholder, a tab, and its own words";
+    }
+    words.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+  }
+  return words;
+}
+
+/// A command's syntax line with its placeholders in the language's words (syntax_words.txt).
+std::string in_own_words(std::string syntax, const syntax_words& words) {
+  for (const auto& [english, own] : words) {
+    for (std::size_t at = syntax.find(english); at != std::string::npos; at = syntax.find(english, at + own.size())) {
+      syntax.replace(at, english.size(), own);
+    }
+  }
+  return syntax;
+}
+
+mustache::data to_data(const nlohmann::json& value, const plural_rules& plurals, const syntax_words& words) {
   switch (value.type()) {
     case nlohmann::json::value_t::object: {
       mustache::data obj{mustache::data::type::object};
       for (const auto& [key, item] : value.items()) {
-        if (!item.is_number()) {
-          obj.set(key, to_data(item, plurals));
+        if (key == "syntax" && item.is_string() && !words.empty()) {
+          obj.set(key, to_data(in_own_words(item.get<std::string>(), words), plurals, words));
+        } else if (!item.is_number()) {
+          obj.set(key, to_data(item, plurals, words));
         } else {
           std::string chosen;
           if (item.is_number_float()) {
@@ -110,7 +141,7 @@ mustache::data to_data(const nlohmann::json& value, const plural_rules& plurals)
             obj.set(key, mustache::data{text});
             chosen = std::move(category);
           } else {
-            obj.set(key, to_data(item, plurals));
+            obj.set(key, to_data(item, plurals, words));
             chosen = plurals.category(item.get<double>());
           }
           // Every category is set, so that `{{^n_one}}` inside a list item does not find the
@@ -124,7 +155,7 @@ mustache::data to_data(const nlohmann::json& value, const plural_rules& plurals)
     }
     case nlohmann::json::value_t::array: {
       mustache::data list{mustache::data::type::list};
-      for (const auto& item : value) list.push_back(to_data(item, plurals));
+      for (const auto& item : value) list.push_back(to_data(item, plurals, words));
       return list;
     }
     case nlohmann::json::value_t::string: {
@@ -165,6 +196,14 @@ template_catalog template_catalog::load(const std::filesystem::path& dir) {
       catalog.plural_rules_[lang] = std::make_shared<const plural_rules>(lang);
     } catch (const template_error& e) {
       problems.push_back(lang_dir.string() + ": " + e.what());
+    }
+    if (const auto words_file = lang_dir / "syntax_words.txt"; std::filesystem::exists(words_file)) {
+      auto words = read_syntax_words(words_file);
+      if (const auto* problem = std::get_if<std::string>(&words)) {
+        problems.push_back(*problem);
+      } else {
+        catalog.syntax_words_[lang] = std::get<syntax_words>(std::move(words));
+      }
     }
     std::map<std::string, std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(lang_dir)) {
@@ -242,7 +281,9 @@ std::string template_catalog::render(const message& m, const std::string& langua
       throw template_error("message \"" + m.kind + "\" lacks the value \"" + name + "\" its template prints");
     }
   }
-  mustache::data data = to_data(m.values, *plural_rules_.at(lang));
+  const auto words = syntax_words_.find(lang);
+  mustache::data data =
+      to_data(m.values, *plural_rules_.at(lang), words == syntax_words_.end() ? syntax_words{} : words->second);
   for (const auto& [key, text] : partials_) {
     if (key.first == lang) data.set(key.second, text);
   }

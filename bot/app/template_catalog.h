@@ -24,12 +24,17 @@ class template_error : public std::runtime_error {
 /// A language's CLDR plural rules (ICU), defined in template_catalog.cpp.
 class plural_rules;
 
+/// Placeholders of command syntax lines (`<reason>`, `"title"`) and a language's words for them,
+/// applied in order.
+using syntax_words = std::vector<std::pair<std::string, std::string>>;
+
 /// All templates of all languages. Immutable after loading: safe to share between threads.
 class template_catalog {
  public:
   /// Loads every `<dir>/<lang>/*.mustache`. Each language must have a template for every message
   /// kind; a template may use only the variables its kind declares; `_name.mustache` files are
-  /// partials. Throws template_error listing every problem.
+  /// partials. A language's `syntax_words.txt`, when present, words the placeholders of command
+  /// syntax lines (every value named `syntax`). Throws template_error listing every problem.
   static template_catalog load(const std::filesystem::path& dir);
 
   /// The languages that have templates ("en", ...).
@@ -56,6 +61,7 @@ class template_catalog {
   std::set<std::string> languages_;
   /// (language) -> plural category of numbers; shared, and only read after loading.
   std::map<std::string, std::shared_ptr<const plural_rules>> plural_rules_;
+  std::map<std::string, syntax_words> syntax_words_;  ///< (language) -> its words for placeholders
 };
 
 }  // namespace tandem

@@ -1,5 +1,6 @@
 #include "app/template_catalog.h"
 
+#include "core/command.h"
 #include "core/markup.h"
 #include "core/sample_world.h"
 
@@ -111,4 +112,20 @@ TEST_CASE("lang fr is accepted when the templates include French, and later repl
   REQUIRE(tasks.size() == 1);
   CHECK(tasks[0].to.language == "fr");
   CHECK(french(tasks[0].body) == "Vous n'avez aucune tâche en cours. Beau travail !");
+}
+
+TEST_CASE("a syntax line in French names its placeholders in French, and keeps the words people type") {
+  const auto parsed = parse_command("object A3", date::year_month_day{date::year{2026} / 11 / 25});
+  REQUIRE(std::holds_alternative<parse_error>(parsed));
+  const std::string error = french(std::get<parse_error>(parsed).reply);
+  CHECK_THAT(error, Catch::Contains("`object A<n> <raison>`"));
+  CHECK_THAT(error, !Catch::Contains("<reason>"));
+  const std::string english = markup_to_plain(shipped_catalog().render(std::get<parse_error>(parsed).reply, "en"));
+  CHECK_THAT(english, Catch::Contains("`object A<n> <reason>`"));
+  const message help_assign{"help_command",
+                            {{"name", "assign"}, {"syntax", "assign @who|org:<id> \"title\" [due DATE]"},
+                             {"example", "assign @ana \"Draft the budget\" due fri"}, {"available", true},
+                             {"allowed", true}, {"assign", true}}};
+  CHECK_THAT(french(help_assign), Catch::Contains("assign @qui|org:<id> \"titre\" [due DATE]"));
+  CHECK_THAT(french(help_assign), Catch::Contains("assign @ana \"Draft the budget\" due fri"));  // an example stays
 }

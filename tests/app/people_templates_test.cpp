@@ -117,7 +117,7 @@ TEST_CASE("the report says minutes under an hour and counts in the right form") 
 TEST_CASE("argument names, allowed values and date forms are in the reader's language") {
   const std::string missing = parse_error_in("blocked 12", "fr");
   CHECK(missing.starts_with("Il manque une raison à `blocked`."));
-  CHECK(missing.find("<reason>") != std::string::npos);  // in the syntax line, as typed
+  CHECK(missing.find("`blocked N <raison>`") != std::string::npos);  // the syntax line names it in French too
   CHECK(parse_error_in("done twelve", "fr").find("un numéro de tâche comme 12") != std::string::npos);
   const std::string date = parse_error_in("assign @ana \"x\" due someday", "fr");
   CHECK(date.find("tomorrow (demain)") != std::string::npos);

@@ -146,3 +146,15 @@ TEST_CASE("rendering a message without a value its template prints is an error, 
                     "message \"tier_set\" lacks the value \"tier\" its template prints");
   CHECK_THROWS_AS(catalog.render(message{"no_such_kind", {}}, "en"), template_error);
 }
+
+TEST_CASE("a language's syntax words must be pairs separated by a tab, and a bad line is named") {
+  template_copy copy;
+  copy.write("fr/syntax_words.txt", "# comment\n<reason>\t<raison>\n<note> <remarque>\n");
+  try {
+    (void)template_catalog::load(copy.dir);
+    FAIL("loaded");
+  } catch (const template_error& e) {
+    CHECK(std::string{e.what()} == (copy.dir / "fr" / "syntax_words.txt").string() +
+                                       ":3: write the English placeholder, a tab, and its own words");
+  }
+}
