@@ -199,6 +199,18 @@ void notify_each(request& r, const std::vector<const person*>& people, const std
   }
 }
 
+/// Gives `t` the due date `day`, unless that day is past where it ends (due_zone: the assignee's
+/// zone, or the facilitator's who gives it): then replies so and returns false.
+bool set_due(request& r, task& t, date::year_month_day day) {
+  const std::string zone = due_zone(r.w(), t).value_or(r.sender().time_zone);
+  if (date::sys_days{day} < date::sys_days{local_date(r.now(), zone)}) {
+    r.reply("error_date_in_past", {{"date", format_date(day)}});
+    return false;
+  }
+  t.due = date::sys_days{day};
+  return true;
+}
+
 /// What the assignee can answer with one click on a task message.
 std::vector<answer> task_answers(const task& t) {
   const std::string n = std::to_string(t.number);
@@ -343,15 +355,7 @@ void assign(request& r, const command& c) {
   t.updated_at = r.now();
   if (!set_assignee(r, who, t)) return;
   const std::vector<const person*> recipients = task_recipients(r.w(), t);
-  if (c.date) {
-    // Past for whoever the date ends for: the assignee, or the facilitator giving it (due_zone).
-    const std::string zone = due_zone(r.w(), t).value_or(r.sender().time_zone);
-    if (date::sys_days{*c.date} < date::sys_days{local_date(r.now(), zone)}) {
-      r.reply("error_date_in_past", {{"date", format_date(*c.date)}});
-      return;
-    }
-    t.due = date::sys_days{*c.date};
-  }
+  if (c.date && !set_due(r, t, *c.date)) return;
   r.change(save_task{t});
   r.change(record_task_update{t.number, t.status, "", r.sender().id, r.now()});
   r.audit("task.assign", "#" + std::to_string(t.number) + " \"" + t.title + "\" to " + assignee_label(r.w(), t));
@@ -487,12 +491,7 @@ void change_due(request& r, const command& c) {
   if (found == nullptr || refuse_if_closed(r, *found)) return;
   task t = *found;
   if (c.date) {
-    const std::string zone = due_zone(r.w(), t).value_or(r.sender().time_zone);
-    if (date::sys_days{*c.date} < date::sys_days{local_date(r.now(), zone)}) {
-      r.reply("error_date_in_past", {{"date", format_date(*c.date)}});
-      return;
-    }
-    t.due = date::sys_days{*c.date};
+    if (!set_due(r, t, *c.date)) return;
   } else {
     t.due.reset();
   }
