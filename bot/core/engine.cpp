@@ -1015,21 +1015,23 @@ std::vector<action> handle(const world& w, const inbound& event, time_point now)
   }
   request r(w, event, *sender, now);
   const bool is_command = event.addressed && event.kind != inbound_kind::reaction;
-  auto parsed = is_command ? parse_command(event.text, r.today()) : std::variant<command, parse_error>{parse_error{}};
+  // Chatter (most events) is not parsed: nothing to build for it.
+  std::optional<std::variant<command, parse_error>> parsed;
+  if (is_command) parsed = parse_command(event.text, r.today());
   // A command that only reads shows presence; everything else a person says is a response.
-  const bool presence_only = is_command && std::holds_alternative<command>(parsed) &&
-                             !counts_as_response(std::get<command>(parsed).what);
+  const bool presence_only = parsed && std::holds_alternative<command>(*parsed) &&
+                             !counts_as_response(std::get<command>(*parsed).what);
   // Looking at one's tasks after a nudge still answers it: the nudge asked them to look.
   r.change(note_activity{sender->id, event.at, room_collaboration.value_or(""), answers_a_nudge(w, sender->id, event.at),
                          presence_only, presence_only ? event.dedup_key : ""});
   for (action& ended : end_silences(w, sender->id, room_collaboration.value_or(""), event.at)) r.change(std::move(ended));
-  if (!is_command) return r.take();
+  if (!parsed) return r.take();
 
-  if (auto* error = std::get_if<parse_error>(&parsed)) {
+  if (auto* error = std::get_if<parse_error>(&*parsed)) {
     r.reply(error->reply.kind, error->reply.values);
     return r.take();
   }
-  const command& c = std::get<command>(parsed);
+  const command& c = std::get<command>(*parsed);
   if (!choose_collaboration(r, c)) return r.take();
   const command_spec& spec = spec_of(c.what);
   if (!may_run(w, r.collaboration(), sender->id, spec.who)) {
