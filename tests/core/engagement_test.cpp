@@ -339,3 +339,13 @@ TEST_CASE("a response says whether it answers an open nudge, so that the store m
   CHECK(w.nudges.at({"river", "dee"}).back().answered == utc(11, 30, 9));
   CHECK_FALSE(activity_of(utc(11, 30, 10)).answers_nudge);  // already answered
 }
+
+TEST_CASE("a task due where the day ends first (UTC+14) is reminded 48 hours before that end, not later") {
+  world w = engaged_world();
+  w.people.at("dee").time_zone = "Pacific/Kiritimati";
+  w.people.at("dee").quiet = no_quiet_hours;
+  say(w, "ana", "assign @dee \"Print flyers\" due 2026-12-04", utc(11, 25, 9));
+  const auto before = for_person(run(w, utc(11, 25, 10), utc(12, 3, 0)), "dee", "reminder_before");
+  REQUIRE(before.size() == 1);
+  CHECK(before[0].not_before == utc(12, 2, 10));  // Friday ends at 10:00 UTC there; 48 h before it
+}
