@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <array>
+#include <fstream>
 #include <stdexcept>
 #include <utility>
 
@@ -82,6 +84,30 @@ std::string to_hex(const hmac_sha256::digest_bytes& bytes) {
 
 bool equal_in_constant_time(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string sha256_hex(std::string_view text) {
+  hmac_sha256::digest_bytes bytes{};
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), bytes.data(), &size, EVP_sha256(), nullptr) != 1 || size != bytes.size()) {
+    throw std::runtime_error("OpenSSL could not compute SHA-256");
+  }
+  return to_hex(bytes);
+}
+
+std::string random_token() {
+  std::ifstream random("/dev/urandom", std::ios::binary);
+  std::array<unsigned char, 24> bytes{};
+  if (!random.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()))) {
+    throw std::runtime_error("cannot read /dev/urandom for a secret token");
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string token;
+  for (unsigned char b : bytes) {
+    token += digits[b >> 4];
+    token += digits[b & 0x0f];
+  }
+  return token;
 }
 
 }  // namespace tandem

@@ -36,6 +36,14 @@ class hmac_sha256 {
 /// Lowercase hex of `bytes`.
 std::string to_hex(const hmac_sha256::digest_bytes& bytes);
 
+/// The SHA-256 of `text` as 64 lowercase hex digits (how secrets that are looked up, such as
+/// dashboard links and sessions, are stored).
+std::string sha256_hex(std::string_view text);
+
+/// A fresh secret token: 48 hex digits (192 bits) from the kernel's random source. Throws
+/// std::runtime_error when /dev/urandom cannot be read. Thread-safe.
+std::string random_token();
+
 /// True when `a` and `b` are equal, in time that depends only on their lengths (lengths are not
 /// secret; the bytes are).
 bool equal_in_constant_time(std::string_view a, std::string_view b);

@@ -1,6 +1,8 @@
 #include "app/engine_host.h"
 
+#include "adapters/http/hmac.h"
 #include "app/feed_routes.h"
+#include "core/dashboard.h"
 #include "core/delivery.h"
 #include "core/engagement.h"
 #include "core/engine.h"
@@ -86,7 +88,13 @@ void engine_host::handle_recorded(std::int64_t response_id, const inbound& event
 
 void engine_host::decide(const inbound& event, time_point now, std::optional<std::int64_t> mark_handled) {
   if (event.addressed) commands_.increment();
-  persist(handle(world_, event, now), mark_handled);
+  auto actions = handle(world_, event, now);
+  complete_sign_ins(world_, actions, [] {
+    std::string token = random_token();
+    std::string hash = sha256_hex(token);
+    return std::pair{std::move(token), std::move(hash)};
+  });
+  persist(actions, mark_handled);
 }
 
 bool engine_host::record_and_handle(const inbound& event, time_point now) {
@@ -165,6 +173,11 @@ void engine_host::reload() {
   world_ = timed(store_seconds_, [&] { return store_.load(); });
   world_.languages = languages_;
   world_.engine = engine_settings_;
+}
+
+void engine_host::commit(const std::vector<action>& actions) {
+  if (actions.empty()) return;
+  in_one_transaction([&] { persist(actions, std::nullopt); });
 }
 
 void engine_host::persist(const std::vector<action>& actions, std::optional<std::int64_t> handled) {

@@ -55,6 +55,10 @@ class engine_host final : public delivery_gate {
   /// is kept then; the same report may come again).
   learned_zone_decision learn_time_zone(const identity& who, const std::string& zone, time_point now);
 
+  /// Stores `actions` (state decided outside an inbound event, such as a dashboard session) in
+  /// one transaction and applies them to the world. Throws store_error when nothing was kept.
+  void commit(const std::vector<action>& actions);
+
   const world& current() const { return world_; }
 
   delivery_decision check(const send_message& m, time_point now) const override;

@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
-#include <fstream>
 #include <memory>
 #include <regex>
 #include <stdexcept>
@@ -101,21 +100,6 @@ http_response report_export(const world& w, const http_request& request, time_po
 }
 
 }  // namespace
-
-std::string random_token() {
-  std::ifstream random("/dev/urandom", std::ios::binary);
-  std::array<unsigned char, 24> bytes{};
-  if (!random.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()))) {
-    throw std::runtime_error("cannot read /dev/urandom for a secret token");
-  }
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string token;
-  for (unsigned char b : bytes) {
-    token += digits[b >> 4];
-    token += digits[b & 0x0f];
-  }
-  return token;
-}
 
 std::vector<action> missing_secrets(const world& w, const std::function<std::string()>& generate) {
   std::vector<action> out;

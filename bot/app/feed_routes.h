@@ -15,10 +15,6 @@ namespace tandem {
 
 class http_server;
 
-/// A fresh secret token: 48 hex digits (192 bits) from the kernel's random source. Throws
-/// std::runtime_error when /dev/urandom cannot be read. Thread-safe.
-std::string random_token();
-
 /// `save_secret` actions for the tokens each collaboration lacks ("calendar" for its feed,
 /// "export" for its reports), each made by `generate`. Tokens are made once and kept: an
 /// existing one is never replaced. Pure apart from `generate`.

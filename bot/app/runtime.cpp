@@ -4,6 +4,7 @@
 #include "adapters/http/hmac.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/metrics_registry.h"
+#include "adapters/web/web_adapter.h"
 #include "app/engine_host.h"
 #include "app/feed_routes.h"
 #include "app/learned_time_zones.h"
@@ -67,6 +68,7 @@ class tandem_process {
         adapter_state_(store_),
         directory_([this]() -> const world& { return host_.current(); }),
         time_zones_(host_, on_core(), clock_now),
+        web_(web_environment(config), web_labels::load(options.prompts_dir)),
         adapters_(create_platform_adapters(
             config, adapter_environment{io_, [this](inbound event, std::function<void(bool)> stored) {
                                           ingest(std::move(event), std::move(stored));
@@ -79,6 +81,8 @@ class tandem_process {
     host_.on_queued([this](time_point due) { unsynced_due_.push_back(due); });
     for (const auto& conflict : host_.start(seed, clock_now())) spdlog::warn("config: {}", conflict);
     if (config_.console_enabled || options_.console_person) dispatcher_.add(console_);
+    dispatcher_.add(web_);
+    web_.add_routes(http_);
     for (auto& adapter : adapters_) {
       dispatcher_.add(*adapter);
       adapter->add_routes(http_);
@@ -109,6 +113,33 @@ class tandem_process {
   /// Hands a function to the core strand (the io_context's thread), from any thread.
   std::function<void(std::function<void()>)> on_core() {
     return [this](std::function<void()> f) { asio::post(io_, std::move(f)); };
+  }
+
+  /// The dashboard's view of this process: the world and the inbound path of the console (a
+  /// command is recorded, handled, made durable and its replies delivered before the page returns).
+  web_context web_environment(const tandem_config& config) {
+    web_context c;
+    c.on_core = on_core();
+    c.current = [this]() -> const world& { return host_.current(); };
+    c.commit = [this](const std::vector<action>& actions) {
+      host_.commit(actions);
+      sync_now();
+    };
+    c.submit = [this](const inbound& event) {
+      try {
+        host_.submit(event, clock_now());
+        sync_now();
+      } catch (const store_error& e) {
+        spdlog::error("dashboard: could not record the command: {}", e.what());
+        return false;
+      }
+      dispatcher_.dispatch_due();
+      return true;
+    };
+    c.task_history = [this](std::int64_t task) { return store_.task_history(task); };
+    c.clock = clock_now;
+    c.secure_cookies = public_url(config).starts_with("https://");
+    return c;
   }
 
   http_server_options http_options(const tandem_config& config) {
@@ -322,6 +353,7 @@ class tandem_process {
   store_adapter_state adapter_state_;
   world_directory directory_;
   engine_time_zones time_zones_;  ///< time zones adapters learn (Slack's users.info)
+  web_adapter web_;  ///< the dashboard
   std::vector<std::unique_ptr<platform_adapter>> adapters_;
   std::thread reader_;
   bool stopping_ = false;

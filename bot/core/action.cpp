@@ -204,6 +204,10 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
             w.rounds[{change.collaboration, change.round}] = change.period;
           } else if constexpr (std::is_same_v<T, save_secret>) {
             w.secrets[{change.collaboration, change.purpose}] = change.value;
+          } else if constexpr (std::is_same_v<T, save_sign_in>) {
+            w.sign_ins[change.value.token_hash] = change.value;
+          } else if constexpr (std::is_same_v<T, save_session>) {
+            w.sessions[change.value.id_hash] = change.value;
           } else if constexpr (std::is_same_v<T, learn_time_zone>) {
             auto it = w.people.find(change.person);
             if (it != w.people.end() && it->second.time_zone_origin == zone_origin::defaulted) {
@@ -212,7 +216,8 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
               touch_person(w, change.person);
             }
           }
-          // send_message and record_task_update are not part of the world.
+          // send_message, record_task_update and issue_sign_in (completed before it is applied) are not
+          // part of the world.
         },
         a);
   }

@@ -167,6 +167,20 @@ struct learn_time_zone {
   bool operator==(const learn_time_zone&) const = default;
 };
 
+/// A dashboard sign-in link was made (or used: `used` set).
+struct save_sign_in { sign_in_grant value; bool operator==(const save_sign_in&) const = default; };
+/// A dashboard session was opened, seen again, or ended.
+struct save_session { dashboard_session value; bool operator==(const save_session&) const = default; };
+
+/// The core decided to give `grant.person` a sign-in link (`dashboard`) but cannot make its
+/// secret: the host completes it (core/dashboard.h `complete_sign_ins`) into a `save_sign_in` with
+/// the token's hash and `reply` with the link, before anything is stored. Never stored itself.
+struct issue_sign_in {
+  sign_in_grant grant;  ///< without token_hash
+  send_message reply;   ///< its values get "link"
+  bool operator==(const issue_sign_in&) const = default;
+};
+
 struct save_approval { approval_round value; bool operator==(const save_approval&) const = default; };
 struct save_engagement { engagement value; bool operator==(const save_engagement&) const = default; };
 struct save_silence { silence value; bool operator==(const save_silence&) const = default; };
@@ -183,7 +197,8 @@ struct record_tick {
 using action = std::variant<send_message, save_collaboration, save_organization, save_person,
                             save_membership, save_tier_policy, save_task, record_task_update,
                             record_audit, note_activity, save_engagement, save_silence, record_tick, save_event,
-                            record_nudge, save_pulse, save_round, save_secret, save_approval, learn_time_zone>;
+                            record_nudge, save_pulse, save_round, save_secret, save_approval, learn_time_zone,
+                            save_sign_in, save_session, issue_sign_in>;
 
 /// Records that `person` responded at `at` (last response, recent responses and answers, monthly count).
 void note_response(world& w, const std::string& person, time_point at);

@@ -25,7 +25,7 @@ enum class verb {
 };
 
 /// Who may run a command.
-enum class audience { everyone, representatives, facilitators };
+enum class audience { everyone, representatives, facilitators, facilitators_and_representatives };
 
 /// A command's entry in the grammar: name as typed, syntax and an example, for help and errors.
 struct command_spec {
@@ -34,7 +34,6 @@ struct command_spec {
   std::string_view syntax;   ///< `approval open "title" [to org:a,org:b|all] ...`
   std::string_view example;  ///< `approval open "2027 budget" to all deadline in 2w`
   audience who;
-  bool available;            ///< false: parsed, but its workflow is not built yet
 };
 
 /// Every command, in the order help lists them.

@@ -3,6 +3,7 @@
 #include "approvals.h"
 #include "availability.h"
 #include "calendar.h"
+#include "dashboard.h"
 #include "command.h"
 #include "dates.h"
 #include "engagement.h"
@@ -89,6 +90,12 @@ class request {
 
   void change(action a) { actions_.push_back(std::move(a)); }
 
+  /// Turns the latest reply into a sign-in link for `grant` (core/dashboard.h complete_sign_ins).
+  void issue_sign_in(sign_in_grant grant) {
+    auto reply = std::get<send_message>(std::move(actions_.back()));
+    actions_.back() = tandem::issue_sign_in{std::move(grant), std::move(reply)};
+  }
+
   std::vector<action> take() { return std::move(actions_); }
 
  private:
@@ -133,6 +140,8 @@ bool may_run(const world& w, const std::string& collab, const std::string& perso
     case audience::everyone: return true;
     case audience::representatives: return is_representative(w, collab, person);
     case audience::facilitators: return has_role(w, collab, person, role::facilitator);
+    case audience::facilitators_and_representatives:
+      return has_role(w, collab, person, role::facilitator) || is_representative(w, collab, person);
   }
   return false;
 }
@@ -247,7 +256,7 @@ void help(request& r, const command& c) {
       return;
     }
     nlohmann::json values{{"name", std::string{it->name}}, {"syntax", std::string{it->syntax}},
-                          {"example", std::string{it->example}}, {"available", it->available},
+                          {"example", std::string{it->example}},
                           {"allowed", visible(*it)}};
     values[flag_name(it->name)] = true;
     r.reply("help_command", std::move(values));
@@ -256,7 +265,7 @@ void help(request& r, const command& c) {
   nlohmann::json commands = nlohmann::json::array();
   for (const command_spec& s : command_specs()) {
     if (!visible(s)) continue;
-    nlohmann::json item{{"name", std::string{s.name}}, {"syntax", std::string{s.syntax}}, {"available", s.available}};
+    nlohmann::json item{{"name", std::string{s.name}}, {"syntax", std::string{s.syntax}}};
     item[flag_name(s.name)] = true;
     commands.push_back(std::move(item));
   }
@@ -855,6 +864,28 @@ void broadcast(request& r, const command& c) {
   r.reply("broadcast_sent", {{"count", recipients.size()}, {"rooms", false}});
 }
 
+/// `dashboard`: a personal sign-in link, only in a direct message (the host makes its secret);
+/// `dashboard signout`: ends the sender's sessions.
+void dashboard(request& r, const command& c) {
+  if (c.text == "signout") {
+    auto ended = end_sessions(r.w(), r.sender().id, r.now());
+    const auto n = static_cast<int>(ended.size());
+    for (action& a : ended) r.change(std::move(a));
+    r.audit("dashboard.signout", std::to_string(n) + " session(s)");
+    r.reply("dashboard_signed_out", {{"n", n}});
+    return;
+  }
+  if (!r.event().direct) {
+    r.reply("dashboard_only_in_dm", nlohmann::json::object());
+    return;
+  }
+  sign_in_grant grant{"", r.sender().id, r.collaboration(), r.now(), r.now() + sign_in_lifetime, std::nullopt};
+  r.audit("dashboard.link", "for " + r.sender().id);
+  const auto& collab = r.w().collaborations.at(r.collaboration());
+  r.reply("dashboard_link", {{"link", ""}, {"minutes", sign_in_lifetime.count()}, {"collaboration", collab.name}});
+  r.issue_sign_in(std::move(grant));
+}
+
 void digest_now(request& r) {
   const auto e = r.w().engagements.find({r.collaboration(), r.sender().id});
   const auto since = e != r.w().engagements.end() ? e->second.last_digest : std::nullopt;
@@ -969,6 +1000,7 @@ void run(request& r, const command& c) {
     case verb::broadcast: broadcast(r, c); return;
     case verb::silent: r.reply("silent_list", silence_values(r.w(), r.collaboration(), r.sender(), r.now())); return;
     case verb::digest: digest_now(r); return;
+    case verb::dashboard: dashboard(r, c); return;
     case verb::nudge: nudge_now(r, c); return;
     case verb::event_add: case verb::events: case verb::event_move: case verb::event_remove:
       deliver(r, run_calendar_command(r.w(), r.collaboration(), r.sender(), c, r.now()));
@@ -987,9 +1019,6 @@ void run(request& r, const command& c) {
       run_handover(scope, c, [&r](const std::string& ref) { return resolve_person(r, ref); });
       return;
     }
-    default:
-      r.reply("not_available_yet", {{"command", std::string{spec_of(c.what).name}}});
-      return;
   }
 }
 
@@ -1037,11 +1066,18 @@ std::vector<action> handle(const world& w, const inbound& event, time_point now)
   if (!may_run(w, r.collaboration(), sender->id, spec.who)) {
     r.reply("error_not_allowed", {{"command", std::string{spec.name}},
                                   {"facilitators", spec.who == audience::facilitators},
-                                  {"representatives", spec.who == audience::representatives}});
+                                  {"representatives", spec.who == audience::representatives},
+                                  {"both", spec.who == audience::facilitators_and_representatives}});
     return r.take();
   }
   run(r, c);
-  return r.take();
+  auto decided = r.take();
+  if (event.sender.platform == dashboard_platform) {
+    for (action& a : decided) {
+      if (auto* line = std::get_if<record_audit>(&a)) line->value.via = dashboard_platform;
+    }
+  }
+  return decided;
 }
 
 }  // namespace tandem

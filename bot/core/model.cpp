@@ -65,6 +65,10 @@ std::string month_of(time_point t) {
 }
 
 const person* find_person_by_identity(const world& w, const identity& id) {
+  if (id.platform == dashboard_platform) {
+    auto it = w.people.find(id.user);
+    return it == w.people.end() ? nullptr : &it->second;
+  }
   for (const auto& [_, p] : w.people) {
     if (std::ranges::find(p.identities, id) != p.identities.end()) return &p;
   }

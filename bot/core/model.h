@@ -254,7 +254,35 @@ struct audit_entry {
   std::string actor;   ///< person id, or "config" / "system"
   std::string action;  ///< e.g. "task.assign"
   std::string detail;
+  std::string via{};   ///< where the command came from when that matters: "dashboard"; else empty (chat)
   bool operator==(const audit_entry&) const = default;
+};
+
+/// The platform name of the web dashboard: its identities' `user` is the Tandem person id of
+/// whoever signed in (see core/dashboard.h), and its replies are shown on the next page.
+inline constexpr std::string_view dashboard_platform = "dashboard";
+
+/// A personal sign-in link to the dashboard (`dashboard`), stored by the hash of its secret token:
+/// single use, valid until `expires`.
+struct sign_in_grant {
+  std::string token_hash;  ///< hex SHA-256 of the token in the link
+  std::string person;
+  std::string collaboration;  ///< the collaboration the link opens
+  time_point issued{};
+  time_point expires{};
+  std::optional<time_point> used;
+  bool operator==(const sign_in_grant&) const = default;
+};
+
+/// A browser signed in to the dashboard, stored by the hash of its cookie's session id.
+struct dashboard_session {
+  std::string id_hash;  ///< hex SHA-256 of the session id in the cookie
+  std::string person;
+  std::string collaboration;  ///< the collaboration it was opened for
+  time_point started{};
+  time_point last_seen{};
+  std::optional<time_point> ended;  ///< signed out
+  bool operator==(const dashboard_session&) const = default;
 };
 
 /// A member of a collaboration: (collaboration, person), the key of memberships and engagements.
@@ -320,6 +348,10 @@ struct world {
   std::map<std::pair<std::string, std::string>, std::string> rounds;
   /// (collab, purpose) -> a secret token generated once: "calendar" (the .ics feed), "export" (reports).
   std::map<std::pair<std::string, std::string>, std::string> secrets;
+  /// Dashboard sign-in links by token hash, and sessions by id hash; only those still usable are
+  /// loaded (core/dashboard.h says how long that is).
+  std::map<std::string, sign_in_grant> sign_ins;
+  std::map<std::string, dashboard_session> sessions;
   std::optional<time_point> last_tick;    ///< when the engine last ran its schedules
   std::optional<time_point> first_tick;   ///< when it first did: silence counts from here for the never-heard
   engine_settings engine;                 ///< from the config
@@ -343,7 +375,7 @@ std::optional<silence_subject> silence_subject_from_string(std::string_view);
 std::string_view to_string(zone_origin);
 std::optional<zone_origin> zone_origin_from_string(std::string_view);
 
-/// The person a platform identity belongs to, if any.
+/// The person a platform identity belongs to, if any; on the dashboard, the person it names.
 const person* find_person_by_identity(const world&, const identity&);
 /// The membership of a person in a collaboration, if any (active or not).
 const membership* find_membership(const world&, const std::string& collaboration, const std::string& person);

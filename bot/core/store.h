@@ -108,6 +108,10 @@ class store {
   /// All outbox rows with the given key prefix (reports, tests).
   virtual std::vector<outbox_row> outbox_rows(std::string_view key_prefix) = 0;
 
+  /// A task's history (assignment, progress notes, blocks, closing), oldest first: detail the
+  /// world does not keep, read on demand (the dashboard's task pages).
+  virtual std::vector<record_task_update> task_history(std::int64_t task) = 0;
+
   /// A small key-value table for adapter state such as sync tokens.
   virtual std::optional<std::string> setting(std::string_view key) = 0;
   virtual void put_setting(std::string_view key, std::string_view value) = 0;

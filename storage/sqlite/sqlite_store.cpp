@@ -342,6 +342,27 @@ ALTER TABLE tasks RENAME COLUMN due TO due_day;  -- days since 1970-01-01, as ca
 ALTER TABLE responses ADD COLUMN presence_only INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE calendar_events ADD COLUMN removed_at INTEGER;  -- `event remove`: kept for its number
 )sql",
+    // 10: the web dashboard: sign-in links and sessions, each kept by the SHA-256 of its secret
+    // (never the secret itself), and where an audited command came from.
+    R"sql(
+CREATE TABLE dashboard_sign_ins (
+  token_hash TEXT PRIMARY KEY,
+  person TEXT NOT NULL,
+  collaboration TEXT NOT NULL,
+  issued INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  used INTEGER
+) STRICT;
+CREATE TABLE dashboard_sessions (
+  id_hash TEXT PRIMARY KEY,
+  person TEXT NOT NULL,
+  collaboration TEXT NOT NULL,
+  started INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  ended INTEGER
+) STRICT;
+ALTER TABLE audit ADD COLUMN via TEXT NOT NULL DEFAULT '';
+)sql",
 });
 
 /// SQL `day_ending_at(seconds, zone)`: the date (days since 1970-01-01) whose last second in
@@ -753,8 +774,8 @@ class action_writer {
 
   void operator()(const record_audit& a) const {
     const audit_entry& e = a.value;
-    execute(statements_, "INSERT INTO audit (at, collaboration, actor, action, detail) VALUES (?, ?, ?, ?, ?)", e.at,
-            e.collaboration, e.actor, e.action, e.detail);
+    execute(statements_, "INSERT INTO audit (at, collaboration, actor, action, detail, via) VALUES (?, ?, ?, ?, ?, ?)",
+            e.at, e.collaboration, e.actor, e.action, e.detail, e.via);
   }
 
   // The responses row recorded before the core handled it is the activity; load() derives
@@ -826,6 +847,27 @@ class action_writer {
               r.number, position++, x.organization, to_string(x.state), x.by, x.at, x.note, x.expected,
               x.reminded_expected, x.reminded_deadline, x.escalated);
     }
+  }
+
+  void operator()(const save_sign_in& a) const {
+    const sign_in_grant& g = a.value;
+    execute(statements_,
+            "INSERT INTO dashboard_sign_ins (token_hash, person, collaboration, issued, expires, used)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (token_hash) DO UPDATE SET used = excluded.used",
+            g.token_hash, g.person, g.collaboration, g.issued, g.expires, g.used);
+  }
+
+  void operator()(const save_session& a) const {
+    const dashboard_session& d = a.value;
+    execute(statements_,
+            "INSERT INTO dashboard_sessions (id_hash, person, collaboration, started, last_seen, ended)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id_hash) DO UPDATE SET last_seen = excluded.last_seen,"
+            " ended = excluded.ended",
+            d.id_hash, d.person, d.collaboration, d.started, d.last_seen, d.ended);
+  }
+
+  void operator()(const issue_sign_in&) const {
+    throw store_error("sqlite store: a sign-in link reached the store before its token was made (complete_sign_ins)");
   }
 
   void operator()(const save_secret& a) const {
@@ -1010,7 +1052,7 @@ void load_tasks(SQLite::Database& db, world& w) {
 }
 
 void load_audit(SQLite::Database& db, world& w) {
-  SQLite::Statement s(db, "SELECT at, collaboration, actor, action, detail FROM audit ORDER BY id");
+  SQLite::Statement s(db, "SELECT at, collaboration, actor, action, detail, via FROM audit ORDER BY id");
   while (s.executeStep()) {
     row_reader row(s);
     audit_entry e;
@@ -1019,6 +1061,7 @@ void load_audit(SQLite::Database& db, world& w) {
     e.actor = row.text();
     e.action = row.text();
     e.detail = row.text();
+    e.via = row.text();
     w.audit.push_back(std::move(e));
   }
 }
@@ -1164,6 +1207,35 @@ void load_calendar_and_outcomes(SQLite::Database& db, world& w) {
     std::string collab = row.text();
     std::string purpose = row.text();
     w.secrets[{std::move(collab), std::move(purpose)}] = row.text();
+  }
+  // Dashboard links not used yet and sessions not ended (expired ones are refused by the core).
+  SQLite::Statement sign_ins(db,
+                             "SELECT token_hash, person, collaboration, issued, expires, used FROM dashboard_sign_ins"
+                             " WHERE used IS NULL");
+  while (sign_ins.executeStep()) {
+    row_reader row(sign_ins);
+    sign_in_grant g;
+    g.token_hash = row.text();
+    g.person = row.text();
+    g.collaboration = row.text();
+    g.issued = row.time();
+    g.expires = row.time();
+    g.used = row.optional_time();
+    w.sign_ins[g.token_hash] = g;
+  }
+  SQLite::Statement sessions(db,
+                             "SELECT id_hash, person, collaboration, started, last_seen, ended FROM dashboard_sessions"
+                             " WHERE ended IS NULL");
+  while (sessions.executeStep()) {
+    row_reader row(sessions);
+    dashboard_session d;
+    d.id_hash = row.text();
+    d.person = row.text();
+    d.collaboration = row.text();
+    d.started = row.time();
+    d.last_seen = row.time();
+    d.ended = row.optional_time();
+    w.sessions[d.id_hash] = d;
   }
   // Responses per person and UTC month, through any of their identities: every response, where
   // load_recent_responses saw only the latest.
@@ -1547,6 +1619,27 @@ std::vector<outbox_row> sqlite_store::outbox_rows(std::string_view key_prefix) {
     SQLite::Statement& s = statements_->prepared(outbox_rows_sql);
     bind_all(s, key_prefix);
     return read_outbox_rows(s);
+  });
+}
+
+std::vector<record_task_update> sqlite_store::task_history(std::int64_t task) {
+  return translated("task_history", [&] {
+    SQLite::Statement& s =
+        statements_->prepared("SELECT status, note, author, at FROM task_updates WHERE task = ? ORDER BY id");
+    bind_all(s, task);
+    std::vector<record_task_update> history;
+    while (s.executeStep()) {
+      row_reader row(s);
+      record_task_update u;
+      u.task = task;
+      const std::string status = row.text();
+      u.status = parsed(task_status_from_string(status), "task status", status);
+      u.note = row.text();
+      u.by = row.text();
+      u.at = row.time();
+      history.push_back(std::move(u));
+    }
+    return history;
   });
 }
 

@@ -94,6 +94,7 @@ class sqlite_store final : public store {
   void withdraw(std::int64_t outbox_id, std::string_view reason, time_point now) override;
   /// Rows whose key starts with `key_prefix` (compared exactly, case-sensitively), by id.
   std::vector<outbox_row> outbox_rows(std::string_view key_prefix) override;
+  std::vector<record_task_update> task_history(std::int64_t task) override;
 
   std::optional<std::string> setting(std::string_view key) override;
   /// Inserts or replaces the value of `key`.

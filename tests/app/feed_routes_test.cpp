@@ -1,5 +1,6 @@
 #include "app/feed_routes.h"
 
+#include "adapters/http/hmac.h"
 #include "adapters/http/http_client.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/metrics_registry.h"

@@ -79,15 +79,15 @@ TEST_CASE("a French nudge lists each task on its own line") {
 
 TEST_CASE("French help uses the French command summaries") {
   const message help{"help", {{"name", "Dee"},
-                              {"commands", {{{"name", "tasks"}, {"syntax", "tasks"}, {"available", true}, {"tasks", true}},
-                                            {{"name", "events"}, {"syntax", "events [#topic]"}, {"available", false}, {"events", true}}}}}};
+                              {"commands", {{{"name", "tasks"}, {"syntax", "tasks"}, {"tasks", true}},
+                                            {{"name", "events"}, {"syntax", "events [#topic]"}, {"events", true}}}}}};
   CHECK(french(help) ==
         "Bonjour Dee, voici ce que je peux faire ici :\n"
         "- `tasks` liste vos tâches en cours\n"
-        "- `events [#topic]` affiche le calendrier partagé (bientôt disponible)\n"
+        "- `events [#topic]` affiche le calendrier partagé\n"
         "Tapez `help <commande>` pour obtenir des détails et un exemple.");
   const message one{"help_command", {{"name", "done"}, {"syntax", "done N [note]"}, {"example", "done 12 envoyé"},
-                                     {"available", true}, {"allowed", true}, {"done", true}}};
+                                     {"allowed", true}, {"done", true}}};
   CHECK(french(one) == "`done N [note]`\nmarque une tâche comme terminée\nPar exemple : `done 12 envoyé`");
 }
 
@@ -124,7 +124,7 @@ TEST_CASE("a syntax line in French names its placeholders in French, and keeps t
   CHECK_THAT(english, Catch::Contains("`object A<n> <reason>`"));
   const message help_assign{"help_command",
                             {{"name", "assign"}, {"syntax", "assign @who|org:<id> \"title\" [due DATE]"},
-                             {"example", "assign @ana \"Draft the budget\" due fri"}, {"available", true},
+                             {"example", "assign @ana \"Draft the budget\" due fri"},
                              {"allowed", true}, {"assign", true}}};
   CHECK_THAT(french(help_assign), Catch::Contains("assign @qui|org:<id> \"titre\" [due DATE]"));
   CHECK_THAT(french(help_assign), Catch::Contains("assign @ana \"Draft the budget\" due fri"));  // an example stays

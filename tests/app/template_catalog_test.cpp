@@ -98,12 +98,12 @@ TEST_CASE("a task list renders each task on its own line with its due date") {
 TEST_CASE("help lists commands with their summaries from the templates") {
   const template_catalog catalog = template_catalog::load(shipped);
   const message help{"help", {{"name", "Dee"},
-                              {"commands", {{{"name", "tasks"}, {"syntax", "tasks"}, {"available", true}, {"tasks", true}},
-                                            {{"name", "events"}, {"syntax", "events [#topic]"}, {"available", false}, {"events", true}}}}}};
+                              {"commands", {{{"name", "tasks"}, {"syntax", "tasks"}, {"tasks", true}},
+                                            {{"name", "events"}, {"syntax", "events [#topic]"}, {"events", true}}}}}};
   CHECK(markup_to_plain(catalog.render(help, "en")) ==
         "Hi Dee, this is what I can do here:\n"
         "- `tasks` lists your open tasks\n"
-        "- `events [#topic]` lists the shared calendar (coming soon)\n"
+        "- `events [#topic]` lists the shared calendar\n"
         "Type `help <command>` for details and an example.");
 }
 

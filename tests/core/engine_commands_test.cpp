@@ -253,14 +253,6 @@ TEST_CASE("help lists what the sender may run, and explains one command") {
   CHECK(say(w, "dee", "help frob")[0].body.kind == "error_unknown_command");
 }
 
-TEST_CASE("commands whose workflow is not built yet say so") {
-  world w = sample_world();
-  auto sent = say(w, "ana", "dashboard");
-  REQUIRE(sent.size() == 1);
-  CHECK(sent[0].body.kind == "not_available_yet");
-  CHECK(sent[0].body.values["command"] == "dashboard");
-}
-
 TEST_CASE("a task notice offers one-click answers: done, and blocked with a reason") {
   world w = sample_world();
   auto sent = say(w, "ana", "assign @dee \"Print flyers\"");

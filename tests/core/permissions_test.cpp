@@ -21,7 +21,8 @@ TEST_CASE("the permission matrix: each role against each command") {
       REQUIRE_FALSE(sent.empty());
       const bool allowed = spec.who == audience::everyone ||
                            (spec.who == audience::facilitators && who == "ana") ||
-                           (spec.who == audience::representatives && (who == "bob" || who == "cy"));
+                           (spec.who == audience::representatives && (who == "bob" || who == "cy")) ||
+                           (spec.who == audience::facilitators_and_representatives && who != "dee");
       if (allowed) {
         CHECK(sent[0].body.kind != "error_not_allowed");
       } else {

@@ -350,9 +350,11 @@ TEST_CASE("migration 7 keeps every outbox row of a store written before it, abou
         " not_before, state, attempts, next_attempt, last_error, reply_handle) VALUES"
         " ('nudge:river:dee:1', 'console', '', '', 'dee', 'dee', 'en', 'checkin', '{}', 100, 'pending', 0, 100, '', ''),"
         " ('reply:x:0', 'slack', 'T1', 'C1', 'U1', 'ana', 'fr', 'help', '{\"a\":1}', 50, 'sent', 1, 50, '', 'h')");
-    db.exec("ALTER TABLE tasks RENAME COLUMN due_day TO due");  // and before migrations 8 and 9
+    db.exec("ALTER TABLE tasks RENAME COLUMN due_day TO due");  // and before migrations 8 to 10
     db.exec("ALTER TABLE responses DROP COLUMN presence_only");
     db.exec("ALTER TABLE calendar_events DROP COLUMN removed_at");
+    db.exec("DROP TABLE dashboard_sign_ins; DROP TABLE dashboard_sessions;");  // and before migration 10
+    db.exec("ALTER TABLE audit DROP COLUMN via");
     db.exec("PRAGMA user_version = 6");
   }
   sqlite_store store(file.path());
@@ -719,6 +721,8 @@ TEST_CASE("migration 6 tells a given zone from the default in a store written be
     // ... nor what later migrations add (the one numbered 9 in the list, presence and removed events).
     db.exec("ALTER TABLE responses DROP COLUMN presence_only");
     db.exec("ALTER TABLE calendar_events DROP COLUMN removed_at");
+    db.exec("DROP TABLE dashboard_sign_ins; DROP TABLE dashboard_sessions;");  // and migration 10
+    db.exec("ALTER TABLE audit DROP COLUMN via");
     db.exec("PRAGMA user_version = 5");
     db.exec(
         "INSERT INTO people (id, name, time_zone, language) VALUES"
@@ -752,8 +756,6 @@ TEST_CASE("a cancelled task and a task's due date survive a round trip") {
   CHECK(loaded == w);
 }
 
-// Migration 8 is the last one on this branch; written as "the one before the latest" so that it
-// stays right as long as it is last (the lead orders the migrations at merge).
 TEST_CASE("migration 8 turns each stored due instant into the date it ended, whatever zone moved since") {
   temp_database file;
   { sqlite_store created(file.path()); }
@@ -763,6 +765,8 @@ TEST_CASE("migration 8 turns each stored due instant into the date it ended, wha
     db.exec("ALTER TABLE tasks RENAME COLUMN due_day TO due");
     db.exec("ALTER TABLE responses DROP COLUMN presence_only");  // and before migration 9
     db.exec("ALTER TABLE calendar_events DROP COLUMN removed_at");
+    db.exec("DROP TABLE dashboard_sign_ins; DROP TABLE dashboard_sessions;");  // and before migration 10
+    db.exec("ALTER TABLE audit DROP COLUMN via");
     db.exec("PRAGMA user_version = 7");
     db.exec(
         "INSERT INTO collaborations (id, name, record_full_text, rooms) VALUES ('river', 'River', 0, '[]');"
@@ -940,4 +944,50 @@ TEST_CASE("a removed calendar event stays in the store, marked, so that its numb
   apply_both(w, store, {save_event{e}});
   CHECK(store.load().events.at(7).removed_at == t0 + 1h);
   CHECK(store.load().events == w.events);
+}
+
+TEST_CASE("dashboard links and sessions survive a round trip by their hashes; used and ended ones are not loaded") {
+  sqlite_store store(":memory:");
+  world w;
+  const sign_in_grant open_link{"hash-a", "ana", "river", t0, t0 + 15min, std::nullopt};
+  const sign_in_grant used_link{"hash-b", "ana", "river", t0, t0 + 15min, t0 + 1min};
+  const dashboard_session open_session{"session-a", "ana", "river", t0, t0 + 2h, std::nullopt};
+  const dashboard_session ended_session{"session-b", "ana", "river", t0, t0, t0 + 1h};
+  apply_both(w, store,
+             {save_collaboration{collaboration{"river", "River Alliance", false, {}}},
+              save_person{person_with("ana", {identity{"console", "", "ana"}})}, save_sign_in{open_link},
+              save_sign_in{used_link}, save_session{open_session}, save_session{ended_session},
+              record_audit{audit_entry{t0, "river", "ana", "task.assign", "#1", "dashboard"}}});
+  const world loaded = store.load();
+  CHECK(loaded.sign_ins == std::map<std::string, sign_in_grant>{{"hash-a", open_link}});
+  CHECK(loaded.sessions == std::map<std::string, dashboard_session>{{"session-a", open_session}});
+  REQUIRE(loaded.audit.size() == 1);
+  CHECK(loaded.audit[0].via == "dashboard");
+
+  dashboard_session seen = open_session;
+  seen.last_seen = t0 + 3h;
+  store.apply({save_session{seen}}, std::nullopt);
+  CHECK(store.load().sessions.at("session-a").last_seen == t0 + 3h);
+}
+
+TEST_CASE("a task's history is read back in the order it was written") {
+  sqlite_store store(":memory:");
+  world w;
+  task t{1, "river", "Map", "ana", "", std::nullopt, task_status::open, "", "ana", t0, t0};
+  apply_both(w, store,
+             {save_collaboration{collaboration{"river", "River Alliance", false, {}}},
+              save_person{person_with("ana", {identity{"console", "", "ana"}})}, save_task{t},
+              record_task_update{1, task_status::open, "", "ana", t0},
+              record_task_update{1, task_status::blocked, "no boots", "ana", t0 + 1h},
+              record_task_update{1, task_status::done, "found some", "ana", t0 + 2h}});
+  const auto history = store.task_history(1);
+  REQUIRE(history.size() == 3);
+  CHECK(history[1] == record_task_update{1, task_status::blocked, "no boots", "ana", t0 + 1h});
+  CHECK(history[2].status == task_status::done);
+  CHECK(store.task_history(2).empty());
+}
+
+TEST_CASE("a sign-in link that reached the store without its token made is refused, not stored") {
+  sqlite_store store(":memory:");
+  CHECK_THROWS_AS(store.apply({issue_sign_in{}}, std::nullopt), store_error);
 }
