@@ -1,5 +1,7 @@
 #include "adapters/matrix/matrix_render.h"
 
+#include "adapters/http/html.h"
+#include "adapters/markup_links.h"
 #include "core/markup.h"
 
 #include <openssl/sha.h>
@@ -47,16 +49,9 @@ std::string inline_html(std::string_view markup) {
       const std::size_t close = closing_backtick(markup, i);
       out += "<code>" + html_escape(unescaped(markup.substr(i + 1, close - i - 1))) + "</code>";
       i = close;
-    } else if (c == '[') {
-      const auto close = markup.find("](", i);
-      const auto end = close == std::string_view::npos ? close : markup.find(')', close);
-      if (end == std::string_view::npos) {
-        out += c;
-        continue;
-      }
-      out += "<a href=\"" + html_escape(markup.substr(close + 2, end - close - 2)) + "\">" +
-             inline_html(markup.substr(i + 1, close - i - 1)) + "</a>";
-      i = end;
+    } else if (const auto link = c == '[' ? markup_link_at(markup, i) : std::nullopt) {
+      out += "<a href=\"" + html_escape(link->url) + "\">" + inline_html(link->label) + "</a>";
+      i = link->end;
     } else {
       out += html_escape(markup.substr(i, 1));
     }
@@ -77,22 +72,6 @@ std::string hex(const unsigned char* bytes, std::size_t size) {
 }
 
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string markup_to_html(std::string_view markup) {
   std::string out;
