@@ -4,9 +4,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace tandem {
 
@@ -69,7 +71,7 @@ hmac_sha256::digest_bytes hmac_sha256::digest(std::initializer_list<std::string_
 
 std::string hmac_sha256::hex_digest(std::initializer_list<std::string_view> parts) { return to_hex(digest(parts)); }
 
-std::string to_hex(const hmac_sha256::digest_bytes& bytes) {
+std::string to_hex(std::span<const unsigned char> bytes) {
   static constexpr std::string_view digits = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
@@ -78,6 +80,14 @@ std::string to_hex(const hmac_sha256::digest_bytes& bytes) {
     out += digits[b & 15U];
   }
   return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> buffer(bytes);
+  if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1) {
+    throw std::runtime_error("OpenSSL's random generator failed");
+  }
+  return to_hex(buffer);
 }
 
 bool equal_in_constant_time(std::string_view a, std::string_view b) {

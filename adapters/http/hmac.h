@@ -3,7 +3,9 @@
 // links: the key schedule is computed at construction, so each digest costs only the hashing.
 
 #include <array>
+#include <cstddef>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,7 +36,11 @@ class hmac_sha256 {
 };
 
 /// Lowercase hex of `bytes`.
-std::string to_hex(const hmac_sha256::digest_bytes& bytes);
+std::string to_hex(std::span<const unsigned char> bytes);
+
+/// `bytes` fresh random bytes (OpenSSL's RAND_bytes) as lowercase hex. Throws std::runtime_error
+/// when the random generator fails.
+std::string random_hex(std::size_t bytes);
 
 /// True when `a` and `b` are equal, in time that depends only on their lengths (lengths are not
 /// secret; the bytes are).
