@@ -1,5 +1,6 @@
 #include "adapters/matrix/matrix_render.h"
 
+#include "adapters/http/hmac.h"
 #include "adapters/http/html.h"
 #include "adapters/markup_links.h"
 #include "core/markup.h"
@@ -57,17 +58,6 @@ std::string inline_html(std::string_view markup) {
     }
   }
   if (bold) out += "</strong>";
-  return out;
-}
-
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr std::string_view digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += digits[bytes[i] >> 4];
-    out += digits[bytes[i] & 0x0F];
-  }
   return out;
 }
 
@@ -142,7 +132,7 @@ nlohmann::json reaction_content(std::string_view event_id, std::string_view key)
 std::string transaction_id_for(std::string_view idempotency_key, std::string_view part) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(idempotency_key.data()), idempotency_key.size(), digest.data());
-  std::string id = "tandem" + hex(digest.data(), 16);
+  std::string id = "tandem" + to_hex(std::span<const unsigned char>{digest.data(), 16});
   if (!part.empty()) id += "." + std::string{part};
   return id;
 }
