@@ -49,20 +49,19 @@ class matrix_adapter::session {
         bot_{options_.user_id, matrix::server_name_of(options_.user_id)},
         api_(context_, options_, status_),
         backoff_(options_),
+        tools_{api_, context_, status_, state, options_, backoff_},
         sync_timer_(io),
         direct_(api_, context_, options_.user_id),
         targets_(api_, context_, options_.user_id),
-        invites_(api_, context_, status_, state, directory, bot_, backoff_,
+        invites_(tools_, directory, bot_,
                  [this](const std::string& inviter, const std::string& room_id) { direct_.add(inviter, room_id); }),
-        notices_(api_, context_, state, options_, bot_),
+        notices_(tools_, bot_),
         feed_(context_, sink_, bot_, targets_, invites_, notices_, direct_),
-        sender_(api_, context_, status_, options_, direct_, targets_,
-                [this](const matrix::request_failure& f) { sign_in_.token_refused(f); }),
-        sync_(api_, context_, status_, state, options_, backoff_, sync_timer_,
+        sender_(tools_, direct_, targets_, [this](const matrix::request_failure& f) { sign_in_.token_refused(f); }),
+        sync_(tools_, sync_timer_,
               matrix::sync_loop_parts{direct_, invites_, notices_, feed_,
                                       [this](const matrix::request_failure& f) { sign_in_.token_refused(f); }}),
-        sign_in_(api_, context_, status_, state, options_, direct_, backoff_, sync_timer_,
-                 [this](const std::string& filter_id) { signed_in(filter_id); }) {
+        sign_in_(tools_, direct_, sync_timer_, [this](const std::string& filter_id) { signed_in(filter_id); }) {
     api_.set_token(options_.how == matrix_options::mode::appservice ? options_.as_token : options_.access_token);
   }
 
@@ -117,6 +116,7 @@ class matrix_adapter::session {
   matrix::connection_status status_;
   matrix::api_client api_;
   matrix::retry_backoff backoff_;
+  matrix::session_tools tools_;    ///< what every part below works with
   asio::steady_timer sync_timer_;  ///< the sign-in's and the /sync loop's retries
   matrix::direct_room_book direct_;
   matrix::reaction_targets targets_;

@@ -5,6 +5,7 @@
 // (the mtxclient way). Also what a failed send means for the outbox, and the retry waits.
 
 #include "adapters/adapter_context.h"
+#include "adapters/adapter_state.h"
 #include "adapters/http/http_client.h"
 #include "adapters/matrix/matrix_adapter.h"
 
@@ -107,6 +108,18 @@ class retry_backoff {
   std::chrono::milliseconds min_;
   std::chrono::milliseconds max_;
   std::minstd_rand random_;
+};
+
+/// What the Matrix adapter's parts work with: the homeserver's API, the adapter's context and
+/// status, its durable state, its options and the retry waits. Owned by the adapter; each part
+/// keeps these references (they outlive it).
+struct session_tools {
+  api_client& api;
+  const adapter_context& context;
+  connection_status& status;
+  adapter_state& state;
+  const matrix_options& options;
+  retry_backoff& backoff;
 };
 
 /// Runs `then` after `wait` on `timer` (replacing whatever waited on it), unless the adapter stops

@@ -18,43 +18,42 @@ constexpr std::string_view encryption_notice_fallback =
 
 }  // namespace
 
-encryption_notices::encryption_notices(api_client& api, const adapter_context& context, adapter_state& state,
-                                       const matrix_options& options, const bot_account& bot)
-    : api_(api), context_(context), state_(state), options_(options), bot_(bot) {}
+encryption_notices::encryption_notices(const session_tools& tools, const bot_account& bot)
+    : tools_(tools), bot_(bot) {}
 
 void encryption_notices::room_is_encrypted(const std::string& room_id, const std::string& sender) {
   if (noticed_.contains(room_id)) return;
   noticed_.insert(room_id);
   const std::string key = std::string{encryption_notice_key} + room_id;
   try {
-    if (state_.get(key)) return;
+    if (tools_.state.get(key)) return;
   } catch (const std::exception& e) {
-    context_.log("warn", std::string{"matrix: "} + e.what());
+    tools_.context.log("warn", std::string{"matrix: "} + e.what());
   }
   rendered_message text{std::string{encryption_notice_fallback}, {}};
-  if (options_.text_for) {
+  if (tools_.options.text_for) {
     try {
-      text.markup = options_.text_for("encryption_unsupported", identity{"matrix", bot_.workspace, sender});
+      text.markup = tools_.options.text_for("encryption_unsupported", identity{"matrix", bot_.workspace, sender});
     } catch (const std::exception& e) {
-      context_.log("warn",
+      tools_.context.log("warn",
                    std::string{"matrix: cannot render the encrypted-room notice, saying it in English: "} + e.what());
     }
   }
   const json content = notice_content(text, {});
   const std::string path = "/rooms/" + percent_encode(room_id) + "/send/m.room.message/" +
                            percent_encode(transaction_id_for("encryption:" + room_id));
-  api_.call("PUT", path, content, [this, room_id, key](const call_outcome& outcome) {
+  tools_.api.call("PUT", path, content, [this, room_id, key](const call_outcome& outcome) {
     if (const auto* f = std::get_if<request_failure>(&outcome)) {
-      context_.log("warn",
+      tools_.context.log("warn",
                    "matrix: could not tell " + room_id + " that encryption is not supported: " + f->describe());
       noticed_.erase(room_id);  // said at the next encrypted event
       return;
     }
-    context_.log("info", "matrix: " + room_id + " is encrypted; told the room that Tandem cannot read it");
+    tools_.context.log("info", "matrix: " + room_id + " is encrypted; told the room that Tandem cannot read it");
     try {
-      state_.put(key, "sent");
+      tools_.state.put(key, "sent");
     } catch (const std::exception& e) {
-      context_.log("warn", std::string{"matrix: "} + e.what());
+      tools_.context.log("warn", std::string{"matrix: "} + e.what());
     }
   });
 }

@@ -17,18 +17,14 @@ namespace tandem::matrix {
 class encryption_notices {
  public:
   /// Everything given must outlive it; `options.text_for` renders the notice.
-  encryption_notices(api_client& api, const adapter_context& context, adapter_state& state,
-                     const matrix_options& options, const bot_account& bot);
+  encryption_notices(const session_tools& tools, const bot_account& bot);
 
   /// `room_id` is encrypted, as an event of `sender` shows: tells it, unless it was told before.
   /// A failed notice is tried again at the next encrypted event.
   void room_is_encrypted(const std::string& room_id, const std::string& sender);
 
  private:
-  api_client& api_;
-  const adapter_context& context_;
-  adapter_state& state_;
-  const matrix_options& options_;
+  session_tools tools_;
   const bot_account& bot_;
   std::set<std::string> noticed_;  ///< rooms told (or being told) during this run
 };

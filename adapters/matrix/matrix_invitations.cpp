@@ -11,18 +11,13 @@ namespace {
 constexpr std::string_view pending_invites_key = "matrix.pending_invites";
 }  // namespace
 
-invitations::invitations(api_client& api, const adapter_context& context, const connection_status& status,
-                         adapter_state& state, const installation_directory& directory, const bot_account& bot,
-                         retry_backoff& backoff, joined_direct on_joined_direct)
-    : api_(api),
-      context_(context),
-      status_(status),
-      state_(state),
+invitations::invitations(const session_tools& tools, const installation_directory& directory, const bot_account& bot,
+                         joined_direct on_joined_direct)
+    : tools_(tools),
       directory_(directory),
       bot_(bot),
-      backoff_(backoff),
       on_joined_direct_(std::move(on_joined_direct)),
-      timer_(context.io()) {}
+      timer_(tools.context.io()) {}
 
 void invitations::note(const std::string& room_id, const std::string& inviter, bool direct) {
   pending_[room_id] = pending_invite{inviter, direct};
@@ -41,7 +36,7 @@ bool invitations::note_membership(const client_event& e) {
 
 void invitations::load() {
   try {
-    const auto stored = state_.get(pending_invites_key);
+    const auto stored = tools_.state.get(pending_invites_key);
     if (!stored) return;
     const json j = json::parse(*stored, nullptr, false);
     if (!j.is_object()) return;
@@ -50,7 +45,7 @@ void invitations::load() {
       pending_.try_emplace(room_id, pending_invite{v.value("inviter", ""), v.value("direct", false)});
     }
   } catch (const std::exception& e) {
-    context_.log("error", std::string{"matrix: cannot read pending invitations: "} + e.what());
+    tools_.context.log("error", std::string{"matrix: cannot read pending invitations: "} + e.what());
   }
 }
 
@@ -58,16 +53,16 @@ bool invitations::save() {
   json j = json::object();
   for (const auto& [room_id, invite] : pending_) j[room_id] = {{"inviter", invite.inviter}, {"direct", invite.direct}};
   try {
-    state_.put(pending_invites_key, j.dump());
+    tools_.state.put(pending_invites_key, j.dump());
     return true;
   } catch (const std::exception& e) {
-    context_.log("error", std::string{"matrix: cannot store pending invitations: "} + e.what());
+    tools_.context.log("error", std::string{"matrix: cannot store pending invitations: "} + e.what());
     return false;
   }
 }
 
 void invitations::answer() {
-  if (!status_.ready || status_.stopping) return;
+  if (!tools_.status.ready || tools_.status.stopping) return;
   for (const auto& [room_id, invite] : pending_) {
     if (answering_.contains(room_id)) continue;
     answering_.insert(room_id);
@@ -77,7 +72,7 @@ void invitations::answer() {
     const std::string path = "/rooms/" + percent_encode(room_id) + (join ? "/join" : "/leave");
     json body = json::object();
     if (!join) body["reason"] = "Tandem joins only the rooms of its collaborations and DMs from their members";
-    api_.call("POST", path, body, [this, room_id, invite, join](const call_outcome& outcome) {
+    tools_.api.call("POST", path, body, [this, room_id, invite, join](const call_outcome& outcome) {
       answered(room_id, invite, join, outcome);
     });
   }
@@ -88,14 +83,14 @@ void invitations::answered(const std::string& room_id, const pending_invite& inv
   answering_.erase(room_id);
   if (const auto* f = std::get_if<request_failure>(&outcome)) {
     if (!f->is(403) && !f->is(404)) {
-      context_.log("warn", "matrix: " + std::string{join ? "joining" : "declining"} + " " + room_id +
+      tools_.context.log("warn", "matrix: " + std::string{join ? "joining" : "declining"} + " " + room_id +
                                " failed, will retry: " + f->describe());
-      const milliseconds wait = f->retry_after ? milliseconds{*f->retry_after} : backoff_.after(++failures_);
-      return after(timer_, context_, status_, wait, [this] { answer(); });
+      const milliseconds wait = f->retry_after ? milliseconds{*f->retry_after} : tools_.backoff.after(++failures_);
+      return after(timer_, tools_.context, tools_.status, wait, [this] { answer(); });
     }
-    context_.log("info", "matrix: invitation to " + room_id + " is gone (" + f->describe() + ")");
+    tools_.context.log("info", "matrix: invitation to " + room_id + " is gone (" + f->describe() + ")");
   } else {
-    context_.log("info", "matrix: " + std::string{join ? "joined" : "declined"} + " " + room_id + " (invited by " +
+    tools_.context.log("info", "matrix: " + std::string{join ? "joined" : "declined"} + " " + room_id + " (invited by " +
                              invite.inviter + ")");
     if (join && invite.direct) on_joined_direct_(invite.inviter, room_id);
   }

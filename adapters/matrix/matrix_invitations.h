@@ -25,8 +25,7 @@ class invitations {
   using joined_direct = std::function<void(const std::string& inviter, const std::string& room_id)>;
 
   /// Everything given must outlive it.
-  invitations(api_client& api, const adapter_context& context, const connection_status& status, adapter_state& state,
-              const installation_directory& directory, const bot_account& bot, retry_backoff& backoff,
+  invitations(const session_tools& tools, const installation_directory& directory, const bot_account& bot,
               joined_direct on_joined_direct);
 
   /// Remembers an invitation in memory (save() makes it durable).
@@ -51,13 +50,9 @@ class invitations {
 
   void answered(const std::string& room_id, const pending_invite& invite, bool join, const call_outcome& outcome);
 
-  api_client& api_;
-  const adapter_context& context_;
-  const connection_status& status_;
-  adapter_state& state_;
+  session_tools tools_;
   const installation_directory& directory_;
   const bot_account& bot_;
-  retry_backoff& backoff_;
   joined_direct on_joined_direct_;
   boost::asio::steady_timer timer_;
   std::map<std::string, pending_invite> pending_;  ///< by room id

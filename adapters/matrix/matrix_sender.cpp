@@ -12,21 +12,17 @@ namespace tandem::matrix {
 using nlohmann::json;
 using std::chrono::seconds;
 
-notice_sender::notice_sender(api_client& api, const adapter_context& context, const connection_status& status,
-                             const matrix_options& options, direct_room_book& direct, reaction_targets& targets,
+notice_sender::notice_sender(const session_tools& tools, direct_room_book& direct, reaction_targets& targets,
                              token_refused on_token_refused)
-    : api_(api),
-      context_(context),
-      status_(status),
-      options_(options),
+    : tools_(tools),
       direct_(direct),
       targets_(targets),
       on_token_refused_(std::move(on_token_refused)),
-      held_timer_(context.io()) {}
+      held_timer_(tools.context.io()) {}
 
 void notice_sender::deliver(const destination& to, const rendered_message& message, const std::string& key,
                             std::function<void(delivery_result)> done) {
-  if (!status_.ready) return hold_until_ready(to, message, key, std::move(done));
+  if (!tools_.status.ready) return hold_until_ready(to, message, key, std::move(done));
   if (!to.conversation.empty()) return send_notice(to.conversation, to, message, key, false, std::move(done));
   if (to.user.empty() || server_name_of(to.user).empty()) {
     return done(delivery_result::failed("no Matrix room or user id to send to"));
@@ -43,11 +39,11 @@ void notice_sender::deliver(const destination& to, const rendered_message& messa
 /// attempt seconds later.
 void notice_sender::hold_until_ready(const destination& to, const rendered_message& message, const std::string& key,
                                      std::function<void(delivery_result)> done) {
-  if (status_.stopping) return done(delivery_result::retry("Tandem is stopping"));
+  if (tools_.status.stopping) return done(delivery_result::retry("Tandem is stopping"));
   held_.push_back(held_delivery{to, message, key, std::move(done)});
   if (held_.size() > 1) return;
-  held_timer_.expires_after(options_.sign_in_wait);
-  held_timer_.async_wait(context_.guard([this](const boost::system::error_code& ec) {
+  held_timer_.expires_after(tools_.options.sign_in_wait);
+  held_timer_.async_wait(tools_.context.guard([this](const boost::system::error_code& ec) {
     if (!ec) release_held();
   }));
 }
@@ -56,7 +52,7 @@ void notice_sender::release_held() {
   held_timer_.cancel();
   auto held = std::exchange(held_, {});
   for (auto& h : held) {
-    if (status_.ready && !status_.stopping) {
+    if (tools_.status.ready && !tools_.status.stopping) {
       deliver(h.to, h.message, h.key, std::move(h.done));
     } else {
       h.done(delivery_result::retry("not signed in to the homeserver yet", seconds{5}));
@@ -68,7 +64,7 @@ void notice_sender::send_notice(const std::string& room_id, const destination& t
                                 const std::string& key, bool opened_dm, std::function<void(delivery_result)> done) {
   notice_options options;
   const bool direct = opened_dm || direct_.is_direct(room_id);
-  if (!direct && !to.user.empty() && to.user != options_.user_id && !server_name_of(to.user).empty()) {
+  if (!direct && !to.user.empty() && to.user != tools_.options.user_id && !server_name_of(to.user).empty()) {
     options.mention_user_ids.push_back(to.user);
   }
   if (!to.reply_handle.empty() && to.conversation == room_id) options.in_reply_to = to.reply_handle;
@@ -79,7 +75,7 @@ void notice_sender::send_notice(const std::string& room_id, const destination& t
   }
   const std::string path =
       "/rooms/" + percent_encode(room_id) + "/send/m.room.message/" + percent_encode(transaction_id_for(key));
-  api_.call("PUT", path, content,
+  tools_.api.call("PUT", path, content,
             [this, room_id, key, opened_dm, reactions, answers = answers_in_content(content),
              done = std::move(done)](call_outcome outcome) mutable {
               if (auto* f = std::get_if<request_failure>(&outcome)) {
@@ -93,8 +89,8 @@ void notice_sender::send_notice(const std::string& room_id, const destination& t
               const std::string event_id = answer.value("event_id", "");
               if (!event_id.empty() && !answers.empty()) targets_.remember(event_id, {true, answers});
               if (event_id.empty() || reactions.empty()) return done(delivery_result::delivered());
-              boost::asio::co_spawn(context_.io(), react(room_id, event_id, key, std::move(reactions)),
-                                    context_.guard([done = std::move(done)](std::exception_ptr e) {
+              boost::asio::co_spawn(tools_.context.io(), react(room_id, event_id, key, std::move(reactions)),
+                                    tools_.context.guard([done = std::move(done)](std::exception_ptr e) {
                                       if (e) std::rethrow_exception(e);
                                       done(delivery_result::delivered());
                                     }));
@@ -107,16 +103,16 @@ boost::asio::awaitable<void> notice_sender::react(std::string room_id, std::stri
   for (std::size_t index = 0; index < keys.size(); ++index) {
     const std::string path = "/rooms/" + percent_encode(room_id) + "/send/m.reaction/" +
                              percent_encode(transaction_id_for(key, "r" + std::to_string(index)));
-    const call_outcome outcome = co_await api_.co_call("PUT", path, reaction_content(event_id, keys[index]));
+    const call_outcome outcome = co_await tools_.api.co_call("PUT", path, reaction_content(event_id, keys[index]));
     if (const auto* f = std::get_if<request_failure>(&outcome); f != nullptr && f->errcode != "M_DUPLICATE_ANNOTATION") {
-      context_.log("warn", "matrix: could not add the answer " + keys[index] + " to " + event_id + ": " + f->describe());
+      tools_.context.log("warn", "matrix: could not add the answer " + keys[index] + " to " + event_id + ": " + f->describe());
     }
   }
 }
 
 delivery_result notice_sender::outcome_of(const request_failure& f, std::string_view doing) {
   if (f.is(401)) on_token_refused_(f);
-  return delivery_outcome(f, doing, options_.rate_limit_default);
+  return delivery_outcome(f, doing, tools_.options.rate_limit_default);
 }
 
 }  // namespace tandem::matrix

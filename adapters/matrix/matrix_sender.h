@@ -26,8 +26,7 @@ class notice_sender {
   using token_refused = std::function<void(const request_failure&)>;
 
   /// Everything given must outlive it.
-  notice_sender(api_client& api, const adapter_context& context, const connection_status& status,
-                const matrix_options& options, direct_room_book& direct, reaction_targets& targets,
+  notice_sender(const session_tools& tools, direct_room_book& direct, reaction_targets& targets,
                 token_refused on_token_refused);
 
   /// See matrix_adapter::deliver.
@@ -54,10 +53,7 @@ class notice_sender {
                                      std::vector<std::string> keys);
   delivery_result outcome_of(const request_failure& f, std::string_view doing);
 
-  api_client& api_;
-  const adapter_context& context_;
-  const connection_status& status_;
-  const matrix_options& options_;
+  session_tools tools_;
   direct_room_book& direct_;
   reaction_targets& targets_;
   token_refused on_token_refused_;

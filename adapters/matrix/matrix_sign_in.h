@@ -25,9 +25,8 @@ class sign_in {
   using signed_in = std::function<void(const std::string& filter_id)>;
 
   /// Everything given must outlive it. `timer` is the one the /sync loop's retries wait on too.
-  sign_in(api_client& api, const adapter_context& context, connection_status& status, adapter_state& state,
-          const matrix_options& options, direct_room_book& direct, retry_backoff& backoff,
-          boost::asio::steady_timer& timer, signed_in on_signed_in);
+  sign_in(const session_tools& tools, direct_room_book& direct, boost::asio::steady_timer& timer,
+          signed_in on_signed_in);
 
   /// Signs in (or checks the token) and prepares; health says "starting" meanwhile.
   void start();
@@ -42,13 +41,8 @@ class sign_in {
   void load_direct_rooms(std::string filter_id);
   void retry(std::optional<std::chrono::seconds> hint = std::nullopt);
 
-  api_client& api_;
-  const adapter_context& context_;
-  connection_status& status_;
-  adapter_state& state_;
-  const matrix_options& options_;
+  session_tools tools_;
   direct_room_book& direct_;
-  retry_backoff& backoff_;
   boost::asio::steady_timer& timer_;
   signed_in on_signed_in_;
   int failures_ = 0;

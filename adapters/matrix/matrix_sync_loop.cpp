@@ -45,42 +45,32 @@ json sync_filter() {
   })");
 }
 
-sync_loop::sync_loop(api_client& api, const adapter_context& context, connection_status& status, adapter_state& state,
-                     const matrix_options& options, retry_backoff& backoff, boost::asio::steady_timer& timer,
-                     sync_loop_parts parts)
-    : api_(api),
-      context_(context),
-      status_(status),
-      state_(state),
-      options_(options),
-      backoff_(backoff),
-      timer_(timer),
-      parts_(std::move(parts)),
-      token_timer_(context.io()) {}
+sync_loop::sync_loop(const session_tools& tools, boost::asio::steady_timer& timer, sync_loop_parts parts)
+    : tools_(tools), timer_(timer), parts_(std::move(parts)), token_timer_(tools.context.io()) {}
 
 void sync_loop::begin(std::string filter_id) {
   filter_id_ = std::move(filter_id);
   try {
-    since_ = state_.get(next_batch_key);
+    since_ = tools_.state.get(next_batch_key);
     saved_token_ = since_;
   } catch (const std::exception& e) {
     // Never take a failed read for a first sync: that would skip events.
-    context_.log("error", std::string{"matrix: cannot read the sync token: "} + e.what());
-    return after(timer_, context_, status_, backoff_.after(++failures_), [this] { begin(filter_id_); });
+    tools_.context.log("error", std::string{"matrix: cannot read the sync token: "} + e.what());
+    return after(timer_, tools_.context, tools_.status, tools_.backoff.after(++failures_), [this] { begin(filter_id_); });
   }
   sync_once();
 }
 
 void sync_loop::sync_once() {
-  if (status_.stopping || !status_.ready) return;
+  if (tools_.status.stopping || !tools_.status.ready) return;
   const bool initial = !since_;
   std::string path = "/sync?filter=" + percent_encode(filter_id_);
   if (initial) {
     path += "&timeout=0";
   } else {
-    path += "&timeout=" + std::to_string(options_.sync_timeout.count()) + "&since=" + percent_encode(*since_);
+    path += "&timeout=" + std::to_string(tools_.options.sync_timeout.count()) + "&since=" + percent_encode(*since_);
   }
-  api_.call_text(
+  tools_.api.call_text(
       "GET", path, std::nullopt,
       [this, initial](text_outcome outcome) {
         if (auto* f = std::get_if<request_failure>(&outcome)) return sync_failed(*f);
@@ -91,26 +81,26 @@ void sync_loop::sync_once() {
           return sync_failed(
               request_failure{200, "M_BAD_JSON", std::string{"malformed sync response: "} + e.what(), {}, false});
         }
-        status_.health = "ok";  // the homeserver answers again (storing the batch may still fail: batch_failed)
+        tools_.status.health = "ok";  // the homeserver answers again (storing the batch may still fail: batch_failed)
         take_batch(std::move(batch), initial);
       },
-      initial ? options_.initial_sync_request_timeout : options_.sync_request_timeout);
+      initial ? tools_.options.initial_sync_request_timeout : tools_.options.sync_request_timeout);
 }
 
 void sync_loop::sync_failed(const request_failure& f) {
-  if (status_.stopping) return;
+  if (tools_.status.stopping) return;
   if (f.is(401)) {
     parts_.token_refused(f);
-    if (!status_.ready) return;  // signing in again restarts the loop
+    if (!tools_.status.ready) return;  // signing in again restarts the loop
   }
-  context_.log("warn", "matrix: /sync failed: " + f.describe());
+  tools_.context.log("warn", "matrix: /sync failed: " + f.describe());
   if (f.is(429)) {
-    status_.health = "rate_limited";
-    return after(timer_, context_, status_, milliseconds{f.retry_after.value_or(options_.rate_limit_default)},
+    tools_.status.health = "rate_limited";
+    return after(timer_, tools_.context, tools_.status, milliseconds{f.retry_after.value_or(tools_.options.rate_limit_default)},
                  [this] { sync_once(); });
   }
-  if (status_.health == "ok") status_.health = "reconnecting";
-  after(timer_, context_, status_, backoff_.after(++failures_), [this] { sync_once(); });
+  if (tools_.status.health == "ok") tools_.status.health = "reconnecting";
+  after(timer_, tools_.context, tools_.status, tools_.backoff.after(++failures_), [this] { sync_once(); });
 }
 
 void sync_loop::take_batch(sync_response batch, bool initial) {
@@ -119,7 +109,7 @@ void sync_loop::take_batch(sync_response batch, bool initial) {
   }
   for (const auto& [room_id, invited] : batch.invite) {
     for (const auto& e : invited.invite_state) {
-      if (e.type != "m.room.member" || e.state_key != options_.user_id) continue;
+      if (e.type != "m.room.member" || e.state_key != tools_.options.user_id) continue;
       try {
         const auto m = e.content.get<member>();
         if (m.membership == "invite") parts_.invites.note(room_id, e.sender, m.is_direct);
@@ -131,7 +121,7 @@ void sync_loop::take_batch(sync_response batch, bool initial) {
   if (!batch.invite.empty() && !parts_.invites.save()) return batch_failed();
   if (initial) {
     // A new account's history is not acted on: only its token is kept.
-    context_.log("info", "matrix: first sync; earlier messages are not acted on");
+    tools_.context.log("info", "matrix: first sync; earlier messages are not acted on");
     return batch_done(batch.next_batch, true);
   }
   std::vector<std::pair<std::string, std::string>> limited;  // (room, prev_batch)
@@ -146,8 +136,8 @@ void sync_loop::take_batch(sync_response batch, bool initial) {
   if (limited.empty()) return store_batch(std::move(batch), {});
   auto shared = std::make_shared<sync_response>(std::move(batch));
   boost::asio::co_spawn(
-      context_.io(), backfill(std::move(limited), *since_),
-      context_.guard([this, shared](std::exception_ptr e, std::optional<gap_events> gaps) {
+      tools_.context.io(), backfill(std::move(limited), *since_),
+      tools_.context.guard([this, shared](std::exception_ptr e, std::optional<gap_events> gaps) {
         if (e) std::rethrow_exception(e);
         if (!gaps) return batch_failed();
         store_batch(std::move(*shared), std::move(*gaps));
@@ -164,16 +154,16 @@ boost::asio::awaitable<std::optional<sync_loop::gap_events>> sync_loop::backfill
     std::string from = since;
     for (std::size_t page = 0;; ++page) {
       if (page == backfill_page_limit) {
-        context_.log("error", "matrix: gap in " + room_id + " still open after " + std::to_string(page) +
+        tools_.context.log("error", "matrix: gap in " + room_id + " still open after " + std::to_string(page) +
                                   " pages; continuing");
         break;
       }
       const std::string path = "/rooms/" + percent_encode(room_id) + "/messages?dir=f&limit=100&from=" +
                                percent_encode(from) + "&to=" + percent_encode(prev_batch) +
                                "&filter=" + percent_encode(messages_filter().dump());
-      call_outcome outcome = co_await api_.co_call("GET", path, std::nullopt);
+      call_outcome outcome = co_await tools_.api.co_call("GET", path, std::nullopt);
       if (const auto* f = std::get_if<request_failure>(&outcome)) {
-        context_.log("warn", "matrix: back-filling " + room_id + " failed: " + f->describe());
+        tools_.context.log("warn", "matrix: back-filling " + room_id + " failed: " + f->describe());
         co_return std::nullopt;
       }
       std::optional<messages_response> answer;
@@ -183,7 +173,7 @@ boost::asio::awaitable<std::optional<sync_loop::gap_events>> sync_loop::backfill
         answer.reset();
       }
       if (!answer) {
-        context_.log("warn", "matrix: malformed /messages answer for " + room_id);
+        tools_.context.log("warn", "matrix: malformed /messages answer for " + room_id);
         co_return std::nullopt;
       }
       for (auto& e : answer->chunk.events) {
@@ -213,7 +203,7 @@ void sync_loop::store_batch(sync_response batch, gap_events gaps) {
     if (!stored) return batch_failed();
     // Stored: the runtime sends the replies the batch caused as soon as this returns; the
     // token's own durable write waits for the next turn, so it does not delay them.
-    boost::asio::post(context_.io(), context_.guard([this, next] { batch_done(next, false); }));
+    boost::asio::post(tools_.context.io(), tools_.context.guard([this, next] { batch_done(next, false); }));
   });
 }
 
@@ -226,9 +216,9 @@ void sync_loop::store_batch(sync_response batch, gap_events gaps) {
 void sync_loop::batch_done(const std::string& next_batch, bool initial) {
   if (initial) {
     try {
-      state_.put(next_batch_key, next_batch);
+      tools_.state.put(next_batch_key, next_batch);
     } catch (const std::exception& e) {
-      context_.log("error", std::string{"matrix: cannot store the sync token: "} + e.what());
+      tools_.context.log("error", std::string{"matrix: cannot store the sync token: "} + e.what());
       return batch_failed();
     }
     saved_token_ = next_batch;
@@ -236,7 +226,7 @@ void sync_loop::batch_done(const std::string& next_batch, bool initial) {
   }
   since_ = next_batch;
   failures_ = 0;
-  status_.health = "ok";
+  tools_.status.health = "ok";
   parts_.invites.answer();
   sync_once();
   save_token_soon();
@@ -245,12 +235,12 @@ void sync_loop::batch_done(const std::string& next_batch, bool initial) {
 /// Stores `since_` when the interval since the last write has passed (on a later turn of the
 /// io_context, so the requests already on their way leave first).
 void sync_loop::save_token_soon() {
-  if (token_write_scheduled_ || status_.stopping || since_ == saved_token_) return;
+  if (token_write_scheduled_ || tools_.status.stopping || since_ == saved_token_) return;
   token_write_scheduled_ = true;
   const auto due = last_token_write_ + token_write_interval;
   const auto now = std::chrono::steady_clock::now();
   token_timer_.expires_after(due > now ? due - now : std::chrono::steady_clock::duration::zero());
-  token_timer_.async_wait(context_.guard([this](const boost::system::error_code& ec) {
+  token_timer_.async_wait(tools_.context.guard([this](const boost::system::error_code& ec) {
     token_write_scheduled_ = false;
     if (!ec) save_token();
   }));
@@ -259,10 +249,10 @@ void sync_loop::save_token_soon() {
 void sync_loop::save_token() {
   if (!since_ || since_ == saved_token_) return;
   try {
-    state_.put(next_batch_key, *since_);
+    tools_.state.put(next_batch_key, *since_);
     saved_token_ = since_;
   } catch (const std::exception& e) {
-    context_.log("error",
+    tools_.context.log("error",
                  std::string{"matrix: cannot store the sync token (events already stored may be offered again): "} +
                      e.what());
   }
@@ -271,8 +261,8 @@ void sync_loop::save_token() {
 }
 
 void sync_loop::batch_failed() {
-  if (status_.health == "ok") status_.health = "reconnecting";
-  after(timer_, context_, status_, backoff_.after(++failures_), [this] { sync_once(); });
+  if (tools_.status.health == "ok") tools_.status.health = "reconnecting";
+  after(timer_, tools_.context, tools_.status, tools_.backoff.after(++failures_), [this] { sync_once(); });
 }
 
 }  // namespace tandem::matrix

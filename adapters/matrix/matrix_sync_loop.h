@@ -43,9 +43,7 @@ struct sync_loop_parts {
 class sync_loop {
  public:
   /// Everything given must outlive it. `timer` is the one the sign-in's retries wait on too.
-  sync_loop(api_client& api, const adapter_context& context, connection_status& status, adapter_state& state,
-            const matrix_options& options, retry_backoff& backoff, boost::asio::steady_timer& timer,
-            sync_loop_parts parts);
+  sync_loop(const session_tools& tools, boost::asio::steady_timer& timer, sync_loop_parts parts);
 
   /// Reads the stored token and starts polling with `filter_id` (a first sync without a token).
   void begin(std::string filter_id);
@@ -69,12 +67,7 @@ class sync_loop {
   void batch_failed();
   void save_token_soon();
 
-  api_client& api_;
-  const adapter_context& context_;
-  connection_status& status_;
-  adapter_state& state_;
-  const matrix_options& options_;
-  retry_backoff& backoff_;
+  session_tools tools_;
   boost::asio::steady_timer& timer_;
   sync_loop_parts parts_;
   boost::asio::steady_timer token_timer_;
