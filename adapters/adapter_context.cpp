@@ -26,9 +26,8 @@ time_point adapter_context::now() const {
 }
 
 void adapter_context::store_then(const inbound_sink& sink, inbound event, std::function<void(bool)> then) const {
-  sink(std::move(event), [this, owner = hold(), then = std::move(then)](bool stored) {
-    post([owner, then, stored] { then(stored); });
-  });
+  sink(std::move(event),
+       [this, owner = hold(), then = std::move(then)](bool stored) { post([owner, then, stored] { then(stored); }); });
 }
 
 void adapter_context::at(std::chrono::steady_clock::time_point when, std::function<void(bool fired)> f) {

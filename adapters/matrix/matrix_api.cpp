@@ -132,7 +132,8 @@ asio::awaitable<call_outcome> api_client::co_call(std::string method, std::strin
       [this](auto handler, std::string m, std::string p, std::optional<json> b) {
         // std::function needs a copyable target; the coroutine's handler is move-only.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        call(std::move(m), std::move(p), std::move(b), [shared](call_outcome outcome) { (*shared)(std::move(outcome)); });
+        call(std::move(m), std::move(p), std::move(b),
+             [shared](call_outcome outcome) { (*shared)(std::move(outcome)); });
       },
       asio::use_awaitable, std::move(method), std::move(path), std::move(body));
 }

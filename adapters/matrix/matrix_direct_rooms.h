@@ -50,7 +50,7 @@ class direct_room_book {
   std::string user_id_;
   direct_rooms rooms_;
   std::set<std::string> room_ids_;
-  std::deque<std::pair<std::string, std::string>> writes_;  ///< (user, room) waiting to be recorded
+  std::deque<std::pair<std::string, std::string>> writes_;   ///< (user, room) waiting to be recorded
   std::map<std::string, std::vector<room_found>> creating_;  ///< by user: who waits for the new DM
 };
 

@@ -18,8 +18,7 @@ constexpr std::string_view encryption_notice_fallback =
 
 }  // namespace
 
-encryption_notices::encryption_notices(const session_tools& tools, const bot_account& bot)
-    : tools_(tools), bot_(bot) {}
+encryption_notices::encryption_notices(const session_tools& tools, const bot_account& bot) : tools_(tools), bot_(bot) {}
 
 void encryption_notices::room_is_encrypted(const std::string& room_id, const std::string& sender) {
   if (noticed_.contains(room_id)) return;
@@ -35,8 +34,8 @@ void encryption_notices::room_is_encrypted(const std::string& room_id, const std
     try {
       text.markup = tools_.options.text_for("encryption_unsupported", identity{"matrix", bot_.workspace, sender});
     } catch (const std::exception& e) {
-      tools_.context.log("warn",
-                   std::string{"matrix: cannot render the encrypted-room notice, saying it in English: "} + e.what());
+      tools_.context.log(
+          "warn", std::string{"matrix: cannot render the encrypted-room notice, saying it in English: "} + e.what());
     }
   }
   const json content = notice_content(text, {});
@@ -45,7 +44,7 @@ void encryption_notices::room_is_encrypted(const std::string& room_id, const std
   tools_.api.call("PUT", path, content, [this, room_id, key](const call_outcome& outcome) {
     if (const auto* f = std::get_if<request_failure>(&outcome)) {
       tools_.context.log("warn",
-                   "matrix: could not tell " + room_id + " that encryption is not supported: " + f->describe());
+                         "matrix: could not tell " + room_id + " that encryption is not supported: " + f->describe());
       noticed_.erase(room_id);  // said at the next encrypted event
       return;
     }

@@ -55,9 +55,9 @@ void event_feed::feed(const std::vector<client_event>& events, std::function<voi
   auto count = std::make_shared<tally>(tally{translated.size(), true, std::move(done)});
   for (auto& in : translated) {
     sink_(std::move(in), context_.guard([count](bool stored) {
-            count->stored = count->stored && stored;
-            if (--count->left == 0) count->done(count->stored);
-          }));
+      count->stored = count->stored && stored;
+      if (--count->left == 0) count->done(count->stored);
+    }));
   }
 }
 

@@ -84,14 +84,14 @@ void invitations::answered(const std::string& room_id, const pending_invite& inv
   if (const auto* f = std::get_if<request_failure>(&outcome)) {
     if (!f->is(403) && !f->is(404)) {
       tools_.context.log("warn", "matrix: " + std::string{join ? "joining" : "declining"} + " " + room_id +
-                               " failed, will retry: " + f->describe());
+                                     " failed, will retry: " + f->describe());
       const milliseconds wait = f->retry_after ? milliseconds{*f->retry_after} : tools_.backoff.after(++failures_);
       return after(timer_, tools_.context, tools_.status, wait, [this] { answer(); });
     }
     tools_.context.log("info", "matrix: invitation to " + room_id + " is gone (" + f->describe() + ")");
   } else {
-    tools_.context.log("info", "matrix: " + std::string{join ? "joined" : "declined"} + " " + room_id + " (invited by " +
-                             invite.inviter + ")");
+    tools_.context.log("info", "matrix: " + std::string{join ? "joined" : "declined"} + " " + room_id +
+                                   " (invited by " + invite.inviter + ")");
     if (join && invite.direct) on_joined_direct_(invite.inviter, room_id);
   }
   failures_ = 0;

@@ -56,7 +56,7 @@ class invitations {
   joined_direct on_joined_direct_;
   boost::asio::steady_timer timer_;
   std::map<std::string, pending_invite> pending_;  ///< by room id
-  std::set<std::string> answering_;               ///< room ids with an answer under way
+  std::set<std::string> answering_;                ///< room ids with an answer under way
   int failures_ = 0;
 };
 

@@ -60,9 +60,8 @@ boost::asio::awaitable<bool> reaction_targets::look_up(std::vector<client_event>
   const auto unknown = unknown_targets(events);
   for (const auto& [room_id, event_id] : unknown) {
     if (targets_.contains(event_id)) continue;  // two reactions on one message
-    const call_outcome outcome =
-        co_await api_.co_call("GET", "/rooms/" + percent_encode(room_id) + "/event/" + percent_encode(event_id),
-                              std::nullopt);
+    const call_outcome outcome = co_await api_.co_call(
+        "GET", "/rooms/" + percent_encode(room_id) + "/event/" + percent_encode(event_id), std::nullopt);
     if (const auto* f = std::get_if<request_failure>(&outcome)) {
       if (!f->is(404) && !f->is(403)) {
         context_.log("warn", "matrix: cannot fetch the message " + event_id + " a reaction is on: " + f->describe());

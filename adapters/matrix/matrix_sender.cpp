@@ -76,25 +76,25 @@ void notice_sender::send_notice(const std::string& room_id, const destination& t
   const std::string path =
       "/rooms/" + percent_encode(room_id) + "/send/m.room.message/" + percent_encode(transaction_id_for(key));
   tools_.api.call("PUT", path, content,
-            [this, room_id, key, opened_dm, reactions, answers = answers_in_content(content),
-             done = std::move(done)](call_outcome outcome) mutable {
-              if (auto* f = std::get_if<request_failure>(&outcome)) {
-                if (f->is(403) && opened_dm) {
-                  direct_.forget(room_id);  // the DM is no longer usable: the next attempt opens a new one
-                  return done(delivery_result::retry("not allowed in the DM " + room_id + ": " + f->describe()));
-                }
-                return done(outcome_of(*f, "sending to " + room_id));
-              }
-              const json& answer = std::get<json>(outcome);
-              const std::string event_id = answer.value("event_id", "");
-              if (!event_id.empty() && !answers.empty()) targets_.remember(event_id, {true, answers});
-              if (event_id.empty() || reactions.empty()) return done(delivery_result::delivered());
-              boost::asio::co_spawn(tools_.context.io(), react(room_id, event_id, key, std::move(reactions)),
-                                    tools_.context.guard([done = std::move(done)](std::exception_ptr e) {
-                                      if (e) std::rethrow_exception(e);
-                                      done(delivery_result::delivered());
-                                    }));
-            });
+                  [this, room_id, key, opened_dm, reactions, answers = answers_in_content(content),
+                   done = std::move(done)](call_outcome outcome) mutable {
+                    if (auto* f = std::get_if<request_failure>(&outcome)) {
+                      if (f->is(403) && opened_dm) {
+                        direct_.forget(room_id);  // the DM is no longer usable: the next attempt opens a new one
+                        return done(delivery_result::retry("not allowed in the DM " + room_id + ": " + f->describe()));
+                      }
+                      return done(outcome_of(*f, "sending to " + room_id));
+                    }
+                    const json& answer = std::get<json>(outcome);
+                    const std::string event_id = answer.value("event_id", "");
+                    if (!event_id.empty() && !answers.empty()) targets_.remember(event_id, {true, answers});
+                    if (event_id.empty() || reactions.empty()) return done(delivery_result::delivered());
+                    boost::asio::co_spawn(tools_.context.io(), react(room_id, event_id, key, std::move(reactions)),
+                                          tools_.context.guard([done = std::move(done)](std::exception_ptr e) {
+                                            if (e) std::rethrow_exception(e);
+                                            done(delivery_result::delivered());
+                                          }));
+                  });
 }
 
 /// Best effort: the message is delivered whatever happens to its reactions (it names them).
@@ -104,8 +104,10 @@ boost::asio::awaitable<void> notice_sender::react(std::string room_id, std::stri
     const std::string path = "/rooms/" + percent_encode(room_id) + "/send/m.reaction/" +
                              percent_encode(transaction_id_for(key, "r" + std::to_string(index)));
     const call_outcome outcome = co_await tools_.api.co_call("PUT", path, reaction_content(event_id, keys[index]));
-    if (const auto* f = std::get_if<request_failure>(&outcome); f != nullptr && f->errcode != "M_DUPLICATE_ANNOTATION") {
-      tools_.context.log("warn", "matrix: could not add the answer " + keys[index] + " to " + event_id + ": " + f->describe());
+    if (const auto* f = std::get_if<request_failure>(&outcome);
+        f != nullptr && f->errcode != "M_DUPLICATE_ANNOTATION") {
+      tools_.context.log("warn",
+                         "matrix: could not add the answer " + keys[index] + " to " + event_id + ": " + f->describe());
     }
   }
 }

@@ -15,10 +15,7 @@ constexpr std::string_view device_key = "matrix.device_id";
 
 sign_in::sign_in(const session_tools& tools, direct_room_book& direct, boost::asio::steady_timer& timer,
                  signed_in on_signed_in)
-    : tools_(tools),
-      direct_(direct),
-      timer_(timer),
-      on_signed_in_(std::move(on_signed_in)) {}
+    : tools_(tools), direct_(direct), timer_(timer), on_signed_in_(std::move(on_signed_in)) {}
 
 void sign_in::start() {
   tools_.status.health = "starting";
@@ -93,8 +90,8 @@ void sign_in::check_whoami() {
 
 void sign_in::accept_user(const std::string& user_id) {
   if (user_id != tools_.options.user_id) {
-    tools_.context.log("error", "matrix: the token belongs to " + user_id + ", the config says " + tools_.options.user_id +
-                              ": fix adapters.matrix.user_id");
+    tools_.context.log("error", "matrix: the token belongs to " + user_id + ", the config says " +
+                                    tools_.options.user_id + ": fix adapters.matrix.user_id");
     tools_.status.health = "wrong_user";
     return;
   }
@@ -110,16 +107,16 @@ void sign_in::retry(std::optional<std::chrono::seconds> hint) {
 
 void sign_in::upload_filter() {
   tools_.api.call("POST", "/user/" + percent_encode(tools_.options.user_id) + "/filter", sync_filter(),
-            [this](call_outcome outcome) {
-              const json* answer = std::get_if<json>(&outcome);
-              if (answer == nullptr || !answer->contains("filter_id") || !(*answer)["filter_id"].is_string()) {
-                if (auto* f = std::get_if<request_failure>(&outcome)) {
-                  tools_.context.log("error", "matrix: filter upload failed: " + f->describe());
-                }
-                return retry();
-              }
-              load_direct_rooms((*answer)["filter_id"].get<std::string>());
-            });
+                  [this](call_outcome outcome) {
+                    const json* answer = std::get_if<json>(&outcome);
+                    if (answer == nullptr || !answer->contains("filter_id") || !(*answer)["filter_id"].is_string()) {
+                      if (auto* f = std::get_if<request_failure>(&outcome)) {
+                        tools_.context.log("error", "matrix: filter upload failed: " + f->describe());
+                      }
+                      return retry();
+                    }
+                    load_direct_rooms((*answer)["filter_id"].get<std::string>());
+                  });
 }
 
 /// Reads m.direct (the bot's DMs); a missing one is empty.

@@ -56,7 +56,8 @@ void sync_loop::begin(std::string filter_id) {
   } catch (const std::exception& e) {
     // Never take a failed read for a first sync: that would skip events.
     tools_.context.log("error", std::string{"matrix: cannot read the sync token: "} + e.what());
-    return after(timer_, tools_.context, tools_.status, tools_.backoff.after(++failures_), [this] { begin(filter_id_); });
+    return after(timer_, tools_.context, tools_.status, tools_.backoff.after(++failures_),
+                 [this] { begin(filter_id_); });
   }
   sync_once();
 }
@@ -96,8 +97,8 @@ void sync_loop::sync_failed(const request_failure& f) {
   tools_.context.log("warn", "matrix: /sync failed: " + f.describe());
   if (f.is(429)) {
     tools_.status.health = "rate_limited";
-    return after(timer_, tools_.context, tools_.status, milliseconds{f.retry_after.value_or(tools_.options.rate_limit_default)},
-                 [this] { sync_once(); });
+    return after(timer_, tools_.context, tools_.status,
+                 milliseconds{f.retry_after.value_or(tools_.options.rate_limit_default)}, [this] { sync_once(); });
   }
   if (tools_.status.health == "ok") tools_.status.health = "reconnecting";
   after(timer_, tools_.context, tools_.status, tools_.backoff.after(++failures_), [this] { sync_once(); });
@@ -135,13 +136,12 @@ void sync_loop::take_batch(sync_response batch, bool initial) {
   }
   if (limited.empty()) return store_batch(std::move(batch), {});
   auto shared = std::make_shared<sync_response>(std::move(batch));
-  boost::asio::co_spawn(
-      tools_.context.io(), backfill(std::move(limited), *since_),
-      tools_.context.guard([this, shared](std::exception_ptr e, std::optional<gap_events> gaps) {
-        if (e) std::rethrow_exception(e);
-        if (!gaps) return batch_failed();
-        store_batch(std::move(*shared), std::move(*gaps));
-      }));
+  boost::asio::co_spawn(tools_.context.io(), backfill(std::move(limited), *since_),
+                        tools_.context.guard([this, shared](std::exception_ptr e, std::optional<gap_events> gaps) {
+                          if (e) std::rethrow_exception(e);
+                          if (!gaps) return batch_failed();
+                          store_batch(std::move(*shared), std::move(*gaps));
+                        }));
 }
 
 /// Fills the gap of each limited room: /messages forwards from the previous `since` to the
@@ -154,13 +154,13 @@ boost::asio::awaitable<std::optional<sync_loop::gap_events>> sync_loop::backfill
     std::string from = since;
     for (std::size_t page = 0;; ++page) {
       if (page == backfill_page_limit) {
-        tools_.context.log("error", "matrix: gap in " + room_id + " still open after " + std::to_string(page) +
-                                  " pages; continuing");
+        tools_.context.log(
+            "error", "matrix: gap in " + room_id + " still open after " + std::to_string(page) + " pages; continuing");
         break;
       }
-      const std::string path = "/rooms/" + percent_encode(room_id) + "/messages?dir=f&limit=100&from=" +
-                               percent_encode(from) + "&to=" + percent_encode(prev_batch) +
-                               "&filter=" + percent_encode(messages_filter().dump());
+      const std::string path =
+          "/rooms/" + percent_encode(room_id) + "/messages?dir=f&limit=100&from=" + percent_encode(from) +
+          "&to=" + percent_encode(prev_batch) + "&filter=" + percent_encode(messages_filter().dump());
       call_outcome outcome = co_await tools_.api.co_call("GET", path, std::nullopt);
       if (const auto* f = std::get_if<request_failure>(&outcome)) {
         tools_.context.log("warn", "matrix: back-filling " + room_id + " failed: " + f->describe());
@@ -252,9 +252,9 @@ void sync_loop::save_token() {
     tools_.state.put(next_batch_key, *since_);
     saved_token_ = since_;
   } catch (const std::exception& e) {
-    tools_.context.log("error",
-                 std::string{"matrix: cannot store the sync token (events already stored may be offered again): "} +
-                     e.what());
+    tools_.context.log(
+        "error",
+        std::string{"matrix: cannot store the sync token (events already stored may be offered again): "} + e.what());
   }
   last_token_write_ = std::chrono::steady_clock::now();
   save_token_soon();  // after a failure: again after the interval

@@ -131,7 +131,8 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
           if (is_auth_failure(*error)) {
             delivery.failure(w, "", *error);
           } else {
-            context.log("warn", "slack: auth.test for workspace " + w.settings.team_id + " failed: " + error->describe());
+            context.log("warn",
+                        "slack: auth.test for workspace " + w.settings.team_id + " failed: " + error->describe());
           }
           return;
         }
@@ -142,7 +143,8 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
                                    " belongs to workspace " + team);
         }
         if (w.settings.bot_user_id.empty()) w.settings.bot_user_id = answer.value("user_id", "");
-        context.log("info", "slack: workspace " + w.settings.team_id + " ready (bot user " + w.settings.bot_user_id + ")");
+        context.log("info",
+                    "slack: workspace " + w.settings.team_id + " ready (bot user " + w.settings.bot_user_id + ")");
       });
     }
     for (const auto& connection : sockets) connection->start();
@@ -188,9 +190,8 @@ slack_adapter::slack_adapter(asio::io_context& io, slack_adapter_options options
 slack_adapter::~slack_adapter() = default;
 
 void slack_adapter::add_routes(http_server& server) {
-  const auto route = [&server, self = state_](const std::string& path,
-                                              void (inbound_endpoints::*handler)(const http_request&,
-                                                                                 const http_respond&)) {
+  const auto route = [&server, self = state_](const std::string& path, void (inbound_endpoints::*handler)(
+                                                                           const http_request&, const http_respond&)) {
     server.route("POST", path, [self, handler](http_request request, http_respond respond) {
       self->context.post([self, handler, request = std::move(request), respond = std::move(respond)] {
         (self->endpoints.*handler)(request, respond);

@@ -122,7 +122,8 @@ void message_delivery::post_message(workspace& w, const std::string& channel, js
 
 void message_delivery::paced(const workspace& w, const std::string& channel, std::function<void()> send) {
   const auto now_steady = std::chrono::steady_clock::now();
-  if (next_slot_.size() > 10000) std::erase_if(next_slot_, [&](const auto& entry) { return entry.second < now_steady; });
+  if (next_slot_.size() > 10000)
+    std::erase_if(next_slot_, [&](const auto& entry) { return entry.second < now_steady; });
   auto& slot = next_slot_[w.settings.team_id + ":" + channel];
   const auto at = std::max(slot, now_steady);
   slot = at + channel_interval_;

@@ -91,7 +91,8 @@ void inbound_endpoints::on_socket_envelope(const socket_message& message, const 
 http_respond inbound_endpoints::acknowledging(const std::string& type, socket_mode_ack ack) {
   return [this, hold = context_.hold(), type, ack = std::move(ack)](http_response response) {
     if (response.status >= 500) return;
-    if (response.status >= 400) context_.log("warn", "slack: a " + type + " envelope was not understood: " + response.body);
+    if (response.status >= 400)
+      context_.log("warn", "slack: a " + type + " envelope was not understood: " + response.body);
     json payload;
     if (response.status < 300 && response.content_type.starts_with("application/json")) {
       payload = json::parse(response.body, nullptr, false);
@@ -112,7 +113,8 @@ void inbound_endpoints::handle_envelope(const event_envelope& envelope, const st
     return respond(empty_ok());
   }
   workspace* w = workspaces_.verified(envelope.team_id, verified);
-  if (w == nullptr) return respond(empty_ok());  // an error status would make Slack retry, then disable the subscription
+  if (w == nullptr)
+    return respond(empty_ok());  // an error status would make Slack retry, then disable the subscription
   if (w->settings.bot_user_id.empty() && !envelope.authorized_bot_user.empty()) {
     w->settings.bot_user_id = envelope.authorized_bot_user;
     context_.log("info", "slack: workspace " + w->settings.team_id + " bot user is " + w->settings.bot_user_id);
@@ -125,9 +127,8 @@ void inbound_endpoints::handle_envelope(const event_envelope& envelope, const st
     return respond(empty_ok());
   }
   // `respond` may be called from any thread: the acknowledgement needs no hop to this strand.
-  sink_(std::move(*t.event), [respond](bool stored) {
-    respond(stored ? empty_ok() : refused(503, "could not store the event; retry"));
-  });
+  sink_(std::move(*t.event),
+        [respond](bool stored) { respond(stored ? empty_ok() : refused(503, "could not store the event; retry")); });
 }
 
 void inbound_endpoints::handle_command(const slash_command& command, const std::set<std::string>& verified,

@@ -49,8 +49,7 @@ class inbound_endpoints {
 
   void handle_envelope(const event_envelope& envelope, const std::set<std::string>& verified,
                        const http_respond& respond);
-  void handle_command(const slash_command& command, const std::set<std::string>& verified,
-                      const http_respond& respond);
+  void handle_command(const slash_command& command, const std::set<std::string>& verified, const http_respond& respond);
   http_respond acknowledging(const std::string& type, socket_mode_ack ack);
 
   adapter_context& context_;

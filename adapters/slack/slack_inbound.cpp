@@ -15,9 +15,6 @@ namespace {
 using json = nlohmann::json;
 using namespace wire;
 
-
-
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /// The whole seconds of a Slack `ts` ("1355517523.000005"); nothing when it is not one.
@@ -33,7 +30,6 @@ std::optional<time_point> time_of_ts(std::string_view ts) {
   std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
   return time_point{std::chrono::seconds{seconds}};
 }
-
 
 /// Slack's three escapes, decoded.
 std::string unescape(std::string_view text) {
@@ -100,7 +96,6 @@ bool contains_mention_of(std::string_view raw, std::string_view bot_user_id) {
   }
   return false;
 }
-
 
 translated_event ignore(std::string reason) { return {std::nullopt, std::move(reason)}; }
 
@@ -362,10 +357,6 @@ void replay(const json& value, Reader& reader) {
     case json::value_t::discarded: reader.null(); return;
   }
 }
-
-
-
-
 
 }  // namespace
 

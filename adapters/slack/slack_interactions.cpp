@@ -19,8 +19,7 @@ interactions::interactions(const adapter_context& context, const inbound_sink& s
                            web_api& api)
     : context_(context), sink_(sink), workspaces_(workspaces), api_(api) {}
 
-void interactions::handle(const interaction& what, const std::set<std::string>& verified,
-                          const http_respond& respond) {
+void interactions::handle(const interaction& what, const std::set<std::string>& verified, const http_respond& respond) {
   if (const auto* actions = std::get_if<block_actions>(&what.payload)) {
     handle_buttons(*actions, verified, respond);
   } else if (const auto* submission = std::get_if<view_submission>(&what.payload)) {
@@ -45,18 +44,17 @@ void interactions::handle_buttons(const block_actions& actions, const std::set<s
     ask_reason(*w, actions, *press);
     return;
   }
-  context_.store_then(sink_, to_inbound(actions, *press, context_.now()),
-                      [this, respond, actions, press = *press](bool stored) {
-                        if (!stored) {
-                          respond(text_response(503, "could not store the answer; try again\n"));
-                          return;
-                        }
-                        respond(text_response(200, ""));
-                        if (auto update =
-                                answered_message(actions.message, press.block_id, actions.user_id, press.label)) {
-                          api_.post_response_url(actions.response_url, *update, [](const api_result&) {});
-                        }
-                      });
+  context_.store_then(
+      sink_, to_inbound(actions, *press, context_.now()), [this, respond, actions, press = *press](bool stored) {
+        if (!stored) {
+          respond(text_response(503, "could not store the answer; try again\n"));
+          return;
+        }
+        respond(text_response(200, ""));
+        if (auto update = answered_message(actions.message, press.block_id, actions.user_id, press.label)) {
+          api_.post_response_url(actions.response_url, *update, [](const api_result&) {});
+        }
+      });
 }
 
 /// Opens the reason modal for a button that needs one; when Slack will not open it, the bare

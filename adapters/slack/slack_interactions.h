@@ -37,8 +37,7 @@ class interactions {
     std::chrono::steady_clock::time_point kept_at;
   };
 
-  void handle_buttons(const block_actions& actions, const std::set<std::string>& verified,
-                      const http_respond& respond);
+  void handle_buttons(const block_actions& actions, const std::set<std::string>& verified, const http_respond& respond);
   void ask_reason(const workspace& w, const block_actions& actions, const button_press& press);
   void handle_submission(const view_submission& submission, const std::set<std::string>& verified,
                          const http_respond& respond);

@@ -33,7 +33,8 @@ std::variant<std::set<std::string>, std::string> workspace_set::verify(const htt
   }
   std::set<std::string> teams;
   for (signing_key& key : signing_keys_) {  // one HMAC per distinct secret
-    if (signature_matches(key.mac, *timestamp, request.body, *signature)) teams.insert(key.teams.begin(), key.teams.end());
+    if (signature_matches(key.mac, *timestamp, request.body, *signature))
+      teams.insert(key.teams.begin(), key.teams.end());
   }
   if (teams.empty()) return std::string("signature mismatch");
   return teams;
@@ -42,8 +43,9 @@ std::variant<std::set<std::string>, std::string> workspace_set::verify(const htt
 workspace* workspace_set::verified(const std::string& team_id, const std::set<std::string>& verified) {
   workspace* w = find(team_id);
   if (w == nullptr || !verified.contains(team_id)) {
-    context_.log("warn", "slack: a request from workspace " + team_id +
-                             " is ignored: that workspace is not configured (or signed with another workspace's secret)");
+    context_.log("warn",
+                 "slack: a request from workspace " + team_id +
+                     " is ignored: that workspace is not configured (or signed with another workspace's secret)");
     return nullptr;
   }
   return w;

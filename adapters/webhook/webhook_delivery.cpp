@@ -54,7 +54,8 @@ void channel_delivery::deliver(const destination& to, const rendered_message& me
                                std::function<void(delivery_result)> done) {
   if (context_.stopping()) return done(delivery_result::retry("stopping"));
   const webhook_channel_settings* channel = find_channel(options_, to.workspace);
-  if (channel == nullptr) return done(delivery_result::failed("webhook channel " + to.workspace + " is not configured"));
+  if (channel == nullptr)
+    return done(delivery_result::failed("webhook channel " + to.workspace + " is not configured"));
   if (to.reply_handle.starts_with(wait_handle)) {
     if (replies_.reply(to.reply_handle, message)) return done(delivery_result::delivered());
     const auto space = to.reply_handle.find(' ');
@@ -91,7 +92,8 @@ void channel_delivery::reply_by_response_url(const webhook_channel_settings& cha
 void channel_delivery::post_to_channel(const webhook_channel_settings& channel, const destination& to,
                                        const rendered_message& message, const std::string& key,
                                        std::function<void(delivery_result)> done) {
-  if (channel.url.empty()) return done(delivery_result::failed("webhook channel " + channel.name + " has no url to post to"));
+  if (channel.url.empty())
+    return done(delivery_result::failed("webhook channel " + channel.name + " has no url to post to"));
   const std::vector<answer_link> links = links_.links_for(channel, to, message, key);
   auto parts = std::make_shared<part_sequence>();
   parts->channel = channel.name;
@@ -164,11 +166,12 @@ void channel_delivery::hold_channel(const std::string& channel, std::chrono::sec
 
 /// Sends one POST and reads its outcome as the outbox needs it.
 void channel_delivery::send(client_request request, std::function<void(delivery_result)> done) {
-  client_.send(std::move(request), [this, hold = context_.hold(), done = std::move(done)](client_result result) mutable {
-    context_.post([this, hold = std::move(hold), result = std::move(result), done = std::move(done)] {
-      done(outcome_of(result));
-    });
-  });
+  client_.send(std::move(request),
+               [this, hold = context_.hold(), done = std::move(done)](client_result result) mutable {
+                 context_.post([this, hold = std::move(hold), result = std::move(result), done = std::move(done)] {
+                   done(outcome_of(result));
+                 });
+               });
 }
 
 delivery_result channel_delivery::outcome_of(const client_result& result) const {
@@ -186,7 +189,8 @@ delivery_result channel_delivery::outcome_of(const client_result& result) const 
   if (response.status >= 500) return delivery_result::retry("HTTP " + std::to_string(response.status));
   if (response.status >= 200 && response.status < 300) {
     // Legacy Teams connectors report throttling in a 200's body.
-    if (response.body.find("HTTP error 429") != std::string::npos) return delivery_result::retry("HTTP 429 (in the body)");
+    if (response.body.find("HTTP error 429") != std::string::npos)
+      return delivery_result::retry("HTTP 429 (in the body)");
     return delivery_result::delivered();
   }
   std::string snippet = response.body.substr(0, 200);

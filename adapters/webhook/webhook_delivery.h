@@ -61,7 +61,7 @@ class channel_delivery {
   action_links& links_;
   http_client client_;
   std::map<std::string, std::chrono::steady_clock::time_point> next_slot_;  ///< channel -> free from
-  std::map<std::string, time_point> held_until_;  ///< channel -> no post before (after a 429)
+  std::map<std::string, time_point> held_until_;                            ///< channel -> no post before (after a 429)
 };
 
 }  // namespace tandem::webhook

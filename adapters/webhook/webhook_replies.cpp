@@ -109,9 +109,10 @@ bool waiting_replies::reply(const std::string& handle, const rendered_message& m
       answer(handle, json_response(200, json{{"text", reply_text(request_style::rocketchat, message)}}));
       return true;
     case answer_style::signed_json:
-      answer(handle, json_response(200, json{{"stored", true},
-                                             {"reply", json{{"markup", markup_with_answers(message, {})},
-                                                            {"text", markup_to_plain(markup_with_answers(message, {}))}}}}));
+      answer(handle,
+             json_response(200, json{{"stored", true},
+                                     {"reply", json{{"markup", markup_with_answers(message, {})},
+                                                    {"text", markup_to_plain(markup_with_answers(message, {}))}}}}));
       return true;
     case answer_style::link_page: break;
   }

@@ -67,7 +67,9 @@ TEST_CASE("the clock is the injected one when there is one, and the log receives
   std::vector<std::string> lines;
   adapter_context context(
       io, [&] { return fixed; },
-      [&](std::string_view level, std::string_view message) { lines.push_back(std::string(level) + " " + std::string(message)); });
+      [&](std::string_view level, std::string_view message) {
+        lines.push_back(std::string(level) + " " + std::string(message));
+      });
   CHECK(context.now() == fixed);
   context.log("warn", "slack: something");
   CHECK(lines == std::vector<std::string>{"warn slack: something"});
