@@ -4,11 +4,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include <array>
-#include <fstream>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace tandem {
 
@@ -71,7 +72,7 @@ hmac_sha256::digest_bytes hmac_sha256::digest(std::initializer_list<std::string_
 
 std::string hmac_sha256::hex_digest(std::initializer_list<std::string_view> parts) { return to_hex(digest(parts)); }
 
-std::string to_hex(const hmac_sha256::digest_bytes& bytes) {
+std::string to_hex(std::span<const unsigned char> bytes) {
   static constexpr std::string_view digits = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
@@ -80,6 +81,14 @@ std::string to_hex(const hmac_sha256::digest_bytes& bytes) {
     out += digits[b & 15U];
   }
   return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> buffer(bytes);
+  if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1) {
+    throw std::runtime_error("OpenSSL's random generator failed");
+  }
+  return to_hex(buffer);
 }
 
 bool equal_in_constant_time(std::string_view a, std::string_view b) {
@@ -95,19 +104,6 @@ std::string sha256_hex(std::string_view text) {
   return to_hex(bytes);
 }
 
-std::string random_token() {
-  std::ifstream random("/dev/urandom", std::ios::binary);
-  std::array<unsigned char, 24> bytes{};
-  if (!random.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()))) {
-    throw std::runtime_error("cannot read /dev/urandom for a secret token");
-  }
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string token;
-  for (unsigned char b : bytes) {
-    token += digits[b >> 4];
-    token += digits[b & 0x0f];
-  }
-  return token;
-}
+std::string random_token() { return random_hex(24); }
 
 }  // namespace tandem

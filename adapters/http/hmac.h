@@ -3,7 +3,9 @@
 // links: the key schedule is computed at construction, so each digest costs only the hashing.
 
 #include <array>
+#include <cstddef>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,14 +36,18 @@ class hmac_sha256 {
 };
 
 /// Lowercase hex of `bytes`.
-std::string to_hex(const hmac_sha256::digest_bytes& bytes);
+std::string to_hex(std::span<const unsigned char> bytes);
+
+/// `bytes` fresh random bytes (OpenSSL's RAND_bytes) as lowercase hex. Throws std::runtime_error
+/// when the random generator fails.
+std::string random_hex(std::size_t bytes);
 
 /// The SHA-256 of `text` as 64 lowercase hex digits (how secrets that are looked up, such as
 /// dashboard links and sessions, are stored).
 std::string sha256_hex(std::string_view text);
 
-/// A fresh secret token: 48 hex digits (192 bits) from the kernel's random source. Throws
-/// std::runtime_error when /dev/urandom cannot be read. Thread-safe.
+/// A fresh secret token (calendar and export links, dashboard links and sessions): 48 hex digits,
+/// 192 bits of `random_hex`. Thread-safe.
 std::string random_token();
 
 /// True when `a` and `b` are equal, in time that depends only on their lengths (lengths are not

@@ -2,6 +2,7 @@
 // The one HTTP listener of Tandem: reads requests with limits and timeouts, routes them to
 // asynchronous handlers, and writes their responses. Handlers see only plain values.
 
+#include "adapters/adapter_log.h"
 #include "adapters/http/http_types.h"
 
 #include <chrono>
@@ -20,10 +21,9 @@ namespace tandem {
 
 class metrics_registry;
 
-/// Receives a log line: `level` is "error", "warn", "info" or "debug". Called from any thread,
-/// concurrently: it must be thread-safe and must not throw. Lines never carry request bodies
-/// or query strings. May be empty (no logging).
-using http_log_function = std::function<void(std::string_view level, std::string_view message)>;
+/// Receives a log line (see adapter_log). Called from any thread, concurrently: it must be
+/// thread-safe. Lines never carry request bodies or query strings. May be empty (no logging).
+using http_log_function = adapter_log;
 
 /// How the server listens and what it tolerates.
 struct http_server_options {

@@ -8,6 +8,7 @@
 // Both send m.notice messages with a txn id derived from the outbox row, open DMs with
 // createRoom and record them in m.direct. No Asio in this header.
 
+#include "adapters/adapter_log.h"
 #include "adapters/adapter_state.h"
 #include "adapters/platform_adapter.h"
 
@@ -47,6 +48,9 @@ struct matrix_options {
   /// adapter's thread; may throw (the adapter then says the English fallback). Empty: the
   /// English fallback.
   std::function<std::string(std::string_view kind, const identity& reader)> text_for;
+  /// Where log lines go (called on the adapter's thread). Empty: spdlog's default logger, as
+  /// before the runtime passed its log to every adapter.
+  adapter_log log;
 };
 
 /// The Matrix adapter. Construct and use it on one io_context run by one thread (Tandem's core

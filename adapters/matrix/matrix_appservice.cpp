@@ -1,11 +1,10 @@
 #include "adapters/matrix/matrix_appservice.h"
 
+#include "adapters/http/hmac.h"
 #include "adapters/matrix/matrix_translate.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
-#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
@@ -44,8 +43,9 @@ bool same_token(std::string_view given, std::string_view expected) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-transaction_receiver::transaction_receiver(std::string hs_token, adapter_state& state, event_pipeline pipeline)
-    : hs_token_(std::move(hs_token)), state_(state), pipeline_(std::move(pipeline)) {}
+transaction_receiver::transaction_receiver(std::string hs_token, adapter_state& state, event_pipeline pipeline,
+                                           adapter_log log)
+    : hs_token_(std::move(hs_token)), state_(state), pipeline_(std::move(pipeline)), log_(std::move(log)) {}
 
 void transaction_receiver::add_routes(http_server& server) {
   server.route("PUT", "/_matrix/app/v1/transactions/*", [this](http_request request, http_respond respond) {
@@ -98,7 +98,7 @@ bool transaction_receiver::load_completed() {
   try {
     stored = state_.get(completed_key);
   } catch (const std::exception& e) {
-    spdlog::error("matrix: cannot read completed transaction ids: {}", e.what());
+    if (log_) log_("error", std::string{"matrix: cannot read completed transaction ids: "} + e.what());
     return false;
   }
   if (stored) {
@@ -136,7 +136,10 @@ void transaction_receiver::on_transaction(const http_request& request, http_resp
     return respond(error_response(400, "M_BAD_JSON", "expected an object with an events list"));
   }
   if (txn.events.malformed > 0) {
-    spdlog::warn("matrix: transaction {} has {} malformed events, skipped", *txn_id, txn.events.malformed);
+    if (log_) {
+      log_("warn", "matrix: transaction " + *txn_id + " has " + std::to_string(txn.events.malformed) +
+                       " malformed events, skipped");
+    }
   }
   in_flight_[*txn_id].push_back(std::move(respond));
   pipeline_(std::move(txn.events.events), [this, id = *txn_id](bool stored) { complete(id, stored); });
@@ -155,7 +158,7 @@ void transaction_receiver::complete(const std::string& txn_id, bool stored) {
       state_.put(completed_key, nlohmann::json(completed_order_).dump());
     } catch (const std::exception& e) {
       // The events are stored: a replay after a restart records nothing new (dedup by event id).
-      spdlog::warn("matrix: cannot persist completed transaction {}: {}", txn_id, e.what());
+      if (log_) log_("warn", "matrix: cannot persist completed transaction " + txn_id + ": " + e.what());
     }
   }
   if (waiting.empty()) return;
@@ -190,18 +193,6 @@ std::string registration_yaml(const registration_request& request, std::string_v
   return std::string{out.c_str()} + "\n";
 }
 
-std::string random_token() {
-  std::array<unsigned char, 32> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    throw std::runtime_error("OpenSSL's random generator failed");
-  }
-  static constexpr std::string_view digits = "0123456789abcdef";
-  std::string token;
-  for (unsigned char b : bytes) {
-    token += digits[b >> 4];
-    token += digits[b & 0x0F];
-  }
-  return token;
-}
+std::string random_token() { return random_hex(32); }
 
 }  // namespace tandem::matrix

@@ -4,6 +4,7 @@
 // `/transactions/{txnId}`), and `tandem matrix-registration` writes the registration file the
 // homeserver loads. No Asio here.
 
+#include "adapters/adapter_log.h"
 #include "adapters/adapter_state.h"
 #include "adapters/http/http_server.h"
 #include "adapters/matrix/matrix_wire.h"
@@ -45,7 +46,8 @@ class transaction_receiver {
  public:
   static constexpr std::size_t remembered_transactions = 1024;
 
-  transaction_receiver(std::string hs_token, adapter_state& state, event_pipeline pipeline);
+  /// `log` receives the receiver's log lines (empty: none).
+  transaction_receiver(std::string hs_token, adapter_state& state, event_pipeline pipeline, adapter_log log = {});
 
   /// Adds `PUT /_matrix/app/v1/transactions/*`, `PUT /transactions/*`, `POST /_matrix/app/v1/ping`,
   /// the user and room queries (404 M_NOT_FOUND: Tandem owns no namespace beyond its bot) and
@@ -65,6 +67,7 @@ class transaction_receiver {
   std::string hs_token_;
   adapter_state& state_;
   event_pipeline pipeline_;
+  adapter_log log_;
   bool loaded_ = false;
   std::deque<std::string> completed_order_;
   std::set<std::string> completed_;

@@ -1,5 +1,8 @@
 #include "adapters/matrix/matrix_render.h"
 
+#include "adapters/http/hmac.h"
+#include "adapters/http/html.h"
+#include "adapters/markup_links.h"
 #include "core/markup.h"
 
 #include <openssl/sha.h>
@@ -47,16 +50,9 @@ std::string inline_html(std::string_view markup) {
       const std::size_t close = closing_backtick(markup, i);
       out += "<code>" + html_escape(unescaped(markup.substr(i + 1, close - i - 1))) + "</code>";
       i = close;
-    } else if (c == '[') {
-      const auto close = markup.find("](", i);
-      const auto end = close == std::string_view::npos ? close : markup.find(')', close);
-      if (end == std::string_view::npos) {
-        out += c;
-        continue;
-      }
-      out += "<a href=\"" + html_escape(markup.substr(close + 2, end - close - 2)) + "\">" +
-             inline_html(markup.substr(i + 1, close - i - 1)) + "</a>";
-      i = end;
+    } else if (const auto link = c == '[' ? markup_link_at(markup, i) : std::nullopt) {
+      out += "<a href=\"" + html_escape(link->url) + "\">" + inline_html(link->label) + "</a>";
+      i = link->end;
     } else {
       out += html_escape(markup.substr(i, 1));
     }
@@ -65,34 +61,7 @@ std::string inline_html(std::string_view markup) {
   return out;
 }
 
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr std::string_view digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += digits[bytes[i] >> 4];
-    out += digits[bytes[i] & 0x0F];
-  }
-  return out;
-}
-
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string markup_to_html(std::string_view markup) {
   std::string out;
@@ -163,7 +132,7 @@ nlohmann::json reaction_content(std::string_view event_id, std::string_view key)
 std::string transaction_id_for(std::string_view idempotency_key, std::string_view part) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(idempotency_key.data()), idempotency_key.size(), digest.data());
-  std::string id = "tandem" + hex(digest.data(), 16);
+  std::string id = "tandem" + to_hex(std::span<const unsigned char>{digest.data(), 16});
   if (!part.empty()) id += "." + std::string{part};
   return id;
 }

@@ -14,9 +14,6 @@
 
 namespace tandem::matrix {
 
-/// `text` with &, <, >, " and ' escaped for HTML text and attribute values.
-std::string html_escape(std::string_view text);
-
 /// Neutral markup (core/markup.h) as Matrix HTML: **bold** -> <strong>, `code` -> <code>,
 /// [label](url) -> <a href>, "- " lines -> <ul><li>, other line breaks -> <br>; everything
 /// else escaped.

@@ -3,6 +3,7 @@
 // shared HTTP server (or through Socket Mode), verifies and translates them, hands them to the
 // inbound sink and acknowledges Slack only once they are stored; sends through the Web API.
 
+#include "adapters/adapter_log.h"
 #include "adapters/platform_adapter.h"
 #include "adapters/time_zone_learning.h"
 
@@ -28,9 +29,8 @@ struct slack_workspace_settings {
   std::string app_token;       ///< "xapp-…": Socket Mode instead of the HTTP endpoints; empty: HTTP
 };
 
-/// Where a log line goes: `level` is "error", "warn", "info" or "debug". Called on the
-/// io_context's threads; must not throw. Lines never carry tokens or message texts.
-using slack_log_function = std::function<void(std::string_view level, std::string_view message)>;
+/// Where a log line goes (see adapter_log). Called on the io_context's threads.
+using slack_log_function = adapter_log;
 
 /// How the Slack adapter runs.
 struct slack_adapter_options {

@@ -1,5 +1,6 @@
 #include "adapters/slack/slack_outbound.h"
 
+#include "adapters/markup_links.h"
 #include "core/markup.h"
 
 #include <algorithm>
@@ -104,18 +105,12 @@ std::string mrkdwn_from_markup(std::string_view markup) {
     } else if (c == '*' && i + 1 < markup.size() && markup[i + 1] == '*') {
       out += '*';
       ++i;
-    } else if (c == '[') {
-      const auto close = markup.find("](", i);
-      const auto end = close == std::string_view::npos ? close : markup.find(')', close);
-      if (end == std::string_view::npos) {
-        out += c;
-        continue;
-      }
-      std::string url = escape_text(markup.substr(close + 2, end - close - 2));
+    } else if (const auto link = c == '[' ? markup_link_at(markup, i) : std::nullopt) {
+      std::string url = escape_text(link->url);
       for (std::size_t bar = url.find('|'); bar != std::string::npos; bar = url.find('|', bar))
         url.replace(bar, 1, "%7C");
-      out += "<" + url + "|" + mrkdwn_from_markup(markup.substr(i + 1, close - i - 1)) + ">";
-      i = end;
+      out += "<" + url + "|" + mrkdwn_from_markup(link->label) + ">";
+      i = link->end;
     } else if (line_start && c == '-' && i + 1 < markup.size() && markup[i + 1] == ' ') {
       out += "\xE2\x80\xA2 ";  // "• "
       ++i;

@@ -3,6 +3,7 @@
 // token gives a WebSocket URL; over that WebSocket (TLS) Slack sends the payloads of the Events
 // API, slash commands and interactivity in envelopes, each acknowledged with its envelope_id.
 
+#include "adapters/adapter_log.h"
 #include "adapters/slack/slack_inbound.h"
 
 #include <nlohmann/json.hpp>
@@ -68,7 +69,7 @@ struct socket_mode_options {
   /// Receives each envelope; the connection never acknowledges by itself. Runs on the io_context.
   std::function<void(socket_message, socket_mode_ack)> on_envelope;
   /// Log lines ("error", "warn", "info", "debug"); never carries a token. May be empty.
-  std::function<void(std::string_view level, std::string_view message)> log;
+  adapter_log log;
 };
 
 /// One workspace's Socket Mode connection: opens, reads envelopes, reconnects after Slack's

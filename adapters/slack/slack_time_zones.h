@@ -4,6 +4,7 @@
 // goes to the core as a value (adapters/time_zone_learning.h); the core decides. No Asio here:
 // the adapter lends its Web API calls, timers and strand through `time_zone_lookup_hooks`.
 
+#include "adapters/adapter_log.h"
 #include "adapters/slack/slack_outbound.h"
 #include "adapters/time_zone_learning.h"
 
@@ -33,7 +34,7 @@ struct time_zone_lookup_hooks {
   /// Runs `f` on the strand (the core answers on its own thread); never once the adapter stops.
   std::function<void(std::function<void()> f)> post;
   /// A log line: `level` is "error", "warn", "info" or "debug".
-  std::function<void(std::string_view level, std::string_view message)> log;
+  adapter_log log;
 };
 
 /// How the lookup paces itself.

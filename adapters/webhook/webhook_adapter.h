@@ -4,6 +4,7 @@
 // `POST /webhook/{name}` from Mattermost, Rocket.Chat and signed scripts, and serves the signed
 // one-click links `/act/{token}` of channels that cannot answer in chat.
 
+#include "adapters/adapter_log.h"
 #include "adapters/adapter_state.h"
 #include "adapters/platform_adapter.h"
 #include "adapters/webhook/webhook_render.h"
@@ -43,9 +44,8 @@ struct webhook_channel_settings {
   std::string secret;               ///< signed_json: the HMAC key
 };
 
-/// Where a log line goes: `level` is "error", "warn", "info" or "debug". Called on the
-/// io_context's threads; must not throw. Lines never carry URLs, tokens or message texts.
-using webhook_log_function = std::function<void(std::string_view level, std::string_view message)>;
+/// Where a log line goes (see adapter_log). Called on the io_context's threads.
+using webhook_log_function = adapter_log;
 
 /// How the webhook adapter runs.
 struct webhook_adapter_options {
@@ -66,6 +66,9 @@ struct webhook_adapter_options {
   std::function<time_point()> clock;  ///< signatures and links are checked at this time; empty: system clock
   webhook_log_function log;           ///< empty: no logging
 };
+
+/// The channel named `name` in `options`, or nullptr. Pure.
+const webhook_channel_settings* find_channel(const webhook_adapter_options& options, std::string_view name);
 
 /// The webhook adapter. Created and used on one io_context; every public method may be called
 /// from any of its threads (work is serialized on the adapter's strand, which must be the

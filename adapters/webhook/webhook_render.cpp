@@ -1,6 +1,7 @@
 #include "adapters/webhook/webhook_render.h"
 
 #include "adapters/http/http_types.h"
+#include "adapters/markup_links.h"
 #include "core/markup.h"
 
 #include <nlohmann/json.hpp>
@@ -83,15 +84,9 @@ std::string translate(std::string_view markup, const markup_style& style) {
       for (const char k : markup.substr(i + 1, close - i - 1)) style.in_code(out, k);
       out += '`';
       i = close;
-    } else if (c == '[') {
-      const auto close = markup.find("](", i);
-      const auto end = close == std::string_view::npos ? close : markup.find(')', close);
-      if (end == std::string_view::npos) {
-        style.literal(out, c);
-        continue;
-      }
-      const std::string label = translate(markup.substr(i + 1, close - i - 1), style);
-      const std::string_view url = markup.substr(close + 2, end - close - 2);
+    } else if (const auto link = c == '[' ? markup_link_at(markup, i) : std::nullopt) {
+      const std::string label = translate(link->label, style);
+      const std::string_view url = link->url;
       if (style.slack_links) {
         out += '<';
         for (const char k : url) slack_escape(out, k);
@@ -99,7 +94,7 @@ std::string translate(std::string_view markup, const markup_style& style) {
       } else {
         out += '[' + label + "](" + std::string(url) + ')';
       }
-      i = end;
+      i = link->end;
     } else {
       style.literal(out, c);
     }

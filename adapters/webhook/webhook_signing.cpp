@@ -16,17 +16,6 @@ using json = nlohmann::json;
 constexpr std::string_view link_context = "tandem-link-v1.";
 constexpr std::string_view base64url_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-std::string hex(const unsigned char* data, std::size_t size) {
-  static constexpr std::string_view digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += digits[data[i] >> 4U];
-    out += digits[data[i] & 15U];
-  }
-  return out;
-}
-
 std::string hmac_raw(std::string_view key, std::initializer_list<std::string_view> parts) {
   const auto digest = hmac_sha256(key).digest(parts);
   return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
@@ -96,7 +85,7 @@ std::string link_nonce(std::string_view idempotency_key, std::size_t answer_inde
   const std::string input = std::string(idempotency_key) + "#" + std::to_string(answer_index);
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data());
-  return hex(digest.data(), 16);
+  return to_hex(std::span<const unsigned char>{digest.data(), 16});
 }
 
 std::string sign_link(const action_link& link, std::string_view key) {
