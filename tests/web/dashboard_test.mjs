@@ -22,11 +22,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const [binary, artefactArgument] = process.argv.slice(2);
-if (!binary || !artefactArgument) {
+const [binaryArgument, artefactArgument] = process.argv.slice(2);
+if (!binaryArgument || !artefactArgument) {
   console.error('usage: node dashboard_test.mjs TANDEM_BINARY ARTEFACT_DIR');
   process.exit(2);
 }
+const binary = path.resolve(binaryArgument);
 const artefacts = path.resolve(artefactArgument);
 const collaboration = 'river';
 const pages = [

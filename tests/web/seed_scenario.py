@@ -17,7 +17,8 @@ is something the engine itself writes, only dated in the past; `now` is the cloc
   from Grace, an observer who is never nudged nor silent) last answered before this month, at
   least 20 days ago.
 - This month's nudges (`nudge_log`): one to each member whose tier is nudged; answered by Ana,
-  Ben, Carla, Dev and Iris, not by Emma, Farid, Hugo and Bruno. Response rates this month:
+  Ben, Carla, Dev and Iris, not by Emma, Farid, Hugo and Bruno. Carla and Iris also wrote in the
+  collaboration's room since (so its rooms are not in a lull). Response rates this month:
   backbone 2/2, city 2/3, farmers 0/2, schools 1/2. The next nudge of everyone is a week away
   (`engagements.next_nudge`), so that none goes out while the test runs.
 - The farmers' silence: Farid and Hugo were flagged (`silences`, person, episode 1) when their
@@ -26,6 +27,7 @@ is something the engine itself writes, only dated in the past; `now` is the cloc
 - Task 1 (Emma's newsletter) was created 10 days ago and was due 3 days ago: it is overdue.
 """
 import calendar
+import os
 import sqlite3
 import sys
 import time
@@ -34,6 +36,8 @@ DAY = 86400
 COLLABORATION = "river"
 
 store = sys.argv[1]
+if not os.path.exists(store):
+    sys.exit(f"seed_scenario: no store at {store}")
 now = int(time.time())
 today = now // DAY  # days since 1970-01-01, UTC
 year, month = time.gmtime(now)[:2]
@@ -52,14 +56,16 @@ db.execute("PRAGMA foreign_keys = ON")
 counter = 0
 
 
-def answer(person, at, text="(an answer given before the test)"):
-    """One handled DM response of `person` on the console, at `at`."""
+def answer(person, at, in_room=False):
+    """One handled response of `person` on the console at `at`: in a DM to Tandem, or in the
+    collaboration's room (whose text is not kept: record_full_text is false)."""
     global counter
     counter += 1
+    conversation, direct, text = ("river-room", 0, "") if in_room else (f"console:dm:{person}", 1, "(an answer)")
     db.execute(
         "INSERT INTO responses (dedup_key, platform, workspace, user, conversation, direct, addressed, kind, text,"
-        " at, handled, recorded_at, presence_only) VALUES (?, 'console', '', ?, ?, 1, 1, 'message', ?, ?, 1, ?, 0)",
-        (f"seed:{counter}", person, f"console:dm:{person}", text, at, at))
+        " at, handled, recorded_at, presence_only) VALUES (?, 'console', '', ?, ?, ?, ?, 'message', ?, ?, 1, ?, 0)",
+        (f"seed:{counter}", person, conversation, direct, direct, text, at, at))
 
 
 with db:
@@ -80,6 +86,8 @@ with db:
             answer(person, answered_at)
     for person in ("emma", "bruno"):
         answer(person, in_window(0.1))
+    answer("carla", in_window(0.7), in_room=True)
+    answer("iris", in_window(0.8), in_room=True)
     db.execute("UPDATE engagements SET next_nudge = ? WHERE next_nudge IS NOT NULL", (now + 7 * DAY,))
 
     silence_after = 14 * DAY  # the `active` tier's
