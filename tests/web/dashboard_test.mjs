@@ -359,10 +359,17 @@ async function checkFigures(page, name) {
     check(body.includes('2027 budget'), 'approvals: the round\'s title is shown');
     check(body.includes('fine by us'), 'approvals: Ben\'s note is shown');
   } else if (name === 'calendar') {
-    const body = await page.$eval('body', (b) => b.textContent);
-    check(body.includes('Spring newsletter') && body.includes('City newsletter'), 'calendar: both events are shown');
     const ics = await page.$$eval('a[href]', (links) => links.map((a) => a.href).filter((h) => /\.ics(\?|$)/.test(h)));
     check(ics.length > 0, 'calendar: the .ics link is there');
+    // The events are 5 and 6 days ahead: perhaps next month, which `?month=` shows.
+    const shown = page.url();
+    await visit(page, `${pageUrl(port, pages[4])}?month=${eventMonth}`);
+    const body = await page.$eval('body', (b) => b.textContent);
+    check(body.includes('Spring newsletter') && body.includes('City newsletter'),
+          `calendar: both events are shown (month ${eventMonth})`);
+    const clashes = await page.$$eval('tr[data-event].clash', (rows) => rows.map((r) => r.dataset.event));
+    check(clashes.length > 0, 'calendar: the clash is marked', 'no tr[data-event].clash');
+    await visit(page, shown);
   } else if (name === 'reports') {
     const body = await page.$eval('body', (b) => b.textContent);
     for (const org of ['Riverside Backbone Trust', 'City of Millbrook', 'Valley Farmers Cooperative',
@@ -392,6 +399,7 @@ const port = await freePort();
 const configPath = path.join(scenario, 'scenario.yaml');
 fs.writeFileSync(configPath, scenarioConfig(port));
 
+let eventMonth; // YYYY-MM of the scenario's events
 step(`scenario: first start in ${scenario} (port ${port})`);
 {
   const first = spawnSync(binary, ['console', '--config', configPath, '--as', 'ana'], {
@@ -402,6 +410,8 @@ step(`scenario: first start in ${scenario} (port ${port})`);
   check(/Task \*?\*?#?4/.test(out) || (out.match(/#4\b/) !== null), 'the first start created task 4',
         'see first-start.txt');
   check(out.includes('A1'), 'the first start opened round A1', 'see first-start.txt');
+  eventMonth = out.match(/Added E1 "Spring newsletter" on (\d{4}-\d{2})/)?.[1];
+  check(eventMonth !== undefined, 'the first start added event E1', 'see first-start.txt');
 }
 
 step('scenario: seed the past (seed_scenario.py)');
@@ -541,9 +551,15 @@ try {
     const statuses = await page.evaluate(async (sel) => {
       const f = document.querySelector(sel);
       if (!f) return null;
-      const post = async (fields) => (await fetch(f.action, {
-        method: 'POST', body: new URLSearchParams(fields), credentials: 'same-origin', redirect: 'manual' })).status;
-      return { without: await post({ to: '@carla' }), wrong: await post({ to: '@carla', csrf: 'not-the-token' }) };
+      // The form's own fields (any other hidden field included), to Carla, but for the csrf field.
+      const post = async (csrf) => {
+        const fields = new URLSearchParams(new FormData(f));
+        fields.set('to', '@carla');
+        if (csrf === undefined) fields.delete('csrf'); else fields.set('csrf', csrf);
+        return (await fetch(f.action, { method: 'POST', body: fields, credentials: 'same-origin',
+                                        redirect: 'manual' })).status;
+      };
+      return { without: await post(undefined), wrong: await post('not-the-token') };
     }, form);
     check(statuses?.without === 403, 'a POST without csrf is 403', JSON.stringify(statuses));
     check(statuses?.wrong === 403, 'a POST with a wrong csrf is 403', JSON.stringify(statuses));
