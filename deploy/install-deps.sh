@@ -17,7 +17,7 @@ packages=(
   libicu-dev
   catch2
   python3 python3-icalendar openssl
-  chromium nodejs npm libfaketime   # the dashboard's test in a real browser (tests/web)
+  chromium fonts-dejavu-core nodejs npm libfaketime   # the dashboard's test in a real browser (tests/web)
 )
 
 # What the installed packages provide (e.g. NodeSource's nodejs provides npm and conflicts with
