@@ -17,11 +17,18 @@ packages=(
   libicu-dev
   catch2
   python3 python3-icalendar openssl
+  chromium fonts-dejavu-core nodejs npm libfaketime   # the dashboard's test in a real browser (tests/web)
 )
+
+# What the installed packages provide (e.g. NodeSource's nodejs provides npm and conflicts with
+# Debian's): such a name counts as installed, so that it is not installed over them.
+provided=" $(dpkg-query -W -f='${db:Status-Abbrev} ${Provides}\n' 2>/dev/null |
+  awk '$1 == "ii" { $1 = ""; print }' | sed 's/ *([^)]*)//g' | tr -s ', ' '\n\n' | sort -u | tr '\n' ' ') "
 
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' &&
+     [[ $provided != *" $p "* ]]; then
     missing+=("$p")
   fi
 done
