@@ -196,7 +196,7 @@ std::string event_table(const page_frame& f, const std::vector<event_summary>& e
     html += "<tr data-event=\"E" + std::to_string(ev.number) + "\"" + (ev.clashes.empty() ? "" : " class=\"clash\"") +
             "><td>" + e(day_text(ev.day)) + "</td><td>E" + std::to_string(ev.number) + " " + e(ev.title);
     for (const auto& topic : ev.topics) html += " <span class=\"topic\">#" + e(topic) + "</span>";
-    html += "</td><td>" + e(ev.organization) + "</td><td>" +
+    html += "</td><td>" + e(ev.organization_name) + "</td><td>" +
             (clashes.empty() ? "" : "<strong>" + e(f.word("clashes_with")) + " " + e(clashes) + "</strong>") + "</td></tr>\n";
   }
   if (events.empty()) html += "<tr><td colspan=\"4\">" + e(f.word("no_events")) + "</td></tr>\n";
@@ -319,7 +319,7 @@ std::string overview_html(const page_frame& f, const overview_page& page) {
             e(f.word("since")) + "</th><th scope=\"col\">" + e(f.word("last_heard")) + "</th><th scope=\"col\">" +
             e(f.word("ladder")) + "</th></tr></thead>\n<tbody>\n";
     for (const auto& s : page.silences) {
-      html += "<tr data-subject=\"" + e(s.id) + "\"><th scope=\"row\">" + e(s.name) + "</th><td>" + e(s.organization) +
+      html += "<tr data-subject=\"" + e(s.id) + "\"><th scope=\"row\">" + e(s.name) + "</th><td>" + e(s.organization_name) +
               "</td><td>" + e(local_time(f, s.since)) + "</td><td>" + e(local_time(f, s.last_heard)) + "</td><td>" +
               e(ladder_text(f, s)) + "</td></tr>\n";
     }
@@ -372,7 +372,8 @@ std::string people_html(const page_frame& f, const std::vector<person_row>& rows
                                         format_minute_of_day(p.quiet->end_minute);
     std::string roles;
     for (role r : p.roles) roles += (roles.empty() ? "" : ", ") + named(f, "role", to_string(r));
-    html += "<tr data-person=\"" + e(p.id) + "\"><th scope=\"row\">" + e(p.name) + "</th><td>" + e(p.organization) +
+    html += "<tr data-person=\"" + e(p.id) + "\"><th scope=\"row\">" + e(p.name) + "</th><td data-org=\"" +
+            e(p.organization) + "\">" + e(p.organization_name) +
             "</td><td>" + e(roles) + "</td><td>" + e(named(f, "tier", to_string(p.tier_value))) + "</td><td>" +
             e(p.time_zone) + "</td><td>" + e(quiet) + "</td><td>" +
             (p.paused_until ? e(local_time(f, *p.paused_until)) : "") + "</td><td data-field=\"last-response\">" +
@@ -420,7 +421,7 @@ std::string tasks_html(const page_frame& f, const std::vector<task_row>& rows, c
   for (const char* key : {"task", "assignee", "state", "due", "note", "history"}) {
     html += "<th scope=\"col\">" + e(f.word(key)) + "</th>";
   }
-  if (f.viewer.facilitator) html += "<th scope=\"col\">" + e(f.word("reassign")) + "</th>";
+  if (f.viewer.facilitator) html += "<th scope=\"col\">" + e(f.word("change")) + "</th>";
   html += "</tr></thead>\n<tbody>\n";
   for (const auto& t : rows) {
     const std::string n = std::to_string(t.number);
@@ -439,7 +440,8 @@ std::string tasks_html(const page_frame& f, const std::vector<task_row>& rows, c
     html += "</td>";
     if (f.viewer.facilitator) {
       const std::string task_field = "<input type=\"hidden\" name=\"task\" value=\"" + n + "\">";
-      html += "<td>" +
+      // Folded, so that a row stays one line high until its forms are wanted (phones above all).
+      html += "<td><details class=\"change\"><summary>" + e(f.word("change")) + "</summary>" +
               action_form(f, "reassign", "tasks",
                           task_field + labelled("to-" + n, f.word("reassign_to"), target_select(f, "to-" + n, "to", false)),
                           f.word("reassign")) +
@@ -447,7 +449,7 @@ std::string tasks_html(const page_frame& f, const std::vector<task_row>& rows, c
                           task_field + labelled("due-" + n, f.word("change_due"),
                                                 "<input type=\"date\" id=\"due-" + n + "\" name=\"date\">"),
                           f.word("change_due")) +
-              action_form(f, "cancel", "tasks", task_field, f.word("cancel_task")) + "</td>";
+              action_form(f, "cancel", "tasks", task_field, f.word("cancel_task")) + "</details></td>";
     }
     html += "</tr>\n";
   }

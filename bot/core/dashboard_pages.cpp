@@ -61,7 +61,9 @@ round_summary summarize(const world& w, const approval_round& r) {
 }
 
 event_summary summarize(const world& w, const calendar_event& e) {
-  event_summary s{e.number, e.day, e.title, e.organization, e.topics, e.audience, {}};
+  event_summary s{e.number, e.day, e.title, e.organization,
+                  e.organization.empty() ? "" : organization_name(w, e.collaboration, e.organization), e.topics,
+                  e.audience, {}};
   for (const clash& c : find_clashes(w, e)) s.clashes.push_back(c.other);
   return s;
 }
@@ -114,7 +116,8 @@ overview_page overview(const world& w, const dashboard_viewer& viewer, time_poin
     const std::string name = s.subject == silence_subject::organization ? organization_name(w, viewer.collaboration, s.id)
                                                                          : name_of(w, s.id);
     page.silences.push_back(
-        silence_summary{s.subject, s.id, name, org, s.since, s.last_heard, s.told_person, s.in_digest, s.told_alternate});
+        silence_summary{s.subject, s.id, name, org, org.empty() ? "" : organization_name(w, viewer.collaboration, org),
+                        s.since, s.last_heard, s.told_person, s.in_digest, s.told_alternate});
   }
   std::ranges::sort(page.silences, {}, &silence_summary::since);
 
@@ -139,8 +142,17 @@ std::vector<person_row> people_rows(const world& w, const dashboard_viewer& view
     if (key.first != viewer.collaboration || !m.active || !viewer.sees_organization(m.organization)) continue;
     if (!q.organization.empty() && m.organization != q.organization) continue;
     const person& p = w.people.at(m.person);
-    person_row row{p.id, p.name, m.organization, m.roles, m.tier, p.time_zone, p.quiet, p.paused_until,
-                   std::nullopt, std::nullopt};
+    person_row row{p.id,
+                   p.name,
+                   m.organization,
+                   m.organization.empty() ? "" : organization_name(w, viewer.collaboration, m.organization),
+                   m.roles,
+                   m.tier,
+                   p.time_zone,
+                   p.quiet,
+                   p.paused_until,
+                   std::nullopt,
+                   std::nullopt};
     if (auto heard = w.last_response.find(p.id); heard != w.last_response.end()) row.last_response = heard->second;
     if (auto s = w.silences.find({viewer.collaboration, silence_subject::person, p.id});
         s != w.silences.end() && !s->second.ended) {
@@ -149,7 +161,7 @@ std::vector<person_row> people_rows(const world& w, const dashboard_viewer& view
     rows.push_back(std::move(row));
   }
   if (q.sort == "organization") {
-    std::ranges::stable_sort(rows, {}, [](const person_row& r) { return std::tie(r.organization, r.name); });
+    std::ranges::stable_sort(rows, {}, [](const person_row& r) { return std::tie(r.organization_name, r.name); });
   } else if (q.sort == "last_response") {
     std::ranges::stable_sort(rows, {}, [](const person_row& r) { return r.last_response.value_or(time_point{}); });
   } else if (q.sort == "silence") {

@@ -40,6 +40,7 @@ struct silence_summary {
   std::string id;
   std::string name;          ///< person or organization name
   std::string organization;  ///< a person's organization id
+  std::string organization_name;
   time_point since{};        ///< flagged at
   time_point last_heard{};
   std::optional<time_point> told_person;
@@ -78,6 +79,7 @@ struct event_summary {
   std::chrono::sys_days day{};
   std::string title;
   std::string organization;
+  std::string organization_name;  ///< empty for an event of a facilitator without organization
   std::vector<std::string> topics;
   std::string audience;
   std::vector<std::int64_t> clashes;  ///< the events it clashes with
@@ -100,6 +102,7 @@ struct person_row {
   std::string id;
   std::string name;
   std::string organization;  ///< id; empty for a facilitator without one
+  std::string organization_name;
   std::set<role> roles;
   tier tier_value = tier::active;
   std::string time_zone;
