@@ -159,7 +159,7 @@ if s:
     rows += [
         ("Matrix flood", f"events recorded per second, end to end ({s['events']:,} messages), per run",
          join([r["events_per_second"] for r in runs], "{:,.0f}"), m["command"], m["load"]),
-        ("Matrix flood", f"reply p50 / p99 ({s['commands']:,} commands), runs apart by ;",
+        ("Matrix flood", f"reply p50 / p99 ({s['commands']:,} commands), per run",
          "; ".join(f"{r['p50']:.2f} / {r['p99']:.2f}" for r in runs) + " ms", m["command"], m["load"]),
         ("Matrix flood", "CPU per event in the flood, per run",
          join([r["bot_cpu"] * 1e6 / max(1, r["posted"] - r["commands"]) for r in runs], "{:.1f}") + " µs", m["command"], m["load"]),
