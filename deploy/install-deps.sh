@@ -17,7 +17,7 @@ packages=(
   libicu-dev
   catch2
   python3 python3-icalendar openssl
-  dpkg-dev   # dpkg-shlibdeps, for the Debian package's Depends (cpack)
+  dpkg-dev file   # dpkg-shlibdeps and file, for the Debian package's Depends (cpack)
 )
 
 missing=()
