@@ -53,6 +53,34 @@ if unshare --mount true 2>/dev/null; then
     runuser -u tandem -- /usr/bin/tandem check-config /etc/tandem/tandem.yaml >/dev/null" ||
     fail "check-config with only the installed templates"
 fi
+# What the unit (and the container) runs: serve as tandem, the store in /var/lib/tandem; /healthz
+# answers. Only where no store is yet: a store left by an earlier installation is not touched.
+if [[ -e /var/lib/tandem/tandem.db ]]; then
+  echo "package-test: SKIPPED starting the installed tandem serve: /var/lib/tandem/tandem.db exists"
+else
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  (cd / && exec setpriv --reuid tandem --regid tandem --init-groups \
+     /usr/bin/tandem serve --config /etc/tandem/tandem.yaml --listen "127.0.0.1:$port" 2>/dev/null) &
+  serve_pid=$!
+  healthy=no
+  python3 - "http://127.0.0.1:$port/healthz" <<'PY' && healthy=yes
+import sys, time, urllib.request
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline:
+    try:
+        sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=1).status == 200 else 1)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+  kill -TERM "$serve_pid" 2>/dev/null || true
+  serve_status=0
+  wait "$serve_pid" || serve_status=$?
+  rm -f /var/lib/tandem/tandem.db /var/lib/tandem/tandem.db-wal /var/lib/tandem/tandem.db-shm
+  [[ $healthy == yes ]] || fail "the installed tandem serve did not answer /healthz"
+  [[ $serve_status == 0 ]] || fail "the installed tandem serve exited with status $serve_status after SIGTERM"
+  echo "package-test: the installed tandem serve answered /healthz as the user tandem and stopped cleanly"
+fi
 if command -v systemd-analyze >/dev/null; then
   systemd-analyze verify /usr/lib/systemd/system/tandem.service || fail "systemd-analyze verify tandem.service"
 fi
