@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release
+# Only the program: the test programs and benchmarks are not needed to chat (run-tests.sh builds them).
+cmake --build --preset release --target tandem
 exec build/release/bot/app/tandem console --config deploy/demo.yaml --as "${1:-ana}"

@@ -164,4 +164,6 @@ with tempfile.TemporaryDirectory() as tmp:
               f"homeserver CPU {r['server_cpu']:.2f} s; {r['syncs']} syncs, {r['limited']} limited")
         print(f"    posted {r['posted']}, stored {r['rows']} rows, {r['missing']} missing; commands {r['commands']}, "
               f"answered {r['answered']}, duplicate replies {r['duplicates']}: " + ("all stored once" if ok else "NOT ALL STORED ONCE"))
+# For bench/run-all.sh.
+print("summary " + json.dumps({"events": args.events, "batch": args.batch, "commands": args.commands, "runs": results}))
 sys.exit(0 if all(r["missing"] == 0 for r in results) else 1)

@@ -3,18 +3,36 @@
 # retried duplicates and ~1% bad signatures to `tandem serve` (the other core) for DURATION, RUNS
 # times; each run starts from an empty store. Afterwards it checks exactly-once in the store and
 # reports acknowledged events/s, p50/p99 latency, peak RSS and CPU per event, then the same load
-# against nginx answering a static `ok` (the ceiling on this machine).
+# against nginx answering a static `ok` (the ceiling on this machine), and Tandem's median run as
+# a share of that ceiling.
+#
+# The requests are built and signed before each run (presign.py, all with the timestamp of that
+# moment, well inside Slack's 5-minute window), and wrk's script only reads them: signing in wrk's
+# Lua capped wrk itself near 30,000 requests/s, so the ceiling measured wrk, not nginx. The script
+# prints how busy wrk's core was, so a ceiling still limited by wrk shows.
 #
 # Usage: bench/slack_events/run.sh            (after `cmake --preset release && cmake --build --preset release`)
-# Environment: TANDEM_BINARY (default build/release/bot/app/tandem), DURATION (20s), CONNECTIONS (32), RUNS (3).
-# Needs wrk and nginx-light (Debian packages; installed when missing).
+# Environment: TANDEM_BINARY (default build/release/bot/app/tandem), DURATION (20s; at most 240s),
+# CONNECTIONS (32), RUNS (3), POOL_RATE (requests built per second of a Tandem run: 60000; a run
+# that sends more is rejected, raise it then). Needs wrk and nginx-light (installed when missing).
+# The last line, `summary {json}`, is for bench/run-all.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 binary=${TANDEM_BINARY:-$root/build/release/bot/app/tandem}
 duration=${DURATION:-20s}
 connections=${CONNECTIONS:-32}
 runs=${RUNS:-3}
+pool_rate=${POOL_RATE:-60000}
 script="$root/bench/slack_events/events.lua"
+presign="$root/bench/slack_events/presign.py"
+
+case $duration in
+  *s) seconds=${duration%s} ;;
+  *m) seconds=$((${duration%m} * 60)) ;;
+  *) seconds=$duration ;;
+esac
+[[ $seconds =~ ^[0-9]+$ ]] && ((seconds > 0 && seconds <= 240)) ||
+  { echo "DURATION $duration: write seconds (20s) or minutes (2m), at most 240s (Slack's 5-minute window)" >&2; exit 1; }
 
 for tool in wrk nginx; do
   if ! command -v "$tool" >/dev/null && ! [[ -x /usr/sbin/$tool ]]; then
@@ -35,9 +53,25 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_for() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+# Builds $work/pool for a server on port $1: $2 requests, signed now.
+presign() {
+  local started=$SECONDS
+  python3 "$presign" "$work/pool" --count "$2" --host "127.0.0.1:$1"
+  echo "  (built and signed $2 requests in $((SECONDS - started)) s)"
+}
+# Runs wrk on core 0 against URL $1 with the pool; prints its result JSON with wrk's own CPU time.
+load() {
+  local TIMEFORMAT='%U %S' out user system
+  out="$work/wrk.out"
+  { time taskset -c 0 wrk -t1 -c"$connections" -d"$duration" -s "$script" "$1" > "$out"; } 2> "$work/wrk.time"
+  read -r user system < "$work/wrk.time"
+  python3 -c 'import json, sys; r = json.loads(sys.argv[1]); r["wrk_cpu_seconds"] = float(sys.argv[2]) + float(sys.argv[3]); print(json.dumps(r))' \
+    "$(sed -n 's/^result //p' "$out")" "$user" "$system"
+}
 
 export SLACK_SIGNING_SECRET=$(openssl rand -hex 16)
 export SLACK_BOT_TOKEN=xoxb-benchmark
+export POOL="$work/pool"
 sed -e "s|^store: .*|store: $work/tandem.db|" \
     -e "s|# api_base_url: https://slack.com/api/|api_base_url: http://127.0.0.1:9/api/|" \
     -e "s|^  level: info|  level: warn|" \
@@ -48,40 +82,55 @@ echo "Tandem: $connections connections for $duration, $runs runs (wrk on core 0,
 for run in $(seq "$runs"); do
   rm -f "$work"/tandem.db*
   port=$(free_port)
+  presign "$port" $((pool_rate * seconds))
   taskset -c 1 "$binary" serve --config "$work/slack.yaml" --listen "127.0.0.1:$port" 2> "$work/tandem.log" &
   server_pid=$!
   wait_for "http://127.0.0.1:$port/healthz"
   cpu_before=$(cpu_ticks "$server_pid")
-  result=$(taskset -c 0 wrk -t1 -c"$connections" -d"$duration" -s "$script" "http://127.0.0.1:$port/slack/events" | sed -n 's/^result //p')
+  result=$(WRAP=0 load "http://127.0.0.1:$port/slack/events")
   cpu_after=$(cpu_ticks "$server_pid")
   rss=$(peak_rss_kb "$server_pid")
   kill -TERM "$server_pid"
   wait "$server_pid" || true
   server_pid=""
-  python3 - "$work/tandem.db" "$result" "$((cpu_after - cpu_before))" "$ticks_per_second" "$rss" <<'PY'
+  python3 - "$work/tandem.db" "$result" "$((cpu_after - cpu_before))" "$ticks_per_second" "$rss" >> "$work/runs.jsonl" <<'PY'
 import json, sqlite3, sys
 db, result, cpu_ticks, ticks_per_second, rss_kb = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 rows, distinct = sqlite3.connect(db).execute(
     "SELECT count(*), count(DISTINCT dedup_key) FROM responses WHERE dedup_key LIKE 'slack:T0123ABCD:C0123RIVER:%'").fetchone()
 forged_rows = sqlite3.connect(db).execute("SELECT count(*) FROM responses WHERE dedup_key LIKE '%:C0BAD:%'").fetchone()[0]
-good_answers = result["ok"]
 # Every acknowledged event is stored once: rows are unique by construction (dedup key), every
 # unique id acknowledged is a row, and at most the requests still in flight when wrk stopped
 # (one per connection) may be stored without their answer having been counted.
 in_flight_allowance = 64
-exactly_once = rows == distinct and rows <= result["unique"] and rows >= result["unique"] - in_flight_allowance
-print(f"  {good_answers / result['seconds']:,.0f} acknowledged events/s; p50 {result['p50_us'] / 1000:.2f} ms, "
-      f"p99 {result['p99_us'] / 1000:.2f} ms; peak RSS {rss_kb / 1024:.1f} MB; "
-      f"CPU {cpu_ticks / ticks_per_second * 1e6 / max(1, good_answers + result['refused']):.0f} µs per request")
-print(f"    sent {result['unique']} unique, {result['retried']} retried, {result['forged']} forged; answered 200: "
-      f"{result['ok']}, 401: {result['refused']}, other: {result['other']}, socket errors: {result['socket_errors']}; "
-      f"stored {rows} rows ({distinct} distinct), {forged_rows} from forged requests: "
-      + ("exactly once" if exactly_once and forged_rows == 0 and result["other"] == 0 else "NOT EXACTLY ONCE"))
+exactly_once = (rows == distinct and rows <= result["unique"] and rows >= result["unique"] - in_flight_allowance
+                and forged_rows == 0 and result["other"] == 0)
+cpu_seconds = cpu_ticks / ticks_per_second
+print(json.dumps(dict(result, rows=rows, distinct=distinct, forged_rows=forged_rows, exactly_once=exactly_once,
+                      events_per_second=result["ok"] / result["seconds"], rss_mb=rss_kb / 1024,
+                      cpu_us_per_request=cpu_seconds * 1e6 / max(1, result["ok"] + result["refused"]),
+                      server_busy=cpu_seconds / result["seconds"])))
+PY
+  python3 - "$(tail -n 1 "$work/runs.jsonl")" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+print(f"  {r['events_per_second']:,.0f} acknowledged events/s; p50 {r['p50_us'] / 1000:.2f} ms, "
+      f"p99 {r['p99_us'] / 1000:.2f} ms; peak RSS {r['rss_mb']:.1f} MB; CPU {r['cpu_us_per_request']:.0f} µs per request "
+      f"(Tandem's core {r['server_busy']:.0%} busy, wrk's {r['wrk_cpu_seconds'] / r['seconds']:.0%})")
+print(f"    sent {r['unique']} unique, {r['retried']} retried, {r['forged']} forged; answered 200: "
+      f"{r['ok']}, 401: {r['refused']}, other: {r['other']}, socket errors: {r['socket_errors']}; "
+      f"stored {r['rows']} rows ({r['distinct']} distinct), {r['forged_rows']} from forged requests: "
+      + ("exactly once" if r["exactly_once"] else "NOT EXACTLY ONCE"))
+if r["repeated"]:
+    print(f"    REJECTED: the {r['unique'] + r['retried'] + r['forged']} pre-signed requests ran out "
+          f"({r['repeated']} sent again): raise POOL_RATE")
 PY
 done
 
 echo "nginx answering a static ok, same load (the ceiling):"
 port=$(free_port)
+# nginx answers any request alike: a smaller file, read from its start again at its end.
+presign "$port" 200000
 mkdir -p "$work/nginx"
 cat > "$work/nginx/nginx.conf" <<CONF
 worker_processes 1;
@@ -98,9 +147,29 @@ CONF
 taskset -c 1 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 server_pid=$!
 wait_for "http://127.0.0.1:$port/"
-result=$(taskset -c 0 wrk -t1 -c"$connections" -d"$duration" -s "$script" "http://127.0.0.1:$port/" | sed -n 's/^result //p')
-python3 - "$result" <<'PY'
-import json, sys
-r = json.loads(sys.argv[1])
-print(f"  {(r['ok'] + r['refused']) / r['seconds']:,.0f} requests/s; p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms")
+worker_pid=$(pgrep -P "$server_pid" | head -n 1)
+cpu_before=$(cpu_ticks "$worker_pid")
+result=$(WRAP=1 load "http://127.0.0.1:$port/slack/events")
+cpu_after=$(cpu_ticks "$worker_pid")
+python3 - "$result" "$((cpu_after - cpu_before))" "$ticks_per_second" "$work/runs.jsonl" "$duration" "$connections" <<'PY'
+import json, statistics, sys
+r, cpu_ticks, ticks_per_second = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+runs = [json.loads(line) for line in open(sys.argv[4])]
+ceiling = (r["ok"] + r["refused"]) / r["seconds"]
+nginx_busy = cpu_ticks / ticks_per_second / r["seconds"]
+wrk_busy = r["wrk_cpu_seconds"] / r["seconds"]
+print(f"  {ceiling:,.0f} requests/s; p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms "
+      f"(nginx's core {nginx_busy:.0%} busy, wrk's {wrk_busy:.0%})")
+if wrk_busy > 0.95 and nginx_busy < 0.9:
+    print("  WARNING: wrk's core was the limit, not nginx: the ceiling is low")
+ordered = sorted(runs, key=lambda run: run["events_per_second"])
+median = ordered[(len(ordered) - 1) // 2]
+valid = all(run["exactly_once"] and run["repeated"] == 0 for run in runs)
+print(f"Tandem's median run: {median['events_per_second']:,.0f} events/s = {median['events_per_second'] / ceiling:.0%} "
+      f"of the ceiling; p99 {median['p99_us'] / 1000:.2f} ms" + ("" if valid else "; SOME RUNS FAILED THEIR CHECKS"))
+print("summary " + json.dumps({"duration": sys.argv[5], "connections": int(sys.argv[6]), "runs": runs,
+                               "ceiling": ceiling, "ceiling_p99_us": r["p99_us"], "nginx_busy": nginx_busy,
+                               "ceiling_wrk_busy": wrk_busy, "median_events_per_second": median["events_per_second"],
+                               "median_p99_us": median["p99_us"], "ratio": median["events_per_second"] / ceiling,
+                               "valid": valid}))
 PY
