@@ -96,6 +96,13 @@ std::string labelled(const std::string& id, const std::string& label, const std:
   return "<label for=\"" + e(id) + "\">" + e(label) + "</label> " + control + " ";
 }
 
+/// A titled part of a page holding `content` (a form), its heading labelling it.
+std::string form_section(const page_frame& f, const std::string& id, const std::string& heading_key,
+                         const std::string& content) {
+  return "<section aria-labelledby=\"" + e(id) + "-heading\"><h2 id=\"" + e(id) + "-heading\">" +
+         e(f.word(heading_key)) + "</h2>" + content + "</section>\n";
+}
+
 std::string target_select(const page_frame& f, const std::string& id, const std::string& name, bool with_everyone,
                           bool organizations_only = false) {
   std::string html = "<select id=\"" + e(id) + "\" name=\"" + e(name) + "\">";
@@ -146,12 +153,16 @@ std::string round_table(const page_frame& f, const std::vector<round_summary>& r
                      e(f.word("deadline")) + "</th>";
   for (const auto& [_, name] : organizations) html += "<th scope=\"col\">" + e(name) + "</th>";
   html += "<th scope=\"col\">" + e(f.word("result")) + "</th></tr></thead>\n<tbody>\n";
-  for (const auto& r : rounds) {
+  for (const auto& [r, opened_by, cells] : rounds) {
     html += "<tr data-round=\"A" + std::to_string(r.number) + "\"><th scope=\"row\">A" + std::to_string(r.number) + " " +
-            e(r.title) + "</th><td>" + e(local_time(f, r.deadline)) + "</td>";
+            e(r.title) +
+            (details ? "<br><small>" + e(f.word("opened_by")) + " " + e(opened_by) + ", " + e(local_time(f, r.opened_at)) +
+                           "</small>"
+                     : "") +
+            "</th><td>" + e(local_time(f, r.deadline)) + "</td>";
     for (const auto& [org, _] : organizations) {
-      auto cell = std::ranges::find(r.cells, org, &round_cell::organization);
-      if (cell == r.cells.end()) {
+      auto cell = std::ranges::find(cells, org, &round_cell::organization);
+      if (cell == cells.end()) {
         html += "<td>–</td>";
         continue;
       }
@@ -382,18 +393,18 @@ std::string people_html(const page_frame& f, const std::vector<person_row>& rows
   }
   html += "</tbody>\n</table></div>\n";
   if (f.viewer.facilitator) {
-    html += "<section aria-labelledby=\"nudge-heading\"><h2 id=\"nudge-heading\">" + e(f.word("nudge_who")) + "</h2>" +
-            action_form(f, "nudge", "people", labelled("nudge-to", f.word("to"), target_select(f, "nudge-to", "to", true)),
-                        f.word("nudge")) +
-            "</section>\n<section aria-labelledby=\"broadcast-heading\"><h2 id=\"broadcast-heading\">" +
-            e(f.word("broadcast")) + "</h2>" +
-            action_form(f, "broadcast", "people",
-                        labelled("broadcast-text", f.word("broadcast_text"),
-                                 "<input id=\"broadcast-text\" name=\"text\" required maxlength=\"2000\">") +
-                            labelled("broadcast-to", f.word("broadcast_to"),
-                                     "<input id=\"broadcast-to\" name=\"to\" maxlength=\"500\">"),
-                        f.word("broadcast")) +
-            "</section>\n";
+    html += form_section(f, "nudge", "nudge_who",
+                         action_form(f, "nudge", "people",
+                                     labelled("nudge-to", f.word("to"), target_select(f, "nudge-to", "to", true)),
+                                     f.word("nudge")));
+    html += form_section(
+        f, "broadcast", "broadcast",
+        action_form(f, "broadcast", "people",
+                    labelled("broadcast-text", f.word("broadcast_text"),
+                             "<input id=\"broadcast-text\" name=\"text\" required maxlength=\"2000\">") +
+                        labelled("broadcast-to", f.word("broadcast_to"),
+                                 "<input id=\"broadcast-to\" name=\"to\" maxlength=\"500\">"),
+                    f.word("broadcast")));
   }
   return layout(f, f.word("people"), html);
 }
@@ -455,14 +466,13 @@ std::string tasks_html(const page_frame& f, const std::vector<task_row>& rows, c
   }
   html += "</tbody>\n</table></div>\n";
   if (f.viewer.facilitator) {
-    html += "<section aria-labelledby=\"assign-heading\"><h2 id=\"assign-heading\">" + e(f.word("assign")) + "</h2>" +
+    html += form_section(f, "assign", "assign",
             action_form(f, "assign", "tasks",
                         labelled("assign-title", f.word("task_title"),
                                  "<input id=\"assign-title\" name=\"title\" required maxlength=\"200\">") +
                             labelled("assign-to", f.word("to"), target_select(f, "assign-to", "to", false)) +
                             labelled("assign-due", f.word("due"), "<input type=\"date\" id=\"assign-due\" name=\"date\">"),
-                        f.word("assign")) +
-            "</section>\n";
+                        f.word("assign")));
   }
   return layout(f, f.word("tasks"), html);
 }
@@ -471,7 +481,7 @@ std::string approvals_html(const page_frame& f, const std::vector<round_summary>
   std::string html = rounds.empty() ? "<p>" + e(f.word("no_rounds")) + "</p>\n"
                                     : round_table(f, rounds, "approvals", f.word("approvals"), true);
   if (f.viewer.facilitator) {
-    html += "<section aria-labelledby=\"open-heading\"><h2 id=\"open-heading\">" + e(f.word("open_round")) + "</h2>" +
+    html += form_section(f, "open", "open_round",
             action_form(f, "approval_open", "approvals",
                         labelled("round-title", f.word("task_title"),
                                  "<input id=\"round-title\" name=\"title\" required maxlength=\"200\">") +
@@ -479,8 +489,7 @@ std::string approvals_html(const page_frame& f, const std::vector<round_summary>
                                      "<input id=\"round-to\" name=\"to\" value=\"all\" maxlength=\"500\">") +
                             labelled("round-deadline", f.word("deadline"),
                                      "<input type=\"date\" id=\"round-deadline\" name=\"date\">"),
-                        f.word("open_round")) +
-            "</section>\n";
+                        f.word("open_round")));
   }
   return layout(f, f.word("approvals"), html);
 }
@@ -498,13 +507,12 @@ std::string calendar_html(const page_frame& f, const calendar_month& month, cons
                      e(f.word("next")) + "</a></nav>\n";
   html += event_table(f, month.events, f.word("calendar") + " " + name(month.month));
   if (!feed_url.empty()) html += "<p><a href=\"" + e(feed_url) + "\">" + e(f.word("feed_link")) + "</a></p>\n";
-  html += "<section aria-labelledby=\"event-heading\"><h2 id=\"event-heading\">" + e(f.word("add_event")) + "</h2>" +
+  html += form_section(f, "event", "add_event",
           action_form(f, "event_add", "calendar",
                       labelled("event-date", f.word("date"), "<input type=\"date\" id=\"event-date\" name=\"date\" required>") +
                           labelled("event-title", f.word("event_title"),
                                    "<input id=\"event-title\" name=\"title\" required maxlength=\"200\">"),
-                      f.word("add_event")) +
-          "</section>\n";
+                      f.word("add_event")));
   return layout(f, f.word("calendar"), html);
 }
 

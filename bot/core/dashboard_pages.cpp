@@ -51,8 +51,7 @@ bool asks(const approval_round& r, const std::string& org) {
 }
 
 round_summary summarize(const world& w, const approval_round& r) {
-  round_summary s{r.number, r.title, r.link, r.rule, r.deadline, name_of(w, r.opened_by), r.opened_at, r.closed_at,
-                  r.approved, {}};
+  round_summary s{r, name_of(w, r.opened_by), {}};
   for (const approval_answer& a : r.answers) {
     s.cells.push_back(round_cell{a.organization, organization_name(w, r.collaboration, a.organization), a.state,
                                  a.by.empty() ? "" : name_of(w, a.by), a.at, a.note, a.expected});

@@ -61,16 +61,9 @@ struct round_cell {
 
 /// An approval round with its organization × state grid.
 struct round_summary {
-  std::int64_t number = 0;
-  std::string title;
-  std::string link;
-  approval_rule rule = approval_rule::all;
-  time_point deadline{};
-  std::string opened_by;
-  time_point opened_at{};
-  std::optional<time_point> closed_at;
-  bool approved = false;
-  std::vector<round_cell> cells;
+  approval_round round;
+  std::string opened_by;  ///< the name of who opened it
+  std::vector<round_cell> cells;  ///< one per organization asked, in the round's order
 };
 
 /// A calendar event as pages list it.

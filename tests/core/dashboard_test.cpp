@@ -222,7 +222,7 @@ TEST_CASE("a representative sees their own organization and the rounds it is ask
   REQUIRE(page.organizations.size() == 1);
   CHECK(page.organizations[0].id == "city");
   REQUIRE(page.open_rounds.size() == 1);
-  CHECK(page.open_rounds[0].number == 1);
+  CHECK(page.open_rounds[0].round.number == 1);
   REQUIRE(page.open_rounds[0].cells.size() == 2);
   CHECK(page.open_rounds[0].cells[0].state == approval_state::checking);
   CHECK(task_rows(w, bob, tasks_query{}, sample_now()).empty());
