@@ -3,7 +3,7 @@
 // most answered), silences, open approval rounds, events and an audit log: how long the page data
 // and its HTML take together, and how much the page weighs.
 //
-// Usage: tandem_dashboard_bench [people] [responses_per_person]
+// Usage: tandem_dashboard_bench [people] [responses_per_person] [runs]
 
 #include "adapters/web/dashboard_html.h"
 #include "bench_world.h"
@@ -33,7 +33,7 @@ void add_history(world& w, time_point now) {
   for (const auto& [id, _] : w.collaborations) {
     for (int o = 0; o < 20; ++o) {
       w.audit.push_back(audit_entry{now - std::chrono::days{400}, id, "config", "config.add",
-                                    "organization org-" + std::to_string(o)});
+                                    "organization org-" + std::to_string(o) + " \"Organization " + std::to_string(o) + "\" in collaboration " + id});
     }
     for (int s = 0; s < 40; ++s) {
       const std::string who = "p" + std::to_string(1000 + s * 10);
@@ -79,6 +79,7 @@ void add_history(world& w, time_point now) {
 int main(int argc, char** argv) {
   const int people = argc > 1 ? std::atoi(argv[1]) : 100'000;
   const int per_person = argc > 2 ? std::atoi(argv[2]) : 10;
+  const int runs = argc > 3 ? std::max(1, std::atoi(argv[3])) : 15;
   const time_point now = date::sys_days{date::year{2027} / 1 / 4} + std::chrono::hours{10};
   world w = build(people, per_person, now);
   add_history(w, now);
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> wall, cpu;
   std::size_t bytes = 0;
-  for (int i = 0; i < 15; ++i) {
+  for (int i = 0; i < runs; ++i) {
     const auto one = [&] {
       page_frame frame{&labels, viewer, "Collaboration 0", "overview", "csrf", "nonce", {}, {}, now};
       bytes = overview_html(frame, overview(w, viewer, now)).size();
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
     wall.push_back(milliseconds_of([&] { cpu.push_back(cpu_milliseconds_of(one)); }));
   }
   std::ranges::sort(wall);
-  std::cout << "overview (page data and HTML), 15 runs: median " << median(wall) << " ms (CPU " << median(cpu)
+  std::cout << "overview (page data and HTML), " << runs << " runs: median " << median(wall) << " ms (CPU " << median(cpu)
             << " ms), fastest " << wall.front() << " ms, slowest " << wall.back() << " ms; " << bytes / 1024
             << " KB\n";
   return 0;

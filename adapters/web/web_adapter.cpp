@@ -121,8 +121,8 @@ std::optional<date::year_month> month_of_query(const std::string& text) {
 /// Who forms can name: the active members and the organizations the viewer may see, by name.
 std::vector<std::pair<std::string, std::string>> form_targets(const world& w, const dashboard_viewer& v) {
   std::vector<std::pair<std::string, std::string>> people, organizations;
-  for (const auto& [key, m] : w.memberships) {
-    if (key.first != v.collaboration || !m.active || !v.sees_organization(m.organization)) continue;
+  for (const auto& [key, m] : memberships_of(w, v.collaboration)) {
+    if (!m.active || !v.sees_organization(m.organization)) continue;
     people.emplace_back("@" + m.person, w.people.at(m.person).name);
   }
   for (const auto& [key, o] : w.organizations) {

@@ -83,8 +83,8 @@ command_result save_with_clashes(const world& w, const std::string& collab, cons
   for (const clash& x : clashes) others += (others.empty() ? "E" : ", E") + std::to_string(x.other);
   result.audit.emplace_back("event.clash", "E" + std::to_string(e.number) + " with " + others);
   values["who"] = sender.name;
-  for (const auto& [key, member] : w.memberships) {
-    if (key.first != collab || !member.active || member.person == sender.id) continue;
+  for (const auto& [key, member] : memberships_of(w, collab)) {
+    if (!member.active || member.person == sender.id) continue;
     if (member.roles.contains(role::facilitator))
       result.notices.push_back(notice{member.person, message{"event_clash", values}});
   }

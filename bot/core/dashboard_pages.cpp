@@ -137,8 +137,8 @@ overview_page overview(const world& w, const dashboard_viewer& viewer, time_poin
 
 std::vector<person_row> people_rows(const world& w, const dashboard_viewer& viewer, const people_query& q) {
   std::vector<person_row> rows;
-  for (const auto& [key, m] : w.memberships) {
-    if (key.first != viewer.collaboration || !m.active || !viewer.sees_organization(m.organization)) continue;
+  for (const auto& [key, m] : memberships_of(w, viewer.collaboration)) {
+    if (!m.active || !viewer.sees_organization(m.organization)) continue;
     if (!q.organization.empty() && m.organization != q.organization) continue;
     const person& p = w.people.at(m.person);
     person_row row{p.id,

@@ -583,8 +583,8 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
     int responses = 0;
   };
   std::map<std::string, tally> by_org;
-  for (const auto& [key, m] : w.memberships) {
-    if (key.first != collaboration || !m.active || m.organization.empty()) continue;
+  for (const auto& [key, m] : memberships_of(w, collaboration)) {
+    if (!m.active || m.organization.empty()) continue;
     tally& t = by_org[m.organization];
     ++t.people;
     auto recent = w.recent_answers.find(m.person);

@@ -80,6 +80,14 @@ const membership* find_membership(const world& w, const std::string& collaborati
   return it == w.memberships.end() ? nullptr : &it->second;
 }
 
+std::ranges::subrange<std::map<std::pair<std::string, std::string>, membership>::const_iterator> memberships_of(
+    const world& w, const std::string& collaboration) {
+  const auto first = w.memberships.lower_bound({collaboration, std::string{}});
+  auto last = first;
+  while (last != w.memberships.end() && last->first.first == collaboration) ++last;
+  return {first, last};
+}
+
 bool has_role(const world& w, const std::string& collaboration, const std::string& person, role r) {
   const membership* m = find_membership(w, collaboration, person);
   return m != nullptr && m->active && m->roles.contains(r);

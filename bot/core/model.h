@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <ranges>
 #include <set>
 #include <string>
 #include <tuple>
@@ -379,6 +380,10 @@ std::optional<zone_origin> zone_origin_from_string(std::string_view);
 const person* find_person_by_identity(const world&, const identity&);
 /// The membership of a person in a collaboration, if any (active or not).
 const membership* find_membership(const world&, const std::string& collaboration, const std::string& person);
+/// The memberships of one collaboration (active or not), in person id order: the part of
+/// `w.memberships` whose key starts with it, found without visiting the other collaborations'.
+std::ranges::subrange<std::map<std::pair<std::string, std::string>, membership>::const_iterator> memberships_of(
+    const world& w, const std::string& collaboration);
 /// True when the person is an active member holding the role in the collaboration.
 bool has_role(const world&, const std::string& collaboration, const std::string& person, role);
 /// The collaborations a person actively belongs to, in id order.

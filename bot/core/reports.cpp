@@ -190,26 +190,46 @@ std::vector<outcome_row> outcome_report(const world& w, const std::string& colla
     auto it = by.find({org, month});
     return it == by.end() ? nullptr : &it->second;
   };
-  for (const auto& [key, m] : w.memberships) {
-    if (key.first != collaboration || m.organization.empty()) continue;
+  // Each organization's tallies by month index, and where each month starts: a member costs one
+  // look-up of their organization, a nudge a binary search over the month starts (a report of a
+  // collaboration of thousands counts hundreds of thousands of nudges).
+  std::map<std::string, std::vector<tally*>> by_month;
+  for (const auto& org : organizations) {
+    for (const auto& month : months) by_month[org].push_back(at(org, month));
+  }
+  std::vector<time_point> month_starts;  // each month's first second, then the next month's after the last
+  for (const auto& month : months) {
+    const std::chrono::year_month first{std::chrono::year{std::stoi(month.substr(0, 4))},
+                                        std::chrono::month{static_cast<unsigned>(std::stoi(month.substr(5, 2)))}};
+    month_starts.emplace_back(std::chrono::sys_days{first / 1});
+    if (&month == &months.back()) month_starts.emplace_back(std::chrono::sys_days{(first + std::chrono::months{1}) / 1});
+  }
+  const auto index_of = [&](time_point t) -> std::optional<std::size_t> {
+    if (month_starts.empty() || t < month_starts.front() || t >= month_starts.back()) return std::nullopt;
+    return static_cast<std::size_t>(std::ranges::upper_bound(month_starts, t) - month_starts.begin() - 1);
+  };
+  for (const auto& [key, m] : memberships_of(w, collaboration)) {
+    if (m.organization.empty()) continue;
+    auto tallies = by_month.find(m.organization);
+    if (tallies == by_month.end()) continue;
     if (m.active) {
-      for (const auto& month : months) {
-        if (tally* t = at(m.organization, month)) ++t->row.people;
-      }
+      for (tally* t : tallies->second) ++t->row.people;
     }
     if (auto counts = w.monthly_responses.find(m.person); counts != w.monthly_responses.end()) {
       for (const auto& [month, count] : counts->second) {
-        if (tally* t = at(m.organization, month); t != nullptr && count > 0) {
-          t->row.responses += count;
-          ++t->row.people_active;
-          if (!m.active) ++t->row.people;  // a former member counts where they took part
-        }
+        const auto i = std::ranges::lower_bound(months, month) - months.begin();
+        if (i == std::ssize(months) || months[static_cast<std::size_t>(i)] != month || count <= 0) continue;
+        tally* t = tallies->second[static_cast<std::size_t>(i)];
+        t->row.responses += count;
+        ++t->row.people_active;
+        if (!m.active) ++t->row.people;  // a former member counts where they took part
       }
     }
     if (auto sent = w.nudges.find(key); sent != w.nudges.end()) {
       for (const nudge_record& n : sent->second) {
-        tally* t = at(m.organization, month_of(n.sent));
-        if (t == nullptr) continue;
+        const auto i = index_of(n.sent);
+        if (!i) continue;
+        tally* t = tallies->second[*i];
         ++t->row.nudges;
         if (!n.answered) continue;
         ++t->row.answered;
@@ -286,8 +306,7 @@ std::string first_report_month(const world& w, const std::string& collaboration,
   for (const auto& [key, answer] : w.pulses) {
     if (std::get<0>(key) == collaboration) consider(answer.month);
   }
-  for (const auto& [key, m] : w.memberships) {
-    if (key.first != collaboration) continue;
+  for (const auto& [key, m] : memberships_of(w, collaboration)) {
     if (auto counts = w.monthly_responses.find(m.person);
         counts != w.monthly_responses.end() && !counts->second.empty()) {
       consider(counts->second.begin()->first);

@@ -47,8 +47,8 @@ std::vector<const person*> task_recipients(const world& w, const task& t) {
     if (auto p = w.people.find(t.assignee_person); p != w.people.end()) out.push_back(&p->second);
     return out;
   }
-  for (const auto& [key, m] : w.memberships) {
-    if (key.first == t.collaboration && m.active && m.organization == t.assignee_organization &&
+  for (const auto& [key, m] : memberships_of(w, t.collaboration)) {
+    if (m.active && m.organization == t.assignee_organization &&
         m.roles.contains(role::representative)) {
       out.push_back(&w.people.at(m.person));
     }
