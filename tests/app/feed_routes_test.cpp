@@ -7,6 +7,7 @@
 #include "app/config.h"
 #include "app/engine_host.h"
 #include "core/calendar.h"
+#include "core/collaboration_secrets.h"
 #include "core/reports.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "support/run_until.h"
