@@ -10,6 +10,13 @@
 namespace tandem {
 namespace {
 
+/// Adapter log lines go to spdlog's default logger, which the program configured.
+adapter_log spdlog_adapter_log() {
+  return [](std::string_view level, std::string_view message) {
+    spdlog::log(spdlog::level::from_str(std::string{level}), "{}", message);
+  };
+}
+
 matrix_options matrix_options_from(const matrix_config& config, const adapter_environment& environment) {
   matrix_options o;
   o.how = config.appservice ? matrix_options::mode::appservice : matrix_options::mode::client;
@@ -21,6 +28,7 @@ matrix_options matrix_options_from(const matrix_config& config, const adapter_en
   if (config.hs_token) o.hs_token = config.hs_token->reveal();
   o.extra_ca_file = config.ca_file.string();
   if (environment.templates != nullptr) o.text_for = adapter_texts(*environment.templates, environment.directory);
+  o.log = spdlog_adapter_log();
   return o;
 }
 
@@ -32,9 +40,7 @@ slack_adapter_options slack_options_from(const slack_config& config) {
   }
   o.api_base_url = config.api_base_url;
   o.extra_ca_file = config.ca_file.string();
-  o.log = [](std::string_view level, std::string_view message) {
-    spdlog::log(spdlog::level::from_str(std::string{level}), "{}", message);
-  };
+  o.log = spdlog_adapter_log();
   return o;
 }
 
@@ -57,9 +63,7 @@ webhook_adapter_options webhook_options_from(const webhook_config& config) {
   if (config.link_secret) o.link_key = config.link_secret->reveal();
   o.link_lifetime = config.link_lifetime;
   o.extra_ca_file = config.ca_file.string();
-  o.log = [](std::string_view level, std::string_view message) {
-    spdlog::log(spdlog::level::from_str(std::string{level}), "{}", message);
-  };
+  o.log = spdlog_adapter_log();
   return o;
 }
 
