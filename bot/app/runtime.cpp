@@ -3,7 +3,7 @@
 #include "adapters/console/console_adapter.h"
 #include "adapters/http/hmac.h"
 #include "adapters/http/http_server.h"
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "adapters/web/web_adapter.h"
 #include "app/engine_host.h"
 #include "app/feed_routes.h"

@@ -3,7 +3,7 @@
 #include "adapters/http/hmac.h"
 #include "adapters/http/http_client.h"
 #include "adapters/http/http_server.h"
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
 #include "app/engine_host.h"
 #include "core/calendar.h"

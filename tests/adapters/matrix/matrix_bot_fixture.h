@@ -5,8 +5,8 @@
 // record durably, acknowledge, handle, dispatch.
 
 #include "adapters/http/http_server.h"
-#include "adapters/http/metrics_registry.h"
 #include "adapters/matrix/matrix_adapter.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
 #include "app/engine_host.h"
 #include "app/outbox_dispatcher.h"

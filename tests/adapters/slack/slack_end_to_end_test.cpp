@@ -4,7 +4,7 @@
 
 #include "slack_fixture.h"
 
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
 #include "app/engine_host.h"
 #include "app/learned_time_zones.h"

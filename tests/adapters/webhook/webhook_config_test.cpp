@@ -1,7 +1,7 @@
 // The `adapters.webhook` section of the config file: what it accepts, every error it reports
 // with its path, an organization bound to a channel, and the adapter created from it.
 
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
 #include "app/platform_adapters.h"
 #include "support/config_snippets.h"

@@ -5,7 +5,7 @@
 
 #include "webhook_fixture.h"
 
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
 #include "app/engine_host.h"
 #include "app/outbox_dispatcher.h"
