@@ -53,6 +53,22 @@ void read_http(reader& r, const YAML::Node& node, const std::filesystem::path& b
   }
 }
 
+/// `http.public_url` is the one public URL (the calendar's, the reports' and the dashboard's links,
+/// and the webhooks' one-click links); `adapters.webhook.public_url` is read as its deprecated
+/// alias: a warning when it agrees or stands alone, an error when the two differ.
+void take_public_url_alias(reader& r, const std::string& alias, engine_settings& engine) {
+  const std::string path = "adapters.webhook.public_url";
+  if (engine.public_url.empty()) {
+    engine.public_url = alias;
+    r.warn(path, "deprecated: write it as http.public_url (one setting for every link to Tandem)");
+  } else if (engine.public_url == alias) {
+    r.warn(path, "deprecated and the same as http.public_url: remove it");
+  } else {
+    r.fail(path, "differs from http.public_url " + in_quotes(engine.public_url) +
+                     " (one setting for every link to Tandem: keep http.public_url, remove this one)");
+  }
+}
+
 config_result read_document(const YAML::Node& root, const std::filesystem::path& base_dir) {
   reader r;
   tandem_config config;
@@ -63,7 +79,7 @@ config_result read_document(const YAML::Node& root, const std::filesystem::path&
                    ? "expected a mapping of sections (store, http, log, adapters, tiers, collaborations), got " +
                          std::string(kind_of(root))
                    : "the config is empty: it needs at least a collaborations section");
-    return {std::nullopt, r.take_errors()};
+    return {std::nullopt, r.take_errors(), {}};
   }
   r.expect_map(root, "", {"store", "http", "log", "adapters", "engine", "tiers", "collaborations"}, "section");
   if (auto store = r.non_empty(root, "store", "")) config.store_path = base_dir / *store;
@@ -73,6 +89,7 @@ config_result read_document(const YAML::Node& root, const std::filesystem::path&
     if (auto format = r.choice(log, "format", "log", "log format", log_formats)) config.log_format = *format;
   }
   std::vector<std::string> webhook_channel_paths;  // where each webhook channel was written
+  std::optional<std::string> webhook_public_url;    // the deprecated adapters.webhook.public_url
   if (const YAML::Node adapters = root["adapters"];
       adapters.IsDefined() && r.expect_map(adapters, "adapters", {"console", "matrix", "slack", "webhook"}, "adapter")) {
     if (const YAML::Node console = adapters["console"];
@@ -82,15 +99,16 @@ config_result read_document(const YAML::Node& root, const std::filesystem::path&
     if (const YAML::Node matrix = adapters["matrix"]; matrix.IsDefined()) read_matrix(r, matrix, base_dir, config.matrix);
     if (const YAML::Node slack = adapters["slack"]; slack.IsDefined()) read_slack(r, slack, base_dir, config.slack);
     if (const YAML::Node webhook = adapters["webhook"]; webhook.IsDefined()) {
-      webhook_channel_paths = read_webhook(r, webhook, base_dir, config.webhook);
+      webhook_channel_paths = read_webhook(r, webhook, base_dir, config.webhook, webhook_public_url);
     }
   }
+  if (webhook_public_url) take_public_url_alias(r, *webhook_public_url, config.seed.engine);
   if (const YAML::Node tiers = root["tiers"]; tiers.IsDefined()) read_tiers(r, tiers, config.seed.tiers);
   if (const YAML::Node engine = root["engine"]; engine.IsDefined()) read_engine(r, engine, config.seed.engine);
   read_collaborations(r, root, config.seed);
   bind_webhook_organizations(r, config.webhook, config.seed, webhook_channel_paths);
-  if (!r.ok()) return {std::nullopt, r.take_errors()};
-  return {std::move(config), {}};
+  if (!r.ok()) return {std::nullopt, r.take_errors(), r.take_warnings()};
+  return {std::move(config), {}, r.take_warnings()};
 }
 
 }  // namespace
@@ -103,7 +121,7 @@ config_result parse_config(std::string_view yaml_text, const std::filesystem::pa
   } catch (const YAML::Exception& e) {
     const std::string where =
         std::string(source_name) + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-    return {std::nullopt, {{where, e.msg}}};
+    return {std::nullopt, {{where, e.msg}}, {}};
   }
   return read_document(root, base_dir);
 }
@@ -116,7 +134,7 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_listen_address(std::s
 
 config_result load_config(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) return {std::nullopt, {{file.string(), "cannot read the config file"}}};
+  if (!in) return {std::nullopt, {{file.string(), "cannot read the config file"}}, {}};
   std::ostringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), file.parent_path(), file.string());

@@ -53,6 +53,8 @@ struct tandem_config {
 struct config_result {
   std::optional<tandem_config> config;
   std::vector<config_error> errors;
+  /// Settings still read but on their way out (a deprecated alias), each with what to write instead.
+  std::vector<config_error> warnings;
 };
 
 /// `host:port` as `http.listen` takes it (`127.0.0.1:8080`, `localhost:0`, `[::1]:8080`): the host

@@ -64,6 +64,9 @@ class reader {
   void fail(std::string path, std::string message) { errors_.push_back({std::move(path), std::move(message)}); }
 
   std::vector<config_error> take_errors() { return std::move(errors_); }
+  /// A setting that is read but should be written otherwise; not an error.
+  void warn(std::string path, std::string message) { warnings_.push_back({std::move(path), std::move(message)}); }
+  std::vector<config_error> take_warnings() { return std::move(warnings_); }
   bool ok() const { return errors_.empty(); }
 
   /// True when `node` is a mapping; reports unknown and repeated keys (calling them `noun`s).
@@ -168,6 +171,7 @@ class reader {
 
  private:
   std::vector<config_error> errors_;
+  std::vector<config_error> warnings_;
 };
 
 /// `{env: NAME}` or `{file: PATH}` at `node`, resolved now (a relative file against `base_dir`);

@@ -83,14 +83,15 @@ void read_webhook_channel(reader& r, const YAML::Node& node, const std::string& 
 }  // namespace
 
 std::vector<std::string> read_webhook(reader& r, const YAML::Node& node, const std::filesystem::path& base_dir,
-                                      std::optional<webhook_config>& out) {
+                                      std::optional<webhook_config>& out,
+                                      std::optional<std::string>& public_url_alias) {
   const std::string path = "adapters.webhook";
   std::vector<std::string> paths;
   if (!r.expect_map(node, path, {"channels", "public_url", "link_secret", "link_lifetime", "ca_file"})) return paths;
   webhook_config webhook;
   if (auto url = r.non_empty(node, "public_url", path)) {
     if (auto base = parse_base_url(*url)) {
-      webhook.public_url = *base;
+      public_url_alias = *base;
     } else {
       r.fail(child(path, "public_url"), "bad URL " + in_quotes(*url) + " (write it as https://tandem.example.org)");
     }

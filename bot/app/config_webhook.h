@@ -32,7 +32,6 @@ struct webhook_channel_config {
 /// `adapters.webhook`: incoming and outgoing webhooks of Mattermost, Rocket.Chat, Discord, Teams...
 struct webhook_config {
   std::vector<webhook_channel_config> channels;  ///< at least one, each name once
-  std::string public_url;            ///< Tandem's public base URL for one-click links; empty: no links
   std::optional<secret> link_secret;  ///< signs one-click links; unset: a key kept in the store
   std::chrono::seconds link_lifetime{std::chrono::days{7}};  ///< how long a one-click link works
   std::filesystem::path ca_file;  ///< extra trusted CA certificates (PEM), resolved; empty: system store only
@@ -43,9 +42,12 @@ class reader;
 
 /// Reads the `adapters.webhook` mapping `node` into `out`, reporting errors to `r`; secrets and the
 /// CA file are resolved against `base_dir`. Returns where each channel kept in `out` was written.
+/// `public_url_alias` gets the deprecated `adapters.webhook.public_url` when it is written (and
+/// valid): one-click links use `http.public_url`, which the caller reconciles it with.
 /// Used by the config reader only.
 std::vector<std::string> read_webhook(reader& r, const YAML::Node& node, const std::filesystem::path& base_dir,
-                                      std::optional<webhook_config>& out);
+                                      std::optional<webhook_config>& out,
+                                      std::optional<std::string>& public_url_alias);
 
 /// Webhook channels bound to an organization: its people in `seed` whose only identity is the
 /// console default (none written) are reached in the channel, as user = their person id.

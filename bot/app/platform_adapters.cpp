@@ -44,7 +44,7 @@ slack_adapter_options slack_options_from(const slack_config& config) {
   return o;
 }
 
-webhook_adapter_options webhook_options_from(const webhook_config& config) {
+webhook_adapter_options webhook_options_from(const webhook_config& config, const std::string& public_url) {
   webhook_adapter_options o;
   for (const webhook_channel_config& c : config.channels) {
     webhook_channel_settings channel;
@@ -59,7 +59,7 @@ webhook_adapter_options webhook_options_from(const webhook_config& config) {
     if (c.signing_secret) channel.secret = c.signing_secret->reveal();
     o.channels.push_back(std::move(channel));
   }
-  o.public_url = config.public_url;
+  o.public_url = public_url;
   if (config.link_secret) o.link_key = config.link_secret->reveal();
   o.link_lifetime = config.link_lifetime;
   o.extra_ca_file = config.ca_file.string();
@@ -91,8 +91,10 @@ std::vector<std::unique_ptr<platform_adapter>> create_platform_adapters(const ta
     adapters.push_back(std::make_unique<slack_adapter>(environment.io, std::move(options), environment.sink));
   }
   if (config.webhook) {
-    adapters.push_back(std::make_unique<webhook_adapter>(environment.io, webhook_options_from(*config.webhook),
-                                                         environment.sink, environment.state));
+    // One-click links use http.public_url as written; without it, no links (never the listen address).
+    adapters.push_back(std::make_unique<webhook_adapter>(
+        environment.io, webhook_options_from(*config.webhook, config.seed.engine.public_url), environment.sink,
+        environment.state));
   }
   return adapters;
 }
