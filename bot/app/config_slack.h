@@ -25,7 +25,7 @@ struct slack_workspace_config {
 
 /// `adapters.slack`: the Slack workspaces Tandem serves.
 struct slack_config {
-  std::vector<slack_workspace_config> workspaces;  ///< at least one, each team_id once
+  std::vector<slack_workspace_config> workspaces;       ///< at least one, each team_id once
   std::string api_base_url = "https://slack.com/api/";  ///< Web API methods are appended; ends in '/'
   std::filesystem::path ca_file;  ///< extra trusted CA certificates (PEM), resolved; empty: system store only
 };

@@ -26,13 +26,13 @@ struct webhook_channel_config {
   std::vector<secret> tokens;            ///< mattermost, rocketchat: one per integration (`token`)
   std::optional<secret> signing_secret;  ///< signed: the HMAC-SHA256 key (config key `secret`)
   std::string collaboration;             ///< with `organization`: the collaboration it belongs to
-  std::string organization;  ///< its people without identities of their own are reached here; empty: none
+  std::string organization;              ///< its people without identities of their own are reached here; empty: none
 };
 
 /// `adapters.webhook`: incoming and outgoing webhooks of Mattermost, Rocket.Chat, Discord, Teams...
 struct webhook_config {
-  std::vector<webhook_channel_config> channels;  ///< at least one, each name once
-  std::optional<secret> link_secret;  ///< signs one-click links; unset: a key kept in the store
+  std::vector<webhook_channel_config> channels;              ///< at least one, each name once
+  std::optional<secret> link_secret;                         ///< signs one-click links; unset: a key kept in the store
   std::chrono::seconds link_lifetime{std::chrono::days{7}};  ///< how long a one-click link works
   std::filesystem::path ca_file;  ///< extra trusted CA certificates (PEM), resolved; empty: system store only
 };
@@ -46,8 +46,7 @@ class reader;
 /// valid): one-click links use `http.public_url`, which the caller reconciles it with.
 /// Used by the config reader only.
 std::vector<std::string> read_webhook(reader& r, const YAML::Node& node, const std::filesystem::path& base_dir,
-                                      std::optional<webhook_config>& out,
-                                      std::optional<std::string>& public_url_alias);
+                                      std::optional<webhook_config>& out, std::optional<std::string>& public_url_alias);
 
 /// Webhook channels bound to an organization: its people in `seed` whose only identity is the
 /// console default (none written) are reached in the channel, as user = their person id.

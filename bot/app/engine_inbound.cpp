@@ -21,8 +21,7 @@ inbound_pipeline::parts engine_inbound_parts(engine_host& host, outbox_dispatche
               return false;
             }
           },
-          [&dispatcher] { dispatcher.dispatch_written(); },
-          std::move(sync)};
+          [&dispatcher] { dispatcher.dispatch_written(); }, std::move(sync)};
 }
 
 }  // namespace tandem

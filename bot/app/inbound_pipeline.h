@@ -51,9 +51,9 @@ class inbound_pipeline {
 
   parts work_;
   metric_histogram& bursts_;
-  bool burst_scheduled_ = false;          ///< record_burst is posted
-  bool burst_syncing_ = false;            ///< the last burst's sync is under way (for good after a refused one)
-  std::vector<inbound> burst_;            ///< events waiting for the next group commit
+  bool burst_scheduled_ = false;             ///< record_burst is posted
+  bool burst_syncing_ = false;               ///< the last burst's sync is under way (for good after a refused one)
+  std::vector<inbound> burst_;               ///< events waiting for the next group commit
   std::vector<acknowledgement> burst_acks_;  ///< their acknowledgements, in the same order
 };
 

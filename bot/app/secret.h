@@ -12,8 +12,7 @@ namespace tandem {
 class secret {
  public:
   /// `description` says where the value came from, e.g. "env:TANDEM_METRICS_TOKEN"; never the value.
-  secret(std::string value, std::string description)
-      : value_(std::move(value)), description_(std::move(description)) {}
+  secret(std::string value, std::string description) : value_(std::move(value)), description_(std::move(description)) {}
 
   /// The secret value itself. Never log it.
   const std::string& reveal() const { return value_; }

@@ -24,8 +24,7 @@ class pipeline_rig {
                      commits.push_back(std::move(keys));
                      return commit_ok;
                    },
-                   [this] { ++written; },
-                   [this](std::function<void(bool)> then) { syncs.push_back(std::move(then)); }},
+                   [this] { ++written; }, [this](std::function<void(bool)> then) { syncs.push_back(std::move(then)); }},
                   metrics_) {}
 
   /// Hands the pipeline an event keyed `key`; its acknowledgement lands in `acks[key]`.
