@@ -12,7 +12,6 @@
 #include "adapters/matrix/matrix_sign_in.h"
 #include "adapters/matrix/matrix_sync_loop.h"
 
-#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -20,19 +19,6 @@ namespace tandem {
 namespace {
 
 namespace asio = boost::asio;
-
-/// The log an adapter is given; without one, spdlog's default logger.
-adapter_log log_or_default(adapter_log log) {
-  if (log) return log;
-  return [](std::string_view level, std::string_view message) {
-    spdlog::log(spdlog::level::from_str(std::string{level}), "{}", message);
-  };
-}
-
-matrix_options with_log(matrix_options options) {
-  options.log = log_or_default(std::move(options.log));
-  return options;
-}
 
 }  // namespace
 
@@ -42,7 +28,7 @@ class matrix_adapter::session {
  public:
   session(asio::io_context& io, matrix_options options, inbound_sink sink, adapter_state& state,
           const installation_directory& directory)
-      : options_(with_log(std::move(options))),
+      : options_(std::move(options)),
         context_(io, {}, options_.log),
         sink_(std::move(sink)),
         state_(state),

@@ -48,8 +48,7 @@ struct matrix_options {
   /// adapter's thread; may throw (the adapter then says the English fallback). Empty: the
   /// English fallback.
   std::function<std::string(std::string_view kind, const identity& reader)> text_for;
-  /// Where log lines go (called on the adapter's thread). Empty: spdlog's default logger, as
-  /// before the runtime passed its log to every adapter.
+  /// Where log lines go (called on the adapter's thread). Empty: no logging.
   adapter_log log;
 };
 

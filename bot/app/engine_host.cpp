@@ -1,7 +1,7 @@
 #include "app/engine_host.h"
 
 #include "adapters/http/hmac.h"
-#include "app/feed_routes.h"
+#include "core/collaboration_secrets.h"
 #include "core/dashboard.h"
 #include "core/delivery.h"
 #include "core/engagement.h"

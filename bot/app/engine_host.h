@@ -2,7 +2,7 @@
 // Runs the pure engine against the store: record durably, decide, persist the decision and
 // keep the in-memory world in step. No Asio here: the runtime calls it on its core strand.
 
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
 #include "app/delivery_gate.h"
 #include "core/store.h"

@@ -7,15 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include <array>
 #include <memory>
 #include <regex>
 #include <stdexcept>
 
 namespace tandem {
 namespace {
-
-constexpr std::array secret_purposes{"calendar", "export"};
 
 /// The token a request presents: `?token=` or `Authorization: Bearer`.
 std::optional<std::string> presented_token(const http_request& request) {
@@ -100,16 +97,6 @@ http_response report_export(const world& w, const http_request& request, time_po
 }
 
 }  // namespace
-
-std::vector<action> missing_secrets(const world& w, const std::function<std::string()>& generate) {
-  std::vector<action> out;
-  for (const auto& [id, _] : w.collaborations) {
-    for (const char* purpose : secret_purposes) {
-      if (!w.secrets.contains({id, purpose})) out.push_back(save_secret{id, purpose, generate()});
-    }
-  }
-  return out;
-}
 
 http_response feed_response(const world& w, const http_request& request, time_point now) {
   if (request.path.starts_with("/calendar/")) return calendar(w, request, now);

@@ -1,7 +1,7 @@
 #pragma once
 // The HTTP side of the shared calendar and the outcome reports: `GET /calendar/{collaboration}.ics`
 // (an RFC 5545 feed) and `GET /export/{collaboration}.csv|.json` (the outcome report), each
-// guarded by its collaboration's secret token, and the generation of those tokens.
+// guarded by its collaboration's secret token (made by core/collaboration_secrets.h).
 
 #include "adapters/http/http_types.h"
 #include "core/action.h"
@@ -14,11 +14,6 @@
 namespace tandem {
 
 class http_server;
-
-/// `save_secret` actions for the tokens each collaboration lacks ("calendar" for its feed,
-/// "export" for its reports), each made by `generate`. Tokens are made once and kept: an
-/// existing one is never replaced. Pure apart from `generate`.
-std::vector<action> missing_secrets(const world& w, const std::function<std::string()>& generate);
 
 /// The answer to a feed or export request, decided from the world at `now`: 200 with the
 /// calendar, CSV or JSON; 404 for an unknown path or collaboration; 403 for a missing or wrong

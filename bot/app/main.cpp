@@ -47,6 +47,7 @@ std::string describe_error(const std::string& file, const tandem::config_error& 
 
 std::optional<tandem::tandem_config> load_or_report(const std::string& file) {
   auto result = tandem::load_config(file);
+  for (const auto& warning : result.warnings) std::cerr << "warning: " << describe_error(file, warning) << '\n';
   for (const auto& error : result.errors) std::cerr << describe_error(file, error) << '\n';
   return result.config;
 }
@@ -237,6 +238,9 @@ int main(int argc, char** argv) {
 
   if (check->parsed()) {
     auto result = tandem::load_config(check_file);
+    for (const auto& warning : result.warnings) {
+      std::cout << "warning: " << describe_error(check_file, warning) << '\n';
+    }
     for (const auto& error : result.errors) std::cout << describe_error(check_file, error) << '\n';
     bool ok = result.errors.empty();
     try {

@@ -2,7 +2,7 @@
 // Delivers due outbox rows through the platform adapters: render, send, then mark the row sent,
 // failed, or due again later (backoff, or the platform's Retry-After).
 
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "adapters/outbound_adapter.h"
 #include "app/template_catalog.h"
 #include "app/delivery_gate.h"

@@ -10,6 +10,13 @@
 namespace tandem {
 namespace {
 
+/// Adapter log lines go to spdlog's default logger, which the program configured.
+adapter_log spdlog_adapter_log() {
+  return [](std::string_view level, std::string_view message) {
+    spdlog::log(spdlog::level::from_str(std::string{level}), "{}", message);
+  };
+}
+
 matrix_options matrix_options_from(const matrix_config& config, const adapter_environment& environment) {
   matrix_options o;
   o.how = config.appservice ? matrix_options::mode::appservice : matrix_options::mode::client;
@@ -21,6 +28,7 @@ matrix_options matrix_options_from(const matrix_config& config, const adapter_en
   if (config.hs_token) o.hs_token = config.hs_token->reveal();
   o.extra_ca_file = config.ca_file.string();
   if (environment.templates != nullptr) o.text_for = adapter_texts(*environment.templates, environment.directory);
+  o.log = spdlog_adapter_log();
   return o;
 }
 
@@ -32,13 +40,11 @@ slack_adapter_options slack_options_from(const slack_config& config) {
   }
   o.api_base_url = config.api_base_url;
   o.extra_ca_file = config.ca_file.string();
-  o.log = [](std::string_view level, std::string_view message) {
-    spdlog::log(spdlog::level::from_str(std::string{level}), "{}", message);
-  };
+  o.log = spdlog_adapter_log();
   return o;
 }
 
-webhook_adapter_options webhook_options_from(const webhook_config& config) {
+webhook_adapter_options webhook_options_from(const webhook_config& config, const std::string& public_url) {
   webhook_adapter_options o;
   for (const webhook_channel_config& c : config.channels) {
     webhook_channel_settings channel;
@@ -53,13 +59,11 @@ webhook_adapter_options webhook_options_from(const webhook_config& config) {
     if (c.signing_secret) channel.secret = c.signing_secret->reveal();
     o.channels.push_back(std::move(channel));
   }
-  o.public_url = config.public_url;
+  o.public_url = public_url;
   if (config.link_secret) o.link_key = config.link_secret->reveal();
   o.link_lifetime = config.link_lifetime;
   o.extra_ca_file = config.ca_file.string();
-  o.log = [](std::string_view level, std::string_view message) {
-    spdlog::log(spdlog::level::from_str(std::string{level}), "{}", message);
-  };
+  o.log = spdlog_adapter_log();
   return o;
 }
 
@@ -87,8 +91,10 @@ std::vector<std::unique_ptr<platform_adapter>> create_platform_adapters(const ta
     adapters.push_back(std::make_unique<slack_adapter>(environment.io, std::move(options), environment.sink));
   }
   if (config.webhook) {
-    adapters.push_back(std::make_unique<webhook_adapter>(environment.io, webhook_options_from(*config.webhook),
-                                                         environment.sink, environment.state));
+    // One-click links use http.public_url as written; without it, no links (never the listen address).
+    adapters.push_back(std::make_unique<webhook_adapter>(
+        environment.io, webhook_options_from(*config.webhook, config.seed.engine.public_url), environment.sink,
+        environment.state));
   }
   return adapters;
 }

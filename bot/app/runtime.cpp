@@ -3,10 +3,12 @@
 #include "adapters/console/console_adapter.h"
 #include "adapters/http/hmac.h"
 #include "adapters/http/http_server.h"
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "adapters/web/web_adapter.h"
 #include "app/engine_host.h"
+#include "app/engine_inbound.h"
 #include "app/feed_routes.h"
+#include "app/inbound_pipeline.h"
 #include "app/learned_time_zones.h"
 #include "app/outbox_dispatcher.h"
 #include "app/platform_adapters.h"
@@ -58,9 +60,12 @@ class tandem_process {
         store_(config.store_path.string(), sqlite_durability::at_sync),
         syncer_(store_, metrics_, on_core()),
         host_(store_, metrics_, templates.languages()),
-        bursts_(metrics_.histogram("tandem_inbound_burst_events", "Inbound events recorded per group commit.",
-                                   {1, 2, 4, 8, 16, 32, 64, 128, 256})),
         dispatcher_(store_, host_, templates, metrics_, on_core(), clock_now),
+        // The inbound path of every platform adapter: bursts committed by the engine host and
+        // acknowledged after the sync that makes them durable.
+        inbound_(engine_inbound_parts(host_, dispatcher_, on_core(), clock_now,
+                                      [this](std::function<void(bool)> then) { after_sync(std::move(then)); }),
+                 metrics_),
         console_(*options.output, options.console_person.value_or(""), console_session_id(), options.interactive),
         http_(io_, http_options(config)),
         tick_(io_),
@@ -71,7 +76,7 @@ class tandem_process {
         web_(web_environment(config), web_labels::load(options.prompts_dir)),
         adapters_(create_platform_adapters(
             config, adapter_environment{io_, [this](inbound event, std::function<void(bool)> stored) {
-                                          ingest(std::move(event), std::move(stored));
+                                          inbound_.ingest(std::move(event), std::move(stored));
                                         }, metrics_, adapter_state_, directory_, &time_zones_, &templates})) {}
 
   int run() {
@@ -251,65 +256,14 @@ class tandem_process {
     return true;
   }
 
-  /// The inbound path of every platform adapter: durable first, then acknowledged. Events that
-  /// arrive together (one turn of the event loop) are recorded and handled in one transaction,
-  /// and the transactions committed while the disk syncs become durable together (group commit).
-  void ingest(inbound event, std::function<void(bool)> stored) {
-    asio::post(io_, [this, event = std::move(event), stored = std::move(stored)]() mutable {
-      burst_.push_back(std::move(event));
-      burst_acks_.push_back(std::move(stored));
-      schedule_burst();
-    });
-  }
-
-  /// The next burst is recorded at the end of this turn of the event loop, unless a burst's sync
-  /// is under way: then events gather until it is done, so that a busy disk makes bursts larger
-  /// instead of queueing syncs.
-  void schedule_burst() {
-    if (burst_scheduled_ || burst_syncing_ || burst_.empty()) return;
-    burst_scheduled_ = true;
-    asio::post(io_, [this] { record_burst(); });
-  }
-
-  void record_burst() {
-    burst_scheduled_ = false;
-    std::vector<inbound> events = std::exchange(burst_, {});
-    std::vector<std::function<void(bool)>> acks = std::exchange(burst_acks_, {});
-    bool committed = false;
-    try {
-      committed = host_.submit_all(events, clock_now());
-    } catch (const store_error& e) {
-      spdlog::error("store: {}", e.what());
-    }
-    bursts_.observe(static_cast<double>(events.size()));
-    if (!committed) {
-      for (auto& ack : acks) ack(false);
-      schedule_burst();
-      return;
-    }
-    // Replies that a replay would send under the same key leave now; the rest after the sync.
-    dispatcher_.dispatch_written();
-    burst_syncing_ = true;
-    // Posted, so that what the adapters were just handed is written to the network first: on
-    // one core, the sync thread woken now would take the CPU before it.
-    asio::post(io_, [this, acks = std::move(acks)]() mutable {
-      after_sync(std::move(acks), [this] {
-        burst_syncing_ = false;
-        schedule_burst();
-      });
-    });
-  }
-
-  /// Acknowledges `acks` and lets the dispatcher see the messages queued so far once everything
-  /// committed so far is durable, while this thread goes on; then calls `next`.
-  void after_sync(std::vector<std::function<void(bool)>> acks, std::function<void()> next = {}) {
-    syncer_.after_sync([this, acks = std::move(acks), due = std::exchange(unsynced_due_, {}),
-                        next = std::move(next)](bool durable) {
-      for (const auto& ack : acks) ack(durable);
+  /// Once everything committed so far is durable, while this thread goes on: calls `then` (the
+  /// inbound pipeline's acknowledgements), then lets the dispatcher see the messages queued so far.
+  void after_sync(std::function<void(bool)> then) {
+    syncer_.after_sync([this, then = std::move(then), due = std::exchange(unsynced_due_, {})](bool durable) {
+      if (then) then(durable);
       if (!durable) return disk_refused();
       for (const time_point d : due) dispatcher_.expect(d);
       dispatcher_.dispatch_due();
-      if (next) next();
     });
   }
 
@@ -344,8 +298,8 @@ class tandem_process {
   sqlite_store store_;
   sync_thread syncer_;  ///< destroyed before the store, after the last sync it owes
   engine_host host_;
-  metric_histogram& bursts_;
   outbox_dispatcher dispatcher_;
+  inbound_pipeline inbound_;
   console_adapter console_;
   http_server http_;
   asio::steady_timer tick_;
@@ -359,10 +313,6 @@ class tandem_process {
   bool stopping_ = false;
   int exit_code_ = 0;
   std::vector<time_point> unsynced_due_;  ///< due times of messages queued since the last sync began
-  bool burst_scheduled_ = false;  ///< record_burst is posted
-  bool burst_syncing_ = false;    ///< the last burst's sync is under way
-  std::vector<inbound> burst_;                     ///< events waiting for the next group commit
-  std::vector<std::function<void(bool)>> burst_acks_;  ///< their acknowledgements, in the same order
   static constexpr unsigned engine_tick_every = 5;  ///< in one-second timer ticks
   unsigned ticks_ = 0;
 };

@@ -2,7 +2,7 @@
 // Group commit's second half: a thread that makes the store's commits durable while the core
 // strand goes on deciding, and hands each waiting callback back once its commits are on disk.
 
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "core/store.h"
 
 #include <condition_variable>

@@ -1,6 +1,7 @@
 #include "command.h"
 
 #include "dates.h"
+#include "edit_distance.h"
 
 #include <algorithm>
 #include <array>
@@ -173,21 +174,6 @@ std::string trim(std::string_view s) {
 std::size_t code_points(std::string_view utf8) {
   return static_cast<std::size_t>(
       std::ranges::count_if(utf8, [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0U) != 0x80U; }));
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 std::optional<std::int64_t> parse_number(std::string_view s) {

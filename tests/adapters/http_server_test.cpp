@@ -1,6 +1,6 @@
 #include "adapters/http/http_server.h"
 
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>

@@ -1,4 +1,4 @@
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 
 #include <catch2/catch.hpp>
 

@@ -57,12 +57,11 @@ threading.Thread(target=hooks.serve_forever, daemon=True).start()
 # Nobody has quiet hours: the checks must not depend on the time of day the test runs at.
 config_text = f"""
 store: tandem.db
-http: {{listen: 127.0.0.1:8080}}
+http: {{listen: 127.0.0.1:8080, public_url: https://tandem.example.org}}
 engine: {{quiet_hours: "off"}}
 adapters:
   console: {{enabled: false}}
   webhook:
-    public_url: https://tandem.example.org
     channels:
       - {{name: ops, kind: signed, secret: {{env: TANDEM_E2E_SCRIPT_SECRET}}}}
       - {{name: city, dialect: mattermost, url: {{env: TANDEM_E2E_CITY_HOOK}},

@@ -10,8 +10,9 @@
 
 namespace tandem::testing {
 
-/// Parses `adapters_yaml` (the lines under `adapters:`) with a one-facilitator collaboration.
-inline config_result parse_with_adapters(const std::string& adapters_yaml) {
+/// Parses `adapters_yaml` (the lines under `adapters:`) with a one-facilitator collaboration, and
+/// `http.public_url` when `public_url` is not empty.
+inline config_result parse_with_adapters(const std::string& adapters_yaml, const std::string& public_url = "") {
   static const char* const collaboration = R"(
 collaborations:
   - id: river
@@ -19,7 +20,8 @@ collaborations:
     people:
       - {id: ana, name: Ana, roles: [facilitator]}
 )";
-  return parse_config("adapters:\n" + adapters_yaml + collaboration, std::filesystem::temp_directory_path());
+  const std::string http = public_url.empty() ? "" : "http:\n  public_url: " + public_url + "\n";
+  return parse_config(http + "adapters:\n" + adapters_yaml + collaboration, std::filesystem::temp_directory_path());
 }
 
 /// Each error as users read it: `path: message`.

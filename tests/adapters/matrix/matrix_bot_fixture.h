@@ -1,16 +1,19 @@
 #pragma once
 // Tandem as the Matrix tests run it: the real store (a SQLite file, so a test can restart the
 // bot on it), engine host, outbox dispatcher and Matrix adapter on an io_context driven by the
-// test's thread, talking to the fake homeserver over TLS. The sink does what the runtime does:
-// record durably, acknowledge, handle, dispatch.
+// test's thread, talking to the fake homeserver over TLS. Inbound events take the runtime's path
+// (inbound_pipeline): bursts committed and handled, acknowledged once durable, then dispatched.
 
 #include "adapters/http/http_server.h"
-#include "adapters/http/metrics_registry.h"
 #include "adapters/matrix/matrix_adapter.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
 #include "app/engine_host.h"
+#include "app/engine_inbound.h"
+#include "app/inbound_pipeline.h"
 #include "app/outbox_dispatcher.h"
 #include "app/platform_adapters.h"
+#include "app/sync_thread.h"
 #include "app/template_catalog.h"
 #include "fake_homeserver.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -25,6 +28,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -123,7 +127,10 @@ class matrix_bot {
         directory_([this]() -> const world& { return host_.current(); }),
         adapter_(
             io_, with_texts(std::move(options)),
-            [this](inbound event, std::function<void(bool)> stored) { ingest(std::move(event), std::move(stored)); },
+            [this](inbound event, std::function<void(bool)> stored) {
+              ++deliveries_;
+              inbound_.ingest(std::move(event), std::move(stored));
+            },
             state_, directory_) {
     (void)host_.start(seed, now_);
     host_.on_queued([this](tandem::time_point due) { dispatcher_.expect(due); });
@@ -143,11 +150,11 @@ class matrix_bot {
   sqlite_store& store() { return store_; }
   const world& current() const { return host_.current(); }
   outbox_dispatcher& dispatcher() { return dispatcher_; }
-  /// Every event the sink recorded for the first time, in order.
+  /// Every event committed for the first time by this run, in order.
   const std::vector<inbound>& recorded() const { return recorded_; }
   /// How many times the sink was called (duplicates included).
   std::size_t deliveries() const { return deliveries_; }
-  /// Makes the store fail the next `count` records (stored(false), as a full disk would).
+  /// Makes the store fail the next `count` bursts (stored(false), as a full disk would).
   void fail_records(int count) { failing_records_ = count; }
   /// Moves the dispatcher's clock on (retries become due without waiting).
   void advance(std::chrono::seconds by) { now_ += by; }
@@ -161,7 +168,7 @@ class matrix_bot {
   /// "http://127.0.0.1:<port>" of Tandem's HTTP server, once started.
   std::string url(const std::string& target) const { return "http://127.0.0.1:" + std::to_string(port_) + target; }
 
-  /// Holds the sink's acknowledgements (the store is slow) until `release_acks`.
+  /// Holds the acknowledgements after each sync (the store is slow) until `release_acks`.
   void hold_acks() { holding_ = true; }
   void release_acks() {
     holding_ = false;
@@ -202,23 +209,33 @@ class matrix_bot {
     return options;
   }
 
-  void ingest(inbound event, std::function<void(bool)> stored) {
-    boost::asio::post(io_, [this, event = std::move(event), stored = std::move(stored)] {
-      ++deliveries_;
+  /// The runtime's inbound parts, with the store's failures and slowness the tests ask for.
+  inbound_pipeline::parts inbound_parts() {
+    auto parts = engine_inbound_parts(
+        host_, dispatcher_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
+        [this] { return now_; }, [this](std::function<void(bool)> then) { after_sync(std::move(then)); });
+    parts.commit = [this, commit = std::move(parts.commit)](const std::vector<inbound>& burst) {
       if (failing_records_ > 0) {
         --failing_records_;
-        stored(false);
+        return false;
+      }
+      if (!commit(burst)) return false;
+      for (const inbound& e : burst) {
+        if (committed_keys_.insert(e.dedup_key).second) recorded_.push_back(e);
+      }
+      return true;
+    };
+    return parts;
+  }
+
+  /// Once durable: the pipeline's acknowledgements (held when asked), then what is due leaves.
+  void after_sync(std::function<void(bool)> then) {
+    syncer_.after_sync([this, then = std::move(then)](bool durable) {
+      if (holding_) {
+        held_.push_back([then, durable] { then(durable); });
         return;
       }
-      const auto id = host_.record(event);
-      if (holding_) {
-        held_.push_back([stored] { stored(true); });
-      } else {
-        stored(true);
-      }
-      if (!id) return;
-      recorded_.push_back(event);
-      host_.handle_recorded(*id, event, now_);
+      then(durable);
       dispatcher_.dispatch_due();
     });
   }
@@ -229,6 +246,8 @@ class matrix_bot {
   engine_host host_;
   time_point now_ = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   outbox_dispatcher dispatcher_;
+  sync_thread syncer_{store_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }};
+  inbound_pipeline inbound_{inbound_parts(), metrics_};
   store_adapter_state state_;
   world_directory directory_;
   matrix_adapter adapter_;
@@ -237,6 +256,7 @@ class matrix_bot {
   bool holding_ = false;
   std::vector<std::function<void()>> held_;
   std::vector<inbound> recorded_;
+  std::set<std::string> committed_keys_;  ///< dedup keys committed by this run
   std::size_t deliveries_ = 0;
   int failing_records_ = 0;
 };

@@ -4,11 +4,14 @@
 
 #include "slack_fixture.h"
 
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
 #include "app/engine_host.h"
+#include "app/engine_inbound.h"
+#include "app/inbound_pipeline.h"
 #include "app/learned_time_zones.h"
 #include "app/outbox_dispatcher.h"
+#include "app/sync_thread.h"
 #include "app/template_catalog.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -88,7 +91,7 @@ class tandem_on_slack {
     o.time_zones = &observed_time_zones_;
     adapter_ = std::make_unique<tandem::slack_adapter>(io_, std::move(o),
                                                        [this](tandem::inbound event, std::function<void(bool)> stored) {
-                                                         ingest(std::move(event), std::move(stored));
+                                                         inbound_.ingest(std::move(event), std::move(stored));
                                                        });
     (void)host_.start(config_.seed, fixed_now());
     host_.on_queued([this](tandem::time_point due) { dispatcher_.expect(due); });
@@ -187,13 +190,13 @@ class tandem_on_slack {
     return o;
   }
 
-  /// What the runtime does with an inbound event: durable first, then acknowledged, then handled.
-  void ingest(tandem::inbound event, std::function<void(bool)> stored) {
-    boost::asio::post(io_, [this, event = std::move(event), stored = std::move(stored)] {
-      const auto id = host_.record(event);
-      stored(true);
-      if (!id) return;
-      host_.handle_recorded(*id, event, fixed_now());
+  /// Runs `f` on the core strand, later.
+  void post(std::function<void()> f) { boost::asio::post(io_, std::move(f)); }
+
+  /// Once durable (the sync thread): the pipeline's acknowledgements, then what is due leaves.
+  void after_sync(std::function<void(bool)> then) {
+    syncer_.after_sync([this, then = std::move(then)](bool durable) {
+      then(durable);
       dispatcher_.dispatch_due();
     });
   }
@@ -210,6 +213,12 @@ class tandem_on_slack {
       host_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, fixed_now};
   observed_time_zones observed_time_zones_{time_zones_};
   tandem::outbox_dispatcher dispatcher_;
+  tandem::sync_thread syncer_{store_, metrics_, [this](std::function<void()> f) { post(std::move(f)); }};
+  /// What the runtime does with inbound events: bursts committed, acknowledged once durable, handled.
+  tandem::inbound_pipeline inbound_{
+      tandem::engine_inbound_parts(host_, dispatcher_, [this](std::function<void()> f) { post(std::move(f)); },
+                                   fixed_now, [this](std::function<void(bool)> then) { after_sync(std::move(then)); }),
+      metrics_};
   tandem::http_server server_;
   std::unique_ptr<tandem::slack_adapter> adapter_;
   std::thread thread_;

@@ -1,7 +1,7 @@
 // The `adapters.webhook` section of the config file: what it accepts, every error it reports
 // with its path, an organization bound to a channel, and the adapter created from it.
 
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
 #include "app/platform_adapters.h"
 #include "support/config_snippets.h"
@@ -47,7 +47,7 @@ TEST_CASE("webhook channels of every kind, with their secrets from the environme
   REQUIRE(errors_of(result).empty());
   REQUIRE(result.config->webhook);
   const webhook_config& w = *result.config->webhook;
-  CHECK(w.public_url == "https://tandem.example.org");
+  CHECK(result.config->seed.engine.public_url == "https://tandem.example.org");
   CHECK(w.link_lifetime == std::chrono::days{3});
   CHECK_FALSE(w.link_secret);
   REQUIRE(w.channels.size() == 3);
@@ -89,6 +89,36 @@ TEST_CASE("a Mattermost channel with a slash command and an outgoing webhook tak
   const auto& tokens = good.config->webhook->channels[0].tokens;
   REQUIRE(tokens.size() == 2);
   CHECK(tokens[1].reveal() == "second-token");
+}
+
+TEST_CASE("adapters.webhook.public_url is read as a deprecated alias of http.public_url") {
+  const std::string channels = "    channels:\n      - {name: city-discord, url: {env: TANDEM_TEST_DISCORD_URL}}\n";
+  const auto with_http = [&](const std::string& http, const std::string& webhook) {
+    return testing::parse_with_adapters("  webhook:\n" + webhook + channels, http);
+  };
+  ::setenv("TANDEM_TEST_DISCORD_URL", "https://discord.com/api/webhooks/123/abc", 1);
+
+  const auto alone = with_http("", "    public_url: https://tandem.example.org/\n");
+  REQUIRE(errors_of(alone).empty());
+  CHECK(alone.config->seed.engine.public_url == "https://tandem.example.org");
+  REQUIRE(alone.warnings.size() == 1);
+  CHECK(to_string(alone.warnings[0]) ==
+        "adapters.webhook.public_url: deprecated: write it as http.public_url (one setting for every link to Tandem)");
+
+  const auto same = with_http("https://tandem.example.org", "    public_url: https://tandem.example.org\n");
+  REQUIRE(errors_of(same).empty());
+  REQUIRE(same.warnings.size() == 1);
+  CHECK(to_string(same.warnings[0]) == "adapters.webhook.public_url: deprecated and the same as http.public_url: remove it");
+
+  const auto differ = with_http("https://tandem.example.org", "    public_url: https://links.example.org\n");
+  CHECK(errors_of(differ) == std::vector<std::string>{
+                                 "adapters.webhook.public_url: differs from http.public_url \"https://tandem.example.org\" "
+                                 "(one setting for every link to Tandem: keep http.public_url, remove this one)"});
+
+  const auto only_http = with_http("https://tandem.example.org", "");
+  REQUIRE(errors_of(only_http).empty());
+  CHECK(only_http.warnings.empty());
+  CHECK(only_http.config->seed.engine.public_url == "https://tandem.example.org");
 }
 
 TEST_CASE("every webhook config error is reported with its path") {

@@ -5,11 +5,14 @@
 
 #include "webhook_fixture.h"
 
-#include "adapters/http/metrics_registry.h"
+#include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
 #include "app/engine_host.h"
+#include "app/engine_inbound.h"
+#include "app/inbound_pipeline.h"
 #include "app/outbox_dispatcher.h"
 #include "app/platform_adapters.h"
+#include "app/sync_thread.h"
 #include "app/template_catalog.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -66,7 +69,7 @@ class tandem_on_webhooks {
     adapter_ = std::make_unique<tandem::webhook_adapter>(
         io_, std::move(o),
         [this](tandem::inbound event, std::function<void(bool)> stored) {
-          ingest(std::move(event), std::move(stored));
+          inbound_.ingest(std::move(event), std::move(stored));
         },
         durable_);
     (void)host_.start(config_.seed, now());
@@ -158,13 +161,13 @@ class tandem_on_webhooks {
     return o;
   }
 
-  /// What the runtime does with an inbound event: durable first, then acknowledged, then handled.
-  void ingest(tandem::inbound event, std::function<void(bool)> stored) {
-    boost::asio::post(io_, [this, event = std::move(event), stored = std::move(stored)] {
-      const auto id = host_.record(event);
-      stored(true);
-      if (!id) return;
-      host_.handle_recorded(*id, event, now());
+  /// Runs `f` on the core strand, later.
+  void post(std::function<void()> f) { boost::asio::post(io_, std::move(f)); }
+
+  /// Once durable (the sync thread): the pipeline's acknowledgements, then what is due leaves.
+  void after_sync(std::function<void(bool)> then) {
+    syncer_.after_sync([this, then = std::move(then)](bool durable) {
+      then(durable);
       dispatcher_.dispatch_due();
     });
   }
@@ -180,6 +183,13 @@ class tandem_on_webhooks {
   tandem::template_catalog templates_;
   tandem::engine_host host_;
   tandem::outbox_dispatcher dispatcher_;
+  tandem::sync_thread syncer_{store_, metrics_, [this](std::function<void()> f) { post(std::move(f)); }};
+  /// What the runtime does with inbound events: bursts committed, acknowledged once durable, handled.
+  tandem::inbound_pipeline inbound_{
+      tandem::engine_inbound_parts(host_, dispatcher_, [this](std::function<void()> f) { post(std::move(f)); },
+                                   [this] { return now(); },
+                                   [this](std::function<void(bool)> then) { after_sync(std::move(then)); }),
+      metrics_};
   tandem::http_server server_;
   std::unique_ptr<tandem::webhook_adapter> adapter_;
   std::thread thread_;
