@@ -195,6 +195,7 @@ std::string round_table(const page_frame& f, const std::vector<round_summary>& r
 
 std::string rate_label(double v) { return percent(v); }
 std::string pulse_label(double v) { return one_decimal(v); }
+std::string count_label(double v) { return std::to_string(std::lround(v)); }
 
 std::string event_table(const page_frame& f, const std::vector<event_summary>& events, const std::string& caption) {
   std::string html = "<table id=\"events\">\n<caption>" + e(caption) + "</caption>\n<thead><tr><th scope=\"col\">" +
@@ -525,16 +526,34 @@ std::string reports_html(const page_frame& f, const std::vector<outcome_row>& ro
   }
   std::map<std::string, std::vector<const outcome_row*>> by_org;
   for (const auto& r : rows) by_org[r.organization].push_back(&r);
+  // Per organization, one chart a figure, month by month: a share, counts, and the pulse (1..5).
+  struct figure {
+    const char* word;
+    std::optional<double> (*value)(const outcome_row&);
+    std::optional<double> max;  ///< none: the largest value among all organizations' months
+    std::string (*label)(double);
+  };
+  static constexpr figure figures[] = {
+      {"rate_chart", [](const outcome_row& r) {
+         return r.nudges > 0 ? std::optional<double>{static_cast<double>(r.answered) / r.nudges} : std::nullopt;
+       }, 1.0, rate_label},
+      {"people_active", [](const outcome_row& r) { return std::optional<double>{r.people_active}; }, std::nullopt,
+       count_label},
+      {"tasks_done", [](const outcome_row& r) { return std::optional<double>{r.tasks_done}; }, std::nullopt,
+       count_label},
+      {"pulse", [](const outcome_row& r) { return r.pulse_average; }, 5.0, pulse_label},
+  };
   html += "<div class=\"charts\">\n";
   for (const auto& [_, org_rows] : by_org) {
-    std::vector<std::pair<std::string, std::optional<double>>> bars;
-    for (const auto* r : org_rows) {
-      bars.emplace_back(r->month, r->nudges > 0 ? std::optional<double>{static_cast<double>(r->answered) / r->nudges}
-                                                : std::nullopt);
+    for (const figure& fig : figures) {
+      std::vector<std::pair<std::string, std::optional<double>>> bars;
+      double largest = 1.0;
+      for (const auto& r : rows) largest = std::max(largest, fig.value(r).value_or(0.0));
+      for (const auto* r : org_rows) bars.emplace_back(r->month, fig.value(*r));
+      const std::string title = org_rows.front()->organization_name + ": " + f.word(fig.word);
+      html += "<figure><figcaption>" + e(title) + "</figcaption>" +
+              bar_chart_svg(title, bars, fig.max.value_or(largest), f.word("none"), fig.label) + "</figure>\n";
     }
-    const std::string title = org_rows.front()->organization_name + ": " + f.word("rate_chart");
-    html += "<figure><figcaption>" + e(title) + "</figcaption>" + bar_chart_svg(title, bars, 1.0, f.word("none"), rate_label) +
-            "</figure>\n";
   }
   html += "</div>\n<div class=\"scroll\"><table id=\"report\">\n<caption>" + e(f.word("reports")) + "</caption>\n<thead><tr>";
   for (const char* key : {"organization", "month", "nudges", "answered", "median_response", "tasks_done", "on_time",
