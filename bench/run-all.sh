@@ -2,6 +2,7 @@
 # Runs every benchmark in bench/ in one sitting and prints one table: the date, the machine, the
 # commit, each benchmark's command and its figures. Builds what it needs first (Release preset).
 #   engine tick         build/release/bench/tandem_tick_bench, three runs
+#   dashboard overview  build/release/bench/tandem_dashboard_bench (15 timings in one run)
 #   Matrix /sync read   build/release/bench/matrix_flood/tandem_matrix_sync_parse_bench on core 1, three runs
 #   Slack Events API    bench/slack_events/run.sh (three runs and the nginx ceiling)
 #   Matrix flood        bench/matrix_flood/run.sh (three runs)
@@ -23,7 +24,7 @@ results=${RESULTS:-$root/$build/bench-results/$stamp}
 quick=${QUICK:-0}
 
 cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" --target tandem tandem_tick_bench tandem_matrix_flood_homeserver \
+cmake --build --preset "$preset" --target tandem tandem_tick_bench tandem_dashboard_bench tandem_matrix_flood_homeserver \
   tandem_matrix_sync_parse_bench
 mkdir -p "$results"
 export TANDEM_BINARY=${TANDEM_BINARY:-$root/$build/bot/app/tandem}
@@ -53,6 +54,7 @@ bench() {
 for run in $(seq "$tick_runs"); do
   bench "tick-$run" "$build/bench/tandem_tick_bench" "${tick_args[@]}"
 done
+bench dashboard-1 "$build/bench/tandem_dashboard_bench" "${tick_args[@]}"
 for run in $(seq "$parse_runs"); do
   bench "sync-parse-$run" taskset -c 1 "$build/bench/matrix_flood/tandem_matrix_sync_parse_bench"
 done
@@ -120,6 +122,16 @@ if ticks:
                          command, loads))
     else:
         rows.append(("engine tick", "", failed(ticks[0]) or "no figures in the output", command, loads))
+
+dashboards = runs_of("dashboard")
+if dashboards:
+    found = re.search(r"median ([\d.]+) ms \(CPU ([\d.]+) ms\).*?; (\d+) KB", log(dashboards[0]))
+    command, load = meta(dashboards[0])["command"], meta(dashboards[0])["load"]
+    if found:
+        rows.append(("dashboard overview", "10,000 people: median (CPU), size",
+                     f"{float(found.group(1)):.1f} ms ({float(found.group(2)):.1f} ms), {found.group(3)} KB", command, load))
+    else:
+        rows.append(("dashboard overview", "", failed(dashboards[0]) or "no figures in the output", command, load))
 
 parses = runs_of("sync-parse")
 if parses:
