@@ -259,3 +259,15 @@ TEST_CASE("the audit page is for facilitators; the words files of every language
   CHECK(d.get("/dashboard/river/tasks", cookie).status == 200);
   CHECK(d.get("/dashboard/river/nonsense", cookie).status == 404);
 }
+
+TEST_CASE("a page shown before sign-in speaks the browser's language, English when it has none of ours") {
+  dashboard_fixture d;
+  http_request french{"GET", "/dashboard/sign-in/forged", "/dashboard/sign-in/forged", {},
+                      {{"accept-language", "de-CH, fr;q=0.8, en;q=0.5"}}, "", "127.0.0.1:1"};
+  const auto refused = d.web->respond(french);
+  CHECK(refused.status == 403);
+  CHECK_THAT(refused.body, Catch::Contains("<html lang=\"fr\">"));
+  CHECK_THAT(refused.body, Catch::Contains("Ce lien de connexion ne peut pas servir"));
+  french.headers["accept-language"] = "de, ja";
+  CHECK_THAT(d.web->respond(french).body, Catch::Contains("<html lang=\"en\">"));
+}
