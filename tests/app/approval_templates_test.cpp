@@ -7,6 +7,7 @@
 #include "core/engagement.h"
 #include "core/markup.h"
 #include "core/sample_world.h"
+#include "support/source_tree.h"
 
 #include <catch2/catch.hpp>
 
@@ -20,7 +21,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const template_catalog& shipped_catalog() {
-  static const template_catalog catalog = template_catalog::load(std::filesystem::path{TANDEM_SOURCE_DIR} / "prompts");
+  static const template_catalog catalog = template_catalog::load(tandem::testing::source_tree() / "prompts");
   return catalog;
 }
 

@@ -1,4 +1,5 @@
 #include "app/config.h"
+#include "support/source_tree.h"
 
 #include <catch2/catch.hpp>
 
@@ -70,7 +71,7 @@ std::string config_with(const std::string& more_people, const std::string& befor
 config_result parse(const std::string& yaml) { return parse_config(yaml, "/srv/tandem"); }
 
 world demo_seed() {
-  auto result = load_config(TANDEM_SOURCE_DIR "/deploy/demo.yaml");
+  auto result = load_config(tandem::testing::source_tree() / "deploy/demo.yaml");
   REQUIRE(result.errors.empty());
   return result.config->seed;
 }
@@ -78,11 +79,11 @@ world demo_seed() {
 constexpr time_point noon = std::chrono::sys_days{std::chrono::year{2026} / 3 / 2} + std::chrono::hours{12};
 
 TEST_CASE("The demo config loads with no errors: three organizations, eight people, one facilitator") {
-  const auto result = load_config(TANDEM_SOURCE_DIR "/deploy/demo.yaml");
+  const auto result = load_config(tandem::testing::source_tree() / "deploy/demo.yaml");
   CHECK(error_texts(result).empty());
   REQUIRE(result.config);
   const tandem_config& config = *result.config;
-  CHECK(config.store_path == std::filesystem::path(TANDEM_SOURCE_DIR "/deploy") / "tandem.db");
+  CHECK(config.store_path == tandem::testing::source_tree() / "deploy" / "tandem.db");
   CHECK(config.http_address == "127.0.0.1");
   CHECK(config.http_port == 8080);
   CHECK(config.body_limit == std::size_t{1024} * 1024);

@@ -6,6 +6,7 @@
 #include "adapters/web/web_adapter.h"
 #include "app/engine_host.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "support/source_tree.h"
 
 #include <catch2/catch.hpp>
 #include <date/date.h>
@@ -19,7 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::filesystem::path prompts = std::filesystem::path{TANDEM_SOURCE_DIR} / "prompts";
+const std::filesystem::path prompts = tandem::testing::source_tree() / "prompts";
 
 world seed() {
   world w;

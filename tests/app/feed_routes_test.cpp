@@ -11,6 +11,7 @@
 #include "core/reports.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "support/run_until.h"
+#include "support/source_tree.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -119,7 +120,7 @@ TEST_CASE("the calendar feed over HTTP is accepted by an independent iCalendar p
   const auto ics = temp_file("river.ics");
   const auto parsed = temp_file("river.json");
   std::ofstream(ics, std::ios::binary) << response.body;
-  const std::string checker = std::string{TANDEM_SOURCE_DIR} + "/tests/app/ics_check.py";
+  const std::string checker = (tandem::testing::source_tree() / "tests/app/ics_check.py").string();
   const std::string command = "/usr/bin/python3 " + checker + " " + ics.string() + " > " + parsed.string();
   REQUIRE(std::system(command.c_str()) == 0);
   const auto json = nlohmann::json::parse(read_all(parsed));

@@ -3,6 +3,7 @@
 #include "core/command.h"
 #include "core/markup.h"
 #include "core/sample_world.h"
+#include "support/source_tree.h"
 
 #include <catch2/catch.hpp>
 
@@ -14,7 +15,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const template_catalog& shipped_catalog() {
-  static const template_catalog catalog = template_catalog::load(fs::path{TANDEM_SOURCE_DIR} / "prompts");
+  static const template_catalog catalog = template_catalog::load(tandem::testing::source_tree() / "prompts");
   return catalog;
 }
 

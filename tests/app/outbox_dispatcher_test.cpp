@@ -2,6 +2,7 @@
 
 #include "app/engine_host.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "support/source_tree.h"
 
 #include <catch2/catch.hpp>
 #include <date/date.h>
@@ -43,7 +44,7 @@ class scripted_adapter final : public outbound_adapter {
 
 struct fixture {
   sqlite_store store;
-  template_catalog templates = template_catalog::load(std::filesystem::path{TANDEM_SOURCE_DIR} / "prompts");
+  template_catalog templates = template_catalog::load(tandem::testing::source_tree() / "prompts");
   metrics_registry metrics;
   time_point now = start;
   std::vector<std::function<void()>> posted;

@@ -8,6 +8,7 @@
 #include "core/engagement.h"
 #include "core/markup.h"
 #include "core/sample_world.h"
+#include "support/source_tree.h"
 
 #include <catch2/catch.hpp>
 
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const template_catalog& shipped() {
-  static const template_catalog catalog = template_catalog::load(fs::path{TANDEM_SOURCE_DIR} / "prompts");
+  static const template_catalog catalog = template_catalog::load(tandem::testing::source_tree() / "prompts");
   return catalog;
 }
 
@@ -73,7 +74,7 @@ TEST_CASE("counts take the plural form of their language: English one is 1, Fren
 TEST_CASE("a template may use the plural flags of its numbers only") {
   const fs::path dir = fs::temp_directory_path() / "tandem-plural-flags";
   fs::remove_all(dir);
-  fs::copy(fs::path{TANDEM_SOURCE_DIR} / "prompts", dir, fs::copy_options::recursive);
+  fs::copy(tandem::testing::source_tree() / "prompts", dir, fs::copy_options::recursive);
   std::ofstream(dir / "en" / "nudge_sent.mustache") << "{{count}} {{#title_one}}x{{/title_one}}\n";
   CHECK_THROWS_WITH(template_catalog::load(dir), Catch::Contains("unknown variable \"title_one\""));
   fs::remove_all(dir);

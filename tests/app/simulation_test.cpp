@@ -1,6 +1,7 @@
 #include "app/config.h"
 #include "app/simulation_report.h"
 #include "app/template_catalog.h"
+#include "support/source_tree.h"
 
 #include <catch2/catch.hpp>
 #include <date/date.h>
@@ -12,7 +13,7 @@ using namespace tandem;
 
 namespace {
 
-const std::filesystem::path data = std::filesystem::path{TANDEM_SOURCE_DIR} / "tests" / "data";
+const std::filesystem::path data = tandem::testing::source_tree() / "tests" / "data";
 
 std::string read(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -41,7 +42,7 @@ TEST_CASE("eight weeks of a collaboration give the expected timeline of nudges, 
   }
   CHECK(compact_timeline(timeline) == expected);
 
-  const template_catalog templates = template_catalog::load(std::filesystem::path{TANDEM_SOURCE_DIR} / "prompts");
+  const template_catalog templates = template_catalog::load(tandem::testing::source_tree() / "prompts");
   const std::string readable = readable_timeline(timeline, config.config->seed, templates);
   CHECK_THAT(readable, Catch::Contains("2027-01-05 10:00 Asia/Kolkata  -> Kim (nudge)\n    Hi Kim, here is where you stand"));
   CHECK_THAT(readable, Catch::Contains("Messages per person:"));

@@ -2,6 +2,7 @@
 
 #include "core/command.h"
 #include "core/markup.h"
+#include "support/source_tree.h"
 
 #include <catch2/catch.hpp>
 
@@ -14,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path shipped = fs::path{TANDEM_SOURCE_DIR} / "prompts";
+const fs::path shipped = tandem::testing::source_tree() / "prompts";
 
 /// A copy of the shipped templates in a fresh temporary folder, removed at the end of the test.
 struct template_copy {

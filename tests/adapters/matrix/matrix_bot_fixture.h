@@ -18,6 +18,7 @@
 #include "fake_homeserver.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "support/run_until.h"
+#include "support/source_tree.h"
 #include "support/test_certificates.h"
 
 #include <boost/asio/io_context.hpp>
@@ -110,7 +111,7 @@ inline http_server_options local_http_options() {
 }
 
 inline const template_catalog& shipped_templates() {
-  static const template_catalog catalog = template_catalog::load(std::filesystem::path{TANDEM_SOURCE_DIR} / "prompts");
+  static const template_catalog catalog = template_catalog::load(tandem::testing::source_tree() / "prompts");
   return catalog;
 }
 

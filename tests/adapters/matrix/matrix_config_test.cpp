@@ -2,6 +2,7 @@
 
 #include "app/config.h"
 #include "support/config_snippets.h"
+#include "support/source_tree.h"
 
 #include <catch2/catch.hpp>
 
@@ -140,7 +141,7 @@ namespace {
 
 TEST_CASE("deploy/matrix/matrix.yaml is a complete client-mode config reading its token from MATRIX_ACCESS_TOKEN") {
   ::setenv("MATRIX_ACCESS_TOKEN", "syt_from_the_environment", 1);
-  const auto result = load_config(std::filesystem::path{TANDEM_SOURCE_DIR} / "deploy" / "matrix" / "matrix.yaml");
+  const auto result = load_config(tandem::testing::source_tree() / "deploy" / "matrix" / "matrix.yaml");
   ::unsetenv("MATRIX_ACCESS_TOKEN");
   CHECK(errors_of(result).empty());
   REQUIRE(result.config);

@@ -3,6 +3,7 @@
 
 #include "app/config.h"
 #include "support/config_snippets.h"
+#include "support/source_tree.h"
 
 #include <catch2/catch.hpp>
 
@@ -139,7 +140,7 @@ TEST_CASE("every mistake in the Slack section is reported with its path") {
 TEST_CASE("the example deploy/slack/slack.yaml is a complete, valid config") {
   ::setenv("SLACK_BOT_TOKEN", "xoxb-1-2-abc", 1);
   ::setenv("SLACK_SIGNING_SECRET", "8f742231b10e8888abcd99yyyzzz85a5", 1);
-  const auto result = load_config(std::filesystem::path(TANDEM_SOURCE_DIR) / "deploy/slack/slack.yaml");
+  const auto result = load_config(tandem::testing::source_tree() / "deploy/slack/slack.yaml");
   REQUIRE(errors_of(result).empty());
   REQUIRE(result.config->slack);
   CHECK(result.config->slack->workspaces.size() == 1);

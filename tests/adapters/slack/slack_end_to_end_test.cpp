@@ -14,6 +14,7 @@
 #include "app/sync_thread.h"
 #include "app/template_catalog.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "support/source_tree.h"
 
 #include <boost/asio/post.hpp>
 
@@ -76,7 +77,7 @@ class tandem_on_slack {
   explicit tandem_on_slack(const std::string& config = config_text)
       : config_(std::move(*tandem::parse_config(config, std::filesystem::temp_directory_path()).config)),
         store_(":memory:"),
-        templates_(tandem::template_catalog::load(std::filesystem::path(TANDEM_SOURCE_DIR) / "prompts")),
+        templates_(tandem::template_catalog::load(tandem::testing::source_tree() / "prompts")),
         host_(store_, metrics_, templates_.languages()),
         dispatcher_(
             store_, host_, templates_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },

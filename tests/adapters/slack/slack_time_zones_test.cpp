@@ -6,6 +6,7 @@
 
 #include "adapters/slack/slack_time_zones.h"
 #include "core/time_zones.h"
+#include "support/source_tree.h"
 
 #include <filesystem>
 #include <fstream>
@@ -410,7 +411,7 @@ TEST_CASE("the zone is read from user.tz of a users.info answer, and only from t
 TEST_CASE("both Slack app manifests ask for users:read, which users.info needs") {
   for (const char* manifest : {"manifest.yaml", "manifest-socket-mode.yaml"}) {
     CAPTURE(manifest);
-    const std::string text = read_file(std::filesystem::path(TANDEM_SOURCE_DIR) / "deploy" / "slack" / manifest);
+    const std::string text = read_file(tandem::testing::source_tree() / "deploy" / "slack" / manifest);
     CHECK(text.find("- users:read") != std::string::npos);
   }
 }
