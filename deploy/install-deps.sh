@@ -19,6 +19,7 @@ packages=(
   python3 python3-icalendar openssl
   chromium fonts-dejavu-core nodejs npm libfaketime   # the dashboard's test in a real browser (tests/web)
   dpkg-dev file   # dpkg-shlibdeps and file, for the Debian package's Depends (cpack)
+  lintian         # Debian's checks of the built package (deploy/package-test.sh)
 )
 
 # What the installed packages provide (e.g. NodeSource's nodejs provides npm and conflicts with

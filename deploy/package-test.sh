@@ -28,6 +28,19 @@ grep -q 'libc6' <<<"$depends" || fail "Depends has no shared libraries (dpkg-shl
 [[ $(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles) == /etc/tandem/tandem.yaml ]] ||
   fail "/etc/tandem/tandem.yaml is not a conffile"
 echo "package-test: contents, Depends ($depends) and conffiles look right"
+# Debian's own checks of the package: no error and no warning (as nobody: lintian warns about root).
+if [[ $(id -u) -eq 0 ]]; then
+  # The build folder may be private to root: nobody reads a copy.
+  lintian_dir=$(mktemp -d)
+  chmod 755 "$lintian_dir"
+  install -m 644 "$deb" "$lintian_dir/"
+  runuser -u nobody -- lintian --fail-on error,warning "$lintian_dir/${deb##*/}" ||
+    fail "lintian found errors or warnings in $deb"
+  rm -rf "$lintian_dir"
+else
+  lintian --fail-on error,warning "$deb" || fail "lintian found errors or warnings in $deb"
+fi
+echo "package-test: lintian finds no error or warning"
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "package-test: SKIPPED installing the package: not root (run as root to install and check it)"
