@@ -56,9 +56,14 @@ class matrix_adapter::session {
     receiver_ = std::make_unique<matrix::transaction_receiver>(
         options_.hs_token, state_,
         context_.guard([this](std::vector<matrix::client_event> events, std::function<void(bool)> done) {
-          if (!status_.ready) return done(false);  // the homeserver retries once Tandem is signed in
           feed_.process(std::move(events), std::move(done));
         }),
+        [this]() -> std::optional<std::string> {
+          if (status_.ready) return std::nullopt;
+          return "Tandem has not yet confirmed its identity with the homeserver (whoami with the as_token; "
+                 "adapter health: " +
+                 status_.health + "); retry later";
+        },
         options_.log);
     receiver_->add_routes(server);
   }

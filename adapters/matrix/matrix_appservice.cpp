@@ -44,8 +44,12 @@ bool same_token(std::string_view given, std::string_view expected) {
 }
 
 transaction_receiver::transaction_receiver(std::string hs_token, adapter_state& state, event_pipeline pipeline,
-                                           adapter_log log)
-    : hs_token_(std::move(hs_token)), state_(state), pipeline_(std::move(pipeline)), log_(std::move(log)) {}
+                                           unavailability unavailable, adapter_log log)
+    : hs_token_(std::move(hs_token)),
+      state_(state),
+      pipeline_(std::move(pipeline)),
+      unavailable_(std::move(unavailable)),
+      log_(std::move(log)) {}
 
 void transaction_receiver::add_routes(http_server& server) {
   server.route("PUT", "/_matrix/app/v1/transactions/*", [this](http_request request, http_respond respond) {
@@ -105,9 +109,11 @@ bool transaction_receiver::load_completed() {
     const auto ids = nlohmann::json::parse(*stored, nullptr, false);
     if (ids.is_array()) {
       for (const auto& id : ids) {
-        if (id.is_string() && completed_.insert(id.get<std::string>()).second) {
-          completed_order_.push_back(id.get<std::string>());
-        }
+        if (!id.is_string()) continue;
+        // Kept percent-encoded (see complete); an entry that does not decode is kept as written.
+        const auto& written = id.get_ref<const std::string&>();
+        std::string bytes = percent_decode(written).value_or(written);
+        if (completed_.insert(bytes).second) completed_order_.push_back(std::move(bytes));
       }
     }
   }
@@ -120,6 +126,12 @@ void transaction_receiver::on_transaction(const http_request& request, http_resp
   const auto txn_id = percent_decode(std::string_view{request.path}.substr(prefix.size()));
   if (!txn_id || txn_id->empty() || txn_id->find('/') != std::string::npos) {
     return respond(error_response(404, "M_UNRECOGNIZED", "expected /transactions/{txnId}"));
+  }
+  if (unavailable_) {
+    // 503, not 500: nothing failed to store; Tandem cannot take events yet. The homeserver
+    // retries a transaction after any failure (Synapse with its own backoff, reading no
+    // Retry-After), so none is given.
+    if (auto why = unavailable_()) return respond(error_response(503, "M_UNKNOWN", *why));
   }
   if (!load_completed()) return respond(error_response(500, "M_UNKNOWN", "the store is unavailable; retry"));
   if (completed_.contains(*txn_id)) return respond(json_response(200, nlohmann::json::object()));
@@ -137,7 +149,7 @@ void transaction_receiver::on_transaction(const http_request& request, http_resp
   }
   if (txn.events.malformed > 0) {
     if (log_) {
-      log_("warn", "matrix: transaction " + *txn_id + " has " + std::to_string(txn.events.malformed) +
+      log_("warn", "matrix: transaction " + percent_encode(*txn_id) + " has " + std::to_string(txn.events.malformed) +
                        " malformed events, skipped");
     }
   }
@@ -154,11 +166,15 @@ void transaction_receiver::complete(const std::string& txn_id, bool stored) {
       completed_.erase(completed_order_.front());
       completed_order_.pop_front();
     }
+    // A txn id is bytes (it may percent-decode to invalid UTF-8, which JSON cannot carry): each is
+    // written percent-encoded, so every id can be stored and read back as the same bytes.
+    nlohmann::json written = nlohmann::json::array();
+    for (const auto& id : completed_order_) written.push_back(percent_encode(id));
     try {
-      state_.put(completed_key, nlohmann::json(completed_order_).dump());
+      state_.put(completed_key, written.dump());
     } catch (const std::exception& e) {
       // The events are stored: a replay after a restart records nothing new (dedup by event id).
-      if (log_) log_("warn", "matrix: cannot persist completed transaction " + txn_id + ": " + e.what());
+      if (log_) log_("warn", "matrix: cannot persist completed transaction " + percent_encode(txn_id) + ": " + e.what());
     }
   }
   if (waiting.empty()) return;

@@ -35,10 +35,13 @@ bool same_token(std::string_view given, std::string_view expected);
 /// match when both are given): none gives 401 M_UNAUTHORIZED, a wrong one 403 M_FORBIDDEN.
 /// A transaction is answered 200 `{}` only after every event in it is stored; a repeated
 /// transaction id answers 200 at once without feeding anything again; a duplicate arriving
-/// while the first copy is in flight waits for the first copy's answer; a failure answers 500
-/// so the homeserver retries. Completed ids (the latest `remembered_transactions`) are kept in
-/// `state` under "matrix.appservice.completed_txns"; older replays are still harmless because
-/// the store deduplicates events by event id.
+/// while the first copy is in flight waits for the first copy's answer; a failure to store
+/// answers 500 so the homeserver retries. While Tandem is not ready to take events (its as_token
+/// not yet confirmed with whoami), a transaction is answered 503 M_UNKNOWN saying so, and the
+/// homeserver retries it. A txn id is bytes: whatever it percent-decodes to (invalid UTF-8 too) is
+/// the id. Completed ids (the latest `remembered_transactions`) are kept in `state` under
+/// "matrix.appservice.completed_txns", each percent-encoded; older replays are still harmless
+/// because the store deduplicates events by event id.
 ///
 /// Use on one io_context run by one thread (Tandem's core strand): handlers, the pipeline and
 /// `state` are called on it. Must outlive the server's run.
@@ -46,8 +49,13 @@ class transaction_receiver {
  public:
   static constexpr std::size_t remembered_transactions = 1024;
 
-  /// `log` receives the receiver's log lines (empty: none).
-  transaction_receiver(std::string hs_token, adapter_state& state, event_pipeline pipeline, adapter_log log = {});
+  /// Why Tandem cannot take events now (the text of a 503), or nothing when it can.
+  using unavailability = std::function<std::optional<std::string>()>;
+
+  /// `unavailable` is asked before each transaction (empty: always available); `log` receives
+  /// the receiver's log lines (empty: none).
+  transaction_receiver(std::string hs_token, adapter_state& state, event_pipeline pipeline,
+                       unavailability unavailable = {}, adapter_log log = {});
 
   /// Adds `PUT /_matrix/app/v1/transactions/*`, `PUT /transactions/*`, `POST /_matrix/app/v1/ping`,
   /// the user and room queries (404 M_NOT_FOUND: Tandem owns no namespace beyond its bot) and
@@ -67,6 +75,7 @@ class transaction_receiver {
   std::string hs_token_;
   adapter_state& state_;
   event_pipeline pipeline_;
+  unavailability unavailable_;
   adapter_log log_;
   bool loaded_ = false;
   std::deque<std::string> completed_order_;

@@ -1,6 +1,8 @@
 #include "adapters/matrix/matrix_event_feed.h"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
 #include <memory>
@@ -27,6 +29,19 @@ void event_feed::process(std::vector<client_event> events, std::function<void(bo
                           if (!known) return done(false);
                           feed(*shared, done);
                         }));
+}
+
+boost::asio::awaitable<bool> event_feed::co_process(std::vector<client_event> events) {
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(bool)>(
+      [this](auto handler, std::vector<client_event> given) {
+        // std::function needs a copyable target; the coroutine's handler is move-only. The answer
+        // may come before process returns (nothing to store): resume on a later turn.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        process(std::move(given), [this, shared](bool stored) {
+          boost::asio::post(context_.io(), context_.guard([shared, stored] { (*shared)(stored); }));
+        });
+      },
+      boost::asio::use_awaitable, std::move(events));
 }
 
 void event_feed::feed(const std::vector<client_event>& events, std::function<void(bool)> done) {

@@ -11,6 +11,8 @@
 #include "adapters/matrix/matrix_reaction_targets.h"
 #include "adapters/platform_adapter.h"
 
+#include <boost/asio/awaitable.hpp>
+
 #include <functional>
 #include <vector>
 
@@ -27,6 +29,8 @@ class event_feed {
   /// `events`; `done(true)` once every one is stored, `done(false)` when one could not be (a
   /// look-up failed, or the store).
   void process(std::vector<client_event> events, std::function<void(bool stored)> done);
+  /// `process` for a coroutine: resumes, on a later turn, with whether every event is stored.
+  boost::asio::awaitable<bool> co_process(std::vector<client_event> events);
 
  private:
   void feed(const std::vector<client_event>& events, std::function<void(bool stored)> done);

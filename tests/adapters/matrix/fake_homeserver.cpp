@@ -101,6 +101,11 @@ void fake_homeserver::inject(injected_failure failure) {
   failures_.push_back(std::move(failure));
 }
 
+void fake_homeserver::refuse_since(const std::string& token, const std::string& errcode) {
+  std::lock_guard lock(mutex_);
+  refused_since_[token] = errcode;
+}
+
 std::vector<sent_event> fake_homeserver::sent(const std::string& type) const {
   std::lock_guard lock(mutex_);
   std::vector<sent_event> out;
@@ -309,6 +314,10 @@ scripted_response fake_homeserver::sync(const session& who, const std::map<std::
   const bool initial = since_it == query.end();
   const std::size_t since = initial ? 0 : position_of(since_it->second);
   if (!initial) last_since_ = since_it->second;
+  if (const auto refused = initial ? refused_since_.end() : refused_since_.find(since_it->second);
+      refused != refused_since_.end()) {
+    return error(400, refused->second, "Unknown position " + refused->first);
+  }
   const std::size_t now = next_id_;
   json join = json::object();
   for (const auto& [room_id, users] : members_) {
@@ -359,26 +368,46 @@ scripted_response fake_homeserver::messages(const std::string& room_id,
                                             const std::map<std::string, std::string>& query) {
   const auto from = query.find("from");
   const auto dir = query.find("dir");
-  if (from == query.end() || dir == query.end() || dir->second != "f") {
-    return error(400, "M_INVALID_PARAM", "this test server pages forwards from a token only");
+  if (from == query.end() || dir == query.end() || (dir->second != "f" && dir->second != "b")) {
+    return error(400, "M_INVALID_PARAM", "this test server pages from a token only");
   }
+  // A token "t<N>"/"s<N>" stands between event N and event N+1 of the stream.
   const std::size_t start = position_of(from->second);
   const auto to = query.find("to");
-  const std::size_t stop = to == query.end() ? next_id_ : position_of(to->second);
   const auto limit_it = query.find("limit");
   const std::size_t limit = limit_it == query.end() ? 10 : std::stoul(limit_it->second);
   json chunk = json::array();
-  std::size_t last = start;
-  for (const auto& item : stream_) {
-    if (item.room_id != room_id || item.pos <= start || item.pos > stop) continue;
-    if (chunk.size() == limit) break;
-    json event = item.event;
-    event["room_id"] = room_id;
-    chunk.push_back(event);
-    last = item.pos;
+  json body{{"start", from->second}};
+  if (dir->second == "f") {
+    const std::size_t stop = to == query.end() ? next_id_ : position_of(to->second);
+    std::size_t last = start;
+    for (const auto& item : stream_) {
+      if (item.room_id != room_id || item.pos <= start || item.pos > stop) continue;
+      if (chunk.size() == limit) break;
+      json event = item.event;
+      event["room_id"] = room_id;
+      chunk.push_back(event);
+      last = item.pos;
+    }
+    if (!chunk.empty()) body["end"] = "t" + std::to_string(last);
+  } else {
+    const std::size_t stop = to == query.end() ? 0 : position_of(to->second);
+    std::size_t oldest = start;
+    bool more = false;  // the spec omits `end` once nothing is left: at the start of the room
+    for (auto item = stream_.rbegin(); item != stream_.rend(); ++item) {
+      if (item->room_id != room_id || item->pos > start || item->pos <= stop) continue;
+      if (chunk.size() == limit) {
+        more = true;
+        break;
+      }
+      json event = item->event;
+      event["room_id"] = room_id;
+      chunk.push_back(event);
+      oldest = item->pos;
+    }
+    if (more) body["end"] = "t" + std::to_string(oldest - 1);
   }
-  json body{{"start", from->second}, {"chunk", chunk}};
-  if (!chunk.empty()) body["end"] = "t" + std::to_string(last);
+  body["chunk"] = chunk;
   return ok(body);
 }
 

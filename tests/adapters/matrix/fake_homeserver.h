@@ -2,7 +2,9 @@
 // A small Matrix homeserver for tests, on 127.0.0.1 over TLS (the test CA): the subset of the
 // Client-Server API Tandem uses, answered as the spec says. Login with a password (reusing a
 // given device), whoami, filter upload, /sync over one event stream with long-poll, `limited`
-// timelines and /messages paging, send with txn-id idempotency per device and path, event
+// timelines and /messages paging (forwards, and backwards without `end` at the start of a
+// room), sync tokens it refuses (400, as after losing its positions), send with txn-id
+// idempotency per device and path, event
 // lookup, createRoom, join, leave, m.direct account data. Failures are injected per request:
 // any status (429 with Retry-After, 5xx), a dropped connection, or a lost response (the
 // request takes effect, the answer never arrives).
@@ -75,6 +77,9 @@ class fake_homeserver {
   void set_long_poll(std::chrono::milliseconds hold);
   /// Queues a failure for the next request matching it.
   void inject(injected_failure failure);
+  /// From now on a /sync with `since` = `token` is answered 400 with `errcode` (M_UNKNOWN_POS,
+  /// M_INVALID_PARAM), as a homeserver that no longer knows the position.
+  void refuse_since(const std::string& token, const std::string& errcode);
 
   /// Events the bot sent, in order (a retransmitted txn id appears once).
   std::vector<sent_event> sent(const std::string& type = "m.room.message") const;
@@ -138,6 +143,7 @@ class fake_homeserver {
   std::vector<std::string> left_by_api_;
   std::vector<nlohmann::json> create_requests_;
   std::deque<injected_failure> failures_;
+  std::map<std::string, std::string> refused_since_;  ///< token -> errcode
   std::size_t timeline_limit_ = 50;
   std::chrono::milliseconds long_poll_{100};
   std::string last_since_;

@@ -307,7 +307,7 @@ TEST_CASE("an appservice joins a DM invitation from a known person and declines 
   CHECK(as.bot->recorded().back().direct);
 }
 
-TEST_CASE("until the as_token is confirmed, transactions are answered 500 so the homeserver retries") {
+TEST_CASE("until the as_token is confirmed, transactions are answered 503 saying so, and the homeserver retries") {
   fake_homeserver hs;  // knows no as_token: whoami fails
   temp_folder dir;
   matrix_options o = client_options(hs);
@@ -327,8 +327,66 @@ TEST_CASE("until the as_token is confirmed, transactions are answered 500 so the
   std::optional<client_result> result;
   client.send(request, [&](client_result r) { result = std::move(r); });
   REQUIRE(bot.run_until([&] { return result.has_value(); }));
-  CHECK(std::get<client_response>(*result).status == 500);
+  const auto& response = std::get<client_response>(*result);
+  CHECK(response.status == 503);
+  CHECK(body_of(response)["errcode"] == "M_UNKNOWN");
+  const std::string why = body_of(response)["error"];
+  CHECK(why.find("not yet confirmed its identity with the homeserver") != std::string::npos);
+  CHECK(why.find("invalid_token") != std::string::npos);
+  CHECK(why.find("could not be stored") == std::string::npos);
   CHECK(bot.deliveries() == 0);
+}
+
+TEST_CASE("a transaction id that percent-decodes to invalid UTF-8 is stored as bytes, deduplicated, and harms no "
+          "later transaction") {
+  appservice as;
+  const std::string first = transaction_of({message_event("$ff:example.org", river, "@ana:example.org", "one")});
+  const std::string second = transaction_of({message_event("$next:example.org", river, "@bob:example.org", "two")});
+  CHECK(as.send(as.push("/_matrix/app/v1/transactions/%FF", first)).status == 200);
+  CHECK(as.bot->store().setting("matrix.appservice.completed_txns") == R"(["%FF"])");
+  CHECK(as.send(as.push("/_matrix/app/v1/transactions/a%20b", second)).status == 200);
+  CHECK(as.bot->store().setting("matrix.appservice.completed_txns") == R"(["%FF","a%20b"])");
+  REQUIRE(as.bot->recorded().size() == 2);
+  CHECK(as.bot->deliveries() == 2);
+
+  const auto retry = as.send(as.push("/_matrix/app/v1/transactions/%FF", first));
+  CHECK(retry.status == 200);
+  CHECK(body_of(retry) == json::object());
+  CHECK(as.bot->deliveries() == 2);  // acknowledged as done, not fed again
+  // %ff is the same byte as %FF; "%FE" is another id.
+  CHECK(as.send(as.push("/_matrix/app/v1/transactions/%ff", first)).status == 200);
+  CHECK(as.bot->deliveries() == 2);
+  CHECK(as.send(as.push("/_matrix/app/v1/transactions/%FE", first)).status == 200);
+  CHECK(as.bot->deliveries() == 3);
+  CHECK(as.bot->recorded().size() == 2);
+}
+
+TEST_CASE("completed transaction ids that are not UTF-8 survive a restart as the same bytes") {
+  fake_homeserver hs;
+  hs.add_token(as_token, bot_id);
+  temp_folder dir;
+  matrix_options o = client_options(hs);
+  o.how = matrix_options::mode::appservice;
+  o.access_token.clear();
+  o.as_token = as_token;
+  o.hs_token = hs_token;
+  const std::string body = transaction_of({message_event("$h:example.org", river, "@ana:example.org", "hello")});
+  for (int run = 0; run < 2; ++run) {
+    matrix_bot bot(dir.path() / "tandem.db", o);
+    http_client client(bot.io(), http_client_options{});
+    bot.start();
+    REQUIRE(bot.run_until([&] { return bot.adapter().health() == "ok"; }));
+    client_request request;
+    request.method = "PUT";
+    request.url = bot.url("/_matrix/app/v1/transactions/%C3%28%FF");
+    request.headers.emplace_back("Authorization", "Bearer " + hs_token);
+    request.body = body;
+    std::optional<client_result> result;
+    client.send(request, [&](client_result r) { result = std::move(r); });
+    REQUIRE(bot.run_until([&] { return result.has_value(); }));
+    CHECK(std::get<client_response>(*result).status == 200);
+    CHECK(bot.deliveries() == (run == 0 ? 1U : 0U));
+  }
 }
 
 TEST_CASE("the registration file names the bot as the only user, with the given tokens") {

@@ -165,6 +165,181 @@ TEST_CASE("a backlog answered as a limited timeline is back-filled completely fr
   CHECK(server.hs.count_requests("GET", "/messages") >= 3);  // 240 missing events, 100 per page
 }
 
+/// The stream position of an event of the fake homeserver ("$ev12:example.org" is 12).
+std::size_t position_of_event(const std::string& dedup_key) {
+  const auto start = dedup_key.find("$ev") + 3;
+  return std::stoul(dedup_key.substr(start, dedup_key.find(':', start) - start));
+}
+
+TEST_CASE("a gap is stored page by page: a bot stopped mid-gap keeps what it read and resumes where it stood") {
+  river_homeserver server;
+  server.hs.set_timeline_limit(10);
+  temp_folder dir;
+  const auto db = dir.path() / "tandem.db";
+  std::optional<std::string> token_before;
+  {
+    matrix_bot bot(db, client_options(server.hs));
+    start_and_sync(bot, server.hs);
+    token_before = bot.store().setting("matrix.next_batch");
+  }
+  std::vector<std::string> backlog;
+  for (int i = 0; i < 600; ++i)
+    backlog.push_back(server.hs.say(river, "@bob:example.org", "message " + std::to_string(i)));
+
+  std::size_t stored_before_stop = 0;
+  {
+    matrix_bot bot(db, client_options(server.hs));
+    bot.start();
+    // Stopped once at least two pages are stored and the position after them is durable.
+    REQUIRE(bot.run_until([&] {
+      if (bot.recorded().size() < 200) return false;
+      const auto gap = bot.store().setting("matrix.backfill");
+      const auto at = "t" + std::to_string(position_of_event(bot.recorded().back().dedup_key));
+      return gap && json::parse(*gap)["rooms"].value(river, "") == at;
+    }));
+    stored_before_stop = bot.recorded().size();
+    for (std::size_t i = 0; i < stored_before_stop; ++i) CHECK(bot.recorded()[i].dedup_key == "matrix:" + backlog[i]);
+    CHECK(bot.deliveries() == stored_before_stop);
+    CHECK(bot.store().setting("matrix.next_batch") == token_before);  // the gap is not closed
+  }
+  REQUIRE(stored_before_stop < backlog.size() - 100);  // stopped mid-gap, with pages left
+
+  matrix_bot bot(db, client_options(server.hs));
+  bot.start();
+  bool token_moved_early = false;
+  REQUIRE(bot.run_until([&] {
+    if (stored_before_stop + bot.recorded().size() < backlog.size() &&
+        bot.store().setting("matrix.next_batch") != token_before) {
+      token_moved_early = true;
+    }
+    return stored_before_stop + bot.recorded().size() == backlog.size();
+  }));
+  REQUIRE(bot.run_until(
+      [&] { return bot.store().setting("matrix.next_batch") == "s" + std::to_string(server.hs.stream_position()); }));
+  bot.run_for(std::chrono::milliseconds{200});
+
+  CHECK_FALSE(token_moved_early);
+  REQUIRE(bot.recorded().size() == backlog.size() - stored_before_stop);
+  for (std::size_t i = 0; i < bot.recorded().size(); ++i) {
+    CHECK(bot.recorded()[i].dedup_key == "matrix:" + backlog[stored_before_stop + i]);
+  }
+  CHECK(bot.deliveries() == backlog.size() - stored_before_stop);  // nothing read before the stop offered again
+}
+
+TEST_CASE("a refused sync token starts a fresh sync that closes each room's gap from its last handled event") {
+  river_homeserver server;
+  server.hs.set_timeline_limit(10);
+  temp_folder dir;
+  const auto db = dir.path() / "tandem.db";
+  std::string token;
+  {
+    matrix_bot bot(db, client_options(server.hs));
+    start_and_sync(bot, server.hs);
+    const std::string before = server.hs.say(river, "@ana:example.org", "see you at the river");
+    REQUIRE(bot.run_until([&] { return recorded_key(bot, before); }));
+    bot.run_for(std::chrono::milliseconds{300});
+    token = bot.store().setting("matrix.next_batch").value_or("");
+  }
+  // While Tandem is down, 250 messages arrive, and the homeserver forgets the bot's position.
+  std::vector<std::string> backlog;
+  for (int i = 0; i < 250; ++i)
+    backlog.push_back(server.hs.say(river, "@bob:example.org", "message " + std::to_string(i)));
+  server.hs.refuse_since(token, "M_UNKNOWN_POS");
+
+  std::vector<std::string> lines;
+  matrix_options options = client_options(server.hs);
+  options.log = [&lines](std::string_view level, std::string_view line) {
+    lines.push_back(std::string{level} + " " + std::string{line});
+  };
+  matrix_bot bot(db, options);
+  bot.start();
+  REQUIRE(bot.run_until([&] { return bot.adapter().health() == "resyncing"; }));
+  REQUIRE(bot.run_until([&] { return bot.recorded().size() == backlog.size(); }));
+  REQUIRE(bot.run_until([&] { return bot.adapter().health() == "ok"; }));
+  bot.run_for(std::chrono::milliseconds{300});
+
+  REQUIRE(bot.recorded().size() == backlog.size());
+  for (std::size_t i = 0; i < backlog.size(); ++i) CHECK(bot.recorded()[i].dedup_key == "matrix:" + backlog[i]);
+  CHECK(bot.deliveries() == backlog.size());  // the message handled before the stop is not offered again
+  CHECK(server.hs.count_requests("GET", "/sync") >= 3);
+  CHECK(server.hs.last_since() != token);  // polling goes on from the fresh sync's token
+  CHECK(bot.store().setting("matrix.next_batch") != token);
+  CHECK(std::ranges::any_of(lines, [](const std::string& l) {
+    return l.starts_with("error ") && l.find("refused the sync token") != std::string::npos &&
+           l.find("M_UNKNOWN_POS") != std::string::npos;
+  }));
+  CHECK(std::ranges::any_of(lines, [](const std::string& l) { return l.find("matrix: resynced") != std::string::npos; }));
+}
+
+TEST_CASE("after a refused sync token, a room whose last handled event is gone from its history is back-filled whole") {
+  river_homeserver server;
+  server.hs.set_timeline_limit(10);
+  temp_folder dir;
+  const auto db = dir.path() / "tandem.db";
+  std::string token;
+  std::string before;
+  {
+    matrix_bot bot(db, client_options(server.hs));
+    start_and_sync(bot, server.hs);
+    before = server.hs.say(river, "@ana:example.org", "see you at the river");
+    REQUIRE(bot.run_until([&] { return recorded_key(bot, before); }));
+    bot.run_for(std::chrono::milliseconds{300});
+    token = bot.store().setting("matrix.next_batch").value_or("");
+  }
+  std::vector<std::string> backlog;
+  for (int i = 0; i < 150; ++i)
+    backlog.push_back(server.hs.say(river, "@bob:example.org", "message " + std::to_string(i)));
+  server.hs.refuse_since(token, "M_UNKNOWN_POS");
+  {
+    // The event the bot handled last is no longer in the room's history (purged, say).
+    sqlite_store store(db.string());
+    store.put_setting("matrix.last_events", json{{river, "$purged:example.org"}}.dump());
+  }
+
+  std::vector<std::string> lines;
+  matrix_options options = client_options(server.hs);
+  options.log = [&lines](std::string_view level, std::string_view line) {
+    lines.push_back(std::string{level} + " " + std::string{line});
+  };
+  matrix_bot bot(db, options);
+  bot.start();
+  // The message from before is offered again (the store recognises its event id), then the rest.
+  REQUIRE(bot.run_until([&] { return bot.recorded().size() == backlog.size() + 1; }));
+  REQUIRE(bot.run_until([&] { return bot.adapter().health() == "ok"; }));
+  bot.run_for(std::chrono::milliseconds{300});
+
+  REQUIRE(bot.recorded().size() == backlog.size() + 1);
+  CHECK(bot.recorded()[0].dedup_key == "matrix:" + before);
+  for (std::size_t i = 0; i < backlog.size(); ++i) CHECK(bot.recorded()[i + 1].dedup_key == "matrix:" + backlog[i]);
+  CHECK(bot.deliveries() == backlog.size() + 1);  // each event of the room once
+  CHECK(std::ranges::any_of(lines, [](const std::string& l) {
+    return l.find("is not in its history; back-filling the whole room") != std::string::npos;
+  }));
+}
+
+TEST_CASE("after a refused sync token, a room the bot never heard from before is not acted on") {
+  river_homeserver server;
+  temp_folder dir;
+  const auto db = dir.path() / "tandem.db";
+  std::string token;
+  {
+    matrix_bot bot(db, client_options(server.hs));
+    start_and_sync(bot, server.hs);  // the river room has said nothing yet
+    token = bot.store().setting("matrix.next_batch").value_or("");
+  }
+  server.hs.say(river, "@ana:example.org", "!tandem status");
+  server.hs.refuse_since(token, "M_INVALID_PARAM");
+
+  matrix_bot bot(db, client_options(server.hs));
+  bot.start();
+  REQUIRE(bot.run_until([&] { return server.hs.last_since() != token && bot.adapter().health() == "ok"; }));
+  const std::string after = server.hs.say(river, "@ana:example.org", "!tandem help");
+  REQUIRE(bot.run_until([&] { return recorded_key(bot, after); }));
+  bot.run_for(std::chrono::milliseconds{200});
+  REQUIRE(bot.recorded().size() == 1);  // the status command from before the resync is not answered
+  CHECK(bot.recorded()[0].dedup_key == "matrix:" + after);
+}
+
 TEST_CASE("a reaction on the bot's message answers it: the task nudge's checkmark marks the task done") {
   river_homeserver server;
   temp_folder dir;
