@@ -156,9 +156,9 @@ TEST_CASE("a long Discord message goes in parts, and a retry after a 429 sends o
   CHECK(f.receiver().requests().size() == 4);
 }
 
-TEST_CASE("answers to a person in an incoming-only channel are signed one-click links") {
+TEST_CASE("answers to a person in a personal incoming-only channel are signed one-click links") {
   webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
-    o.channels = {channel("acme", dialect::mattermost, self.receiver().url("/hooks/acme")),
+    o.channels = {personal(channel("acme", dialect::mattermost, self.receiver().url("/hooks/acme"))),
                   channel("acme-mm", dialect::mattermost, self.receiver().url("/hooks/acme2"),
                           tandem::webhook_channel_kind::mattermost, "token")};
   });
