@@ -3,6 +3,7 @@
 #include "adapters/http/hmac.h"
 #include "adapters/http/html.h"
 #include "adapters/markup_links.h"
+#include "adapters/markup_literals.h"
 #include "core/markup.h"
 
 #include <openssl/sha.h>
@@ -35,13 +36,21 @@ std::string unescaped(std::string_view text) {
   return out;
 }
 
+/// A character of text in HTML; an '@' followed by a zero-width space, so that no client or
+/// older homeserver (whose push rules look for "@room" and names in the text) takes it for a
+/// mention: whom a notice mentions is `m.mentions`, and only that.
+void append_text_html(std::string& out, char c) {
+  out += html_escape(std::string_view(&c, 1));
+  if (c == '@') out += zero_width_space;
+}
+
 std::string inline_html(std::string_view markup) {
   std::string out;
   bool bold = false;
   for (std::size_t i = 0; i < markup.size(); ++i) {
     const char c = markup[i];
     if (c == '\\' && i + 1 < markup.size()) {
-      out += html_escape(markup.substr(++i, 1));
+      append_text_html(out, markup[++i]);
     } else if (c == '*' && i + 1 < markup.size() && markup[i + 1] == '*') {
       out += bold ? "</strong>" : "<strong>";
       bold = !bold;
@@ -54,7 +63,7 @@ std::string inline_html(std::string_view markup) {
       out += "<a href=\"" + html_escape(link->url) + "\">" + inline_html(link->label) + "</a>";
       i = link->end;
     } else {
-      out += html_escape(markup.substr(i, 1));
+      append_text_html(out, c);
     }
   }
   if (bold) out += "</strong>";
@@ -91,7 +100,7 @@ std::string markup_to_html(std::string_view markup) {
 }
 
 nlohmann::json notice_content(const rendered_message& message, const notice_options& options) {
-  std::string body = markup_to_plain(message.markup);
+  std::string body = without_mentions(markup_to_plain(message.markup));
   std::string html = markup_to_html(message.markup);
   nlohmann::json answers = nlohmann::json::object();
   if (!message.answers.empty()) {

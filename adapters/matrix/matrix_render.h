@@ -16,7 +16,7 @@ namespace tandem::matrix {
 
 /// Neutral markup (core/markup.h) as Matrix HTML: **bold** -> <strong>, `code` -> <code>,
 /// [label](url) -> <a href>, "- " lines -> <ul><li>, other line breaks -> <br>; everything
-/// else escaped.
+/// else escaped, and an '@' of text followed by a zero-width space (never a mention).
 std::string markup_to_html(std::string_view markup);
 
 /// Where a notice goes and whom it mentions.
@@ -26,7 +26,9 @@ struct notice_options {
 };
 
 /// The content of one of Tandem's messages: `m.notice` (bots must not trigger other bots) with
-/// a plain `body` and an HTML `formatted_body`, `m.mentions` (`{}` when nobody), an optional
+/// a plain `body` (each '@' followed by a zero-width space, so that "@room" or a user id in a
+/// title pings nobody even on a homeserver older than `m.mentions`) and an HTML
+/// `formatted_body`, `m.mentions` (`{}` when nobody: the only mentions), an optional
 /// rich-reply relation, and, when `message` offers answers, a last line naming each reaction
 /// (`✅ Done · ⛔ Blocked`) and the answers under `answers_content_key`.
 nlohmann::json notice_content(const rendered_message& message, const notice_options& options);

@@ -1,6 +1,7 @@
 #include "adapters/slack/slack_outbound.h"
 
 #include "adapters/markup_links.h"
+#include "adapters/markup_literals.h"
 #include "core/markup.h"
 
 #include <algorithm>
@@ -101,10 +102,15 @@ std::string mrkdwn_from_markup(std::string_view markup) {
     const char c = markup[i];
     const bool line_start = i == 0 || markup[i - 1] == '\n';
     if (c == '\\' && i + 1 < markup.size()) {
-      append_escaped(out, markup[++i]);
+      append_mrkdwn_literal(out, markup[++i]);
     } else if (c == '*' && i + 1 < markup.size() && markup[i + 1] == '*') {
       out += '*';
       ++i;
+    } else if (const auto close = c == '`' ? markup.find('`', i + 1) : std::string_view::npos;
+               close != std::string_view::npos) {
+      // Slack formats nothing inside code: a command shown there stays as it is typed.
+      out += '`' + escape_text(markup.substr(i + 1, close - i - 1)) + '`';
+      i = close;
     } else if (const auto link = c == '[' ? markup_link_at(markup, i) : std::nullopt) {
       std::string url = escape_text(link->url);
       for (std::size_t bar = url.find('|'); bar != std::string::npos; bar = url.find('|', bar))
@@ -115,11 +121,23 @@ std::string mrkdwn_from_markup(std::string_view markup) {
       out += "\xE2\x80\xA2 ";  // "• "
       ++i;
     } else {
-      append_escaped(out, c);
+      append_mrkdwn_literal(out, c);
     }
   }
   return out;
 }
+
+namespace {
+
+/// Text without markup (a plain fallback) as mrkdwn that shows it as it is.
+std::string mrkdwn_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (const char c : text) append_mrkdwn_literal(out, c);
+  return out;
+}
+
+}  // namespace
 
 std::string short_hash(std::string_view text) {
   std::uint32_t hash = 2166136261U;
@@ -164,7 +182,7 @@ json message_body(const rendered_message& message, std::string_view block_prefix
                       {"block_id", "tandem_" + std::string(block_prefix) + "_" + std::to_string(g)},
                       {"elements", std::move(groups[g].second)}});
   }
-  return {{"text", escape_text(markup_to_plain(message.markup))}, {"blocks", std::move(blocks)}};
+  return {{"text", mrkdwn_text(markup_to_plain(message.markup))}, {"blocks", std::move(blocks)}};
 }
 
 std::optional<json> answered_message(const json& original, std::string_view block_id, std::string_view user_id,

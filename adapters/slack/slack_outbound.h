@@ -20,13 +20,16 @@ namespace tandem::slack {
 std::string escape_text(std::string_view text);
 
 /// Neutral markup (core/markup.h) in Slack's mrkdwn: **bold** → *bold*, [label](url) →
-/// <url|label>, "- " items → "• ", backslash escapes resolved, and every literal `&`, `<`, `>`
-/// escaped. `code` stays as it is. Pure.
+/// <url|label>, "- " items → "• ", backslash escapes resolved, and every literal character of
+/// text written by `append_mrkdwn_literal` (markup_literals.h), so that a title never formats,
+/// links or mentions. Inside `code` only `&`, `<`, `>` are escaped (Slack formats nothing there,
+/// and a command stays as it is typed). Pure.
 std::string mrkdwn_from_markup(std::string_view markup);
 
 /// The body of a message (the fields `text` and, with answers, `blocks`, to which the caller
 /// adds `channel`, `thread_ts`, `response_type`...). Without answers: `text` in mrkdwn. With
-/// answers: `text` is the plain fallback, the blocks are the text in sections of at most 3000
+/// answers: `text` is the plain fallback (its
+/// characters written as text), the blocks are the text in sections of at most 3000
 /// characters, then one actions block per answered item (answers grouped by the command's
 /// argument, e.g. "12" of "done 12"; at most 25 buttons a block), each button's `value` its
 /// command and `action_id` `tandem_answer_<n>` or, when it needs a reason, `tandem_reason_<n>`.

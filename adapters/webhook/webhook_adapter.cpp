@@ -44,13 +44,18 @@ struct webhook_adapter::state : std::enable_shared_from_this<webhook_adapter::st
     while (options.public_url.ends_with('/')) options.public_url.pop_back();
   }
 
-  /// Warns about each incoming-only channel when there is no public_url for links.
+  /// Warns about each incoming-only channel whose messages can carry no links: without a
+  /// public_url, or shared (not `personal`).
   void start() const {
-    if (!options.public_url.empty()) return;
     for (const webhook_channel_settings& c : options.channels) {
-      if (c.kind == webhook_channel_kind::incoming) {
+      if (c.kind != webhook_channel_kind::incoming) continue;
+      if (options.public_url.empty()) {
         context.log("warn", "webhook: no public_url: answers in channel " + c.name +
                                 " are shown as commands to type, which nobody there can send back");
+      } else if (!c.personal) {
+        context.log("info", "webhook: channel " + c.name +
+                                " is shared (not personal): its messages show answers as commands, not one-click "
+                                "links that anyone there could follow");
       }
     }
   }

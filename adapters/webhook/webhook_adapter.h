@@ -24,7 +24,7 @@ namespace tandem {
 
 /// How people answer Tandem in a webhook channel.
 enum class webhook_channel_kind {
-  incoming,     ///< not at all: Tandem only posts; answers are one-click links
+  incoming,     ///< not at all: Tandem only posts; answers are one-click links in a `personal` channel
   mattermost,   ///< Mattermost outgoing webhook or slash command, checked by its token
   rocketchat,   ///< Rocket.Chat outgoing webhook, checked by its token
   signed_json,  ///< Tandem's generic JSON form, signed with HMAC-SHA256 by a shared secret
@@ -42,6 +42,10 @@ struct webhook_channel_settings {
   webhook_channel_kind kind = webhook_channel_kind::incoming;
   std::vector<std::string> tokens;  ///< mattermost, rocketchat: the tokens the platform sends, one per integration
   std::string secret;               ///< signed_json: the HMAC key
+  /// incoming: only the one person Tandem reaches here reads the channel, so its messages may
+  /// carry one-click links that act as that person. A shared channel (the default) gets none:
+  /// anyone reading it could follow them.
+  bool personal = false;
 };
 
 /// Where a log line goes (see adapter_log). Called on the io_context's threads.

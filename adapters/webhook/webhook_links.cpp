@@ -31,7 +31,10 @@ const std::string& action_links::key() {
 std::vector<answer_link> action_links::links_for(const webhook_channel_settings& channel, const destination& to,
                                                  const rendered_message& message, const std::string& key_of_row) {
   std::vector<answer_link> links;
-  if (channel.kind != webhook_channel_kind::incoming || options_.public_url.empty() || to.user.empty()) return links;
+  // A link acts as its person for whoever follows it: only a channel that nobody else reads gets one.
+  if (channel.kind != webhook_channel_kind::incoming || !channel.personal || options_.public_url.empty() ||
+      to.user.empty())
+    return links;
   for (std::size_t i = 0; i < message.answers.size(); ++i) {
     const labelled_answer& a = message.answers[i];
     const action_link link{channel.name,
@@ -57,8 +60,15 @@ std::variant<action_link, http_response> action_links::link_of(const http_reques
     return page(403, "This link is not valid", "<p>Nothing was changed. Use a link from a message Tandem sent.</p>");
   }
   action_link link = std::get<action_link>(std::move(opened));
-  if (find_channel(options_, link.channel) == nullptr) {
+  const webhook_channel_settings* channel = find_channel(options_, link.channel);
+  if (channel == nullptr) {
     return page(410, "This link no longer works", "<p>Nothing was changed: its webhook channel is gone.</p>");
+  }
+  if (!channel->personal) {
+    // Made before its channel became shared, or leaked from it: whoever holds it is not known to be its person.
+    return page(403, "This link cannot act for anyone",
+                "<p>Nothing was changed. It belongs to a channel that others can read, so it cannot prove who "
+                "follows it. Answer in chat where you can, or ask a facilitator.</p>");
   }
   if (in_flight_.contains(link.nonce) || durable_.get(std::string(link_used_prefix) + link.nonce)) {
     return page(409, "This link was already used", "<p>Nothing was changed again: each link works once.</p>");

@@ -1,6 +1,7 @@
 #pragma once
 // One-click links for channels that cannot answer in chat: `/act/{token}` links signed with the
-// link key (configured, or made once and kept in the adapter state), each working once. GET
+// link key (configured, or made once and kept in the adapter state), each working once, and
+// only for a channel that its one person alone reads (`personal`). GET
 // shows what the link will do (previews and mail scanners fetch links); POST confirms it and
 // hands the command to the sink, answered with Tandem's reply on a page.
 
@@ -26,13 +27,14 @@ class action_links {
   action_links(const adapter_context& context, webhook_adapter_options& options, adapter_state& durable,
                waiting_replies& replies);
 
-  /// The links of `message`'s answers for `to` in `channel` (an incoming-only channel with a
-  /// public URL and a person to answer as); none otherwise. The same for every delivery of the
-  /// outbox row `key`.
+  /// The links of `message`'s answers for `to` in `channel` (a `personal` incoming-only channel,
+  /// with a public URL and a person to answer as); none otherwise, above all in a shared channel,
+  /// where anyone could act as `to` with them. The same for every delivery of the outbox row `key`.
   std::vector<answer_link> links_for(const webhook_channel_settings& channel, const destination& to,
                                      const rendered_message& message, const std::string& key);
 
-  /// `GET /act/{token}`: the link's page with a button that confirms it.
+  /// `GET /act/{token}`: the link's page with a button that confirms it. A link whose channel is
+  /// gone or no longer `personal` is refused, as on POST.
   void on_page(const http_request& request, const http_respond& respond);
   /// `POST /act/{token}`: sends the link's command (with the reason typed, when it needs one).
   void on_confirm(const http_request& request, const http_respond& respond);

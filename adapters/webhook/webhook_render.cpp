@@ -2,6 +2,7 @@
 
 #include "adapters/http/http_types.h"
 #include "adapters/markup_links.h"
+#include "adapters/markup_literals.h"
 #include "core/markup.h"
 
 #include <nlohmann/json.hpp>
@@ -41,18 +42,10 @@ void slack_escape(std::string& out, char c) {
   }
 }
 
-void markdown_escape(std::string& out, char c) {
-  static constexpr std::string_view special = "\\*_~`[]|<>";
-  if (special.find(c) != std::string_view::npos) out += '\\';
-  out += c;
-}
-
 void as_is(std::string& out, char c) { out += c; }
 
-constexpr markup_style mrkdwn_style{"*", "\xE2\x80\xA2 ", true, slack_escape, slack_escape};
-constexpr markup_style markdown_style{"**", "- ", false, markdown_escape, as_is, true};
-// Teams' TextBlock knows bold, links and lists but no backslash escapes: text goes as it is.
-constexpr markup_style teams_style{"**", "- ", false, as_is, as_is};
+constexpr markup_style mrkdwn_style{"*", "\xE2\x80\xA2 ", true, append_mrkdwn_literal, slack_escape};
+constexpr markup_style markdown_style{"**", "- ", false, append_markdown_literal, as_is, true};
 
 /// Translates `markup` (a whole text, or a link's label) in `style`.
 std::string translate(std::string_view markup, const markup_style& style) {
@@ -89,7 +82,13 @@ std::string translate(std::string_view markup, const markup_style& style) {
       const std::string_view url = link->url;
       if (style.slack_links) {
         out += '<';
-        for (const char k : url) slack_escape(out, k);
+        for (const char k : url) {
+          if (k == '|') {
+            out += "%7C";  // a bar would end the URL
+          } else {
+            slack_escape(out, k);
+          }
+        }
         out += '|' + label + '>';
       } else {
         out += '[' + label + "](" + std::string(url) + ')';
@@ -102,24 +101,102 @@ std::string translate(std::string_view markup, const markup_style& style) {
   return out;
 }
 
-/// Characters of one UTF-8 sequence starting with `lead`.
-std::size_t sequence_length(unsigned char lead) {
-  if (lead < 0x80U) return 1;
-  if ((lead & 0xE0U) == 0xC0U) return 2;
-  if ((lead & 0xF0U) == 0xE0U) return 3;
-  if ((lead & 0xF8U) == 0xF0U) return 4;
-  return 1;  // a stray continuation byte counts on its own
+/// One TextRun of an Adaptive Card: text that no Markdown touches.
+json text_run(std::string text, bool bold) {
+  json run{{"type", "TextRun"}, {"text", std::move(text)}};
+  if (bold) run["weight"] = "Bolder";
+  return run;
+}
+
+/// Neutral markup as Adaptive Card RichTextBlocks, one a line: a TextRun (whose text the card
+/// never reads as Markdown, unlike a TextBlock's) for each piece of text, bold as
+/// `weight: Bolder`, `code` in `fontType: Monospace`, a link as a run opening its URL
+/// (`selectAction`), "- " items as "• ". Empty lines give no block.
+json rich_text_blocks(std::string_view markup) {
+  json blocks = json::array();
+  std::size_t at = 0;
+  while (at <= markup.size()) {
+    const auto end = markup.find('\n', at);
+    std::string_view line = markup.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+    json inlines = json::array();
+    std::string text;
+    bool bold = false;
+    const auto flush = [&] {
+      if (!text.empty()) inlines.push_back(text_run(std::exchange(text, {}), bold));
+    };
+    if (line.starts_with("- ")) {
+      text = "\xE2\x80\xA2 ";
+      line.remove_prefix(2);
+    }
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (c == '\\' && i + 1 < line.size()) {
+        text += line[++i];
+      } else if (c == '*' && i + 1 < line.size() && line[i + 1] == '*') {
+        flush();
+        bold = !bold;
+        ++i;
+      } else if (const auto close = c == '`' ? line.find('`', i + 1) : std::string_view::npos;
+                 close != std::string_view::npos) {
+        flush();
+        json run = text_run(std::string(line.substr(i + 1, close - i - 1)), bold);
+        run["fontType"] = "Monospace";
+        inlines.push_back(std::move(run));
+        i = close;
+      } else if (const auto link = c == '[' ? markup_link_at(line, i) : std::nullopt) {
+        flush();
+        json run = text_run(markup_to_plain(link->label), bold);
+        run["color"] = "Accent";
+        run["selectAction"] = json{{"type", "Action.OpenUrl"}, {"url", std::string(link->url)}};
+        inlines.push_back(std::move(run));
+        i = link->end;
+      } else {
+        text += c;
+      }
+    }
+    flush();
+    if (!inlines.empty()) blocks.push_back(json{{"type", "RichTextBlock"}, {"inlines", std::move(inlines)}});
+    if (end == std::string_view::npos) break;
+    at = end + 1;
+  }
+  return blocks;
+}
+
+/// The character starting at `at` of `text`: how many bytes it takes and how many UTF-16 units
+/// Discord counts for it. A complete sequence of four bytes is two units, any other complete
+/// sequence one; a byte that starts no complete sequence (truncated, or a stray continuation
+/// byte) is one byte of one unit, never fewer than the JSON writer's U+FFFD for it.
+struct discord_character {
+  std::size_t bytes = 1;
+  std::size_t units = 1;
+};
+
+discord_character discord_character_at(std::string_view text, std::size_t at) {
+  const auto lead = static_cast<unsigned char>(text[at]);
+  std::size_t length = 1;
+  if ((lead & 0xE0U) == 0xC0U) {
+    length = 2;
+  } else if ((lead & 0xF0U) == 0xE0U) {
+    length = 3;
+  } else if ((lead & 0xF8U) == 0xF0U) {
+    length = 4;
+  }
+  if (length == 1 || text.size() - at < length) return {};
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((static_cast<unsigned char>(text[at + k]) & 0xC0U) != 0x80U) return {};
+  }
+  return {length, length == 4 ? 2U : 1U};
 }
 
 json json_text_body(std::string text) { return json{{"text", std::move(text)}}; }
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-json teams_card(const std::string& text, const std::vector<answer_link>& links) {
+json teams_card(std::string_view markup, const std::vector<answer_link>& links) {
   json content{{"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
                {"type", "AdaptiveCard"},
                {"version", "1.2"},
-               {"body", json::array({json{{"type", "TextBlock"}, {"text", text}, {"wrap", true}}})}};
+               {"body", rich_text_blocks(markup)}};
   if (!links.empty()) {
     json actions = json::array();
     for (const answer_link& link : links) {
@@ -193,9 +270,8 @@ std::vector<webhook_post> posts_for(dialect which, const rendered_message& messa
     }
     case dialect::teams: {
       // Links become the card's buttons; commands to type stay in the text.
-      const std::string text =
-          translate(links.empty() ? markup_with_answers(message, links) : message.markup, teams_style);
-      return {{"application/json", dump(teams_card(text, links))}};
+      return {{"application/json",
+               dump(teams_card(links.empty() ? markup_with_answers(message, links) : message.markup, links))}};
     }
   }
   return {};
@@ -204,9 +280,9 @@ std::vector<webhook_post> posts_for(dialect which, const rendered_message& messa
 std::size_t discord_length(std::string_view text) {
   std::size_t units = 0;
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = sequence_length(static_cast<unsigned char>(text[i]));
-    units += n == 4 ? 2 : 1;
-    i += n;
+    const discord_character c = discord_character_at(text, i);
+    units += c.units;
+    i += c.bytes;
   }
   return units;
 }
@@ -218,11 +294,10 @@ std::vector<std::string> split_for_discord(std::string_view text, std::size_t li
     std::size_t fits = 0;
     std::size_t units = 0;
     while (fits < text.size()) {
-      const std::size_t n = std::min(sequence_length(static_cast<unsigned char>(text[fits])), text.size() - fits);
-      const std::size_t cost = n == 4 ? 2 : 1;
-      if (units + cost > limit) break;
-      units += cost;
-      fits += n;
+      const discord_character c = discord_character_at(text, fits);
+      if (units + c.units > limit) break;
+      units += c.units;
+      fits += c.bytes;
     }
     const std::string_view head = text.substr(0, fits);
     std::size_t cut = head.rfind('\n');

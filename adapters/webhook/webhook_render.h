@@ -30,13 +30,16 @@ std::optional<dialect> dialect_from_string(std::string_view name);
 /// Discord's limit on `content`, in characters (UTF-16 code units, as Discord counts them).
 inline constexpr std::size_t discord_content_limit = 2000;
 
-/// Neutral markup in Slack mrkdwn: **bold** → *bold*, [label](url) → <url|label>, "- " items →
-/// "• ", escapes resolved, every literal `&`, `<`, `>` escaped as `&amp;`, `&lt;`, `&gt;`. Pure.
+/// Neutral markup in Slack mrkdwn: **bold** → *bold*, [label](url) → <url|label> (a `|` in the
+/// URL as `%7C`), "- " items → "• ", escapes resolved, every literal character of text written
+/// by `append_mrkdwn_literal` (no formatting, link or mention from a title); inside `code`, only
+/// `&`, `<`, `>` escaped. Pure.
 std::string mrkdwn_from_markup(std::string_view markup);
 
 /// Neutral markup in Markdown (Mattermost, Discord): **bold**, `code`, [label](url) and "- "
-/// items kept; every literal Markdown character (`\ * _ ~ ` [ ] | < >`, and `#` starting a line)
-/// backslash-escaped so that a title never formats or mentions. Pure.
+/// items kept; every literal character written by `append_markdown_literal` (backslash escapes,
+/// `@` followed by a zero-width space) and a `#` starting a line escaped, so that a title never
+/// formats, links or mentions. Pure.
 std::string markdown_from_markup(std::string_view markup);
 
 /// A one-click answer as a link (label in the recipient's language, the signed /act/ URL).
@@ -61,11 +64,13 @@ struct webhook_post {
 /// The bodies that carry `message` in `which`, posted in order. One body, except for Discord
 /// when the text is over 2,000 characters. `links` are the answers' links (empty when the
 /// channel answers in chat). Teams shows links as `Action.OpenUrl` buttons on the card, and its
-/// text as Markdown without escapes (a TextBlock has none). Pure.
+/// text as RichTextBlocks of TextRuns, which no Markdown touches (a TextBlock's Markdown has no
+/// escapes): bold, code and links are properties of runs. Pure.
 std::vector<webhook_post> posts_for(dialect which, const rendered_message& message,
                                     const std::vector<answer_link>& links);
 
-/// How many characters Discord counts in `text`: UTF-16 code units. Pure.
+/// How many characters Discord counts in `text`: UTF-16 code units, a byte that starts no
+/// complete UTF-8 sequence counting one. The one count `split_for_discord` uses too. Pure.
 std::size_t discord_length(std::string_view text);
 
 /// `text` in parts of at most `limit` Discord characters, in order, whose concatenation is

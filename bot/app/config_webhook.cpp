@@ -3,6 +3,7 @@
 
 #include "app/config_reader.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -13,7 +14,8 @@ namespace {
 void read_webhook_channel(reader& r, const YAML::Node& node, const std::string& path,
                           const std::filesystem::path& base_dir, std::map<std::string, std::string>& seen,
                           webhook_config& webhook, std::vector<std::string>& paths) {
-  if (!r.expect_map(node, path, {"name", "dialect", "kind", "url", "token", "secret", "organization"})) return;
+  if (!r.expect_map(node, path, {"name", "dialect", "kind", "url", "token", "secret", "organization", "personal"}))
+    return;
   webhook_channel_config c;
   auto name = r.non_empty(node, "name", path, true);
   if (name && !valid_id(*name)) {
@@ -61,6 +63,12 @@ void read_webhook_channel(reader& r, const YAML::Node& node, const std::string& 
     }
   } else if (c.kind == "signed") {
     r.fail(child(path, "secret"), "required for kind signed, e.g. secret: {env: TANDEM_SCRIPT_SECRET}");
+  }
+  if (auto personal = r.flag(node, "personal", path)) {
+    if (*personal && c.kind != "incoming") {
+      r.fail(child(path, "personal"), "only kind incoming posts one-click links; people answer in chat here");
+    }
+    c.personal = *personal;
   }
   if (const YAML::Node org = node["organization"]; org.IsDefined()) {
     const std::string org_path = child(path, "organization");
@@ -135,6 +143,25 @@ void bind_webhook_organizations(reader& r, const std::optional<webhook_config>& 
       if (p.identities == std::vector<identity>{identity{"console", "", p.id}}) {
         p.identities = {identity{"webhook", c.name, p.id}};
       }
+    }
+  }
+  // Whoever Tandem reaches in a personal channel, by its organization or by an identity of their own.
+  for (std::size_t i = 0; i < webhook->channels.size(); ++i) {
+    const webhook_channel_config& c = webhook->channels[i];
+    if (!c.personal) continue;
+    std::vector<std::string> reached;
+    for (const auto& [id, p] : seed.people) {
+      if (std::ranges::any_of(p.identities,
+                              [&](const identity& k) { return k.platform == "webhook" && k.workspace == c.name; })) {
+        reached.push_back(id);
+      }
+    }
+    if (reached.size() > 1) {
+      std::string names;
+      for (const std::string& id : reached) names += (names.empty() ? "" : ", ") + id;
+      r.fail(child(channel_paths[i], "personal"),
+             "a personal channel is read by one person, but Tandem reaches " + std::to_string(reached.size()) +
+                 " people here (" + names + "): give each a channel of their own, or drop personal");
     }
   }
 }

@@ -27,6 +27,7 @@ struct webhook_channel_config {
   std::optional<secret> signing_secret;  ///< signed: the HMAC-SHA256 key (config key `secret`)
   std::string collaboration;             ///< with `organization`: the collaboration it belongs to
   std::string organization;              ///< its people without identities of their own are reached here; empty: none
+  bool personal = false;                 ///< incoming: read by the one person reached here, so links may act for them
 };
 
 /// `adapters.webhook`: incoming and outgoing webhooks of Mattermost, Rocket.Chat, Discord, Teams...
@@ -49,8 +50,9 @@ std::vector<std::string> read_webhook(reader& r, const YAML::Node& node, const s
                                       std::optional<webhook_config>& out, std::optional<std::string>& public_url_alias);
 
 /// Webhook channels bound to an organization: its people in `seed` whose only identity is the
-/// console default (none written) are reached in the channel, as user = their person id.
-/// `channel_paths` is what `read_webhook` returned.
+/// console default (none written) are reached in the channel, as user = their person id. A
+/// `personal` channel that then reaches more than one person (bound or by identities written) is
+/// an error at its `personal`. `channel_paths` is what `read_webhook` returned.
 void bind_webhook_organizations(reader& r, const std::optional<webhook_config>& webhook, world& seed,
                                 const std::vector<std::string>& channel_paths);
 }  // namespace config_detail

@@ -57,6 +57,7 @@ webhook_adapter_options webhook_options_from(const webhook_config& config, const
                                             : webhook_channel_kind::incoming;
     for (const secret& token : c.tokens) channel.tokens.push_back(token.reveal());
     if (c.signing_secret) channel.secret = c.signing_secret->reveal();
+    channel.personal = c.personal;
     o.channels.push_back(std::move(channel));
   }
   o.public_url = public_url;

@@ -9,8 +9,16 @@ std::string escape_markup(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (special.find(c) != std::string_view::npos) out += '\\';
-    out += c;
+    if (c == '\n') {
+      // A zero-width space first on the new line: no chat reads what follows as a list item,
+      // heading, quote or code block.
+      out += "\n\xE2\x80\x8B";
+    } else if ((static_cast<unsigned char>(c) < 0x20U) || c == '\x7F') {
+      out += ' ';  // other control characters (escape sequences for terminals among them)
+    } else {
+      if (special.find(c) != std::string_view::npos) out += '\\';
+      out += c;
+    }
   }
   return out;
 }

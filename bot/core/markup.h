@@ -8,7 +8,11 @@
 
 namespace tandem {
 
-/// Escapes text (a title, a note) so that none of its characters act as markup.
+/// Escapes text (a title, a note) so that none of its characters act as markup: the markup
+/// characters backslash-escaped, each line break followed by a zero-width space (a value never
+/// starts a line that a chat could read as a list item, heading or quote), every other control
+/// character a space. What each chat would read in the remaining characters (mentions, its own
+/// markers) is its renderer's to escape (adapters/markup_literals.h).
 std::string escape_markup(std::string_view text);
 
 /// Plain text for terminals and plain-text fallbacks: bold marks dropped (or ANSI bold when

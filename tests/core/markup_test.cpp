@@ -9,6 +9,13 @@ TEST_CASE("escaped text never acts as markup") {
   CHECK(markup_to_plain(escape_markup(title)) == title);
 }
 
+TEST_CASE("an escaped value never starts a line a chat could read as markup, nor carries control characters") {
+  CHECK(escape_markup("first\n- fake item\n# heading\n> quote") ==
+        "first\n\xE2\x80\x8B- fake item\n\xE2\x80\x8B# heading\n\xE2\x80\x8B> quote");
+  CHECK(escape_markup("bell\a esc\x1b[2J tab\t del\x7F cr\r") == "bell  esc \\[2J tab  del  cr ");
+  CHECK(escape_markup("caf\xC3\xA9 \xF0\x9F\x98\x80") == "caf\xC3\xA9 \xF0\x9F\x98\x80");  // UTF-8 untouched
+}
+
 TEST_CASE("plain text drops bold, spells out links and keeps the rest") {
   CHECK(markup_to_plain("Task **#1** done") == "Task #1 done");
   CHECK(markup_to_plain("see [the plan](https://x.org/p)") == "see the plan (https://x.org/p)");

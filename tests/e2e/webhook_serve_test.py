@@ -64,7 +64,7 @@ adapters:
   webhook:
     channels:
       - {{name: ops, kind: signed, secret: {{env: TANDEM_E2E_SCRIPT_SECRET}}}}
-      - {{name: city, dialect: mattermost, url: {{env: TANDEM_E2E_CITY_HOOK}},
+      - {{name: city, dialect: mattermost, url: {{env: TANDEM_E2E_CITY_HOOK}}, personal: true,
          organization: {{collaboration: river, id: city}}}}
 collaborations:
   - id: river

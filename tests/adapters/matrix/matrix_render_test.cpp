@@ -30,6 +30,20 @@ TEST_CASE("text in markup is escaped for HTML, and markup escapes are literal") 
   CHECK(markup_to_html("**unclosed") == "<strong>unclosed</strong>");
 }
 
+TEST_CASE("an @ in a title mentions nobody, in the body or the HTML: m.mentions says whom a notice mentions") {
+  const std::string zw = "\xE2\x80\x8B";
+  const json content = notice_content(
+      rendered_message{"Task: " + escape_markup("@room tell @boss:example.org <a href=\"https://matrix.to/#/@x:y\">"),
+                       {}},
+      notice_options{{"@ana:example.org"}, std::nullopt});
+  CHECK(content["body"] ==
+        "Task: @" + zw + "room tell @" + zw + "boss:example.org <a href=\"https://matrix.to/#/@" + zw + "x:y\">");
+  CHECK(content["formatted_body"] == "Task: @" + zw + "room tell @" + zw +
+                                         "boss:example.org &lt;a href=&quot;https://matrix.to/#/@" + zw +
+                                         "x:y&quot;&gt;");
+  CHECK(content["m.mentions"] == json::parse(R"({"user_ids": ["@ana:example.org"]})"));
+}
+
 TEST_CASE("a notice carries a plain body, HTML, empty mentions and no answers when none are offered") {
   const json content = notice_content(rendered_message{"Done: task **#1**.", {}}, {});
   CHECK(content == json::parse(R"({"msgtype": "m.notice", "body": "Done: task #1.", "format": "org.matrix.custom.html",

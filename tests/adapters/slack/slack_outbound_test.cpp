@@ -1,5 +1,7 @@
 #include "adapters/slack/slack_outbound.h"
 
+#include "core/markup.h"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -11,6 +13,8 @@ using json = nlohmann::json;
 using tandem::delivery_result;
 using tandem::labelled_answer;
 using tandem::rendered_message;
+
+const std::string zw = "\xE2\x80\x8B";  // the zero-width space that keeps a character from acting
 
 rendered_message task_notice() {
   rendered_message m;
@@ -28,9 +32,25 @@ TEST_CASE("neutral markup becomes mrkdwn with Slack's escaping") {
   CHECK(mrkdwn_from_markup("see [the plan](https://x.org/a?b=1&c=2)") == "see <https://x.org/a?b=1&amp;c=2|the plan>");
   CHECK(mrkdwn_from_markup("[a|b](https://x.org/|) ") == "<https://x.org/%7C|a|b> ");
   CHECK(mrkdwn_from_markup("- one\n- two\nnot - a list") == "\xE2\x80\xA2 one\n\xE2\x80\xA2 two\nnot - a list");
-  CHECK(mrkdwn_from_markup("R&D <team> \\*not bold\\* \\[x\\]") == "R&amp;D &lt;team&gt; *not bold* [x]");
+  CHECK(mrkdwn_from_markup("R&D <team> \\*not bold\\* \\[x\\]") ==
+        "R&amp;D &lt;team" + zw + "&gt; " + zw + "*" + zw + "not bold" + zw + "*" + zw + " [x]" + zw);
   CHECK(mrkdwn_from_markup("a lone [ bracket") == "a lone [ bracket");
   CHECK(escape_text("<@U1> & co") == "&lt;@U1&gt; &amp; co");
+}
+
+TEST_CASE("a title's Slack formatting, mentions and links stay text, while Tandem's own code stays as typed") {
+  const std::string title = "*bold* _it_ ~strike~ `x` <!channel> <@U1> @here";
+  CHECK(mrkdwn_from_markup("Task **#12 " + tandem::escape_markup(title) + "**: reply `done 12_b @emma`") ==
+        "Task *#12 " + zw + "*" + zw + "bold" + zw + "*" + zw + " " + zw + "_" + zw + "it" + zw + "_" + zw + " " + zw +
+            "~" + zw + "strike" + zw + "~" + zw + " " + zw + "`" + zw + "x" + zw + "`" + zw + " &lt;!channel" + zw +
+            "&gt; &lt;@" + zw + "U1" + zw + "&gt; @" + zw + "here*: reply `done 12_b @emma`");
+}
+
+TEST_CASE("the plain fallback of a message with buttons cannot format or mention either") {
+  rendered_message m = task_notice();
+  m.markup = "Task: " + tandem::escape_markup("_urgent_ <!here>");
+  CHECK(message_body(m, "k1")["text"] ==
+        "Task: " + zw + "_" + zw + "urgent" + zw + "_" + zw + " &lt;!here" + zw + "&gt;");
 }
 
 TEST_CASE("a message without answers is mrkdwn text only") {

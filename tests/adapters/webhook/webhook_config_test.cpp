@@ -108,12 +108,14 @@ TEST_CASE("adapters.webhook.public_url is read as a deprecated alias of http.pub
   const auto same = with_http("https://tandem.example.org", "    public_url: https://tandem.example.org\n");
   REQUIRE(errors_of(same).empty());
   REQUIRE(same.warnings.size() == 1);
-  CHECK(to_string(same.warnings[0]) == "adapters.webhook.public_url: deprecated and the same as http.public_url: remove it");
+  CHECK(to_string(same.warnings[0]) ==
+        "adapters.webhook.public_url: deprecated and the same as http.public_url: remove it");
 
   const auto differ = with_http("https://tandem.example.org", "    public_url: https://links.example.org\n");
-  CHECK(errors_of(differ) == std::vector<std::string>{
-                                 "adapters.webhook.public_url: differs from http.public_url \"https://tandem.example.org\" "
-                                 "(one setting for every link to Tandem: keep http.public_url, remove this one)"});
+  CHECK(errors_of(differ) ==
+        std::vector<std::string>{
+            "adapters.webhook.public_url: differs from http.public_url \"https://tandem.example.org\" "
+            "(one setting for every link to Tandem: keep http.public_url, remove this one)"});
 
   const auto only_http = with_http("https://tandem.example.org", "");
   REQUIRE(errors_of(only_http).empty());
@@ -137,6 +139,8 @@ TEST_CASE("every webhook config error is reported with its path") {
       - {name: f, url: {env: TANDEM_TEST_NOT_A_URL}}
       - {name: g, kind: rocketchat, token: {env: TANDEM_TEST_MM_TOKEN}, secret: {env: TANDEM_TEST_SCRIPT_SECRET}}
       - {name: h, url: {env: TANDEM_TEST_DISCORD_URL}, organization: {collaboration: river, id: nowhere}}
+      - {name: i, kind: mattermost, url: {env: TANDEM_TEST_MM_URL}, token: {env: TANDEM_TEST_MM_TOKEN}, personal: true}
+      - {name: j, url: {env: TANDEM_TEST_DISCORD_URL}, personal: maybe}
 )");
   CHECK(
       errors_of(result) ==
@@ -153,6 +157,9 @@ TEST_CASE("every webhook config error is reported with its path") {
           "adapters.webhook.channels[6].name: bad channel name \"Bad Name\" (lowercase letters, digits, - _ .)",
           "adapters.webhook.channels[7].url: the value from env:TANDEM_TEST_NOT_A_URL is not an http(s):// URL",
           "adapters.webhook.channels[8].secret: only kind signed uses a secret",
+          "adapters.webhook.channels[10].personal: only kind incoming posts one-click links; people answer in chat "
+          "here",
+          "adapters.webhook.channels[11].personal: expected true or false",
           "adapters.webhook.channels[9].organization: no organization \"nowhere\" in collaboration \"river\"",
       });
 }
@@ -183,6 +190,73 @@ collaborations:
   CHECK(seed.people.at("emma").identities == std::vector<identity>{{"webhook", "city-discord", "emma"}});
   CHECK(seed.people.at("omar").identities == std::vector<identity>{{"slack", "T0001", "U0OMAR"}});
   CHECK(seed.people.at("ana").identities == std::vector<identity>{{"console", "", "ana"}});
+}
+
+TEST_CASE("a channel is shared unless it says it is personal, and a personal one reaches one person only") {
+  ::setenv("TANDEM_TEST_DISCORD_URL", "https://discord.com/api/webhooks/123/abc", 1);
+  const std::string people = R"(
+collaborations:
+  - id: river
+    name: River
+    organizations:
+      - {id: city, name: City of Millbrook}
+      - {id: farm, name: Farm}
+    people:
+      - {id: emma, name: Emma, org: city, roles: [representative]}
+      - {id: omar, name: Omar, org: city, roles: [participant]}
+      - {id: fatou, name: Fatou, org: farm, roles: [representative]}
+      - {id: lena, name: Lena, org: farm, roles: [facilitator],
+         identities: [{platform: slack, workspace: T0001, user: U0LENA}]}
+)";
+  const auto fine = parse_config(R"(
+adapters:
+  webhook:
+    channels:
+      - {name: city-room, dialect: discord, url: {env: TANDEM_TEST_DISCORD_URL}}
+      - {name: fatou-dm, dialect: discord, url: {env: TANDEM_TEST_DISCORD_URL}, personal: true,
+         organization: {collaboration: river, id: farm}}
+)" + people,
+                                 std::filesystem::temp_directory_path());
+  REQUIRE(testing::error_texts(fine).empty());
+  CHECK_FALSE(fine.config->webhook->channels[0].personal);
+  CHECK(fine.config->webhook->channels[1].personal);
+
+  const auto shared_as_personal = parse_config(R"(
+adapters:
+  webhook:
+    channels:
+      - {name: city-room, dialect: discord, url: {env: TANDEM_TEST_DISCORD_URL}, personal: true,
+         organization: {collaboration: river, id: city}}
+)" + people,
+                                               std::filesystem::temp_directory_path());
+  CHECK(testing::error_texts(shared_as_personal) ==
+        std::vector<std::string>{"adapters.webhook.channels[0].personal: a personal channel is read by one person, but "
+                                 "Tandem reaches 2 people here (emma, omar): give each a channel of their own, or "
+                                 "drop personal"});
+
+  const auto shared_by_identities = parse_config(R"(
+adapters:
+  webhook:
+    channels:
+      - {name: farm-room, dialect: discord, url: {env: TANDEM_TEST_DISCORD_URL}, personal: true}
+collaborations:
+  - id: river
+    name: River
+    organizations:
+      - {id: farm, name: Farm}
+    people:
+      - {id: fatou, name: Fatou, org: farm, roles: [representative],
+         identities: [{platform: webhook, workspace: farm-room, user: fatou}]}
+      - {id: kwame, name: Kwame, org: farm, roles: [participant],
+         identities: [{platform: webhook, workspace: farm-room, user: kwame}]}
+      - {id: lena, name: Lena, org: farm, roles: [facilitator],
+         identities: [{platform: slack, workspace: T0001, user: U0LENA}]}
+)",
+                                                 std::filesystem::temp_directory_path());
+  CHECK(testing::error_texts(shared_by_identities) ==
+        std::vector<std::string>{"adapters.webhook.channels[0].personal: a personal channel is read by one person, but "
+                                 "Tandem reaches 2 people here (fatou, kwame): give each a channel of their own, or "
+                                 "drop personal"});
 }
 
 TEST_CASE("the webhook adapter is created from its config section") {

@@ -54,7 +54,11 @@ TEST_CASE("each dialect posts its exact body to the channel's URL") {
   CHECK(requests[4].target == "/workflows/1?sig=abc");
   const json card = json::parse(requests[4].body)["attachments"][0];
   CHECK(card["contentType"] == "application/vnd.microsoft.card.adaptive");
-  CHECK(card["content"]["body"][0]["text"] == "**Hi** & [docs](https://example.org)\n- one");
+  const json& blocks = card["content"]["body"];
+  REQUIRE(blocks.size() == 2);
+  CHECK(blocks[0]["inlines"][0] == json{{"type", "TextRun"}, {"text", "Hi"}, {"weight", "Bolder"}});
+  CHECK(blocks[0]["inlines"][2]["selectAction"]["url"] == "https://example.org");
+  CHECK(blocks[1]["inlines"] == json::array({{{"type", "TextRun"}, {"text", "\xE2\x80\xA2 one"}}}));
 }
 
 TEST_CASE("a message meant for one person says whom it is for, since a webhook channel is a room") {
@@ -152,9 +156,9 @@ TEST_CASE("a long Discord message goes in parts, and a retry after a 429 sends o
   CHECK(f.receiver().requests().size() == 4);
 }
 
-TEST_CASE("answers to a person in an incoming-only channel are signed one-click links") {
+TEST_CASE("answers to a person in a personal incoming-only channel are signed one-click links") {
   webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
-    o.channels = {channel("acme", dialect::mattermost, self.receiver().url("/hooks/acme")),
+    o.channels = {personal(channel("acme", dialect::mattermost, self.receiver().url("/hooks/acme"))),
                   channel("acme-mm", dialect::mattermost, self.receiver().url("/hooks/acme2"),
                           tandem::webhook_channel_kind::mattermost, "token")};
   });

@@ -62,7 +62,7 @@ class tandem_on_webhooks {
     tandem::webhook_adapter_options o;
     o.channels = {
         channel("ops", dialect::slack, "", tandem::webhook_channel_kind::signed_json, "", std::string(ops_secret)),
-        channel("city-discord", dialect::discord, receiver_.url("/api/webhooks/1/tok"))};
+        personal(channel("city-discord", dialect::discord, receiver_.url("/api/webhooks/1/tok")))};
     o.public_url = "https://tandem.example.org";
     o.channel_interval = std::chrono::milliseconds{0};
     o.extra_ca_file = tandem::testing::test_certificates::shared().ca_file();

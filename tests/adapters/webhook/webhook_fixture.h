@@ -55,6 +55,12 @@ inline tandem::webhook_channel_settings channel(
   return {std::move(name), how, std::move(url), kind, std::move(tokens), std::move(secret)};
 }
 
+/// `c`, read only by the one person it reaches: its messages may carry one-click links.
+inline tandem::webhook_channel_settings personal(tandem::webhook_channel_settings c) {
+  c.personal = true;
+  return c;
+}
+
 /// The adapter on a real HTTP server, a receiver for its posts, and a client for requests.
 class webhook_fixture {
  public:

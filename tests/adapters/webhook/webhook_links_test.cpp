@@ -16,7 +16,7 @@ using tandem::webhook::dialect;
 constexpr std::string_view key = "link-key-for-tests";
 
 void configure(tandem::webhook_adapter_options& o, webhook_fixture& f) {
-  o.channels = {channel("acme", dialect::mattermost, f.receiver().url("/hooks/acme"))};
+  o.channels = {personal(channel("acme", dialect::mattermost, f.receiver().url("/hooks/acme")))};
 }
 
 action_link done_link(const webhook_fixture& f, std::string nonce = "n1") {
@@ -186,4 +186,50 @@ TEST_CASE("without a public URL, starting warns about each incoming-only channel
   const auto log = f.log();
   CHECK(std::ranges::count(log, std::string("warn: webhook: no public_url: answers in channel acme are shown as "
                                             "commands to type, which nobody there can send back")) == 1);
+}
+
+TEST_CASE("a message in a shared channel carries no link that could act for its person, and starting says so") {
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    o.channels = {channel("city-room", dialect::discord, self.receiver().url("/api/webhooks/1/tok")),
+                  channel("city-teams", dialect::teams, self.receiver().url("/workflows/1"))};
+  });
+  f.adapter().start();
+  f.receiver().answer_with([](const tandem::testing::recorded_request& r) {
+    if (r.path.starts_with("/api/webhooks")) return tandem::testing::scripted_response::json(200, R"({"id":"1"})");
+    return tandem::testing::scripted_response::text(202, "");
+  });
+  const tandem::rendered_message m{
+      "Approve the budget?",
+      {{"Approve", {"approve", "approve A3", "", false}}, {"Object", {"object", "object A3", "", true}}}};
+  REQUIRE(f.deliver(to_person("city-room"), m, "approval:3:emma").what == tandem::delivery_result::outcome::delivered);
+  REQUIRE(f.deliver(to_person("city-teams"), m, "approval:3:emma").what == tandem::delivery_result::outcome::delivered);
+  const auto requests = f.receiver().requests();
+  REQUIRE(requests.size() == 2);
+  for (const auto& r : requests) {
+    CAPTURE(r.body);
+    CHECK(r.body.find("/act/") == std::string::npos);
+  }
+  CHECK(json::parse(requests[0].body)["content"] ==
+        "**emma**: Approve the budget?\n\n**Approve**: `approve A3` \xC2\xB7 **Object**: `object A3 \xE2\x80\xA6`");
+  CHECK_FALSE(json::parse(requests[1].body)["attachments"][0]["content"].contains("actions"));
+  const auto log = f.log();
+  CHECK(std::ranges::count(log, std::string("info: webhook: channel city-room is shared (not personal): its messages "
+                                            "show answers as commands, not one-click links that anyone there could "
+                                            "follow")) == 1);
+}
+
+TEST_CASE("a link of a channel that is not personal cannot act for anyone, even when validly signed") {
+  // Made before the channel was known to be shared, or leaked from it.
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    o.channels = {channel("acme", dialect::mattermost, self.receiver().url("/hooks/acme"))};
+  });
+  const std::string path = path_of(done_link(f));
+  const auto page = f.request("GET", path);
+  CHECK(page.status == 403);
+  CHECK(page.body.find("This link cannot act for anyone") != std::string::npos);
+  CHECK(page.body.find("<form") == std::string::npos);
+  const auto confirmed = f.request("POST", path, "", form);
+  CHECK(confirmed.status == 403);
+  CHECK(f.sink().calls() == 0);
+  CHECK_FALSE(f.state().get("webhook.link_used.n1"));
 }
