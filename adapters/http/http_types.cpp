@@ -45,6 +45,12 @@ http_response text_response(unsigned status, std::string body) {
   return response;
 }
 
+http_response not_stored_response(http_response response) {
+  response.status = 503;
+  response.headers.emplace_back("Retry-After", std::to_string(store_retry_after_seconds));
+  return response;
+}
+
 http_response json_response(unsigned status, const nlohmann::json& body) {
   http_response response;
   response.status = status;

@@ -38,6 +38,14 @@ struct http_response {
 /// A response with a plain-text body.
 [[nodiscard]] http_response text_response(unsigned status, std::string body);
 
+/// Seconds a platform is asked to wait (Retry-After) before it sends again a request that could
+/// not be stored: a store that failed (a full disk) is often back within them.
+inline constexpr int store_retry_after_seconds = 5;
+
+/// `response` as a 503 with `Retry-After: store_retry_after_seconds`: the answer to a request
+/// that was not stored, so not acknowledged.
+[[nodiscard]] http_response not_stored_response(http_response response);
+
 /// A response with `body` serialized as JSON (invalid UTF-8 in strings is replaced, not thrown).
 [[nodiscard]] http_response json_response(unsigned status, const nlohmann::json& body);
 

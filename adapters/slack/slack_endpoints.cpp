@@ -128,7 +128,7 @@ void inbound_endpoints::handle_envelope(const event_envelope& envelope, const st
   }
   // `respond` may be called from any thread: the acknowledgement needs no hop to this strand.
   sink_(std::move(*t.event),
-        [respond](bool stored) { respond(stored ? empty_ok() : refused(503, "could not store the event; retry")); });
+        [respond](bool stored) { respond(stored ? empty_ok() : not_stored_response(refused(503, "could not store the event; retry"))); });
 }
 
 void inbound_endpoints::handle_command(const slash_command& command, const std::set<std::string>& verified,
@@ -144,7 +144,7 @@ void inbound_endpoints::handle_command(const slash_command& command, const std::
   });
   // Once stored, the answer waits for the first reply (deliver) or the timer.
   context_.store_then(sink_, std::move(event), [this, handle](bool stored) {
-    if (!stored) answer_command(handle, refused(503, "could not store the command; try again"));
+    if (!stored) answer_command(handle, not_stored_response(refused(503, "could not store the command; try again")));
   });
 }
 

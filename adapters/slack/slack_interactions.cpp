@@ -47,7 +47,7 @@ void interactions::handle_buttons(const block_actions& actions, const std::set<s
   context_.store_then(
       sink_, to_inbound(actions, *press, context_.now()), [this, respond, actions, press = *press](bool stored) {
         if (!stored) {
-          respond(text_response(503, "could not store the answer; try again\n"));
+          respond(not_stored_response(text_response(503, "could not store the answer; try again\n")));
           return;
         }
         respond(text_response(200, ""));
@@ -92,7 +92,7 @@ void interactions::handle_submission(const view_submission& submission, const st
   const auto request = reason_request_from_metadata(submission.private_metadata);
   context_.store_then(sink_, std::move(*event), [this, respond, request, user = submission.user_id](bool stored) {
     if (!stored) {
-      respond(text_response(503, "could not store the answer; try again\n"));
+      respond(not_stored_response(text_response(503, "could not store the answer; try again\n")));
       return;
     }
     respond(text_response(200, ""));  // closes the modal

@@ -67,11 +67,11 @@ void waiting_replies::wait_for_reply(inbound event, const http_respond& respond,
 http_response waiting_replies::not_stored(const std::string& handle) const {
   const auto it = pending_.find(handle);
   if (it != pending_.end() && it->second.style == answer_style::link_page) {
-    return page(503, "Not recorded yet",
-                "<p>Tandem could not record your answer just now. Please try again in a "
-                "minute: the link still works.</p>");
+    return not_stored_response(page(503, "Not recorded yet",
+                                    "<p>Tandem could not record your answer just now. Please try again in a "
+                                    "minute: the link still works.</p>"));
   }
-  return refused(503, "could not store the request; try again");
+  return not_stored_response(refused(503, "could not store the request; try again"));
 }
 
 /// The answer when no reply came in time: the reply then goes elsewhere.

@@ -63,7 +63,7 @@ void request_endpoint::on_request(const http_request& request, const http_respon
   if (!r.command) {
     // A plain message (an outgoing webhook without trigger word) expects no reply.
     context_.store_then(sink_, std::move(event), [respond, style](bool stored) {
-      respond(stored ? acknowledgement(style) : refused(503, "could not store the message; try again"));
+      respond(stored ? acknowledgement(style) : not_stored_response(refused(503, "could not store the message; try again")));
     });
     return;
   }

@@ -1,5 +1,5 @@
 // tandem: the command-line entry point. Subcommands: serve, console, check-config, simulate,
-// matrix-registration.
+// matrix-registration, backup, restore.
 
 #include "adapters/matrix/matrix_appservice.h"
 #include "app/config.h"
@@ -7,6 +7,9 @@
 #include "app/runtime.h"
 #include "app/simulation_report.h"
 #include "app/template_catalog.h"
+#include "core/store.h"
+#include "storage/sqlite/sqlite_backup.h"
+#include "storage/sqlite/store_lock.h"
 
 #include <CLI/CLI.hpp>
 #include <date/date.h>
@@ -173,6 +176,51 @@ int run_simulation(const simulation_options& options, const std::filesystem::pat
   return 0;
 }
 
+struct store_file_options {
+  std::string file;         ///< the backup file
+  std::string store;        ///< --store
+  std::string config_file;  ///< --config
+};
+
+/// The store a backup or restore works on: --store, else the config's `store`.
+std::optional<std::string> store_of(const store_file_options& options) {
+  if (!options.store.empty()) return options.store;
+  auto config = load_or_report(options.config_file);
+  if (!config) return std::nullopt;
+  return config->store_path.string();
+}
+
+/// `tandem backup FILE`: a checked copy of the store, taken while Tandem may be serving.
+int write_backup(const store_file_options& options) {
+  const auto store = store_of(options);
+  if (!store) return 2;
+  try {
+    const auto facts = tandem::backup_store(*store, options.file);
+    std::cout << "backup: wrote " << options.file << " from " << *store << " (schema version " << facts.schema_version
+              << ", " << facts.responses << " events recorded), checked\n";
+    return 0;
+  } catch (const tandem::store_error& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  }
+}
+
+/// `tandem restore FILE`: the store replaced by a checked backup, while no Tandem runs on it.
+int restore_backup(const store_file_options& options) {
+  const auto store = store_of(options);
+  if (!store) return 2;
+  try {
+    const auto lock = tandem::store_lock::exclusive(*store);
+    const auto facts = tandem::restore_store(options.file, *store);
+    std::cout << "restore: " << *store << " now holds " << options.file << " (schema version " << facts.schema_version
+              << ", " << facts.responses << " events recorded); start Tandem: it goes on from there\n";
+    return 0;
+  } catch (const tandem::store_error& e) {
+    std::cerr << "restore: " << e.what() << '\n';
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -231,7 +279,25 @@ int main(int argc, char** argv) {
                                   "where to write as_token and hs_token (default: the output's folder)");
   matrix_registration->add_flag("--force", registration.force, "replace existing files (their tokens stop working)");
 
+  store_file_options backup_options;
+  auto* backup = app.add_subcommand(
+      "backup", "Copy the store to FILE while Tandem runs (SQLite's online backup), then check the copy");
+  backup->add_option("file", backup_options.file, "the backup file to write (an existing one is replaced)")->required();
+  store_file_options restore_options;
+  auto* restore = app.add_subcommand(
+      "restore", "Replace the store with the backup FILE, once checked; refused while a Tandem runs on the store");
+  restore->add_option("file", restore_options.file, "the backup file to restore")->required();
+  for (auto [sub, options] : {std::pair{backup, &backup_options}, std::pair{restore, &restore_options}}) {
+    auto* which_store = sub->add_option_group("store", "the store: one of");
+    which_store->add_option("--config", options->config_file, "YAML config file: its store")->check(CLI::ExistingFile);
+    which_store->add_option("--store", options->store, "the store file");
+    which_store->require_option(1);
+  }
+
   CLI11_PARSE(app, argc, argv);
+
+  if (backup->parsed()) return write_backup(backup_options);
+  if (restore->parsed()) return restore_backup(restore_options);
 
   if (matrix_registration->parsed()) return write_matrix_registration(registration);
   if (simulate->parsed()) return run_simulation(simulation, find_prompts(prompts_option));

@@ -14,7 +14,9 @@
 #include "app/platform_adapters.h"
 #include "app/sync_thread.h"
 #include "app/template_catalog.h"
+#include "storage/sqlite/sqlite_backup.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "storage/sqlite/store_lock.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -23,6 +25,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <csignal>
 #include <future>
 #include <istream>
 #include <ostream>
@@ -115,9 +118,20 @@ class tandem_process {
   }
 
  private:
-  /// Hands a function to the core strand (the io_context's thread), from any thread.
+  /// Hands a function to the core strand (the io_context's thread), from any thread. A store that
+  /// refuses a write there (a full disk) is logged, not the end of the process: what was not
+  /// written stays as the store had it (an outbox row stays waiting and is tried again), and the
+  /// next write succeeds once there is space.
   std::function<void(std::function<void()>)> on_core() {
-    return [this](std::function<void()> f) { asio::post(io_, std::move(f)); };
+    return [this](std::function<void()> f) {
+      asio::post(io_, [f = std::move(f)] {
+        try {
+          f();
+        } catch (const store_error& e) {
+          spdlog::error("store: {}", e.what());
+        }
+      });
+    };
   }
 
   /// The dashboard's view of this process: the world and the inbound path of the console (a
@@ -206,7 +220,11 @@ class tandem_process {
       }
       // Also makes the other writes of the past second durable (outbox marks, adapter state).
       after_sync({});
-      dispatcher_.dispatch_due();
+      try {
+        dispatcher_.dispatch_due();
+      } catch (const store_error& e) {
+        spdlog::error("store: {}", e.what());
+      }
       schedule_tick();
     });
   }
@@ -320,8 +338,20 @@ class tandem_process {
 }  // namespace
 
 int run_tandem(const tandem_config& config, const runtime_options& options) {
+  // A write past a file size limit (ulimit -f) then fails like one on a full disk, and the store
+  // refuses what it cannot write, instead of the signal ending the process.
+  (void)std::signal(SIGXFSZ, SIG_IGN);
   try {
     const template_catalog templates = template_catalog::load(options.prompts_dir);
+    const std::string store = config.store_path.string();
+    // Held while this process runs: `tandem restore` refuses a store a running Tandem holds.
+    const store_lock running = store_lock::shared(store);
+    if (const auto damage = find_store_damage(store)) {
+      spdlog::critical("store {} is damaged ({}): Tandem does not run on it. Restore the last backup with "
+                       "`tandem restore BACKUP --config CONFIG` (see Backups in docs/running.md)",
+                       store, *damage);
+      return 1;
+    }
     tandem_process process(config, options, templates);
     return process.run();
   } catch (const template_error& e) {

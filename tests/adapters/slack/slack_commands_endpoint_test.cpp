@@ -139,11 +139,12 @@ TEST_CASE("slash commands with a bad signature or a malformed body are refused w
   CHECK(f.sink().calls() == 0);
 }
 
-TEST_CASE("a slash command that cannot be stored is answered 503") {
+TEST_CASE("a slash command that cannot be stored is answered 503, with a Retry-After") {
   slack_fixture f;
   f.sink().fail(true);
   const auto a =
       f.post_signed("/slack/commands", command_body(f.slack().url("/c")), "application/x-www-form-urlencoded");
   CHECK(a.status == 503);
+  CHECK(a.retry_after == "5");
   CHECK(f.sink().events().empty());
 }

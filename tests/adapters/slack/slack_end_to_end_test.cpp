@@ -129,7 +129,8 @@ class tandem_on_slack {
     REQUIRE(tandem::testing::run_until(client_io_, [&result] { return result.has_value(); }));
     REQUIRE(std::holds_alternative<tandem::client_response>(*result));
     const auto& response = std::get<tandem::client_response>(*result);
-    return {response.status, response.body, std::string(response.header("content-type").value_or(""))};
+    return {response.status, response.body, std::string(response.header("content-type").value_or("")),
+            std::string(response.header("retry-after").value_or(""))};
   }
 
   answer slash_command(const std::string& user, const std::string& text, const std::string& trigger) {

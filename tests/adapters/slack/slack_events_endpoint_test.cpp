@@ -134,6 +134,7 @@ TEST_CASE("when the store fails, Slack gets 503 so that it retries, and the retr
   f.sink().fail(true);
   const auto a = f.post_event(e);
   CHECK(a.status == 503);
+  CHECK(a.retry_after == "5");
   CHECK(f.sink().events().empty());
   f.sink().fail(false);
   CHECK(f.post_event(e, {{"X-Slack-Retry-Num", "1"}}).status == 200);

@@ -180,9 +180,11 @@ TEST_CASE("interactivity requests with a bad signature or a malformed payload ar
   CHECK(f.sink().calls() == 0);
 }
 
-TEST_CASE("a button press that cannot be stored is answered 503 and the message is left alone") {
+TEST_CASE("a button press that cannot be stored is answered 503 with a Retry-After, and the message is left alone") {
   slack_fixture f;
   f.sink().fail(true);
-  CHECK(post_interaction(f, button_press(f.slack().url("/a"), "tandem_answer_0", "Done", "done 12")).status == 503);
+  const auto a = post_interaction(f, button_press(f.slack().url("/a"), "tandem_answer_0", "Done", "done 12"));
+  CHECK(a.status == 503);
+  CHECK(a.retry_after == "5");
   CHECK(f.slack().requests().empty());
 }

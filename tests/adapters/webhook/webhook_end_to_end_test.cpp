@@ -107,7 +107,8 @@ class tandem_on_webhooks {
     REQUIRE(tandem::testing::run_until(client_io_, [&result] { return result.has_value(); }));
     REQUIRE(std::holds_alternative<tandem::client_response>(*result));
     const auto& response = std::get<tandem::client_response>(*result);
-    return {response.status, response.body, std::string(response.header("content-type").value_or(""))};
+    return {response.status, response.body, std::string(response.header("content-type").value_or("")),
+            std::string(response.header("retry-after").value_or(""))};
   }
 
   /// A command from Ana through the signed channel "ops".

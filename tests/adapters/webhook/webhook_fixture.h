@@ -43,6 +43,7 @@ struct answer {
   unsigned status = 0;
   std::string body;
   std::string content_type;
+  std::string retry_after;  ///< the Retry-After field, empty when absent
 };
 
 /// A channel in one line.
@@ -121,7 +122,8 @@ class webhook_fixture {
     REQUIRE(tandem::testing::run_until(client_io_, [&result] { return result.has_value(); }));
     if (const auto* error = std::get_if<tandem::client_error>(&*result)) FAIL("no answer: " << error->message);
     const auto& response = std::get<tandem::client_response>(*result);
-    return {response.status, response.body, std::string(response.header("content-type").value_or(""))};
+    return {response.status, response.body, std::string(response.header("content-type").value_or("")),
+            std::string(response.header("retry-after").value_or(""))};
   }
 
   answer post(const std::string& path, const std::string& body, const std::string& content_type,

@@ -269,6 +269,7 @@ TEST_CASE("a request that cannot be stored is answered 503 so that the sender ma
   f.sink().fail(true);
   const auto a = f.post("/webhook/acme-mm", mm_outgoing_form, "application/x-www-form-urlencoded");
   CHECK(a.status == 503);
+  CHECK(a.retry_after == "5");
   CHECK(a.body == "could not store the request; try again\n");
   CHECK(f.sink().events().empty());
 }

@@ -146,6 +146,7 @@ TEST_CASE("a link whose command could not be stored stays usable") {
   f.sink().fail(true);
   const auto failed = f.request("POST", path, "", form);
   CHECK(failed.status == 503);
+  CHECK(failed.retry_after == "5");
   CHECK(failed.body.find("the link still works") != std::string::npos);
   CHECK_FALSE(f.state().get("webhook.link_used.n1"));
   f.sink().fail(false);
