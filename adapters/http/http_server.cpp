@@ -44,6 +44,8 @@ using strand_socket = tcp::socket::rebind_executor<strand>::other;
 
 constexpr std::string_view requests_metric = "tandem_http_requests_total";
 constexpr std::string_view requests_help = "HTTP responses sent, by status class.";
+constexpr std::string_view limited_metric = "tandem_http_rate_limited_total";
+constexpr std::string_view limited_help = "Requests to token endpoints refused with 429: their client asked too often.";
 constexpr std::string_view duration_metric = "tandem_http_request_duration_seconds";
 constexpr std::string_view duration_help = "Seconds from a request's last byte to its response being sent.";
 constexpr std::chrono::milliseconds accept_retry_delay{100};
@@ -165,6 +167,18 @@ struct http_server::state : std::enable_shared_from_this<state> {
           &options_.metrics->counter(requests_metric, requests_help, {{"code", std::to_string(status_class) + "xx"}});
     }
     durations_ = &options_.metrics->histogram(duration_metric, duration_help, duration_buckets());
+    limited_ = &options_.metrics->counter(limited_metric, limited_help);
+  }
+
+  // How long the client of `request` must wait, when its path is rate-limited and it asked too often.
+  [[nodiscard]] std::optional<std::chrono::seconds> refused_for(const http_request& request) const {
+    if (!options_.rate_limiter) return std::nullopt;
+    const bool limited = std::ranges::any_of(options_.rate_limited_paths,
+                                             [&](const std::string& prefix) { return request.path.starts_with(prefix); });
+    if (!limited) return std::nullopt;
+    auto wait = options_.rate_limiter->admit(request);
+    if (wait && limited_ != nullptr) limited_->increment();
+    return wait;
   }
 
   void accept();
@@ -177,6 +191,7 @@ struct http_server::state : std::enable_shared_from_this<state> {
   const http_server_options options_;
   std::array<metric_counter*, 6> responses_by_class_{};  // by status / 100 (2..5); null without metrics
   metric_histogram* durations_ = nullptr;
+  metric_counter* limited_ = nullptr;  // null without metrics
   route_table routes_;  // written before start(), read-only after
   tcp::acceptor acceptor_;
   net::steady_timer accept_retry_;
@@ -308,6 +323,10 @@ class http_server::state::session : public std::enable_shared_from_this<session>
     request.body = std::move(message.body());
     request.remote = remote_;
 
+    if (const auto wait = server_->refused_for(request)) {
+      write_response(too_many_requests(*wait));
+      return;
+    }
     const auto* methods = server_->routes_.find(request.path);
     if (methods == nullptr) {
       write_response(text_response(404, "not found\n"));

@@ -3,6 +3,7 @@
 // asynchronous handlers, and writes their responses. Handlers see only plain values.
 
 #include "adapters/adapter_log.h"
+#include "adapters/http/client_rate_limit.h"
 #include "adapters/http/http_types.h"
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -39,6 +41,11 @@ struct http_server_options {
   /// class), and the time from each complete request to its response into
   /// `tandem_http_request_duration_seconds`. Must outlive the server.
   metrics_registry* metrics = nullptr;
+  /// Requests whose path starts with one of these ("/act/") are first admitted by
+  /// `rate_limiter` (when set); a refused one is answered 429 with `Retry-After`, counted in
+  /// `tandem_http_rate_limited_total`, and never reaches its handler.
+  std::vector<std::string> rate_limited_paths;
+  std::shared_ptr<client_rate_limiter> rate_limiter;
 };
 
 /// Answers a request: call it once, from any thread, at any later time. Later calls are

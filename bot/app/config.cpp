@@ -23,8 +23,49 @@ using namespace config_detail;
 const keys log_levels{"trace", "debug", "info", "warn", "error"};
 const keys log_formats{"text", "json"};
 
+/// A whole number from 1 to `most` under `key` of `node`.
+std::optional<std::uint64_t> read_count(reader& r, const YAML::Node& node, std::string_view key, const std::string& path,
+                                        std::uint64_t most) {
+  auto text = r.text(node, key, path);
+  if (!text) return std::nullopt;
+  auto count = parse_digits(*text, 9);
+  if (!count || *count == 0 || *count > most) {
+    r.fail(child(path, key), "expected a whole number from 1 to " + std::to_string(most) + ", got " + in_quotes(*text));
+    return std::nullopt;
+  }
+  return count;
+}
+
+/// `http.rate_limit` (burst, per_minute, clients) and `http.trusted_proxies`.
+void read_rate_limit(reader& r, const YAML::Node& node, rate_limit_options& limit) {
+  if (const YAML::Node bucket = node["rate_limit"]; bucket.IsDefined()) {
+    const std::string path = "http.rate_limit";
+    if (r.expect_map(bucket, path, {"burst", "per_minute", "clients"})) {
+      if (auto burst = read_count(r, bucket, "burst", path, 100000)) limit.burst = static_cast<double>(*burst);
+      if (auto rate = read_count(r, bucket, "per_minute", path, 100000)) limit.per_minute = static_cast<double>(*rate);
+      if (auto clients = read_count(r, bucket, "clients", path, 10000000)) limit.max_clients = *clients;
+    }
+  }
+  if (auto proxies = r.list(node, "trusted_proxies", "http")) {
+    for (std::size_t i = 0; i < proxies->size(); ++i) {
+      const YAML::Node proxy = (*proxies)[i];
+      const std::string path = "http.trusted_proxies[" + std::to_string(i) + "]";
+      if (!proxy.IsScalar() || !is_address_or_network(proxy.Scalar())) {
+        r.fail(path, "expected an IP address or network (10.0.0.5, 10.0.0.0/8, ::1), got " +
+                         (proxy.IsScalar() ? in_quotes(proxy.Scalar()) : std::string(kind_of(proxy))));
+        continue;
+      }
+      limit.trusted_proxies.push_back(proxy.Scalar());
+    }
+  }
+}
+
 void read_http(reader& r, const YAML::Node& node, const std::filesystem::path& base_dir, tandem_config& config) {
-  if (!r.expect_map(node, "http", {"listen", "body_limit", "metrics_token", "public_url"})) return;
+  if (!r.expect_map(node, "http",
+                    {"listen", "body_limit", "metrics_token", "public_url", "rate_limit", "trusted_proxies"})) {
+    return;
+  }
+  read_rate_limit(r, node, config.rate_limit);
   if (auto listen = r.text(node, "listen", "http")) {
     if (auto address = parse_listen(*listen)) {
       config.http_address = address->host;

@@ -4,6 +4,7 @@
 // platform section beside its options (config_matrix.h, config_slack.h, config_webhook.h), and
 // the reconciliation with the store (config_reconcile.h).
 
+#include "adapters/http/client_rate_limit.h"
 #include "app/config_matrix.h"
 #include "app/config_reconcile.h"
 #include "app/config_slack.h"
@@ -40,6 +41,9 @@ struct tandem_config {
   std::uint16_t http_port = 8080;          ///< 0: pick a free port
   std::size_t body_limit = std::size_t{1024} * 1024;  ///< largest accepted HTTP request body, in bytes
   std::optional<secret> metrics_token;                ///< bearer token required on /metrics, when set
+  /// `http.rate_limit` and `http.trusted_proxies`: how often one client may call the token
+  /// endpoints (one-click links, dashboard sign-in, calendar feeds, exports).
+  rate_limit_options rate_limit;
   std::string log_level = "info";                     ///< trace, debug, info, warn or error
   std::string log_format = "text";                    ///< text or json
   bool console_enabled = true;                        ///< run the console adapter

@@ -94,6 +94,7 @@ void engine_host::decide(const inbound& event, time_point now, std::optional<std
     std::string hash = sha256_hex(token);
     return std::pair{std::move(token), std::move(hash)};
   });
+  complete_rotations(world_, actions, random_token);
   persist(actions, mark_handled);
 }
 

@@ -167,6 +167,10 @@ class tandem_process {
     o.address = config.http_address;
     o.port = config.http_port;
     o.body_limit = config.body_limit;
+    // The endpoints a token alone opens, with one budget per client across all of them: guessing
+    // a token, or hammering one that leaked, costs the same wherever it is tried.
+    o.rate_limited_paths = {"/act/", "/dashboard/sign-in/", "/calendar/", "/export/"};
+    o.rate_limiter = std::make_shared<client_rate_limiter>(config.rate_limit);
     o.log = [](std::string_view level, std::string_view message) {
       spdlog::log(spdlog::level::from_str(std::string{level}), "http: {}", message);
     };

@@ -216,8 +216,8 @@ void apply_to_world(world& w, const std::vector<action>& actions) {
               touch_person(w, change.person);
             }
           }
-          // send_message, record_task_update and issue_sign_in (completed before it is applied) are not
-          // part of the world.
+          // send_message, record_task_update, issue_sign_in and rotate_secret (both completed before
+          // they are applied) are not part of the world.
         },
         a);
   }

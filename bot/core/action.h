@@ -181,6 +181,17 @@ struct issue_sign_in {
   bool operator==(const issue_sign_in&) const = default;
 };
 
+/// The core decided to replace a collaboration's token for `purpose` ("calendar", "export";
+/// `token rotate`) but cannot make a secret: the host completes it (core/collaboration_secrets.h
+/// `complete_rotations`) into a `save_secret` with a fresh token and `reply` with the new link,
+/// before anything is stored. Never stored itself.
+struct rotate_secret {
+  std::string collaboration;
+  std::string purpose;
+  send_message reply;  ///< its values get the new link: "feed_url", or "csv_url" and "json_url"
+  bool operator==(const rotate_secret&) const = default;
+};
+
 struct save_approval { approval_round value; bool operator==(const save_approval&) const = default; };
 struct save_engagement { engagement value; bool operator==(const save_engagement&) const = default; };
 struct save_silence { silence value; bool operator==(const save_silence&) const = default; };
@@ -198,7 +209,7 @@ using action = std::variant<send_message, save_collaboration, save_organization,
                             save_membership, save_tier_policy, save_task, record_task_update,
                             record_audit, note_activity, save_engagement, save_silence, record_tick, save_event,
                             record_nudge, save_pulse, save_round, save_secret, save_approval, learn_time_zone,
-                            save_sign_in, save_session, issue_sign_in>;
+                            save_sign_in, save_session, issue_sign_in, rotate_secret>;
 
 /// Records that `person` responded at `at` (last response, recent responses and answers, monthly count).
 void note_response(world& w, const std::string& person, time_point at);

@@ -292,7 +292,11 @@ std::vector<action> weekly_events_digests(const world& w, time_point now) {
 std::string calendar_feed_url(const world& w, const std::string& collaboration) {
   auto token = w.secrets.find({collaboration, "calendar"});
   if (token == w.secrets.end()) return "";
-  return w.engine.public_url + "/calendar/" + collaboration + ".ics?token=" + token->second;
+  return calendar_feed_url(w.engine.public_url, collaboration, token->second);
+}
+
+std::string calendar_feed_url(std::string_view public_url, const std::string& collaboration, const std::string& token) {
+  return std::string{public_url} + "/calendar/" + collaboration + ".ics?token=" + token;
 }
 
 std::string ical_escape(std::string_view text) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tandem {
@@ -56,6 +57,8 @@ nlohmann::json upcoming_events(const world& w, const std::string& collaboration,
 
 /// The URL of a collaboration's iCalendar feed with its token, or empty when no token exists yet.
 std::string calendar_feed_url(const world& w, const std::string& collaboration);
+/// The URL of a collaboration's iCalendar feed under `public_url` with `token`.
+std::string calendar_feed_url(std::string_view public_url, const std::string& collaboration, const std::string& token);
 
 /// The collaboration's calendar as an RFC 5545 VCALENDAR: one all-day VEVENT per event (UID,
 /// DTSTAMP = `now`, DTSTART/DTEND as VALUE=DATE, SUMMARY, CATEGORIES, DESCRIPTION), CRLF line

@@ -67,6 +67,7 @@ const std::vector<command_spec> specs{
     {verb::facilitator_add, "facilitator add", "facilitator add @who", "facilitator add @eve", audience::facilitators},
     {verb::report, "report", "report [since MONTH|DATE]", "report since 2026-09", audience::facilitators},
     {verb::dashboard, "dashboard", "dashboard [signout]", "dashboard", audience::facilitators_and_representatives},
+    {verb::token_rotate, "token rotate", "token rotate feed|export", "token rotate feed", audience::facilitators},
 };
 
 /// Argument names and allowed values that are words, not syntax: templates say them in the
@@ -424,6 +425,13 @@ parse_result parse_arguments(argument_reader& r, command c) {
     }
     case verb::resume: case verb::silent: case verb::status: case verb::digest:
       return finish(r, c);
+    case verb::token_rotate: {
+      auto w = r.word("feed|export", err);
+      if (!w) return err;
+      c.text = lowercase(*w);
+      if (c.text != "feed" && c.text != "export") return r.bad_value("feed|export", *w, "feed, export");
+      return finish(r, c);
+    }
     case verb::dashboard:
       if (r.peek_word("signout")) {
         r.skip();

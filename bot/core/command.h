@@ -21,7 +21,7 @@ enum class verb {
   ack, checking, approve, abstain, object, pulse,
   assign, cancel, reassign, due, nudge, broadcast, silent, status, digest, audit, approval_open, approval_status,
   approval_close, handover, org_add, member_add, member_remove, facilitator_add, report, dashboard,
-  members, approvals, event_remove, event_move
+  members, approvals, event_remove, event_move, token_rotate
 };
 
 /// Who may run a command.
@@ -64,7 +64,8 @@ struct command {
   std::string organization;                  ///< `org add <id>`, `member add ... org:<id>`, `handover org:<id>`
   std::int64_t number = 0;                   ///< task N, approval A3 -> 3, event E7 -> 7, pulse score
   std::string text;                          ///< title, note, reason, name, help topic, tz, lang, topic, URL,
-                                             ///< the `tasks` filter (all, overdue, blocked)
+                                             ///< the `tasks` filter (all, overdue, blocked), the token
+                                             ///< `token rotate` replaces (feed, export)
   std::optional<date::year_month_day> date;  ///< due (empty in `due N none`), until, since, deadline, event day
   std::optional<enum tier> tier_value;
   std::optional<role> role_value;

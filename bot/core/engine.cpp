@@ -96,6 +96,13 @@ class request {
     actions_.back() = tandem::issue_sign_in{std::move(grant), std::move(reply)};
   }
 
+  /// Turns the latest reply into the announcement of a new token for `purpose` (the host makes
+  /// the token and adds the link: core/collaboration_secrets.h complete_rotations).
+  void rotate_secret(std::string purpose) {
+    auto reply = std::get<send_message>(std::move(actions_.back()));
+    actions_.back() = tandem::rotate_secret{collaboration_, std::move(purpose), std::move(reply)};
+  }
+
   std::vector<action> take() { return std::move(actions_); }
 
  private:
@@ -886,6 +893,21 @@ void dashboard(request& r, const command& c) {
   r.issue_sign_in(std::move(grant));
 }
 
+/// `token rotate feed|export`: replaces the collaboration's calendar-feed or export token, so the
+/// old link stops working; only in a direct message, where the new link is sent (the host makes it).
+void rotate_token(request& r, const command& c) {
+  const bool feed = c.text == "feed";
+  if (!r.event().direct) {
+    r.reply("token_only_in_dm", {{"feed", feed}});
+    return;
+  }
+  r.audit("token.rotate", feed ? "calendar feed" : "export");
+  const auto& collab = r.w().collaborations.at(r.collaboration());
+  r.reply("token_rotated", {{"collaboration", collab.name}, {"feed", feed}, {"feed_url", ""}, {"csv_url", ""},
+                            {"json_url", ""}});
+  r.rotate_secret(feed ? "calendar" : "export");
+}
+
 void digest_now(request& r) {
   const auto e = r.w().engagements.find({r.collaboration(), r.sender().id});
   const auto since = e != r.w().engagements.end() ? e->second.last_digest : std::nullopt;
@@ -1001,6 +1023,7 @@ void run(request& r, const command& c) {
     case verb::silent: r.reply("silent_list", silence_values(r.w(), r.collaboration(), r.sender(), r.now())); return;
     case verb::digest: digest_now(r); return;
     case verb::dashboard: dashboard(r, c); return;
+    case verb::token_rotate: rotate_token(r, c); return;
     case verb::nudge: nudge_now(r, c); return;
     case verb::event_add: case verb::events: case verb::event_move: case verb::event_remove:
       deliver(r, run_calendar_command(r.w(), r.collaboration(), r.sender(), c, r.now()));

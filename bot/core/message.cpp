@@ -66,6 +66,8 @@ std::vector<message_kind_spec> build_kinds() {
       {"error_not_allowed", {"command", "facilitators", "representatives", "both"}},
       {"dashboard_link", {"link", "minutes", "collaboration"}},
       {"dashboard_only_in_dm", {}},
+      {"token_rotated", {"collaboration", "feed", "feed_url", "csv_url", "json_url"}},
+      {"token_only_in_dm", {"feed"}},
       {"dashboard_signed_out", {"n"}},
       {"help", with(command_flags(), {"commands", "name", "syntax"})},
       {"help_command", with(command_flags(), {"name", "syntax", "example", "allowed"})},

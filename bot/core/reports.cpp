@@ -381,8 +381,13 @@ nlohmann::json report_json(const std::string& collaboration, const std::string& 
 std::pair<std::string, std::string> export_urls(const world& w, const std::string& collaboration) {
   auto token = w.secrets.find({collaboration, "export"});
   if (token == w.secrets.end()) return {};
-  const std::string base = w.engine.public_url + "/export/" + collaboration;
-  return {base + ".csv?token=" + token->second, base + ".json?token=" + token->second};
+  return export_urls(w.engine.public_url, collaboration, token->second);
+}
+
+std::pair<std::string, std::string> export_urls(std::string_view public_url, const std::string& collaboration,
+                                                const std::string& token) {
+  const std::string base = std::string{public_url} + "/export/" + collaboration;
+  return {base + ".csv?token=" + token, base + ".json?token=" + token};
 }
 
 command_result run_report_command(const world& w, const std::string& collaboration, const person& sender,

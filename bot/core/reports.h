@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tandem {
@@ -65,6 +66,9 @@ nlohmann::json report_json(const std::string& collaboration, const std::string& 
 /// The URLs of the CSV and JSON exports with the collaboration's export token, or empty strings
 /// when no token exists yet.
 std::pair<std::string, std::string> export_urls(const world& w, const std::string& collaboration);
+/// The URLs of the CSV and JSON exports under `public_url` with `token`.
+std::pair<std::string, std::string> export_urls(std::string_view public_url, const std::string& collaboration,
+                                                const std::string& token);
 
 /// `report [since DATE]` (facilitators: the report since the month of DATE, by default the last
 /// three months, with the export links) and `pulse 1-5 [comment]` (representatives: records

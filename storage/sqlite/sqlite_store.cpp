@@ -870,6 +870,10 @@ class action_writer {
     throw store_error("sqlite store: a sign-in link reached the store before its token was made (complete_sign_ins)");
   }
 
+  void operator()(const rotate_secret&) const {
+    throw store_error("sqlite store: a token rotation reached the store before its token was made (complete_rotations)");
+  }
+
   void operator()(const save_secret& a) const {
     execute(statements_,
             "INSERT INTO collaboration_secrets (collaboration, purpose, token) VALUES (?, ?, ?)"

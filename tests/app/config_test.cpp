@@ -132,6 +132,10 @@ TEST_CASE("Defaults fill in what a minimal config leaves out") {
   CHECK(config.log_level == "info");
   CHECK(config.log_format == "text");
   CHECK(config.console_enabled);
+  CHECK(config.rate_limit.burst == 30);
+  CHECK(config.rate_limit.per_minute == 30);
+  CHECK(config.rate_limit.max_clients == 10000);
+  CHECK(config.rate_limit.trusted_proxies.empty());
   const person& p = config.seed.people.at("p");
   CHECK(p.time_zone == "UTC");
   CHECK(p.language == "en");
@@ -168,7 +172,9 @@ TEST_CASE("Quiet hours: the installation's default and working days, a person's 
 TEST_CASE("Explicit settings are read: store, listen address, body limit, log, adapters, tiers") {
   const auto result = parse(config_with("",
                                         "store: data/bot.db\n"
-                                        "http: {listen: \"[::1]:0\", body_limit: 512KiB}\n"
+                                        "http: {listen: \"[::1]:0\", body_limit: 512KiB,\n"
+                                        "       rate_limit: {burst: 5, per_minute: 12, clients: 100},\n"
+                                        "       trusted_proxies: [127.0.0.1, \"10.0.0.0/8\", \"::1\"]}\n"
                                         "log: {level: debug, format: json}\n"
                                         "adapters: {console: {enabled: false}}\n"
                                         "tiers: {core: {schedule: \"daily 09:00\", silence_after: 36h}}\n"));
@@ -178,6 +184,10 @@ TEST_CASE("Explicit settings are read: store, listen address, body limit, log, a
   CHECK(config.http_address == "::1");
   CHECK(config.http_port == 0);
   CHECK(config.body_limit == std::size_t{512} * 1024);
+  CHECK(config.rate_limit.burst == 5);
+  CHECK(config.rate_limit.per_minute == 12);
+  CHECK(config.rate_limit.max_clients == 100);
+  CHECK(config.rate_limit.trusted_proxies == std::vector<std::string>{"127.0.0.1", "10.0.0.0/8", "::1"});
   CHECK(config.log_level == "debug");
   CHECK(config.log_format == "json");
   CHECK_FALSE(config.console_enabled);
@@ -228,6 +238,12 @@ TEST_CASE("Each broken config gives its exact error with its path in the file") 
        R"(http.listen: bad listen address "127.0.0.1:70000" (write host:port, e.g. 127.0.0.1:8080 or [::1]:8080))"},
       {"bad body limit", config_with("", "http: {body_limit: 1MB}\n"),
        R"(http.body_limit: bad size "1MB" (write bytes, or e.g. 512KiB, 1MiB))"},
+      {"zero burst", config_with("", "http: {rate_limit: {burst: 0}}\n"),
+       R"(http.rate_limit.burst: expected a whole number from 1 to 100000, got "0")"},
+      {"unknown rate limit key", config_with("", "http: {rate_limit: {brust: 3}}\n"),
+       R"(http.rate_limit.brust: unknown key (did you mean "burst"?))"},
+      {"proxy by name", config_with("", "http: {trusted_proxies: [proxy.example.org]}\n"),
+       R"(http.trusted_proxies[0]: expected an IP address or network (10.0.0.5, 10.0.0.0/8, ::1), got "proxy.example.org")"},
       {"bad log level", config_with("", "log: {level: verbose}\n"),
        R"(log.level: unknown log level "verbose" (allowed: trace, debug, info, warn, error))"},
       {"unknown adapter", config_with("", "adapters: {irc: {enabled: true}}\n"),

@@ -63,10 +63,12 @@ world feed_world() {
 class feed_server {
  public:
   explicit feed_server(world w) : world_(std::move(w)), server_(io_, options()), client_(io_, http_client_options{}) {
-    add_feed_routes(server_,
-                    feed_routes_context{[this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
-                                        [this]() -> const world& { return world_; }, [] { return now; }});
-    port_ = server_.start();
+    start([this]() -> const world& { return world_; });
+  }
+  /// Serves the world `current` returns at each request (an engine host's).
+  explicit feed_server(std::function<const world&()> current)
+      : server_(io_, options()), client_(io_, http_client_options{}) {
+    start(std::move(current));
   }
   ~feed_server() {
     server_.stop();
@@ -85,6 +87,13 @@ class feed_server {
   }
 
  private:
+  void start(std::function<const world&()> current) {
+    add_feed_routes(server_,
+                    feed_routes_context{[this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
+                                        std::move(current), [] { return now; }});
+    port_ = server_.start();
+  }
+
   static http_server_options options() {
     http_server_options o;
     o.port = 0;
@@ -254,4 +263,57 @@ TEST_CASE("http.public_url and engine.clash_days are read from the config, with 
         "https://tandem.example.org)");
   CHECK(to_string(bad.errors[1]) ==
         "engine.clash_days: bad number of days \"soon\" (write a whole number from 0 to 99)");
+}
+
+TEST_CASE("token rotate: the old feed and export links stop working at once, the new ones reach the facilitator's DM") {
+  sqlite_store store(":memory:");
+  metrics_registry metrics;
+  world seed = feed_world();
+  seed.secrets.clear();
+  seed.engine.public_url = "https://tandem.example.org";
+  seed.people["ana"] = person{"ana", "Ana", "UTC", "en", std::nullopt, std::nullopt, {identity{"console", "", "ana"}}};
+  seed.memberships[{"river", "ana"}] = membership{"river", "ana", "city", {role::facilitator}, tier::active, true};
+  engine_host host(store, metrics, {"en"});
+  host.start(seed, now);
+  const auto before = host.current().secrets;
+  feed_server server([&]() -> const world& { return host.current(); });
+  const std::string old_feed = "/calendar/river.ics?token=" + before.at({"river", "calendar"});
+  const std::string old_export = "/export/river.csv?token=" + before.at({"river", "export"});
+  REQUIRE(server.get(old_feed).status == 200);
+  REQUIRE(server.get(old_export).status == 200);
+
+  const auto from_ana = [](std::string key, std::string text) {
+    return inbound{std::move(key), identity{"console", "", "ana"}, "dm:ana", true, true, inbound_kind::command,
+                   std::move(text), now, ""};
+  };
+  REQUIRE(host.submit(from_ana("console:ana:1", "token rotate feed"), now));
+  const std::string new_feed_token = host.current().secrets.at({"river", "calendar"});
+  CHECK(new_feed_token != before.at({"river", "calendar"}));
+  CHECK(new_feed_token.size() == 48);
+  CHECK(host.current().secrets.at({"river", "export"}) == before.at({"river", "export"}));  // only the one named
+  const auto refused = server.get(old_feed);
+  CHECK(refused.status == 403);
+  CHECK(refused.body.starts_with("wrong token for the calendar of \"river\""));
+  CHECK(server.get("/calendar/river.ics?token=" + new_feed_token).status == 200);
+  CHECK(server.get(old_export).status == 200);
+
+  REQUIRE(host.submit(from_ana("console:ana:2", "token rotate export"), now));
+  const std::string new_export_token = host.current().secrets.at({"river", "export"});
+  CHECK(server.get(old_export).status == 403);
+  CHECK(server.get("/export/river.json?token=" + new_export_token).status == 200);
+
+  const auto replies = store.outbox_rows("reply:console:ana:");
+  REQUIRE(replies.size() == 2);
+  CHECK(replies[0].item.to.conversation == "dm:ana");
+  CHECK(replies[0].item.body.kind == "token_rotated");
+  CHECK(replies[0].item.body.values["feed_url"] ==
+        "https://tandem.example.org/calendar/river.ics?token=" + new_feed_token);
+  CHECK(replies[1].item.body.values["csv_url"] == "https://tandem.example.org/export/river.csv?token=" + new_export_token);
+  CHECK(replies[1].item.body.values["json_url"] ==
+        "https://tandem.example.org/export/river.json?token=" + new_export_token);
+
+  engine_host again(store, metrics, {"en"});  // the new tokens are the stored ones
+  again.start(seed, now + 1h);
+  CHECK(again.current().secrets.at({"river", "calendar"}) == new_feed_token);
+  CHECK(again.current().secrets.at({"river", "export"}) == new_export_token);
 }

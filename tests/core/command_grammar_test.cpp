@@ -108,6 +108,8 @@ TEST_CASE("every command in the product's table parses to its canonical form") {
       {"report", "report"},
       {"report since 2026-09-01", "report date=2026-09-01"},
       {"dashboard", "dashboard"},
+      {"token rotate feed", "token rotate \"feed\""},
+      {"Token Rotate EXPORT", "token rotate \"export\""},
       {"!tandem tasks", "tasks"},
       {"/tandem tasks in:river", "tasks in=river"},
       {"", "help"},

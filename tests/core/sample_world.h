@@ -50,13 +50,15 @@ inline inbound typed(const std::string& who, std::string text, time_point at = s
                  true, inbound_kind::command, std::move(text), at, ""};
 }
 
-/// The replies and notices among actions, with the reply of a sign-in link as the core decided it
-/// (the host adds the link: core/dashboard.h complete_sign_ins).
+/// The replies and notices among actions, with the reply of a sign-in link or a new token as the
+/// core decided it (the host adds the link: core/dashboard.h complete_sign_ins,
+/// core/collaboration_secrets.h complete_rotations).
 inline std::vector<send_message> messages_in(const std::vector<action>& actions) {
   std::vector<send_message> out;
   for (const action& a : actions) {
     if (const auto* m = std::get_if<send_message>(&a)) out.push_back(*m);
     if (const auto* link = std::get_if<issue_sign_in>(&a)) out.push_back(link->reply);
+    if (const auto* rotation = std::get_if<rotate_secret>(&a)) out.push_back(rotation->reply);
   }
   return out;
 }

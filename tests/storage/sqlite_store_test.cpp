@@ -991,3 +991,8 @@ TEST_CASE("a sign-in link that reached the store without its token made is refus
   sqlite_store store(":memory:");
   CHECK_THROWS_AS(store.apply({issue_sign_in{}}, std::nullopt), store_error);
 }
+
+TEST_CASE("a token rotation that reached the store without its token made is refused, not stored") {
+  sqlite_store store(":memory:");
+  CHECK_THROWS_AS(store.apply({rotate_secret{"river", "calendar", {}}}, std::nullopt), store_error);
+}
