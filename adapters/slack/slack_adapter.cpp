@@ -125,30 +125,48 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
   /// Learns each workspace's bot user with auth.test when the config does not give it (which
   /// also checks the token), and starts Socket Mode and the time zone lookup.
   void start() {
-    for (workspace& w : workspaces.all()) {
-      api.call(w, "auth.test", json::object(), [this, &w](const api_result& result) {
-        if (const auto* error = std::get_if<api_error>(&result)) {
-          if (is_auth_failure(*error)) {
-            delivery.failure(w, "", *error);
-          } else {
-            context.log("warn",
-                        "slack: auth.test for workspace " + w.settings.team_id + " failed: " + error->describe());
-          }
-          return;
-        }
-        const json& answer = std::get<json>(result);
-        const std::string team = answer.value("team_id", "");
-        if (!team.empty() && team != w.settings.team_id) {
-          context.log("error", "slack: the bot token configured for workspace " + w.settings.team_id +
-                                   " belongs to workspace " + team);
-        }
-        if (w.settings.bot_user_id.empty()) w.settings.bot_user_id = answer.value("user_id", "");
-        context.log("info",
-                    "slack: workspace " + w.settings.team_id + " ready (bot user " + w.settings.bot_user_id + ")");
-      });
-    }
+    for (workspace& w : workspaces.all()) check_token(w, 0);
     for (const auto& connection : sockets) connection->start();
     if (time_zones) time_zones->start();
+  }
+
+  /// Calls auth.test for `w` until Slack answers it: a refused token stops the workspace; any
+  /// other failure (no network, 5xx, 429, Slack's internal_error) is tried again after a backoff
+  /// from reconnect_initial doubling up to reconnect_max (or the 429's Retry-After), while health
+  /// says "unreachable".
+  void check_token(workspace& w, int failures) {
+    api.call(w, "auth.test", json::object(), [this, &w, failures](const api_result& result) {
+      if (const auto* error = std::get_if<api_error>(&result)) {
+        if (is_auth_failure(*error)) {
+          delivery.failure(w, "", *error);
+          return;
+        }
+        const auto wait = token_check_backoff(failures, error->retry_after);
+        workspaces.set_token_check(w, "unreachable");
+        context.log("warn", "slack: auth.test for workspace " + w.settings.team_id + " failed: " + error->describe() +
+                                "; trying again in " + std::to_string(wait.count()) + " ms");
+        context.after(wait, [weak = weak_from_this(), &w, failures] {
+          if (auto self = weak.lock()) self->check_token(w, failures + 1);
+        });
+        return;
+      }
+      workspaces.set_token_check(w, "");
+      const json& answer = std::get<json>(result);
+      const std::string team = answer.value("team_id", "");
+      if (!team.empty() && team != w.settings.team_id) {
+        context.log("error", "slack: the bot token configured for workspace " + w.settings.team_id +
+                                 " belongs to workspace " + team);
+      }
+      if (w.settings.bot_user_id.empty()) w.settings.bot_user_id = answer.value("user_id", "");
+      context.log("info", "slack: workspace " + w.settings.team_id + " ready (bot user " + w.settings.bot_user_id + ")");
+    });
+  }
+
+  std::chrono::milliseconds token_check_backoff(int failures, std::optional<std::chrono::seconds> retry_after) const {
+    if (retry_after) return std::max<std::chrono::milliseconds>(*retry_after, options.reconnect_initial);
+    auto wait = options.reconnect_initial;
+    for (int i = 0; i < failures && wait < options.reconnect_max; ++i) wait *= 2;
+    return std::min(wait, options.reconnect_max);
   }
 
   void stop() {
@@ -161,7 +179,7 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
 
   /// What health() says; thread-safe (the sockets are all created before anything runs).
   std::string health() const {
-    std::string text = workspaces.auth_failures();
+    std::string text = workspaces.token_health();
     for (const auto& connection : sockets) {
       if (!connection->connected()) {
         text += std::string(text.empty() ? "" : ", ") + "socket mode disconnected (" + connection->team_id() + ")";

@@ -40,7 +40,8 @@ struct slack_adapter_options {
   std::chrono::milliseconds channel_interval{1000};    ///< at most one message per channel this often
   std::chrono::milliseconds command_reply_wait{2000};  ///< a slash command waits this long for its reply
   std::chrono::seconds request_timeout{15};            ///< each Web API call
-  /// Socket Mode: the first reconnection waits this long, doubling up to `reconnect_max`.
+  /// Socket Mode and the start-up auth.test: the first try again after a failure waits this
+  /// long, doubling up to `reconnect_max`.
   std::chrono::milliseconds reconnect_initial{1000};
   std::chrono::milliseconds reconnect_max{60000};
   std::function<time_point()> clock;  ///< the time signatures are checked at; empty: the system clock
@@ -78,14 +79,17 @@ class slack_adapter final : public platform_adapter {
   void add_routes(http_server& server) override;
 
   /// Learns each workspace's bot user with auth.test when the config does not give it (which
-  /// also checks the token), and starts Socket Mode for workspaces with an app token.
+  /// also checks the token; tried again with backoff until Slack answers), and starts Socket
+  /// Mode for workspaces with an app token.
   void start() override;
 
   /// Stops Socket Mode and pending work; slash commands waiting for a reply get a bare ack.
   void stop() override;
 
-  /// "ok"; "invalid_auth (T1)" once a workspace's token was refused; "socket mode disconnected
-  /// (T1)" while a Socket Mode connection is not up (before Slack's hello, after a drop).
+  /// "ok"; "starting (T1)" until auth.test has answered for a workspace, "unreachable (T1)"
+  /// while it fails and is tried again; "invalid_auth (T1)" once a workspace's token was refused;
+  /// "socket mode disconnected (T1)" while a Socket Mode connection is not up (before Slack's
+  /// hello, after a drop). Several are joined by ", ".
   std::string health() const override;
 
   /// Sends `message` to `to` (see the class comment). Paced to one message per channel per

@@ -11,12 +11,13 @@ workspace_set::workspace_set(const std::vector<slack_workspace_settings>& settin
     : context_(context) {
   std::map<std::string, std::size_t> key_of_secret;
   for (const auto& s : settings) {
-    workspaces_.push_back(workspace{s, {}});
+    workspaces_.push_back(workspace{s, {}, "starting"});
     if (s.signing_secret.empty()) continue;
     const auto [it, fresh] = key_of_secret.try_emplace(s.signing_secret, signing_keys_.size());
     if (fresh) signing_keys_.push_back(signing_key{hmac_sha256(s.signing_secret), {}});
     signing_keys_[it->second].teams.insert(s.team_id);
   }
+  refresh_token_health();
 }
 
 workspace* workspace_set::find(std::string_view team_id) {
@@ -54,22 +55,30 @@ workspace* workspace_set::verified(const std::string& team_id, const std::set<st
 void workspace_set::refused_token(workspace& w, const std::string& code) {
   if (!w.auth_failure.empty()) return;
   w.auth_failure = code;
-  std::string text;
-  for (const workspace& each : workspaces_) {
-    if (!each.auth_failure.empty())
-      text += (text.empty() ? "" : ", ") + each.auth_failure + " (" + each.settings.team_id + ")";
-  }
-  {
-    const std::lock_guard lock(health_mutex_);
-    auth_failures_ = text;
-  }
+  w.token_check.clear();  // answered, with a refusal
+  refresh_token_health();
   context_.log("error", "slack: workspace " + w.settings.team_id + " refused the bot token (" + code +
                             "); no more messages are sent to it until Tandem restarts with a working token");
 }
 
-std::string workspace_set::auth_failures() const {
+void workspace_set::set_token_check(workspace& w, std::string state) {
+  w.token_check = std::move(state);
+  refresh_token_health();
+}
+
+void workspace_set::refresh_token_health() {
+  std::string text;
+  for (const workspace& each : workspaces_) {
+    const std::string& problem = each.auth_failure.empty() ? each.token_check : each.auth_failure;
+    if (!problem.empty()) text += (text.empty() ? "" : ", ") + problem + " (" + each.settings.team_id + ")";
+  }
   const std::lock_guard lock(health_mutex_);
-  return auth_failures_;
+  token_health_ = std::move(text);
+}
+
+std::string workspace_set::token_health() const {
+  const std::lock_guard lock(health_mutex_);
+  return token_health_;
 }
 
 }  // namespace tandem::slack

@@ -21,6 +21,9 @@ namespace tandem::slack {
 struct workspace {
   slack_workspace_settings settings;
   std::string auth_failure;  ///< the error that stopped sending ("invalid_auth"); empty: fine
+  /// Until auth.test has answered: "starting" (no answer yet) or "unreachable" (it failed and is
+  /// tried again); empty once it answered.
+  std::string token_check = "starting";
 };
 
 /// The workspaces. Used on the adapter's strand, except auth_failures() (any thread).
@@ -39,8 +42,11 @@ class workspace_set {
 
   /// Stops sending to `w`: its token was refused with `code` (logged once).
   void refused_token(workspace& w, const std::string& code);
-  /// "invalid_auth (T1), token_revoked (T2)", or empty. Thread-safe.
-  std::string auth_failures() const;
+  /// Sets what `w`'s start-up auth.test waits for (see workspace::token_check); empty: answered.
+  void set_token_check(workspace& w, std::string state);
+  /// The workspaces that are not fine, for health: "invalid_auth (T1), unreachable (T2)", or
+  /// empty. Thread-safe.
+  std::string token_health() const;
 
  private:
   /// One distinct signing secret, set up once, and the workspaces it signs for.
@@ -49,11 +55,14 @@ class workspace_set {
     std::set<std::string> teams;
   };
 
+  /// Writes token_health_ from the workspaces.
+  void refresh_token_health();
+
   const adapter_context& context_;
   std::vector<workspace> workspaces_;
   std::vector<signing_key> signing_keys_;
   mutable std::mutex health_mutex_;
-  std::string auth_failures_;  ///< behind health_mutex_
+  std::string token_health_;  ///< behind health_mutex_
 };
 
 }  // namespace tandem::slack

@@ -158,10 +158,11 @@ void channel_delivery::paced(const std::string& channel, std::function<void(bool
   context_.at(at, [hold = context_.hold(), send = std::move(send)](bool fired) { send(fired); });
 }
 
-/// After a 429, nothing more goes to the channel before its Retry-After has passed.
+/// After a 429, nothing more goes to the channel before its Retry-After has passed. The adapter's
+/// clock counts whole seconds (up to one behind the real time): the hold lasts a second more.
 void channel_delivery::hold_channel(const std::string& channel, std::chrono::seconds wait) {
   auto& until = held_until_[channel];
-  until = std::max(until, context_.now() + wait);
+  until = std::max(until, context_.now() + wait + std::chrono::seconds{1});
 }
 
 /// Sends one POST and reads its outcome as the outbox needs it.

@@ -8,8 +8,8 @@
 
 namespace tandem {
 
-/// The world's side of delivery: the last look before a row leaves, and what its delivery or
-/// withdrawal changes. Called on the core strand only.
+/// The world's side of delivery: the last look before a row leaves, and what its delivery,
+/// withdrawal or failure changes. Called on the core strand only.
 class delivery_gate {
  public:
   virtual ~delivery_gate() = default;
@@ -19,6 +19,9 @@ class delivery_gate {
   virtual void delivered(const outbox_row& row, time_point now) = 0;
   /// Marks the row withdrawn and records the audit line, together. Throws store_error.
   virtual void withdrawn(const outbox_row& row, const std::string& reason, time_point now) = 0;
+  /// Marks the row failed and records the audit line the facilitators see (`outbox.failed`:
+  /// where it was going and why), together. Throws store_error.
+  virtual void failed(const outbox_row& row, const std::string& reason, time_point now) = 0;
 };
 
 }  // namespace tandem

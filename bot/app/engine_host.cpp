@@ -170,6 +170,13 @@ void engine_host::withdrawn(const outbox_row& row, const std::string& reason, ti
   });
 }
 
+void engine_host::failed(const outbox_row& row, const std::string& reason, time_point now) {
+  in_one_transaction([&] {
+    store_.mark_failed(row.id, reason, now);
+    persist(on_failed(row.item, reason, now), std::nullopt);
+  });
+}
+
 void engine_host::reload() {
   world_ = timed(store_seconds_, [&] { return store_.load(); });
   world_.languages = languages_;

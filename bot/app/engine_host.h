@@ -64,6 +64,7 @@ class engine_host final : public delivery_gate {
   delivery_decision check(const send_message& m, time_point now) const override;
   void delivered(const outbox_row& row, time_point now) override;
   void withdrawn(const outbox_row& row, const std::string& reason, time_point now) override;
+  void failed(const outbox_row& row, const std::string& reason, time_point now) override;
 
   /// Calls `listener` with the due time of every message put in the outbox from now on, once its
   /// transaction is written (the outbox dispatcher's `expect`).

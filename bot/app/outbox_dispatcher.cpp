@@ -10,10 +10,21 @@ namespace {
 /// At most this many rows are read from the store at one look.
 constexpr std::size_t rows_per_look = 200;
 
+/// True when retry_delay waits for the platform's hint. The outbox's clock counts whole seconds,
+/// so `now` may be up to a second behind the real time: a hinted attempt is put one second
+/// later, never before the hint has really passed (a `Retry-After: 2` once came after 1.67 s).
+bool honours_hint(std::optional<std::chrono::seconds> hint) { return hint && hint->count() > 0; }
+
+/// The place a row goes to, for keeping one recipient's messages in order.
+std::string destination_of(const outbox_row& row) {
+  const destination& to = row.item.to;
+  return to.platform + '\n' + to.workspace + '\n' + to.conversation + '\n' + to.user;
+}
+
 }  // namespace
 
 std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::seconds> hint) {
-  if (hint && hint->count() > 0) return *hint;
+  if (honours_hint(hint)) return *hint;
   constexpr std::chrono::seconds cap{15 * 60};
   const int exponent = std::clamp(attempts, 0, 10);
   return std::min(cap, std::chrono::seconds{std::int64_t{1} << exponent});
@@ -45,7 +56,7 @@ void outbox_dispatcher::dispatch_due() {
   // Rows in flight are pending with a due time already past: their outcome says what comes next.
   next_look_ = due.size() == rows_per_look ? std::optional{now} : store_.next_outbox_attempt_after(now);
   for (const outbox_row& row : due) {
-    if (in_flight_.contains(row.id)) continue;
+    if (in_flight_.contains(row.id) || behind_a_retry(row)) continue;
     auto adapter = adapters_.find(row.item.to.platform);
     if (adapter == adapters_.end()) {
       finish(row, delivery_result::failed("no adapter for platform \"" + row.item.to.platform + "\" is running"));
@@ -57,11 +68,23 @@ void outbox_dispatcher::dispatch_due() {
 
 void outbox_dispatcher::dispatch_written() {
   for (const outbox_row& row : store_.written_outbox(now_(), rows_per_look)) {
-    if (in_flight_.contains(row.id)) continue;
+    if (in_flight_.contains(row.id) || behind_a_retry(row)) continue;
     auto adapter = adapters_.find(row.item.to.platform);
     if (adapter == adapters_.end() || !adapter->second->deduplicates_by_key() || !is_reply_key(row.item.key)) continue;
     consider(row, *adapter->second);
   }
+}
+
+bool outbox_dispatcher::behind_a_retry(const outbox_row& row) const {
+  const auto waiting = retrying_.find(destination_of(row));
+  return waiting != retrying_.end() && *waiting->second.begin() < row.id;
+}
+
+void outbox_dispatcher::no_longer_retrying(const outbox_row& row) {
+  const auto waiting = retrying_.find(destination_of(row));
+  if (waiting == retrying_.end() || waiting->second.erase(row.id) == 0) return;
+  if (waiting->second.empty()) retrying_.erase(waiting);
+  expect(now_());  // the rows it held back are due already
 }
 
 void outbox_dispatcher::consider(const outbox_row& row, outbound_adapter& adapter) {
@@ -71,9 +94,11 @@ void outbox_dispatcher::consider(const outbox_row& row, outbound_adapter& adapte
     store_.postpone(row.id, held->until);
     expect(held->until);
     held_.increment();
+    no_longer_retrying(row);  // the rows behind it are held by the same rule, or are replies
     return;
   }
   if (const auto* gone = std::get_if<withdraw>(&decision)) {
+    no_longer_retrying(row);
     gate_.withdrawn(row, gone->reason, now);
     withdrawn_.increment();
     spdlog::info("outbox {}: withdrawn: {}", row.item.key, gone->reason);
@@ -110,23 +135,27 @@ void outbox_dispatcher::finish(const outbox_row& row, const delivery_result& res
     case delivery_result::outcome::delivered:
       gate_.delivered(row, now);
       sent_.increment();
+      no_longer_retrying(row);
       return;
     case delivery_result::outcome::retry:
       if (row.attempts + 1 < max_delivery_attempts) {
         const auto delay = retry_delay(row.attempts, result.retry_after);
-        store_.retry_later(row.id, now + delay, result.reason);
-        expect(now + delay);
+        const time_point due = now + delay + (honours_hint(result.retry_after) ? std::chrono::seconds{1} : std::chrono::seconds{0});
+        store_.retry_later(row.id, due, result.reason);
+        expect(due);
+        retrying_[destination_of(row)].insert(row.id);
         retries_.increment();
         spdlog::warn("outbox {}: {}; retrying in {}s", row.item.key, result.reason, delay.count());
         return;
       }
-      store_.mark_failed(row.id, "gave up after " + std::to_string(max_delivery_attempts) + " attempts: " + result.reason, now);
+      gate_.failed(row, "gave up after " + std::to_string(max_delivery_attempts) + " attempts: " + result.reason, now);
       break;
     case delivery_result::outcome::failed:
-      store_.mark_failed(row.id, result.reason, now);
+      gate_.failed(row, result.reason, now);
       break;
   }
   failed_.increment();
+  no_longer_retrying(row);
   spdlog::error("outbox {}: not delivered: {}", row.item.key, result.reason);
 }
 

@@ -18,7 +18,8 @@
 namespace tandem {
 
 /// How long to wait before attempt number `attempts + 1`: the platform's hint when it gave one,
-/// else exponential backoff from 1 s, capped at 15 minutes.
+/// else exponential backoff from 1 s, capped at 15 minutes. A hinted attempt is due one second
+/// more after the outbox's `now`, which counts whole seconds, so it never comes before the hint.
 std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::seconds> hint);
 
 /// A row is given up (marked failed) after this many attempts.
@@ -43,9 +44,11 @@ class outbox_dispatcher {
 
   /// Starts delivering every due row that is not already in flight, after the gate's last look:
   /// a row whose recipient may not be reached yet is postponed to when they may, one no longer
-  /// true is withdrawn. Looks at the store only when a row may be due: at the first call, when a
-  /// row was expected by now, or when the earliest pending row the store named at the last look
-  /// has come.
+  /// true is withdrawn. A row waits, due, while an earlier row (a smaller id) to the same
+  /// destination is waiting for a retry, so a platform's outage does not reorder one
+  /// recipient's messages. Looks at the store only when a row may be due: at the first call,
+  /// when a row was expected by now, or when the earliest pending row the store named at the
+  /// last look has come.
   void dispatch_due();
 
   /// Starts delivering, before their commit is durable, the written rows that may leave early:
@@ -63,6 +66,10 @@ class outbox_dispatcher {
   /// Renders `body` for `row` and hands it to `adapter`.
   void start(const outbox_row& row, const message& body, outbound_adapter& adapter);
   void finish(const outbox_row& row, const delivery_result& result);
+  /// True when an earlier row to the same destination as `row` waits for a retry.
+  bool behind_a_retry(const outbox_row& row) const;
+  /// `row` no longer waits for a retry; the rows behind it may go at the next look.
+  void no_longer_retrying(const outbox_row& row);
 
   store& store_;
   delivery_gate& gate_;
@@ -76,6 +83,10 @@ class outbox_dispatcher {
   metric_counter& withdrawn_;
   std::map<std::string, outbound_adapter*> adapters_;
   std::set<std::int64_t> in_flight_;
+  /// Destination (platform, workspace, conversation, user) -> the rows to it waiting for a retry
+  /// after a failed attempt. Kept in memory: after a restart, order is kept again from the first
+  /// failure on.
+  std::map<std::string, std::set<std::int64_t>> retrying_;
   /// From when the store is worth a look; nothing: not before a row is expected.
   std::optional<time_point> next_look_ = time_point{};
 };

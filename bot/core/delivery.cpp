@@ -97,4 +97,16 @@ std::vector<action> on_withdrawn(const send_message& m, const std::string& reaso
   return {record_audit{audit_entry{at, m.about.collaboration, "system", "outbox.withdrawn", m.key + ": " + reason}}};
 }
 
+std::string delivery_place(const destination& to) {
+  // A webhook channel is named by the config (its messages to a person go to the channel too).
+  std::string place = to.platform == "webhook" ? to.workspace : to.conversation;
+  if (place.empty()) place = "@" + (to.person.empty() ? to.user : to.person);
+  return to.platform + ":" + place;
+}
+
+std::vector<action> on_failed(const send_message& m, const std::string& reason, time_point at) {
+  return {record_audit{audit_entry{at, m.about.collaboration, "system", std::string{failed_delivery_action},
+                                   delivery_place(m.to) + ": " + reason}}};
+}
+
 }  // namespace tandem

@@ -47,4 +47,16 @@ std::vector<action> on_delivered(const send_message& m, time_point at);
 /// What withdrawing `m` at `at` for `reason` records: the audit line `outbox.withdrawn`.
 std::vector<action> on_withdrawn(const send_message& m, const std::string& reason, time_point at);
 
+/// Where a message goes, named for facilitators: `platform:place`, the place being the room or
+/// channel (`slack:C0123`, `matrix:!room:example.org`, `webhook:ops`) or, for a direct message,
+/// `@person` (`slack:@ana`).
+std::string delivery_place(const destination& to);
+
+/// The audit action of a message given up by the outbox.
+inline constexpr std::string_view failed_delivery_action = "outbox.failed";
+
+/// What giving up `m` at `at` for `reason` records: the audit line `outbox.failed` with
+/// "<delivery_place>: <reason>", which the facilitators' digest and `status` list.
+std::vector<action> on_failed(const send_message& m, const std::string& reason, time_point at);
+
 }  // namespace tandem

@@ -3,6 +3,7 @@
 #include "approvals.h"
 #include "availability.h"
 #include "calendar.h"
+#include "delivery.h"
 #include "dates.h"
 #include "reports.h"
 #include "schedule.h"
@@ -599,6 +600,7 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
                              {"people", t.people}, {"active", t.active}, {"responses", t.responses}});
   }
   const nlohmann::json handovers = handover_suggestions(w, collaboration, now);
+  const nlohmann::json undelivered = failed_deliveries(w, collaboration, from, zone);
   const nlohmann::json rounds = open_rounds(w, collaboration, zone);
   const nlohmann::json events =
       upcoming_events(w, collaboration, std::chrono::sys_days{date::sys_days{local_date(now, zone)}.time_since_epoch()},
@@ -619,7 +621,20 @@ nlohmann::json digest_values(const world& w, const std::string& collaboration, c
           {"rounds", rounds},
           {"any_rounds", !rounds.empty()},
           {"events", events},
-          {"any_events", !events.empty()}};
+          {"any_events", !events.empty()},
+          {"undelivered", undelivered},
+          {"any_undelivered", !undelivered.empty()}};
+}
+
+nlohmann::json failed_deliveries(const world& w, const std::string& collaboration, time_point since,
+                                 const std::string& zone) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const audit_entry& e : w.audit) {
+    if (e.collaboration == collaboration && e.action == failed_delivery_action && e.at >= since) {
+      entries.push_back({{"when", format_local_time(e.at, zone)}, {"detail", e.detail}});
+    }
+  }
+  return entries;
 }
 
 nlohmann::json silence_values(const world& w, const std::string& collaboration, const person& viewer, time_point now) {

@@ -31,6 +31,12 @@ std::vector<action> end_silences(const world& w, const std::string& person, cons
 nlohmann::json digest_values(const world& w, const std::string& collaboration, const person& facilitator,
                              std::optional<time_point> since, time_point now);
 
+/// The messages of a collaboration the outbox gave up on since `since` (audit `outbox.failed`),
+/// oldest first, for the digest and `status`: each {"when": local time in `zone`, "detail":
+/// "<where>: <reason>"}.
+nlohmann::json failed_deliveries(const world& w, const std::string& collaboration, time_point since,
+                                 const std::string& zone);
+
 /// The open silences of a collaboration, for `silent`: who, since when, what was tried.
 nlohmann::json silence_values(const world& w, const std::string& collaboration, const person& viewer, time_point now);
 

@@ -598,6 +598,9 @@ void set_language(request& r, const command& c) {
   r.reply_in(c.text, "lang_set", {{"lang", c.text}});
 }
 
+/// How far back `status` lists messages the outbox gave up on.
+constexpr std::chrono::days undelivered_shown_for{7};
+
 void status(request& r) {
   const std::string& collab = r.collaboration();
   struct tally { int people = 0; int open = 0; int overdue = 0; int blocked = 0; int done = 0; };
@@ -628,8 +631,11 @@ void status(request& r) {
     orgs.push_back({{"name", organization_name(r.w(), collab, org)}, {"people", counts.people},
                     {"open", counts.open}, {"overdue", counts.overdue}, {"blocked", counts.blocked}, {"done", counts.done}});
   }
+  nlohmann::json undelivered = failed_deliveries(r.w(), collab, r.now() - undelivered_shown_for, r.sender().time_zone);
+  const bool any_undelivered = !undelivered.empty();
   r.reply("status_report", {{"collaboration", r.w().collaborations.at(collab).name}, {"organizations", std::move(orgs)},
-                            {"open", total.open}, {"overdue", total.overdue}, {"blocked", total.blocked}, {"done", total.done}});
+                            {"open", total.open}, {"overdue", total.overdue}, {"blocked", total.blocked}, {"done", total.done},
+                            {"undelivered", std::move(undelivered)}, {"any_undelivered", any_undelivered}});
 }
 
 void show_audit(request& r, const command& c) {

@@ -69,6 +69,12 @@ struct fixture {
     put_in_outbox(std::move(key), now, std::move(platform));
     dispatcher.expect(now);
   }
+  /// Puts a message to `conversation` in the outbox, due now, and tells the dispatcher.
+  void enqueue_to(std::string key, std::string conversation) {
+    destination to{"test", "", std::move(conversation), "u1", "ana", "en", ""};
+    store.apply({send_message{std::move(key), to, message{"tier_set", {{"tier", "core"}}}, now}}, std::nullopt);
+    dispatcher.expect(now);
+  }
   void run_posted() {
     auto pending = std::move(posted);
     posted.clear();
@@ -130,7 +136,9 @@ TEST_CASE("rows waiting in the store at the first look are delivered when each c
   CHECK(f.row("later:1").state == outbox_state::sent);
 }
 
-TEST_CASE("a platform's Retry-After decides when the next attempt is due") {
+TEST_CASE("a platform's Retry-After decides the next attempt, a second after it on the outbox's whole-second clock") {
+  // The outbox's `now` is the real time cut to the second: up to a second early. Due 30 s after
+  // it, a 30 s Retry-After given at 10:00:00.9 would be retried at 10:00:30.0, 29.1 s later.
   fixture f;
   f.enqueue("reply:1");
   f.adapter.results = {delivery_result::retry("HTTP 429", 30s)};
@@ -139,13 +147,13 @@ TEST_CASE("a platform's Retry-After decides when the next attempt is due") {
   auto r = f.row("reply:1");
   CHECK(r.state == outbox_state::pending);
   CHECK(r.attempts == 1);
-  CHECK(r.next_attempt == start + 30s);
+  CHECK(r.next_attempt == start + 31s);
   CHECK(r.last_error == "HTTP 429");
 
-  f.now = start + 29s;
+  f.now = start + 30s;
   f.dispatcher.dispatch_due();
   CHECK(f.adapter.delivered_texts.size() == 1);
-  f.now = start + 30s;
+  f.now = start + 31s;
   f.dispatcher.dispatch_due();
   f.run_posted();
   CHECK(f.adapter.delivered_texts.size() == 2);
@@ -375,4 +383,62 @@ TEST_CASE("a nudge is counted as sent when it is delivered, in the store as in t
   REQUIRE(f.host.current().nudges.contains({"river", "dee"}));
   CHECK(f.host.current().nudges.at({"river", "dee"}).front().sent == start + 21h);
   CHECK(f.store.load().nudges.at({"river", "dee"}).front().sent == start + 21h);
+}
+
+TEST_CASE("while a message waits for a retry, later ones to the same place wait behind it, and others go") {
+  fixture f;
+  f.enqueue_to("notify:1", "room");
+  f.adapter.results = {delivery_result::retry("HTTP 503")};
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  REQUIRE(f.row("notify:1").state == outbox_state::pending);
+
+  f.enqueue_to("notify:2", "room");
+  f.enqueue_to("notify:3", "elsewhere");
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.adapter.delivered_texts.size() == 2);  // notify:3 went; notify:2 waits for notify:1
+  CHECK(f.row("notify:2").state == outbox_state::pending);
+  CHECK(f.row("notify:3").state == outbox_state::sent);
+
+  f.now += 1s;  // notify:1's retry is due: it goes first, then notify:2 at the next look
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.row("notify:1").state == outbox_state::sent);
+  CHECK(f.row("notify:2").state == outbox_state::pending);
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.row("notify:2").state == outbox_state::sent);
+  CHECK(f.adapter.delivered_texts.size() == 4);
+}
+
+TEST_CASE("a message given up no longer holds back the later ones to its place") {
+  fixture f;
+  f.enqueue_to("notify:1", "room");
+  f.adapter.results = {delivery_result::retry("HTTP 503"), delivery_result::failed("channel_not_found")};
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  f.enqueue_to("notify:2", "room");
+  f.now += 1s;
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.row("notify:1").state == outbox_state::failed);
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.row("notify:2").state == outbox_state::sent);
+}
+
+TEST_CASE("a message given up is recorded for the facilitators with where it was going and why") {
+  fixture f;
+  f.enqueue("reply:1");
+  f.adapter.results = {delivery_result::failed("HTTP 404: Unknown Webhook")};
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.row("reply:1").state == outbox_state::failed);
+  REQUIRE_FALSE(f.host.current().audit.empty());
+  const audit_entry& last = f.host.current().audit.back();
+  CHECK(last.action == "outbox.failed");
+  CHECK(last.actor == "system");
+  CHECK(last.detail == "test:room: HTTP 404: Unknown Webhook");
+  CHECK(f.store.load().audit.back() == last);
 }

@@ -343,3 +343,24 @@ TEST_CASE("working days are written as names, ranges or lists, and a bad one is 
   CHECK_FALSE(parse_working_days(""));
   CHECK_FALSE(parse_working_days("mon,,tue"));
 }
+
+TEST_CASE("a message given up names its place for facilitators: the room or channel, else the person's DM") {
+  const std::vector<std::pair<destination, std::string>> table{
+      {{"slack", "T1", "C0123", "U1", "ana", "en", ""}, "slack:C0123"},
+      {{"slack", "T1", "", "U1", "ana", "en", ""}, "slack:@ana"},
+      {{"slack", "T1", "", "U1", "", "en", ""}, "slack:@U1"},
+      {{"matrix", "example.org", "!r:example.org", "", "", "en", ""}, "matrix:!r:example.org"},
+      {{"webhook", "city-discord", "", "emma", "emma", "en", ""}, "webhook:city-discord"},
+      {{"webhook", "ops", "room", "", "", "en", ""}, "webhook:ops"},
+  };
+  for (const auto& [to, place] : table) {
+    INFO(place);
+    CHECK(delivery_place(to) == place);
+  }
+  const send_message m{"notify:1", {"webhook", "ops", "room", "", "", "en", ""}, message{"tier_set", {}},
+                       time_point{}, message_subject{"river", {}}};
+  const auto recorded = on_failed(m, "HTTP 404: no_service", time_point{} + 5s);
+  REQUIRE(recorded.size() == 1);
+  CHECK(std::get<record_audit>(recorded[0]).value ==
+        audit_entry{time_point{} + 5s, "river", "system", "outbox.failed", "webhook:ops: HTTP 404: no_service"});
+}

@@ -109,7 +109,7 @@ TEST_CASE("rate_limited inside a 200 is retried too") {
 
 TEST_CASE("invalid_auth fails the delivery, stops further sends and shows in health") {
   slack_fixture f;
-  CHECK(f.adapter().health() == "ok");
+  CHECK(f.adapter().health() == "starting (T0001)");  // not started: auth.test has not answered
   f.slack().expect(scripted_response::json(200, R"({"ok":false,"error":"invalid_auth"})"));
   const auto result = f.deliver(to_channel("C0001"), text("hello"), "k1");
   CHECK(result.what == outcome::failed);
@@ -133,7 +133,7 @@ TEST_CASE("channel_not_found, not_in_channel and is_archived fail with the reaso
     CHECK(result.what == outcome::failed);
     CHECK(result.reason == code);
   }
-  CHECK(f.adapter().health() == "ok");
+  CHECK(f.adapter().health() == "starting (T0001)");  // as before: not started, and no refusal
 }
 
 TEST_CASE("server errors and broken connections are retried") {
@@ -213,6 +213,26 @@ TEST_CASE("at start, auth.test learns the bot's user id, so mentions of it are c
   REQUIRE(events.size() == 1);
   CHECK(events[0].addressed);
   CHECK(events[0].text == "tasks");
+}
+
+TEST_CASE("at start, auth.test is tried again with backoff until slack.com answers, and health says so meanwhile") {
+  slack_fixture f;  // reconnect_initial: 20 ms
+  CHECK(f.adapter().health() == "starting (T0001)");
+  scripted_response reset;
+  reset.then = tandem::testing::connection_action::close_without_answer;
+  f.slack().expect(reset);
+  f.slack().expect(scripted_response::json(503, "{}"));
+  f.adapter().start();
+  REQUIRE(f.wait_for_log("warn: slack: auth.test for workspace T0001 failed: ", 2));
+  CHECK(f.adapter().health() == "unreachable (T0001)");
+  f.slack().expect(scripted_response::json(200, R"({"ok":true,"team_id":"T0001","user_id":"UBOT"})"));
+  REQUIRE(f.wait_for_log("info: slack: workspace T0001 ready (bot user UBOT)"));
+  CHECK(f.adapter().health() == "ok");
+  const auto requests = f.slack().requests();
+  REQUIRE(requests.size() >= 3);
+  for (const auto& r : requests) CHECK(r.path == "/api/auth.test");
+  const std::size_t answered = requests.size();
+  CHECK_FALSE(f.slack().wait_for_requests(answered + 1, std::chrono::milliseconds{300}));  // no more once answered
 }
 
 TEST_CASE("at start, a refused token shows in health before anything is sent") {

@@ -93,8 +93,9 @@ TEST_CASE("Socket Mode opens its URL with the app-level token, and acknowledges 
   fake_socket_mode_server ws;
   slack_fixture f(socket_mode_options());
   play_slack(f, ws);
-  CHECK(f.adapter().health() == "socket mode disconnected (T0001)");
+  CHECK(f.adapter().health() == "starting (T0001), socket mode disconnected (T0001)");
   f.adapter().start();
+  REQUIRE(f.wait_for_log("info: slack: workspace T0001 ready"));
   REQUIRE(ws.wait_for_connections(1));
   bool opened_with_app_token = false;
   for (const auto& r : f.slack().requests()) {
@@ -219,6 +220,7 @@ TEST_CASE("Socket Mode reconnects with backoff after a dropped connection and a 
   slack_fixture f(socket_mode_options());
   play_slack(f, ws);
   f.adapter().start();
+  REQUIRE(f.wait_for_log("info: slack: workspace T0001 ready"));
   REQUIRE(ws.wait_for_connections(1));
   ws.send(1, hello);
   REQUIRE(f.wait_for_log("info: slack: socket mode (T0001): connected"));

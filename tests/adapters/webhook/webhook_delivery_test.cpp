@@ -5,6 +5,8 @@
 #include "webhook_fixture.h"
 
 #include <future>
+#include <mutex>
+#include <thread>
 
 namespace {
 
@@ -204,6 +206,51 @@ TEST_CASE("posts to one channel are paced, and a 429 holds the channel until its
   const auto refused_at = std::chrono::steady_clock::now();
   CHECK(f.deliver(to_person("other"), text("again"), "nudge:4").what == outcome::delivered);
   CHECK(std::chrono::steady_clock::now() - refused_at >= std::chrono::milliseconds{900});
+}
+
+TEST_CASE("a 429 holds the channel for its whole Retry-After on the real clock, whatever part of a second it came in") {
+  // The adapter's clock counts whole seconds. A 429 at 10:00:00.5 held the channel until
+  // 10:00:02 by that clock, so a post at 10:00:01.1 went at 10:00:02.1: 1.6 s after the 429.
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    o.channels = {channel("mm", dialect::mattermost, self.receiver().url("/hooks/mm1"))};
+    o.clock = [] { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); };
+  });
+  std::mutex mutex;
+  std::vector<std::chrono::system_clock::time_point> received;
+  f.receiver().answer_with([&](const auto&) {
+    const std::lock_guard lock(mutex);
+    received.push_back(std::chrono::system_clock::now());
+    return received.size() == 1 ? scripted_response::text(429, "slow down").with_header("Retry-After", "2")
+                                 : scripted_response::text(200, "ok");
+  });
+  const auto next_second = [] { return std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now()); };
+  std::this_thread::sleep_until(next_second() + std::chrono::milliseconds{500});
+  CHECK(f.deliver(to_person("mm"), text("refused"), "nudge:1").what == outcome::retry);
+  std::this_thread::sleep_until(next_second() + std::chrono::milliseconds{100});
+  CHECK(f.deliver(to_person("mm"), text("held"), "nudge:2").what == outcome::delivered);
+  const std::lock_guard lock(mutex);
+  REQUIRE(received.size() == 2);
+  CHECK(received[1] - received[0] >= std::chrono::seconds{2});
+}
+
+TEST_CASE("a receiver slower than the request timeout gets the post again on the retry: webhooks are at least once") {
+  // No webhook dialect has an idempotency key (Discord's nonce is not taken by its Execute
+  // Webhook): a post whose answer did not come in time may have arrived, and is sent again.
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    o.channels = {channel("zulip", dialect::slack, self.receiver().url("/api/v1/external/slack_incoming"))};
+    o.request_timeout = std::chrono::seconds{1};
+  });
+  auto slow = scripted_response::text(200, "ok");
+  slow.delay = std::chrono::milliseconds{1500};
+  f.receiver().expect(slow);
+  f.receiver().answer_with([](const auto&) { return scripted_response::text(200, "ok"); });
+  const auto timed_out = f.deliver(to_room("zulip"), text("Task #3 is due"), "broadcast:3:zulip");
+  CHECK(timed_out.what == outcome::retry);  // never given up: the message may not have arrived
+  CHECK(timed_out.reason.find("timed out") != std::string::npos);
+  CHECK(f.deliver(to_room("zulip"), text("Task #3 is due"), "broadcast:3:zulip").what == outcome::delivered);
+  const auto requests = f.receiver().requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].body == requests[1].body);
 }
 
 TEST_CASE("a post waiting for its slot when the adapter stops is handed back to the outbox as a retry") {

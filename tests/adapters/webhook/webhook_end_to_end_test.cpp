@@ -19,7 +19,10 @@
 
 #include <boost/asio/post.hpp>
 
+#include <date/date.h>
+
 #include <future>
+#include <mutex>
 
 namespace {
 
@@ -49,8 +52,11 @@ collaborations:
 /// The runtime's pieces around the webhook adapter, on one io_context run by a thread of its own.
 class tandem_on_webhooks {
  public:
-  tandem_on_webhooks()
-      : config_(std::move(*tandem::parse_config(config_text, std::filesystem::temp_directory_path()).config)),
+  /// `real_clock`: the engine, outbox and adapter read the system clock cut to the second, as
+  /// `tandem serve` does; else a fixed time moved by advance().
+  explicit tandem_on_webhooks(bool real_clock = false)
+      : real_clock_(real_clock),
+        config_(std::move(*tandem::parse_config(config_text, std::filesystem::temp_directory_path()).config)),
         store_(":memory:"),
         durable_(store_),
         templates_(tandem::template_catalog::load(tandem::testing::source_tree() / "prompts")),
@@ -91,7 +97,10 @@ class tandem_on_webhooks {
   tandem_on_webhooks& operator=(const tandem_on_webhooks&) = delete;
 
   tandem::testing::local_https_server& receiver() { return receiver_; }
-  tandem::time_point now() const { return tandem::time_point{std::chrono::seconds{now_seconds + offset_.load()}}; }
+  tandem::time_point now() const {
+    if (real_clock_) return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    return tandem::time_point{std::chrono::seconds{now_seconds + offset_.load()}};
+  }
   void advance(std::chrono::seconds by) { offset_ += by.count(); }
 
   /// Sends a request to Tandem and returns the answer.
@@ -174,6 +183,7 @@ class tandem_on_webhooks {
     });
   }
 
+  bool real_clock_ = false;
   tandem::testing::local_https_server receiver_;
   tandem::tandem_config config_;
   std::atomic<long long> offset_{0};
@@ -229,9 +239,10 @@ TEST_CASE("end to end: a 429 from Discord, then success, gives exactly one accep
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].state == tandem::outbox_state::pending);
   CHECK(rows[0].attempts == 1);
-  CHECK(rows[0].next_attempt == t.now() + std::chrono::seconds{30});
-  t.dispatch();  // not due yet: nothing is sent
+  CHECK(rows[0].next_attempt == t.now() + std::chrono::seconds{31});  // a second more: see the outbox dispatcher
   t.advance(std::chrono::seconds{30});
+  t.dispatch();  // not due yet: nothing is sent
+  t.advance(std::chrono::seconds{1});
   t.dispatch();
   REQUIRE(t.receiver().wait_for_requests(2));
   rows = t.settled_rows("notify:");
@@ -251,6 +262,69 @@ TEST_CASE("end to end: a 429 from Discord, then success, gives exactly one accep
     return std::get<tandem::webhook::action_link>(link).nonce;
   };
   CHECK(nonce_of(first) == nonce_of(second));
+}
+
+TEST_CASE("end to end: on the real clock, a retry never comes before Retry-After, in seconds or as an HTTP date") {
+  // The outbox counts whole seconds; a Retry-After counted from the start of the second it was
+  // given in came up to a second early (a `Retry-After: 2` retried after 1.67 s).
+  for (const bool as_date : {false, true}) {
+    INFO((as_date ? "an HTTP date" : "delta-seconds"));
+    tandem_on_webhooks t(true);
+    std::mutex mutex;
+    std::vector<std::chrono::system_clock::time_point> received;
+    std::chrono::system_clock::time_point not_before;
+    t.receiver().answer_with([&](const auto&) {
+      const std::lock_guard lock(mutex);
+      const auto at = std::chrono::system_clock::now();
+      received.push_back(at);
+      if (received.size() > 1) return scripted_response::json(200, R"({"id":"1"})");
+      auto refusal = scripted_response::json(429, R"({"message":"You are being rate limited."})");
+      if (!as_date) {
+        not_before = at + std::chrono::seconds{2};
+        return refusal.with_header("Retry-After", "2");
+      }
+      const auto until = std::chrono::ceil<std::chrono::seconds>(at) + std::chrono::seconds{2};
+      not_before = until;
+      return refusal.with_header("Retry-After", date::format("%a, %d %b %Y %H:%M:%S GMT", until));
+    });
+    REQUIRE(t.command("ev-1", "assign @emma \"Print the flyers\"").status == 200);
+    const auto give_up = std::chrono::steady_clock::now() + deadline;
+    while (!t.receiver().wait_for_requests(2, std::chrono::milliseconds{20})) {
+      REQUIRE(std::chrono::steady_clock::now() < give_up);
+      t.dispatch();  // as the runtime's tick does, but more often than once a second
+    }
+    CHECK(t.settled_rows("notify:")[0].state == tandem::outbox_state::sent);
+    const std::lock_guard lock(mutex);
+    REQUIRE(received.size() == 2);
+    CHECK(received[1] >= not_before);
+  }
+}
+
+TEST_CASE("end to end: a deleted webhook (404) is named with its reason in the facilitator's status and digest") {
+  tandem_on_webhooks t;
+  t.receiver().answer_with(
+      [](const auto&) { return scripted_response::json(404, R"({"message": "Unknown Webhook", "code": 10015})"); });
+  REQUIRE(t.command("ev-1", "assign @emma \"Print the flyers\"").status == 200);
+  REQUIRE(t.receiver().wait_for_requests(1));
+  const auto rows = t.settled_rows("notify:");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].state == tandem::outbox_state::failed);
+  CHECK_FALSE(t.receiver().wait_for_requests(2, std::chrono::milliseconds{300}));  // a 404 is not retried
+
+  const auto names_it = [](const std::string& text) {
+    return text.find("webhook:city-discord: HTTP 404") != std::string::npos &&
+           text.find("Unknown Webhook") != std::string::npos;
+  };
+  const auto status = t.command("ev-2", "status");
+  REQUIRE(status.status == 200);
+  const std::string status_text = json::parse(status.body)["reply"]["text"];
+  CHECK(status_text.find("Not delivered in the last 7 days") != std::string::npos);
+  CHECK(names_it(status_text));
+  const auto digest = t.command("ev-3", "digest");
+  REQUIRE(digest.status == 200);
+  const std::string digest_text = json::parse(digest.body)["reply"]["text"];
+  CHECK(digest_text.find("Messages that could not be delivered") != std::string::npos);
+  CHECK(names_it(digest_text));
 }
 
 TEST_CASE("end to end: a 503 from the receiver, then success, gives exactly one accepted delivery") {
