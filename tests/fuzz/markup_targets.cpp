@@ -58,7 +58,10 @@ void markup_render(std::string_view input) {
   check_mrkdwn(webhook::mrkdwn_from_markup(message.markup), "a title in Slack mrkdwn (webhooks) stays text");
   check_mrkdwn(slack::message_body(message, "b").value("text", ""), "a title in a Slack message stays text");
   check_markdown(webhook::markdown_from_markup(message.markup), "a title in Markdown stays text");
-  check(matrix::markup_to_html(message.markup).find('<') == std::string::npos, "a title in Matrix HTML has no tag");
+  // A title's line breaks become <br>; no other tag may come from it.
+  std::string html = matrix::markup_to_html(message.markup);
+  for (auto at = html.find("<br>"); at != std::string::npos; at = html.find("<br>", at)) html.erase(at, 4);
+  check(html.find('<') == std::string::npos, "a title in Matrix HTML has no tag but <br>");
 
   for (const webhook::dialect d : {webhook::dialect::mattermost, webhook::dialect::discord, webhook::dialect::teams}) {
     for (const auto& post : webhook::posts_for(d, message, {})) {
