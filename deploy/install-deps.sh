@@ -18,6 +18,7 @@ packages=(
   catch2
   python3 python3-icalendar openssl
   chromium fonts-dejavu-core nodejs npm libfaketime   # the dashboard's test in a real browser (tests/web)
+  clang-16 libclang-rt-16-dev   # the fuzz and tsan presets: clang 16 (clang 14 and 15 cannot compile libstdc++ 12's ranges) and libFuzzer
   dpkg-dev file   # dpkg-shlibdeps and file, for the Debian package's Depends (cpack)
   lintian         # Debian's checks of the built package (deploy/package-test.sh)
 )

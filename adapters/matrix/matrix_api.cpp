@@ -115,7 +115,7 @@ void api_client::call_text(std::string method, std::string path, std::optional<j
     request.body = body->dump(-1, ' ', false, json::error_handler_t::replace);
   }
   request.timeout = timeout.value_or(options_.request_timeout);
-  client_.send(std::move(request), context_.guard([this, done = std::move(done)](client_result result) {
+  client_.send(std::move(request), context_.guard([done = std::move(done)](client_result result) {
     if (auto* error = std::get_if<client_error>(&result)) {
       return done(request_failure{std::nullopt, std::string{to_string(error->what)}, error->message, {}, false});
     }

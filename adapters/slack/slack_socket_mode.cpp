@@ -9,13 +9,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/field.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -94,7 +94,9 @@ std::optional<websocket_url> parse_websocket_url(std::string_view url) {
 namespace {
 
 using strand_type = asio::strand<asio::io_context::executor_type>;
-using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+// asio::ssl::stream, not beast::ssl_stream: clang cannot choose between the two async_teardown
+// overloads Beast 1.81 declares for beast::ssl_stream.
+using ws_stream = websocket::stream<asio::ssl::stream<beast::tcp_stream>>;
 constexpr std::chrono::seconds connect_timeout{30};
 
 /// One WebSocket connection; replaced by a new one on each reconnection.

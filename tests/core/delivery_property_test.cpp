@@ -231,7 +231,7 @@ void check_delivery_rules(const world& w, const timeline_entry& e, const random_
     const approval_round& a = w.approvals.at(values.at("number").get<std::int64_t>());
     if (a.closed_at) f.broken.push_back(where + "about a closed round");
     for (const approval_answer& ans : a.answers) {
-      const bool this_org = w.organizations.at({"river", ans.organization}).name == values.at("org");
+      const bool this_org = w.organizations.at({"river", ans.organization}).name == values.at("org").get<std::string>();
       if (this_org && is_final(ans.state)) f.broken.push_back(where + "about a round its organization has answered");
     }
   }

@@ -8,10 +8,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
@@ -30,7 +30,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+// asio::ssl::stream, not beast::ssl_stream: clang cannot choose between the two async_teardown
+// overloads Beast 1.81 declares for beast::ssl_stream.
+using ws_stream = websocket::stream<asio::ssl::stream<beast::tcp_stream>>;
 
 struct connection {
   connection(tcp::socket socket, asio::ssl::context& tls) : ws(std::move(socket), tls) {}

@@ -1,0 +1,48 @@
+// The program's own inputs: YAML config files, and the message templates rendered with values
+// that came from outside (titles, notes, names).
+
+#include "fuzz/fuzz_targets.h"
+
+#include "app/config.h"
+#include "app/template_catalog.h"
+#include "core/markup.h"
+#include "core/message.h"
+#include "support/source_tree.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace tandem::fuzz {
+
+void config_yaml(std::string_view input) {
+  const config_result result = parse_config(input, "/nonexistent/tandem-fuzz");
+  check(result.config.has_value() == result.errors.empty(), "a config is read exactly when it has no error");
+}
+
+// The first byte chooses the message kind and the language; the rest is the value given to every
+// variable of that kind. Escaped values read in the plain text exactly as a harmless word does.
+void template_values(std::string_view input) {
+  static const template_catalog catalog = template_catalog::load(testing::source_tree() / "prompts");
+  if (input.size() < 2) return;
+  const auto choice = static_cast<unsigned char>(input.front());
+  const std::string value{input.substr(1)};
+  if (!valid_utf8(value)) return;  // values come from JSON and chat text: UTF-8
+  const auto& kinds = message_kinds();
+  const message_kind_spec& kind = kinds[choice % kinds.size()];
+  const std::string language = choice / kinds.size() % 2 == 0 ? "en" : "fr";
+  constexpr std::string_view word = "Zqxjv";
+  auto render_with = [&](const std::string& text) {
+    nlohmann::json values = nlohmann::json::object();
+    // `syntax` is Tandem's own text (a command's syntax line), never a value from outside.
+    for (const auto& v : kind.variables) values[v] = v == "syntax" ? std::string{"x"} : text;
+    return markup_to_plain(catalog.render(message{kind.kind, values}, language));
+  };
+  std::string expected = render_with(std::string{word});
+  for (auto at = expected.find(word); at != std::string::npos; at = expected.find(word, at + value.size())) {
+    expected.replace(at, word.size(), value);
+  }
+  check(render_with(value) == expected, "a value reads in the rendered text as written, and nothing else changes");
+}
+
+}  // namespace tandem::fuzz
