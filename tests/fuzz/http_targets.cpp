@@ -27,11 +27,21 @@ namespace asio = boost::asio;
 
 constexpr std::size_t body_limit = 4096;
 
+/// The server under test: any port, the fuzzed body limit, a short read timeout.
+http_server_options fuzz_server_options() {
+  http_server_options options;
+  options.port = 0;
+  options.body_limit = body_limit;
+  options.read_timeout = std::chrono::seconds{1};
+  options.max_connections = 64;
+  return options;
+}
+
 /// One server for the whole run, on a thread of its own, answering every GET and POST.
 struct running_server {
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
-  http_server server{io, http_server_options{"127.0.0.1", 0, body_limit, std::chrono::seconds{1}, 64, {}, nullptr}};
+  http_server server{io, fuzz_server_options()};
   std::uint16_t port = 0;
   std::thread thread;
 
