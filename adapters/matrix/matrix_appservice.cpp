@@ -133,7 +133,9 @@ void transaction_receiver::on_transaction(const http_request& request, http_resp
     // Retry-After), so none is given.
     if (auto why = unavailable_()) return respond(error_response(503, "M_UNKNOWN", *why));
   }
-  if (!load_completed()) return respond(error_response(500, "M_UNKNOWN", "the store is unavailable; retry"));
+  if (!load_completed()) {
+    return respond(not_stored_response(error_response(503, "M_UNKNOWN", "the store is unavailable; retry")));
+  }
   if (completed_.contains(*txn_id)) return respond(json_response(200, nlohmann::json::object()));
   if (auto running = in_flight_.find(*txn_id); running != in_flight_.end()) {
     running->second.push_back(std::move(respond));  // answered with the first copy
@@ -180,7 +182,7 @@ void transaction_receiver::complete(const std::string& txn_id, bool stored) {
   if (waiting.empty()) return;
   for (auto& respond : waiting.mapped()) {
     respond(stored ? json_response(200, nlohmann::json::object())
-                   : error_response(500, "M_UNKNOWN", "the events could not be stored; retry"));
+                   : not_stored_response(error_response(503, "M_UNKNOWN", "the events could not be stored; retry")));
   }
 }
 

@@ -36,7 +36,7 @@ bool same_token(std::string_view given, std::string_view expected);
 /// A transaction is answered 200 `{}` only after every event in it is stored; a repeated
 /// transaction id answers 200 at once without feeding anything again; a duplicate arriving
 /// while the first copy is in flight waits for the first copy's answer; a failure to store
-/// answers 500 so the homeserver retries. While Tandem is not ready to take events (its as_token
+/// answers 503 with `Retry-After` (as every platform endpoint does), so the homeserver retries. While Tandem is not ready to take events (its as_token
 /// not yet confirmed with whoami), a transaction is answered 503 M_UNKNOWN saying so, and the
 /// homeserver retries it. A txn id is bytes: whatever it percent-decodes to (invalid UTF-8 too) is
 /// the id. Completed ids (the latest `remembered_transactions`) are kept in `state` under

@@ -207,12 +207,13 @@ TEST_CASE("a duplicate arriving while the first copy is in flight waits for it, 
   CHECK(as.bot->deliveries() == 1);
 }
 
-TEST_CASE("a transaction that cannot be stored is answered 500, and its retry is stored") {
+TEST_CASE("a transaction that cannot be stored is answered 503 with Retry-After, and its retry is stored") {
   appservice as;
   as.bot->fail_records(1);
   const std::string body = transaction_of({message_event("$d:example.org", river, "@ana:example.org", "hello")});
   const auto failed = as.send(as.push("/_matrix/app/v1/transactions/9", body));
-  CHECK(failed.status == 500);
+  CHECK(failed.status == 503);
+  CHECK(failed.header("retry-after") == std::to_string(store_retry_after_seconds));
   CHECK(body_of(failed)["errcode"] == "M_UNKNOWN");
   CHECK(as.bot->recorded().empty());
   CHECK(as.send(as.push("/_matrix/app/v1/transactions/9", body)).status == 200);
