@@ -22,8 +22,9 @@ void config_yaml(std::string_view input) {
 
 // The first byte chooses the message kind and the language; the rest is the value given to every
 // variable of that kind. Escaped values read in the plain text exactly as a harmless word does,
-// except that a message ends with text (template_catalog::render): a value that ends the message
-// loses its trailing spaces and line breaks.
+// as `escape_markup` promises to show them: a zero-width space begins each new line (so no line
+// becomes a list item or heading), other control characters are spaces. A message ends with text
+// (template_catalog::render): a value that ends the message loses its trailing spaces and line breaks.
 void template_values(std::string_view input) {
   static const template_catalog catalog = template_catalog::load(testing::source_tree() / "prompts");
   if (input.size() < 2) return;
@@ -42,9 +43,14 @@ void template_values(std::string_view input) {
   };
   auto render_with = [&](const std::string& text) { return markup_to_plain(markup_with(text)); };
   const bool value_ends_message = markup_with(std::string{word}).ends_with(word);
+  std::string shown;
+  for (const char ch : value) {
+    if (ch == '\n') shown += "\n\xE2\x80\x8B";
+    else shown += static_cast<unsigned char>(ch) < 0x20U || ch == '\x7F' ? ' ' : ch;
+  }
   std::string expected = render_with(std::string{word});
-  for (auto at = expected.find(word); at != std::string::npos; at = expected.find(word, at + value.size())) {
-    expected.replace(at, word.size(), value);
+  for (auto at = expected.find(word); at != std::string::npos; at = expected.find(word, at + shown.size())) {
+    expected.replace(at, word.size(), shown);
   }
   if (value_ends_message) expected.erase(expected.find_last_not_of(" \n") + 1);
   check(render_with(value) == expected, "a value reads in the rendered text as written, and nothing else changes");
