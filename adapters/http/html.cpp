@@ -18,4 +18,13 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> html_security_headers(std::string_view style_source) {
+  return {{"Content-Security-Policy", "default-src 'none'; style-src " + std::string{style_source} +
+                                          "; img-src 'self'; form-action 'self'; base-uri 'none'; "
+                                          "frame-ancestors 'none'"},
+          {"X-Frame-Options", "DENY"},
+          {"Referrer-Policy", "no-referrer"},
+          {"X-Content-Type-Options", "nosniff"}};
+}
+
 }  // namespace tandem

@@ -1,6 +1,7 @@
 #include "adapters/web/web_adapter.h"
 
 #include "adapters/http/hmac.h"
+#include "adapters/http/html.h"
 #include "adapters/http/http_server.h"
 #include "core/calendar.h"
 #include "core/dates.h"
@@ -135,14 +136,7 @@ std::vector<std::pair<std::string, std::string>> form_targets(const world& w, co
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> dashboard_security_headers() {
-  return {{"Content-Security-Policy",
-           "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
-           "frame-ancestors 'none'"},
-          {"X-Frame-Options", "DENY"},
-          {"Referrer-Policy", "no-referrer"},
-          {"X-Content-Type-Options", "nosniff"}};
-}
+std::vector<std::pair<std::string, std::string>> dashboard_security_headers() { return html_security_headers("'self'"); }
 
 web_adapter::web_adapter(web_context context, web_labels labels)
     : context_(std::move(context)), labels_(std::move(labels)) {}

@@ -8,7 +8,10 @@ http_response page(unsigned status, std::string_view title, const std::string& b
   http_response r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
-  r.headers = {{"Cache-Control", "no-store"}, {"Referrer-Policy", "no-referrer"}};
+  // Its one style is inline (the page is self-contained); it runs no script and cannot be framed,
+  // so no other site can dress a one-click answer up as something else.
+  r.headers = html_security_headers("'unsafe-inline'");
+  r.headers.emplace_back("Cache-Control", "no-store");
   r.body =
       "<!doctype html>\n<html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
       "content=\"width=device-width\"><title>Tandem: " +

@@ -9,8 +9,8 @@
 
 namespace tandem::webhook {
 
-/// A page titled `title` around `body_html` (already escaped), never cached, sending no referrer.
-/// Pure.
+/// A page titled `title` around `body_html` (already escaped), never cached, with the security
+/// headers of every page (html_security_headers: no script, no framing, no referrer). Pure.
 http_response page(unsigned status, std::string_view title, const std::string& body_html);
 
 /// A plain-text answer `reason` with `status` (a refusal). Pure.

@@ -117,7 +117,7 @@ class tandem_on_webhooks {
     REQUIRE(std::holds_alternative<tandem::client_response>(*result));
     const auto& response = std::get<tandem::client_response>(*result);
     return {response.status, response.body, std::string(response.header("content-type").value_or("")),
-            std::string(response.header("retry-after").value_or(""))};
+            std::string(response.header("retry-after").value_or("")), response.headers};
   }
 
   /// A command from Ana through the signed channel "ops".

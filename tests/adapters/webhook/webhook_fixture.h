@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -44,6 +45,7 @@ struct answer {
   std::string body;
   std::string content_type;
   std::string retry_after;  ///< the Retry-After field, empty when absent
+  std::map<std::string, std::string> headers;  ///< every field, names lowercased
 };
 
 /// A channel in one line.
@@ -123,7 +125,7 @@ class webhook_fixture {
     if (const auto* error = std::get_if<tandem::client_error>(&*result)) FAIL("no answer: " << error->message);
     const auto& response = std::get<tandem::client_response>(*result);
     return {response.status, response.body, std::string(response.header("content-type").value_or("")),
-            std::string(response.header("retry-after").value_or(""))};
+            std::string(response.header("retry-after").value_or("")), response.headers};
   }
 
   answer post(const std::string& path, const std::string& body, const std::string& content_type,

@@ -84,6 +84,21 @@ TEST_CASE("following a link: GET changes nothing, POST sends the command as the 
   CHECK(f.sink().calls() == 1);
 }
 
+TEST_CASE("a link's pages run no script, cannot be framed by another site and are never cached") {
+  webhook_fixture f(configure);
+  const auto page = f.request("GET", path_of(done_link(f)));
+  REQUIRE(page.status == 200);
+  REQUIRE(page.headers.contains("content-security-policy"));
+  const std::string& policy = page.headers.at("content-security-policy");
+  CHECK(policy.find("default-src 'none'") != std::string::npos);
+  CHECK(policy.find("frame-ancestors 'none'") != std::string::npos);
+  CHECK(policy.find("form-action 'self'") != std::string::npos);
+  CHECK(policy.find("script-src") == std::string::npos);
+  CHECK(page.headers.at("x-frame-options") == "DENY");
+  CHECK(page.headers.at("cache-control") == "no-store");
+  CHECK(page.headers.at("referrer-policy") == "no-referrer");
+}
+
 TEST_CASE("the page of a followed link shows Tandem's reply when it comes in time") {
   webhook_fixture f(configure);
   f.sink().after_store([&f](const tandem::inbound& event) {
