@@ -162,7 +162,7 @@ command_result remove_from_calendar(const world& w, const std::string& collab, c
 }
 
 command_result list_events(const world& w, const std::string& collab, const person& sender, const command& c,
-                           time_point now) {
+                           bool private_reply, time_point now) {
   const sys_days today = to_days(local_date(now, sender.time_zone));
   const std::string topic = lowercase(c.text);
   nlohmann::json events = nlohmann::json::array();
@@ -174,12 +174,14 @@ command_result list_events(const world& w, const std::string& collab, const pers
   }
   std::ranges::stable_sort(coming, [](const calendar_event* a, const calendar_event* b) { return a->day < b->day; });
   for (const calendar_event* e : coming) events.push_back(event_values(w, *e));
-  const std::string feed = is_facilitator(w, collab, sender.id) ? calendar_feed_url(w, collab) : "";
+  const bool facilitator = is_facilitator(w, collab, sender.id);
+  const std::string feed = facilitator && private_reply ? calendar_feed_url(w, collab) : "";
   return reply_only("event_list", {{"events", std::move(events)},
                                    {"count", coming.size()},
                                    {"any", !coming.empty()},
                                    {"topic", topic},
-                                   {"feed_url", feed}});
+                                   {"feed_url", feed},
+                                   {"feed_in_dm", facilitator && !private_reply}});
 }
 
 std::string iso_week_label(sys_days day) {
@@ -241,12 +243,12 @@ std::vector<clash> find_clashes(const world& w, const calendar_event& candidate)
 std::int64_t next_event_number(const world& w) { return w.events.empty() ? 1 : w.events.rbegin()->first + 1; }
 
 command_result run_calendar_command(const world& w, const std::string& collaboration, const person& sender,
-                                    const command& c, time_point now) {
+                                    const command& c, bool private_reply, time_point now) {
   switch (c.what) {
     case verb::event_add: return add_event(w, collaboration, sender, c, now);
     case verb::event_move: return move_event(w, collaboration, sender, c, now);
     case verb::event_remove: return remove_from_calendar(w, collaboration, sender, c, now);
-    default: return list_events(w, collaboration, sender, c, now);
+    default: return list_events(w, collaboration, sender, c, private_reply, now);
   }
 }
 

@@ -41,9 +41,11 @@ std::int64_t next_event_number(const world& w);
 /// sender's organization and reports clashes to the sender (in the reply) and to the
 /// collaboration's other facilitators (notices); `event move` checks the clashes again on the new
 /// day, the same way. Moving or removing is for whoever added the event and for facilitators.
-/// `events` lists what is coming from the sender's today; facilitators also get the feed URL.
+/// `events` lists what is coming from the sender's today; facilitators also get the feed URL when
+/// `private_reply` (the reply is seen by the sender alone: a direct message), and in a room only
+/// a word that it comes in a direct message.
 command_result run_calendar_command(const world& w, const std::string& collaboration, const person& sender,
-                                    const command& c, time_point now);
+                                    const command& c, bool private_reply, time_point now);
 
 /// The tick's part: once per ISO week (from Monday at `engine.reminder_minute` UTC) and
 /// collaboration, the facilitators and representatives get the events of the next three weeks,

@@ -1032,10 +1032,10 @@ void run(request& r, const command& c) {
     case verb::token_rotate: rotate_token(r, c); return;
     case verb::nudge: nudge_now(r, c); return;
     case verb::event_add: case verb::events: case verb::event_move: case verb::event_remove:
-      deliver(r, run_calendar_command(r.w(), r.collaboration(), r.sender(), c, r.now()));
+      deliver(r, run_calendar_command(r.w(), r.collaboration(), r.sender(), c, r.event().direct, r.now()));
       return;
     case verb::report: case verb::pulse:
-      deliver(r, run_report_command(r.w(), r.collaboration(), r.sender(), c, r.now()));
+      deliver(r, run_report_command(r.w(), r.collaboration(), r.sender(), c, r.event().direct, r.now()));
       return;
     case verb::approval_open: case verb::approval_status: case verb::approval_close: case verb::ack: case verb::approvals:
     case verb::checking: case verb::approve: case verb::abstain: case verb::object: {

@@ -99,7 +99,7 @@ std::string rate_text(const outcome_row& row) {
   return row.nudges == 0 ? "" : number_text(100.0 * row.answered / row.nudges, 0) + "%";
 }
 
-command_result report(const world& w, const std::string& collab, const command& c, time_point now) {
+command_result report(const world& w, const std::string& collab, const command& c, bool private_reply, time_point now) {
   const std::string since = c.date ? month_of(start_of_day(*c.date, "UTC")) : months_back(now, default_report_months);
   const auto rows = outcome_report(w, collab, since, now);
   nlohmann::json list = nlohmann::json::array();
@@ -129,13 +129,14 @@ command_result report(const world& w, const std::string& collab, const command& 
                     {"pulse_answers", row.pulse_answers},
                     {"comments", joined(row.pulse_comments, "; ")}});
   }
-  const auto [csv, json] = export_urls(w, collab);
+  const auto [csv, json] = private_reply ? export_urls(w, collab) : std::pair<std::string, std::string>{};
   command_result result = reply_only("report", {{"collaboration", w.collaborations.at(collab).name},
                                                 {"since", since},
                                                 {"rows", std::move(list)},
                                                 {"any", !rows.empty()},
                                                 {"csv_url", csv},
-                                                {"json_url", json}});
+                                                {"json_url", json},
+                                                {"links_in_dm", !private_reply}});
   result.audit.emplace_back("report", "since " + since);
   return result;
 }
@@ -391,9 +392,9 @@ std::pair<std::string, std::string> export_urls(std::string_view public_url, con
 }
 
 command_result run_report_command(const world& w, const std::string& collaboration, const person& sender,
-                                  const command& c, time_point now) {
+                                  const command& c, bool private_reply, time_point now) {
   if (c.what == verb::pulse) return pulse(w, collaboration, sender, c, now);
-  return report(w, collaboration, c, now);
+  return report(w, collaboration, c, private_reply, now);
 }
 
 std::vector<action> monthly_pulse(const world& w, time_point now) {

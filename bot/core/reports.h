@@ -71,10 +71,11 @@ std::pair<std::string, std::string> export_urls(std::string_view public_url, con
                                                 const std::string& token);
 
 /// `report [since DATE]` (facilitators: the report since the month of DATE, by default the last
-/// three months, with the export links) and `pulse 1-5 [comment]` (representatives: records
-/// their organization's answer for this month; a second answer replaces the first).
+/// three months, with the export links when `private_reply` (a direct message), and in a room
+/// only a word that they come there) and `pulse 1-5 [comment]` (representatives: records their
+/// organization's answer for this month; a second answer replaces the first).
 command_result run_report_command(const world& w, const std::string& collaboration, const person& sender,
-                                  const command& c, time_point now);
+                                  const command& c, bool private_reply, time_point now);
 
 /// The tick's part: on the first of each month from `engine.reminder_minute` UTC, each
 /// representative of each collaboration is asked the pulse question (keys

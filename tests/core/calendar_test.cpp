@@ -174,6 +174,24 @@ TEST_CASE("events lists what is coming, soonest first, optionally by topic; a fa
 
   auto for_ana = say(w, "ana", "events")[0];
   CHECK(for_ana.body.values["feed_url"] == "https://tandem.example.org/calendar/river.ics?token=s3cret");
+  CHECK(for_ana.body.values["feed_in_dm"] == false);
+}
+
+TEST_CASE("events typed by a facilitator in a shared room lists the events there but keeps the feed link for a DM") {
+  world w = sample_world();
+  w.engine.public_url = "https://tandem.example.org";
+  w.secrets[{"river", "calendar"}] = "s3cret";
+  w.events[1] = planned(1, day_of(2026, 12, 20), {"news"}, "");
+
+  auto in_room = say_in_room(w, "ana", "events")[0];
+  CHECK(in_room.body.kind == "event_list");
+  CHECK(in_room.body.values["events"].size() == 1);
+  CHECK(in_room.body.values["feed_url"] == "");
+  CHECK(in_room.body.values["feed_in_dm"] == true);
+  CHECK(in_room.body.values.dump().find("s3cret") == std::string::npos);
+
+  auto for_participant = say_in_room(w, "dee", "events")[0];
+  CHECK(for_participant.body.values["feed_in_dm"] == false);
 }
 
 TEST_CASE("the weekly digest of upcoming events goes once per week to facilitators and representatives") {

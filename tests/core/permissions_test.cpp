@@ -90,12 +90,7 @@ const std::vector<expectation> table{
 /// The outcome of the first reply to `who` saying `text`, in their DM or in the collaboration's room.
 outcome try_command(const world& w, const std::string& who, const std::string& text, bool direct,
                     std::vector<action>& actions) {
-  inbound event = typed(who, text);
-  if (!direct) {
-    event.direct = false;
-    event.conversation = "river-room";
-  }
-  actions = handle(w, event, sample_now());
+  actions = handle(w, direct ? typed(who, text) : typed_in_room(who, text), sample_now());
   const auto sent = messages_in(actions);
   REQUIRE_FALSE(sent.empty());
   const std::string& kind = sent[0].body.kind;

@@ -162,9 +162,23 @@ TEST_CASE("report gives a facilitator the figures since a date and the export li
   CHECK(values["csv_url"] == "https://tandem.example.org/export/river.csv?token=exp0rt");
   CHECK(values["json_url"] == "https://tandem.example.org/export/river.json?token=exp0rt");
 
+  CHECK(values["links_in_dm"] == false);
+
   SECTION("without since: the last three months") {
     CHECK(say(w, "ana", "report", on(2026, 12, 2, 9h))[0].body.values["since"] == "2026-10");
   }
+}
+
+TEST_CASE("report typed in a shared room gives the figures there but keeps the export links for a DM") {
+  world w = scripted_scenario();
+  auto sent = say_in_room(w, "ana", "report since 2026-12-01", on(2026, 12, 2, 9h));
+  REQUIRE(sent.size() == 1);
+  const auto& values = sent[0].body.values;
+  CHECK(values["rows"].size() == 2);
+  CHECK(values["csv_url"] == "");
+  CHECK(values["json_url"] == "");
+  CHECK(values["links_in_dm"] == true);
+  CHECK(values.dump().find("exp0rt") == std::string::npos);
 }
 
 TEST_CASE("report is for facilitators and pulse for representatives") {

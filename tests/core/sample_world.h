@@ -50,6 +50,14 @@ inline inbound typed(const std::string& who, std::string text, time_point at = s
                  true, inbound_kind::command, std::move(text), at, ""};
 }
 
+/// A command typed by `who` in the collaboration's shared room on the console.
+inline inbound typed_in_room(const std::string& who, std::string text, time_point at = sample_now()) {
+  inbound event = typed(who, std::move(text), at);
+  event.direct = false;
+  event.conversation = "river-room";
+  return event;
+}
+
 /// The replies and notices among actions, with the reply of a sign-in link or a new token as the
 /// core decided it (the host adds the link: core/dashboard.h complete_sign_ins,
 /// core/collaboration_secrets.h complete_rotations).
@@ -66,6 +74,14 @@ inline std::vector<send_message> messages_in(const std::vector<action>& actions)
 /// Handles `text` from `who`, applies the state changes to `w`, and returns the messages sent.
 inline std::vector<send_message> say(world& w, const std::string& who, std::string text, time_point at = sample_now()) {
   auto actions = handle(w, typed(who, std::move(text), at), at);
+  apply_to_world(w, actions);
+  return messages_in(actions);
+}
+
+/// Handles `text` from `who` in the shared room, as `say` does in their DM.
+inline std::vector<send_message> say_in_room(world& w, const std::string& who, std::string text,
+                                             time_point at = sample_now()) {
+  auto actions = handle(w, typed_in_room(who, std::move(text), at), at);
   apply_to_world(w, actions);
   return messages_in(actions);
 }

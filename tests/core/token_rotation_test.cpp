@@ -24,12 +24,7 @@ world with_tokens() {
 
 /// What the host does with `text` typed by `who`: the core decides, the new token is "new-<n>".
 std::vector<action> rotate(const world& w, const std::string& who, const std::string& text, bool direct = true) {
-  inbound event = typed(who, text);
-  if (!direct) {
-    event.direct = false;
-    event.conversation = "river-room";
-  }
-  auto actions = handle(w, event, sample_now());
+  auto actions = handle(w, direct ? typed(who, text) : typed_in_room(who, text), sample_now());
   int made = 0;
   complete_rotations(w, actions, [&] { return "new-" + std::to_string(++made); });
   return actions;

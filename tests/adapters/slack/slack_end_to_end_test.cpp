@@ -133,9 +133,16 @@ class tandem_on_slack {
             std::string(response.header("retry-after").value_or(""))};
   }
 
+  /// `/tandem text` typed by `user` in the collaboration's channel.
   answer slash_command(const std::string& user, const std::string& text, const std::string& trigger) {
+    return slash_command_in("C0RIVER", user, text, trigger);
+  }
+
+  /// `/tandem text` typed by `user` in `channel` (a D… id is their DM with Tandem).
+  answer slash_command_in(const std::string& channel, const std::string& user, const std::string& text,
+                          const std::string& trigger) {
     return post("/slack/commands",
-                "token=x&team_id=T0001&team_domain=river&channel_id=C0RIVER&channel_name=river&user_id=" + user +
+                "token=x&team_id=T0001&team_domain=river&channel_id=" + channel + "&channel_name=river&user_id=" + user +
                     "&user_name=x&command=%2Ftandem&text=" + form_encode(text) + "&api_app_id=A0001&response_url=" +
                     form_encode(slack_.url("/commands/" + trigger)) + "&trigger_id=" + trigger,
                 "application/x-www-form-urlencoded");
@@ -409,15 +416,21 @@ TEST_CASE(
   CHECK(clash["text"].get<std::string>().find("River clean-up day") != std::string::npos);
   CHECK(clash["text"].get<std::string>().find("Spring newsletter") != std::string::npos);
 
-  // Emma answers the outcome question; Ana's report shows it, with the export links.
+  // Emma answers the outcome question; Ana's report in her DM shows it, with the export links (in
+  // the channel, without them).
   const auto pulse = t.slash_command("U0EMMA", "pulse 4 the joint grant helped", "4.3.c");
   REQUIRE(pulse.status == 200);
   CHECK(json::parse(pulse.body)["text"].get<std::string>().find("4") != std::string::npos);
-  const auto report = t.slash_command("U0ANA", "report", "4.4.d");
+  const auto report = t.slash_command_in("D0ANA", "U0ANA", "report", "4.4.d");
   REQUIRE(report.status == 200);
   const std::string text = json::parse(report.body)["text"];
   CHECK(text.find("the joint grant helped") != std::string::npos);
   CHECK(text.find("/export/river.csv?token=") != std::string::npos);
+  const auto in_channel = t.slash_command("U0ANA", "report", "4.5.e");
+  REQUIRE(in_channel.status == 200);
+  const std::string channel_text = json::parse(in_channel.body)["text"];
+  CHECK(channel_text.find("the joint grant helped") != std::string::npos);
+  CHECK(channel_text.find("token=") == std::string::npos);
   CHECK(t.on_core([&t] { return t.world().pulses.size(); }) == 1);
 }
 
