@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_store.h"
 
 #include "core/action.h"
+#include "storage/sqlite/sqlite_write_ahead_log.h"
 #include "storage/temp_database.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -882,7 +883,7 @@ TEST_CASE("an at_sync store asks for a paused checkpoint only once its log has o
   // No checkpoint between the bursts: the log only grows, as under an owner that never pauses.
   // A WAL file is a 32-byte header, then frames of a 24-byte header and a 4 KB page.
   const auto log_frames = [&] { return (std::filesystem::file_size(file.path() + "-wal") - 32) / (24 + 4096); };
-  while (log_frames() < sqlite_store::paused_checkpoint_frames) {
+  while (log_frames() < sqlite_write_ahead_log::paused_checkpoint_frames) {
     write_burst();
   }
   CHECK(store.checkpoint_needs_a_pause());
@@ -911,7 +912,7 @@ TEST_CASE("the log of an at_sync store is checkpointed into the database file an
   CHECK(checkpointed);
   // 40 bursts wrote about 4,000 pages; the log started over after each checkpoint.
   const auto log_pages = std::filesystem::file_size(file.path() + "-wal") / 4096;
-  CHECK(log_pages < 2 * sqlite_store::checkpoint_frames);
+  CHECK(log_pages < 2 * sqlite_write_ahead_log::checkpoint_frames);
   CHECK(std::filesystem::file_size(file.path()) > 1000 * 4096);
   SQLite::Database reader(file.path(), SQLite::OPEN_READONLY);
   CHECK(reader.execAndGet("SELECT count(*) FROM responses").getInt() == 1000);
