@@ -61,7 +61,7 @@ class tandem_process {
       : config_(config),
         options_(options),
         store_(config.store_path.string(), sqlite_durability::at_sync),
-        syncer_(store_, metrics_, on_core()),
+        syncer_(store_, metrics_, on_core(), &store_),
         host_(store_, metrics_, templates.languages()),
         dispatcher_(store_, host_, templates, metrics_, on_core(), clock_now),
         // The inbound path of every platform adapter: bursts committed by the engine host and

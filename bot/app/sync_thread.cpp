@@ -7,8 +7,10 @@
 
 namespace tandem {
 
-sync_thread::sync_thread(store& durable, metrics_registry& metrics, post_function post)
+sync_thread::sync_thread(store& durable, metrics_registry& metrics, post_function post,
+                         store_checkpoints* checkpoints)
     : store_(durable),
+      checkpoints_(checkpoints),
       post_(std::move(post)),
       sync_seconds_(metrics.histogram("tandem_store_sync_seconds", "Time the disk took to make commits durable.",
                                       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1})),
@@ -37,9 +39,10 @@ void sync_thread::after_sync(sync_callback then) {
 }
 
 void sync_thread::checkpoint() {
+  if (checkpoints_ == nullptr) return;
   const auto start = std::chrono::steady_clock::now();
   try {
-    if (!store_.checkpoint()) return;
+    if (!checkpoints_->checkpoint()) return;
   } catch (const store_error& e) {
     spdlog::error("store: {} (the next sync tries again)", e.what());  // the log just grows longer meanwhile
     return;
@@ -68,7 +71,7 @@ void sync_thread::run() {
     // acknowledgement or reply. When those have not let the log start over (a commit restarts
     // it only when it finds the log all copied, which a busy owner never does), one runs
     // before them instead: while they wait, the owner writes no burst.
-    const bool pause_owner = durable && store_.checkpoint_needs_a_pause();
+    const bool pause_owner = durable && checkpoints_ != nullptr && checkpoints_->checkpoint_needs_a_pause();
     if (pause_owner) checkpoint();
     post_([batch = std::move(batch), durable] {
       for (const sync_callback& then : batch) then(durable);

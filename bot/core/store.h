@@ -53,15 +53,6 @@ class store {
   /// the disk refuses: durability is then unknown, and the process should stop.
   virtual void sync() = 0;
 
-  /// Housekeeping that may run beside the owner like `sync`, when nothing waits for it (SQLite:
-  /// moving the write-ahead log into the database file). True when it did some.
-  virtual bool checkpoint() = 0;
-
-  /// True when the housekeeping has fallen so far behind (the log keeps growing while the owner
-  /// writes) that the next `checkpoint` should run while the owner waits, so the log can start
-  /// over. Thread-safe.
-  virtual bool checkpoint_needs_a_pause() = 0;
-
   /// Records an inbound event durably (text blanked unless `keep_text`), as handled or not.
   /// Returns the new row id, or nothing when an event with the same dedup key was recorded before.
   /// Record an event as handled only inside `in_one_transaction`, with its handling: if that

@@ -2,21 +2,23 @@
 // The core's store in one SQLite database: WAL, numbered migrations, every write in a transaction.
 
 #include "core/store.h"
+#include "storage/store_checkpoints.h"
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 
 namespace SQLite {  // NOLINT(readability-identifier-naming): the library's own name
 class Database;
 }
-struct sqlite3;
 
 namespace tandem {
 
+namespace sqlite_detail {
 class statement_cache;
+}
+class sqlite_write_ahead_log;
 
 /// When a commit of an `sqlite_store` is on disk.
 enum class sqlite_durability {
@@ -25,10 +27,14 @@ enum class sqlite_durability {
 };
 
 /// A store kept in one SQLite file, or in memory for ":memory:". Every method commits before it
-/// returns and reports failures as `store_error`. Not thread-safe, but for sync(): one owner at a
-/// time (the core strand); another thread that needs the database opens its own `sqlite_store`
-/// on the same file.
-class sqlite_store final : public store {
+/// returns and reports failures as `store_error`. Not thread-safe, but for sync() and the
+/// checkpoints: one owner at a time (the core strand); another thread that needs the database
+/// opens its own `sqlite_store` on the same file.
+///
+/// The work is split by job: schema migrations (sqlite_migrations.cpp), `apply`'s writes
+/// (sqlite_action_writer.cpp), `load` (sqlite_world_loader.cpp), the outbox
+/// (sqlite_store_outbox.cpp), and the log of an `at_sync` file (sqlite_write_ahead_log.cpp).
+class sqlite_store final : public store, public store_checkpoints {
  public:
   /// Opens `path` (created when missing; ":memory:" for a private in-memory database), sets WAL
   /// for files, foreign keys, `durability` and a busy timeout, then runs the migrations the
@@ -64,19 +70,16 @@ class sqlite_store final : public store {
   std::vector<recorded_response> unhandled_responses() override;
   /// `at_sync`: fdatasync of the WAL file (and, the first time, of its folder). Thread-safe.
   void sync() override;
-  /// `at_sync` files, each time the WAL has grown by `checkpoint_frames` pages: a passive
-  /// checkpoint on a connection of its own, so that the WAL's pages move to the database file
-  /// without holding up the owner (`at_commit` stores checkpoint inside their commits, as SQLite
-  /// does by default). Thread-safe.
+  /// `at_sync` files, each time the WAL has grown by `sqlite_write_ahead_log::checkpoint_frames`
+  /// pages: a passive checkpoint on a connection of its own, so that the WAL's pages move to the
+  /// database file without holding up the owner (`at_commit` stores checkpoint inside their
+  /// commits, as SQLite does by default, and this does nothing). Thread-safe.
   bool checkpoint() override;
-  /// True once the WAL holds `paused_checkpoint_frames` pages: the checkpoints beside the owner
-  /// did not let it start over (SQLite restarts the log only when a commit finds it all copied).
+  /// True once the WAL of an `at_sync` file holds `sqlite_write_ahead_log::paused_checkpoint_frames`
+  /// pages: the checkpoints beside the owner did not let it start over (SQLite restarts the log
+  /// only when a commit finds it all copied). Thread-safe.
   bool checkpoint_needs_a_pause() override;
 
-  /// WAL growth (in pages) between two checkpoints of an `at_sync` store: SQLite's default.
-  static constexpr int checkpoint_frames = 1000;
-  /// WAL size (in pages, 12 MB) from which a checkpoint waits for the owner to pause.
-  static constexpr int paused_checkpoint_frames = 3 * checkpoint_frames;
   /// Durable pending rows with next_attempt <= now, by next_attempt then id, at most `limit`.
   std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) override;
   /// `at_sync`: pending rows due at `now` committed since the last sync, by id, at most `limit`.
@@ -105,20 +108,11 @@ class sqlite_store final : public store {
   /// durable).
   void note_commit();
   void raise_durable_outbox(std::int64_t to);
-  /// sqlite3_wal_hook: the WAL's size in pages after each commit of the owner.
-  static int on_wal_commit(void* self, sqlite3* db, const char* database, int frames);
 
   const sqlite_durability durability_;
   std::unique_ptr<SQLite::Database> db_;
-  std::unique_ptr<statement_cache> statements_;  ///< prepared once, finalized before db_ closes
-  std::string wal_path_;                         ///< empty in memory
-  std::unique_ptr<SQLite::Database> checkpointer_;  ///< `at_sync` files: the checkpoints' own connection
-  std::mutex sync_mutex_;                        ///< guards wal_descriptor_
-  int wal_descriptor_ = -1;                      ///< the WAL file, opened by the first sync
-  std::mutex checkpoint_mutex_;                  ///< guards checkpointer_'s use and what follows
-  int frames_at_last_look_ = 0;
-  int next_checkpoint_at_ = checkpoint_frames;
-  std::atomic<int> wal_frames_{0};  ///< the WAL's size after the owner's last commit
+  std::unique_ptr<sqlite_detail::statement_cache> statements_;  ///< prepared once, finalized before db_ closes
+  std::unique_ptr<sqlite_write_ahead_log> log_;  ///< `at_sync` files only; closed before db_
   /// The highest outbox row id committed, and the highest whose commit is durable: due_outbox
   /// hands out only durable rows, so nothing is sent for a decision a power cut could undo.
   std::atomic<std::int64_t> committed_outbox_{0};

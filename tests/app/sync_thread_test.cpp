@@ -65,7 +65,7 @@ send_message reply(std::string key) {
 
 /// A store of which only the disk side is used: its syncs succeed or are refused, and it counts
 /// its checkpoints, which it may say need the owner to pause.
-class disk_only_store final : public store {
+class disk_only_store final : public store, public store_checkpoints {
  public:
   bool refuses_syncs = false;
   bool needs_a_pause = false;
@@ -106,7 +106,7 @@ TEST_CASE("a callback comes back through post once what was committed before it 
   sqlite_store store(file.path, sqlite_durability::at_sync);
   metrics_registry metrics;
   posted_work posted;
-  sync_thread syncer(store, metrics, posted.poster());
+  sync_thread syncer(store, metrics, posted.poster(), &store);
 
   store.apply({reply("reply:1")}, std::nullopt);
   REQUIRE(store.due_outbox(start, 10).empty());
@@ -124,7 +124,7 @@ TEST_CASE("a sync the disk refuses comes back as not durable") {
   store.refuses_syncs = true;
   metrics_registry metrics;
   posted_work posted;
-  sync_thread syncer(store, metrics, posted.poster());
+  sync_thread syncer(store, metrics, posted.poster(), &store);
   std::optional<bool> answer;
   syncer.after_sync([&](bool durable) { answer = durable; });
   REQUIRE(posted.run(1));
@@ -139,10 +139,13 @@ std::pair<int, int> checkpoints_around_the_callback(disk_only_store& store) {
   {
     posted_work posted;
     const auto post = posted.poster();
-    sync_thread syncer(store, metrics, [&](std::function<void()> f) {
-      at_post = store.checkpoints.load();
-      post(std::move(f));
-    });
+    sync_thread syncer(
+        store, metrics,
+        [&](std::function<void()> f) {
+          at_post = store.checkpoints.load();
+          post(std::move(f));
+        },
+        &store);
     syncer.after_sync([](bool) {});
     REQUIRE(posted.run(1));
   }
@@ -160,6 +163,21 @@ TEST_CASE("a checkpoint that needs the owner to pause runs before the callbacks 
   CHECK(checkpoints_around_the_callback(store) == std::pair{1, 1});
 }
 
+TEST_CASE("a sync thread given no checkpoints only syncs, for a store that keeps its log itself") {
+  disk_only_store store;
+  store.needs_a_pause = true;
+  metrics_registry metrics;
+  posted_work posted;
+  std::optional<bool> answer;
+  {
+    sync_thread syncer(store, metrics, posted.poster(), nullptr);
+    syncer.after_sync([&](bool durable) { answer = durable; });
+    REQUIRE(posted.run(1));
+  }
+  CHECK(answer == true);
+  CHECK(store.checkpoints == 0);
+}
+
 TEST_CASE("callbacks still waiting when the thread stops are answered first") {
   temp_file file;
   sqlite_store store(file.path, sqlite_durability::at_sync);
@@ -167,7 +185,7 @@ TEST_CASE("callbacks still waiting when the thread stops are answered first") {
   posted_work posted;
   std::vector<bool> answers;
   {
-    sync_thread syncer(store, metrics, posted.poster());
+    sync_thread syncer(store, metrics, posted.poster(), &store);
     for (int i = 0; i < 5; ++i) syncer.after_sync([&](bool durable) { answers.push_back(durable); });
   }
   REQUIRE(posted.run(1));  // the thread is joined: everything it owed is posted

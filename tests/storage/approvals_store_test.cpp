@@ -1,15 +1,18 @@
-// Approval rounds survive the SQLite store: what the engine applies to its world, load() gives back.
+// Approval rounds survive the store (each backend's, store_under_test.h): what the engine applies
+// to its world, load() gives back.
 
-#include "storage/sqlite/sqlite_store.h"
+#include "storage/store_under_test.h"
 
 #include "core/approvals.h"
 #include "core/engagement.h"
 #include "core/engine.h"
+#include "storage/store_test_values.h"
 
 #include <date/date.h>
 #include <catch2/catch.hpp>
 
 using namespace tandem;
+using namespace tandem::testing;
 using namespace std::chrono_literals;
 
 namespace {
@@ -22,12 +25,6 @@ person console_person(const std::string& id) {
   p.name = id;
   p.identities = {identity{"console", "", id}};
   return p;
-}
-
-/// Applies the actions to both the world and the store, as the engine host does.
-void apply_both(world& w, sqlite_store& store, const std::vector<action>& actions) {
-  apply_to_world(w, actions);
-  store.apply(actions, std::nullopt);
 }
 
 inbound typed(const std::string& who, const std::string& text, time_point at) {
@@ -46,9 +43,9 @@ inbound typed(const std::string& who, const std::string& text, time_point at) {
 }  // namespace
 
 TEST_CASE("approval rounds and every field of their answers survive a round trip through apply and load") {
-  sqlite_store store(":memory:");
+  fresh_store store;
   world w;
-  apply_both(w, store,
+  apply_both(w, *store,
              {save_collaboration{collaboration{"river", "River Alliance", false, {}}},
               save_organization{organization{"river", "city", "City"}},
               save_organization{organization{"river", "farm", "Farm"}}, save_person{console_person("ana")},
@@ -80,8 +77,8 @@ TEST_CASE("approval rounds and every field of their answers survive a round trip
                               true,
                               {approval_answer{"city", approval_state::objected, "bob", opened + 1h, "too green",
                                                std::nullopt, false, false, false}}};
-  apply_both(w, store, {save_approval{open_round}, save_approval{closed_round}});
-  CHECK(store.load().approvals == w.approvals);
+  apply_both(w, *store, {save_approval{open_round}, save_approval{closed_round}});
+  CHECK(store->load().approvals == w.approvals);
 
   // Saving a round again replaces its answers, in their order.
   open_round.answers[1].state = approval_state::approved;
@@ -91,26 +88,26 @@ TEST_CASE("approval rounds and every field of their answers survive a round trip
   open_round.closed_at = opened + 3h;
   open_round.closed_by = "ana";
   open_round.approved = true;
-  apply_both(w, store, {save_approval{open_round}});
-  const world loaded = store.load();
+  apply_both(w, *store, {save_approval{open_round}});
+  const world loaded = store->load();
   CHECK(loaded.approvals == w.approvals);
   CHECK(loaded.approvals.at(1).answers.size() == 1);
   CHECK(loaded.approvals.at(1).answers[0].organization == "city");
 }
 
 TEST_CASE("a round decided through the engine is the same after a reload, and its numbering continues") {
-  sqlite_store store(":memory:");
+  fresh_store store;
   world w;
   membership ana{"river", "ana", "", {role::facilitator}, tier::active, true};
   membership bob{"river", "bob", "city", {role::representative}, tier::active, true};
-  apply_both(w, store,
+  apply_both(w, *store,
              {save_collaboration{collaboration{"river", "River Alliance", false, {}}},
               save_organization{organization{"river", "city", "City"}}, save_person{console_person("ana")},
               save_person{console_person("bob")}, save_membership{ana}, save_membership{bob}});
-  apply_both(w, store, handle(w, typed("ana", "approval open \"Budget\" deadline 2026-12-09", opened), opened));
-  apply_both(w, store, handle(w, typed("bob", "checking A1 until 2026-12-01", opened + 1h), opened + 1h));
-  apply_both(w, store, tick(w, opened + 2h));
-  const world loaded = store.load();
+  apply_both(w, *store, handle(w, typed("ana", "approval open \"Budget\" deadline 2026-12-09", opened), opened));
+  apply_both(w, *store, handle(w, typed("bob", "checking A1 until 2026-12-01", opened + 1h), opened + 1h));
+  apply_both(w, *store, tick(w, opened + 2h));
+  const world loaded = store->load();
   CHECK(loaded.approvals == w.approvals);
   CHECK(loaded.approvals.at(1).answers.at(0).state == approval_state::checking);
   CHECK(next_approval_number(loaded) == 2);

@@ -247,7 +247,8 @@ class matrix_bot {
   engine_host host_;
   time_point now_ = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   outbox_dispatcher dispatcher_;
-  sync_thread syncer_{store_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }};
+  sync_thread syncer_{store_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
+                      nullptr};
   inbound_pipeline inbound_{inbound_parts(), metrics_};
   store_adapter_state state_;
   world_directory directory_;

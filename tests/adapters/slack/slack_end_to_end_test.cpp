@@ -222,7 +222,7 @@ class tandem_on_slack {
       host_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, fixed_now};
   observed_time_zones observed_time_zones_{time_zones_};
   tandem::outbox_dispatcher dispatcher_;
-  tandem::sync_thread syncer_{store_, metrics_, [this](std::function<void()> f) { post(std::move(f)); }};
+  tandem::sync_thread syncer_{store_, metrics_, [this](std::function<void()> f) { post(std::move(f)); }, nullptr};
   /// What the runtime does with inbound events: bursts committed, acknowledged once durable, handled.
   tandem::inbound_pipeline inbound_{
       tandem::engine_inbound_parts(host_, dispatcher_, [this](std::function<void()> f) { post(std::move(f)); },
