@@ -150,9 +150,9 @@ with tempfile.TemporaryDirectory() as folder:
                   f"{what} is refused (503, Retry-After 5) or not answered once Tandem stopped: {answer}")
         try:
             code = server.process.wait(timeout=10)
+            server.log_lines += server.process.stderr.read().splitlines()
         except subprocess.TimeoutExpired:
-            code = "still running after 10 s"
-        server.log_lines += server.process.stderr.read().splitlines()
+            code = f"still running after 10 s, then stopped with {server.stop()}"
         check(code == 1, f"Tandem stops with exit code 1 at its next sync: {code}")
         log = "\n".join(server.log_lines)
         check("did not make commits durable" in log and "Read-only file system" in log,
