@@ -1,7 +1,13 @@
-"""What the end-to-end scripts share: named checks with a summary, plain HTTP requests, and
-`tandem serve` started with JSON logs, read until it says which port it listens on."""
+"""What the end-to-end scripts share: named checks with a summary, plain HTTP requests,
+`tandem serve` started with JSON logs, read until it says which port it listens on, and a config
+with a Slack workspace and a signed webhook channel, with the signed requests they take."""
+import contextlib
+import hashlib
+import hmac
 import json
+import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -9,6 +15,7 @@ import urllib.error
 import urllib.request
 
 failures = []
+skipped_exit_code = 77  # SKIP_RETURN_CODE of these tests in tests/CMakeLists.txt
 
 
 def check(condition, what):
@@ -22,6 +29,12 @@ def finish():
     """Prints the summary and ends the script: exit status 1 when any check failed."""
     print("e2e: " + ("all checks passed" if not failures else f"{len(failures)} checks failed"))
     sys.exit(1 if failures else 0)
+
+
+def skip(reason):
+    """Ends the script as skipped (ctest says so, never "passed"), saying why."""
+    print("e2e: skipped: " + reason)
+    sys.exit(skipped_exit_code)
 
 
 def demo_config(root, folder, any_hour=False, listen="127.0.0.1:0"):
@@ -90,3 +103,91 @@ class Serve:
             code = None
         self.log_lines += self.process.stderr.read().splitlines()
         return code
+
+
+# --- a Slack workspace and a signed webhook channel ------------------------------------------------
+
+signing_secret = "8f742231b10e8888abcd99yyyzzz85a5"
+script_secret = "e2e-script-secret-value"
+
+
+def signed_platforms_config(store):
+    """A config storing in `store`: Emma on Slack (workspace T0123ABCD, its Web API unreachable),
+    Ana on the signed webhook channel `ops`, no quiet hours."""
+    return f"""
+store: {store}
+http: {{listen: 127.0.0.1:0}}
+engine: {{quiet_hours: "off"}}
+adapters:
+  console: {{enabled: false}}
+  slack:
+    api_base_url: http://127.0.0.1:9/api/
+    workspaces:
+      - {{team_id: T0123ABCD, bot_token: {{env: SLACK_BOT_TOKEN}}, signing_secret: {{env: SLACK_SIGNING_SECRET}}}}
+  webhook:
+    channels:
+      - {{name: ops, kind: signed, secret: {{env: TANDEM_E2E_SCRIPT_SECRET}}}}
+collaborations:
+  - id: river
+    name: River Restoration Alliance
+    organizations:
+      - {{id: backbone, name: Riverside Backbone Trust}}
+      - {{id: city, name: City of Millbrook}}
+    people:
+      - {{id: ana, name: Ana Lima, org: backbone, roles: [facilitator],
+         identities: [{{platform: webhook, workspace: ops, user: ana}}]}}
+      - {{id: emma, name: Emma Schulz, org: city, roles: [representative],
+         identities: [{{platform: slack, workspace: T0123ABCD, user: U0123EMMA}}]}}
+"""
+
+
+def signed_platforms_env():
+    """The environment `signed_platforms_config` takes its secrets from."""
+    return dict(os.environ, SLACK_SIGNING_SECRET=signing_secret, SLACK_BOT_TOKEN="xoxb-e2e",
+                TANDEM_E2E_SCRIPT_SECRET=script_secret)
+
+
+def slack_event(n, text):
+    """Slack's signed envelope of Emma's DM number `n`, as (body, headers); its dedup key ends with
+    its ts, slack_ts(n)."""
+    body = json.dumps({"token": "x", "team_id": "T0123ABCD", "api_app_id": "A1", "type": "event_callback",
+                       "event_id": f"Ev{n:06d}", "event_time": int(time.time()),
+                       "event": {"type": "message", "channel": "D0123", "channel_type": "im", "user": "U0123EMMA",
+                                 "text": text, "ts": slack_ts(n)}})
+    ts = str(int(time.time()))
+    digest = hmac.new(signing_secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return body.encode(), {"Content-Type": "application/json", "X-Slack-Request-Timestamp": ts,
+                           "X-Slack-Signature": "v0=" + digest}
+
+
+def slack_ts(n):
+    return f"1765000000.{n:06d}"
+
+
+def webhook_message(message_id, text):
+    """Ana's signed webhook message, as (body, headers); its dedup key ends with `:message_id`."""
+    body = json.dumps({"id": message_id, "user": "ana", "text": text})
+    ts = str(int(time.time()))
+    digest = hmac.new(script_secret.encode(), f"v1:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return body.encode(), {"Content-Type": "application/json", "X-Tandem-Timestamp": ts,
+                           "X-Tandem-Signature": "v1=" + digest}
+
+
+def post_signed(base, path, message):
+    """(status, Retry-After or None) of one signed POST; (None, None) when nobody answered
+    (connection refused or closed)."""
+    body, headers = message
+    req = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, response.headers.get("Retry-After")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Retry-After")
+    except (urllib.error.URLError, ConnectionError):
+        return None, None
+
+
+def stored_keys(store):
+    """The dedup keys of the events in the store's responses table, read without writing."""
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
+        return [row[0] for row in db.execute("SELECT dedup_key FROM responses")]

@@ -13,10 +13,7 @@ restore the last backup with `tandem restore`.
 
 Usage: store_failure_test.py TANDEM_BINARY REPO_ROOT
 """
-import hashlib
-import hmac
 import json
-import os
 import pathlib
 import resource
 import sqlite3
@@ -24,103 +21,32 @@ import sys
 import tempfile
 import time
 
-from e2e import Serve, check, finish, request
+from e2e import (Serve, check, finish, post_signed, request, signed_platforms_config, signed_platforms_env,
+                 slack_event, slack_ts, stored_keys, webhook_message)
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
-signing_secret = "8f742231b10e8888abcd99yyyzzz85a5"
-script_secret = "e2e-script-secret-value"
-
-config_text = """
-store: tandem.db
-http: {listen: 127.0.0.1:0}
-engine: {quiet_hours: "off"}
-adapters:
-  console: {enabled: false}
-  slack:
-    api_base_url: http://127.0.0.1:9/api/
-    workspaces:
-      - {team_id: T0123ABCD, bot_token: {env: SLACK_BOT_TOKEN}, signing_secret: {env: SLACK_SIGNING_SECRET}}
-  webhook:
-    channels:
-      - {name: ops, kind: signed, secret: {env: TANDEM_E2E_SCRIPT_SECRET}}
-collaborations:
-  - id: river
-    name: River Restoration Alliance
-    organizations:
-      - {id: backbone, name: Riverside Backbone Trust}
-      - {id: city, name: City of Millbrook}
-    people:
-      - {id: ana, name: Ana Lima, org: backbone, roles: [facilitator],
-         identities: [{platform: webhook, workspace: ops, user: ana}]}
-      - {id: emma, name: Emma Schulz, org: city, roles: [representative],
-         identities: [{platform: slack, workspace: T0123ABCD, user: U0123EMMA}]}
-"""
-
-
-def slack_event(n, text):
-    """Slack's envelope of DM number `n`; its dedup key ends with its ts, slack_ts(n)."""
-    body = json.dumps({"token": "x", "team_id": "T0123ABCD", "api_app_id": "A1", "type": "event_callback",
-                       "event_id": f"Ev{n:06d}", "event_time": int(time.time()),
-                       "event": {"type": "message", "channel": "D0123", "channel_type": "im", "user": "U0123EMMA",
-                                 "text": text, "ts": slack_ts(n)}})
-    ts = str(int(time.time()))
-    digest = hmac.new(signing_secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return body.encode(), {"Content-Type": "application/json", "X-Slack-Request-Timestamp": ts,
-                           "X-Slack-Signature": "v0=" + digest}
-
-
-def slack_ts(n):
-    return f"1765000000.{n:06d}"
-
-
-def webhook_message(message_id, text):
-    body = json.dumps({"id": message_id, "user": "ana", "text": text})
-    ts = str(int(time.time()))
-    digest = hmac.new(script_secret.encode(), f"v1:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return body.encode(), {"Content-Type": "application/json", "X-Tandem-Timestamp": ts,
-                           "X-Tandem-Signature": "v1=" + digest}
-
-
-def post(base, path, message):
-    """(status, Retry-After or None) of one signed POST."""
-    import urllib.error
-    import urllib.request
-    body, headers = message
-    req = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            return response.status, response.headers.get("Retry-After")
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("Retry-After")
-
-
-def stored_keys(store):
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
-        return [row[0] for row in db.execute("SELECT dedup_key FROM responses")]
-
 
 with tempfile.TemporaryDirectory() as folder:
     folder = pathlib.Path(folder)
     config = folder / "tandem.yaml"
-    config.write_text(config_text)
+    config.write_text(signed_platforms_config("tandem.db"))
     store = folder / "tandem.db"
-    env = dict(os.environ, SLACK_SIGNING_SECRET=signing_secret, SLACK_BOT_TOKEN="xoxb-e2e",
-               TANDEM_E2E_SCRIPT_SECRET=script_secret)
+    env = signed_platforms_env()
 
     # --- a full disk while serving ---------------------------------------------------------------
     server = Serve(binary, config, env)
     check(server.port is not None, f"serve listens: {server.port}")
     if server.port is not None:
         base = f"http://127.0.0.1:{server.port}"
-        check(post(base, "/slack/events", slack_event(1, "hello"))[0] == 200, "a first event is stored")
+        check(post_signed(base, "/slack/events", slack_event(1, "hello"))[0] == 200, "a first event is stored")
         pid = server.process.pid
         _, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
         resource.prlimit(pid, resource.RLIMIT_FSIZE, (0, hard))  # from now on every write fails: a full disk
-        slack_status = post(base, "/slack/events", slack_event(2, "while the disk is full"))
+        slack_status = post_signed(base, "/slack/events", slack_event(2, "while the disk is full"))
         check(slack_status == (503, "5"), f"a Slack event while the disk is full gets 503, Retry-After 5: {slack_status}")
-        hook_status = post(base, "/webhook/ops", webhook_message("m-2", "while the disk is full"))
+        hook_status = post_signed(base, "/webhook/ops", webhook_message("m-2", "while the disk is full"))
         check(hook_status == (503, "5"), f"a webhook message gets 503, Retry-After 5: {hook_status}")
-        command_status = post(base, "/webhook/ops", webhook_message("m-3", "tasks"))
+        command_status = post_signed(base, "/webhook/ops", webhook_message("m-3", "tasks"))
         check(command_status == (503, "5"), f"a webhook command gets 503, Retry-After 5: {command_status}")
         keys = stored_keys(store)
         check(not any(k.endswith(slack_ts(2)) or k.endswith(":m-2") or k.endswith(":m-3") for k in keys),
@@ -129,9 +55,9 @@ with tempfile.TemporaryDirectory() as folder:
         check(server.process.poll() is None, "Tandem keeps running while the disk is full")
 
         resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))  # space returns
-        retried = post(base, "/slack/events", slack_event(2, "while the disk is full"))
+        retried = post_signed(base, "/slack/events", slack_event(2, "while the disk is full"))
         check(retried[0] == 200, f"once space returns, the same process stores Slack's retry: {retried}")
-        check(post(base, "/webhook/ops", webhook_message("m-2", "while the disk is full"))[0] == 200,
+        check(post_signed(base, "/webhook/ops", webhook_message("m-2", "while the disk is full"))[0] == 200,
               "and the webhook's retry")
         status, answer = request(base + "/webhook/ops", *webhook_message("m-3", "tasks"))
         check(status == 200 and "reply" in json.loads(answer), f"the retried command is answered: {status} {answer}")
