@@ -79,7 +79,7 @@ void outbox_dispatcher::dispatch_written() {
 bool outbox_dispatcher::must_wait_its_turn(const outbox_row& row) {
   const std::string to = destination_of(row);
   const auto waiting = retrying_.find(to);
-  if (sending_.contains(to) || (waiting != retrying_.end() && *waiting->second.begin() < row.id)) {
+  if (sending_to_.contains(to) || (waiting != retrying_.end() && *waiting->second.begin() < row.id)) {
     waiting_turn_.insert(to);
     return true;
   }
@@ -127,12 +127,12 @@ void outbox_dispatcher::start(const outbox_row& row, const message& body, outbou
     return;
   }
   in_flight_.insert(row.id);
-  sending_[destination_of(row)] = row.id;
+  sending_to_.insert(destination_of(row));
   adapter.deliver(row.item.to, text, row.item.key, [this, row](delivery_result result) {
     post_([this, row, result = std::move(result)] {
       in_flight_.erase(row.id);
       const std::string to = destination_of(row);
-      sending_.erase(to);
+      sending_to_.erase(to);
       finish(row, result);
       if (waiting_turn_.erase(to) > 0) {  // the next row to this destination goes now, not at the next tick
         expect(now_());

@@ -86,9 +86,10 @@ class outbox_dispatcher {
   metric_counter& withdrawn_;
   std::map<std::string, outbound_adapter*> adapters_;
   std::set<std::int64_t> in_flight_;
-  /// Destination -> the row to it that is in flight (at most one).
-  std::map<std::string, std::int64_t> sending_;
-  /// Destinations where a due row waits for the row in flight there; its outcome looks again.
+  /// Destinations with a row in flight (one at most each).
+  std::set<std::string> sending_to_;
+  /// Destinations where a due row was held back; the outcome of the row in flight there looks
+  /// again at once.
   std::set<std::string> waiting_turn_;
   /// Destination (platform, workspace, conversation, user) -> the rows to it waiting for a retry
   /// after a failed attempt. Kept in memory: after a restart, order is kept again from the first
