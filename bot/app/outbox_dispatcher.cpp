@@ -56,7 +56,7 @@ void outbox_dispatcher::dispatch_due() {
   // Rows in flight are pending with a due time already past: their outcome says what comes next.
   next_look_ = due.size() == rows_per_look ? std::optional{now} : store_.next_outbox_attempt_after(now);
   for (const outbox_row& row : due) {
-    if (in_flight_.contains(row.id) || behind_a_retry(row)) continue;
+    if (in_flight_.contains(row.id) || must_wait_its_turn(row)) continue;
     auto adapter = adapters_.find(row.item.to.platform);
     if (adapter == adapters_.end()) {
       finish(row, delivery_result::failed("no adapter for platform \"" + row.item.to.platform + "\" is running"));
@@ -68,16 +68,22 @@ void outbox_dispatcher::dispatch_due() {
 
 void outbox_dispatcher::dispatch_written() {
   for (const outbox_row& row : store_.written_outbox(now_(), rows_per_look)) {
-    if (in_flight_.contains(row.id) || behind_a_retry(row)) continue;
+    if (in_flight_.contains(row.id)) continue;
     auto adapter = adapters_.find(row.item.to.platform);
     if (adapter == adapters_.end() || !adapter->second->deduplicates_by_key() || !is_reply_key(row.item.key)) continue;
+    if (must_wait_its_turn(row)) continue;
     consider(row, *adapter->second);
   }
 }
 
-bool outbox_dispatcher::behind_a_retry(const outbox_row& row) const {
-  const auto waiting = retrying_.find(destination_of(row));
-  return waiting != retrying_.end() && *waiting->second.begin() < row.id;
+bool outbox_dispatcher::must_wait_its_turn(const outbox_row& row) {
+  const std::string to = destination_of(row);
+  const auto waiting = retrying_.find(to);
+  if (sending_to_.contains(to) || (waiting != retrying_.end() && *waiting->second.begin() < row.id)) {
+    waiting_turn_.insert(to);
+    return true;
+  }
+  return false;
 }
 
 void outbox_dispatcher::no_longer_retrying(const outbox_row& row) {
@@ -121,10 +127,17 @@ void outbox_dispatcher::start(const outbox_row& row, const message& body, outbou
     return;
   }
   in_flight_.insert(row.id);
+  sending_to_.insert(destination_of(row));
   adapter.deliver(row.item.to, text, row.item.key, [this, row](delivery_result result) {
     post_([this, row, result = std::move(result)] {
       in_flight_.erase(row.id);
+      const std::string to = destination_of(row);
+      sending_to_.erase(to);
       finish(row, result);
+      if (waiting_turn_.erase(to) > 0) {  // the next row to this destination goes now, not at the next tick
+        expect(now_());
+        dispatch_due();
+      }
     });
   });
 }

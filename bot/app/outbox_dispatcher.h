@@ -44,11 +44,13 @@ class outbox_dispatcher {
 
   /// Starts delivering every due row that is not already in flight, after the gate's last look:
   /// a row whose recipient may not be reached yet is postponed to when they may, one no longer
-  /// true is withdrawn. A row waits, due, while an earlier row (a smaller id) to the same
-  /// destination is waiting for a retry, so a platform's outage does not reorder one
-  /// recipient's messages. Looks at the store only when a row may be due: at the first call,
-  /// when a row was expected by now, or when the earliest pending row the store named at the
-  /// last look has come.
+  /// true is withdrawn. One row at a time goes to a destination: a row waits, due, while another
+  /// row to the same destination is in flight or an earlier one (a smaller id) waits for a
+  /// retry, so a platform's outage does not reorder one recipient's messages, and a row already
+  /// handed to an adapter cannot leave before the Retry-After of a 429 its predecessor got. When
+  /// the row in flight comes back, the next one goes at once. Looks at the store only when a row
+  /// may be due: at the first call, when a row was expected by now, or when the earliest pending
+  /// row the store named at the last look has come.
   void dispatch_due();
 
   /// Starts delivering, before their commit is durable, the written rows that may leave early:
@@ -66,8 +68,9 @@ class outbox_dispatcher {
   /// Renders `body` for `row` and hands it to `adapter`.
   void start(const outbox_row& row, const message& body, outbound_adapter& adapter);
   void finish(const outbox_row& row, const delivery_result& result);
-  /// True when an earlier row to the same destination as `row` waits for a retry.
-  bool behind_a_retry(const outbox_row& row) const;
+  /// True when another row to the same destination as `row` is in flight, or an earlier one
+  /// waits for a retry; the destination then goes on `waiting_turn_`.
+  bool must_wait_its_turn(const outbox_row& row);
   /// `row` no longer waits for a retry; the rows behind it may go at the next look.
   void no_longer_retrying(const outbox_row& row);
 
@@ -83,6 +86,11 @@ class outbox_dispatcher {
   metric_counter& withdrawn_;
   std::map<std::string, outbound_adapter*> adapters_;
   std::set<std::int64_t> in_flight_;
+  /// Destinations with a row in flight (one at most each).
+  std::set<std::string> sending_to_;
+  /// Destinations where a due row was held back; the outcome of the row in flight there looks
+  /// again at once.
+  std::set<std::string> waiting_turn_;
   /// Destination (platform, workspace, conversation, user) -> the rows to it waiting for a retry
   /// after a failed attempt. Kept in memory: after a restart, order is kept again from the first
   /// failure on.

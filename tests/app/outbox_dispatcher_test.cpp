@@ -21,6 +21,7 @@ class scripted_adapter final : public outbound_adapter {
  public:
   std::deque<delivery_result> results;
   std::vector<std::string> delivered_texts;
+  std::vector<std::string> delivered_keys;
   std::vector<rendered_message> delivered;
   std::vector<std::function<void(delivery_result)>> held;  ///< completions not called yet
   bool hold = false;
@@ -28,9 +29,10 @@ class scripted_adapter final : public outbound_adapter {
 
   std::string platform() const override { return "test"; }
   bool deduplicates_by_key() const override { return deduplicates; }
-  void deliver(const destination&, const rendered_message& message, const std::string&,
+  void deliver(const destination&, const rendered_message& message, const std::string& key,
                std::function<void(delivery_result)> done) override {
     delivered_texts.push_back(message.markup);
+    delivered_keys.push_back(key);
     delivered.push_back(message);
     if (hold) {
       held.push_back(std::move(done));
@@ -75,10 +77,13 @@ struct fixture {
     store.apply({send_message{std::move(key), to, message{"tier_set", {{"tier", "core"}}}, now}}, std::nullopt);
     dispatcher.expect(now);
   }
+  /// Runs what was posted to the core strand, and what that posts, until nothing is left.
   void run_posted() {
-    auto pending = std::move(posted);
-    posted.clear();
-    for (auto& f : pending) f();
+    while (!posted.empty()) {
+      auto pending = std::move(posted);
+      posted.clear();
+      for (auto& f : pending) f();
+    }
   }
   outbox_row row(const std::string& key) { return store.outbox_rows(key).at(0); }
 };
@@ -401,15 +406,59 @@ TEST_CASE("while a message waits for a retry, later ones to the same place wait 
   CHECK(f.row("notify:2").state == outbox_state::pending);
   CHECK(f.row("notify:3").state == outbox_state::sent);
 
-  f.now += 1s;  // notify:1's retry is due: it goes first, then notify:2 at the next look
+  f.now += 1s;  // notify:1's retry is due: it goes first, then notify:2 as soon as it is back
+  f.adapter.hold = true;
   f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_texts.size() == 3);
+  f.adapter.held.front()(delivery_result::delivered());
+  f.adapter.hold = false;
   f.run_posted();
   CHECK(f.row("notify:1").state == outbox_state::sent);
-  CHECK(f.row("notify:2").state == outbox_state::pending);
-  f.dispatcher.dispatch_due();
-  f.run_posted();
   CHECK(f.row("notify:2").state == outbox_state::sent);
   CHECK(f.adapter.delivered_texts.size() == 4);
+}
+
+TEST_CASE("one message at a time goes to a place: the next leaves when the one in flight is back") {
+  fixture f;
+  f.adapter.hold = true;
+  f.enqueue_to("notify:1", "room");
+  f.enqueue_to("notify:2", "room");
+  f.enqueue_to("notify:3", "elsewhere");
+  f.dispatcher.dispatch_due();
+  f.dispatcher.dispatch_due();
+  // notify:2 would race notify:1 on the platform's connections (Matrix sends, a paced Slack or
+  // webhook post already scheduled): it waits.
+  CHECK(f.dispatcher.in_flight() == 2);
+  CHECK(f.row("notify:2").state == outbox_state::pending);
+  f.adapter.held.front()(delivery_result::delivered());
+  f.run_posted();
+  CHECK(f.row("notify:1").state == outbox_state::sent);
+  CHECK(f.dispatcher.in_flight() == 2);  // notify:2 went at once, without waiting for a tick
+  CHECK(f.adapter.delivered_keys == std::vector<std::string>{"notify:1", "notify:3", "notify:2"});
+}
+
+TEST_CASE("a message queued behind one in flight does not leave before the Retry-After that one gets") {
+  fixture f;
+  f.adapter.hold = true;
+  f.enqueue_to("notify:1", "room");
+  f.enqueue_to("notify:2", "room");
+  f.dispatcher.dispatch_due();
+  REQUIRE(f.adapter.held.size() == 1);
+  f.adapter.held.front()(delivery_result::retry("HTTP 429", 3s));
+  f.run_posted();
+  CHECK(f.adapter.held.size() == 1);  // neither notify:2 nor notify:1's retry has gone
+  for (const auto wait : {1s, 1s, 1s}) {
+    f.now += wait;
+    f.dispatcher.dispatch_due();
+    f.run_posted();
+    CHECK(f.adapter.held.size() == 1);
+  }
+  f.now += 1s;  // the hint, and the second more for the outbox's whole-second clock
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_keys == std::vector<std::string>{"notify:1", "notify:1"});  // notify:1 again, first
+  f.adapter.held.back()(delivery_result::delivered());
+  f.run_posted();
+  CHECK(f.adapter.delivered_keys == std::vector<std::string>{"notify:1", "notify:1", "notify:2"});
 }
 
 TEST_CASE("a message given up no longer holds back the later ones to its place") {

@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -74,7 +75,8 @@ def request(url, body=None, headers=None, method=None):
 
 class Serve:
     """`tandem serve --config CONFIG --log-format json [ARGS]`; `port` is None when it never said
-    where it listens (within 20 s). Every log line is kept in `log_lines`."""
+    where it listens (within 20 s). Every log line is kept in `log_lines`: once the port is known
+    a thread reads on, so a long run never blocks on a full pipe."""
 
     def __init__(self, binary, config, env, args=()):
         self.process = subprocess.Popen([binary, "serve", "--config", str(config), "--log-format", "json", *args],
@@ -86,10 +88,22 @@ class Serve:
             line = self.process.stderr.readline()
             if not line:
                 break
-            self.log_lines.append(line)
+            self.log_lines.append(line.rstrip("\n"))
             message = json.loads(line)["message"]
             if "listening on http://127.0.0.1:" in message:
                 self.port = int(message.split("listening on http://127.0.0.1:")[1].split()[0])
+        self.reader = threading.Thread(target=self._read_log, daemon=True)
+        self.reader.start()
+
+    def _read_log(self):
+        for line in self.process.stderr:
+            self.log_lines.append(line.rstrip("\n"))
+
+    def wait(self, timeout):
+        """Waits up to `timeout` seconds for it to end by itself; its exit code, the log complete."""
+        code = self.process.wait(timeout=timeout)
+        self.reader.join(timeout=15)
+        return code
 
     def stop(self):
         """Sends SIGTERM, waits up to 15 s (then kills), keeps the rest of the log; the exit code
@@ -101,7 +115,7 @@ class Serve:
             self.process.kill()
             self.process.wait()
             code = None
-        self.log_lines += self.process.stderr.read().splitlines()
+        self.reader.join(timeout=15)
         return code
 
 
