@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 namespace tandem::matrix_testing {
@@ -38,6 +39,17 @@ void start_and_sync(matrix_bot& bot, fake_homeserver& hs) {
 
 bool recorded_key(const matrix_bot& bot, const std::string& event_id) {
   return std::ranges::any_of(bot.recorded(), [&](const inbound& e) { return e.dedup_key == "matrix:" + event_id; });
+}
+
+/// Runs a bot on `db` until it has handled Ana's message `event_id` in the river room, then stops
+/// it. Returns the sync token it stored.
+std::string handle_then_stop(river_homeserver& server, const std::filesystem::path& db, std::string& event_id) {
+  matrix_bot bot(db, client_options(server.hs));
+  start_and_sync(bot, server.hs);
+  event_id = server.hs.say(river, "@ana:example.org", "see you at the river");
+  REQUIRE(bot.run_until([&] { return recorded_key(bot, event_id); }));
+  bot.run_for(std::chrono::milliseconds{300});
+  return bot.store().setting("matrix.next_batch").value_or("");
 }
 
 TEST_CASE("a command in a room gets a reply there, as a notice replying to it and mentioning the sender") {
@@ -231,15 +243,8 @@ TEST_CASE("a refused sync token starts a fresh sync that closes each room's gap 
   server.hs.set_timeline_limit(10);
   temp_folder dir;
   const auto db = dir.path() / "tandem.db";
-  std::string token;
-  {
-    matrix_bot bot(db, client_options(server.hs));
-    start_and_sync(bot, server.hs);
-    const std::string before = server.hs.say(river, "@ana:example.org", "see you at the river");
-    REQUIRE(bot.run_until([&] { return recorded_key(bot, before); }));
-    bot.run_for(std::chrono::milliseconds{300});
-    token = bot.store().setting("matrix.next_batch").value_or("");
-  }
+  std::string before;
+  const std::string token = handle_then_stop(server, db, before);
   // While Tandem is down, 250 messages arrive, and the homeserver forgets the bot's position.
   std::vector<std::string> backlog;
   for (int i = 0; i < 250; ++i)
@@ -276,16 +281,8 @@ TEST_CASE("after a refused sync token, a room whose last handled event is gone f
   server.hs.set_timeline_limit(10);
   temp_folder dir;
   const auto db = dir.path() / "tandem.db";
-  std::string token;
   std::string before;
-  {
-    matrix_bot bot(db, client_options(server.hs));
-    start_and_sync(bot, server.hs);
-    before = server.hs.say(river, "@ana:example.org", "see you at the river");
-    REQUIRE(bot.run_until([&] { return recorded_key(bot, before); }));
-    bot.run_for(std::chrono::milliseconds{300});
-    token = bot.store().setting("matrix.next_batch").value_or("");
-  }
+  const std::string token = handle_then_stop(server, db, before);
   std::vector<std::string> backlog;
   for (int i = 0; i < 150; ++i)
     backlog.push_back(server.hs.say(river, "@bob:example.org", "message " + std::to_string(i)));
