@@ -1,7 +1,8 @@
 #pragma once
 // The form of a store's numbered schema migrations, the same for every backend: each backend keeps
 // its own SQL under the same numbers, so that a database of either is at the same version after
-// the same steps.
+// the same steps. A backend that arrived after version 1 (PostgreSQL arrived at 10) starts with one
+// step that creates the whole schema of the version it arrived at.
 
 #include <span>
 
@@ -14,10 +15,10 @@ struct schema_migration {
   const char* sql;
 };
 
-/// True when the steps are numbered 1, 2, 3... in order, with none missing: what a backend's list
-/// is checked against at compile time.
-constexpr bool numbered_from_one(std::span<const schema_migration> steps) {
-  int expected = 1;
+/// True when the steps are numbered `first`, `first + 1`... in order, with none missing: what a
+/// backend's list is checked against at compile time.
+constexpr bool numbered_from(int first, std::span<const schema_migration> steps) {
+  int expected = first;
   for (const schema_migration& step : steps) {
     if (step.version != expected++) return false;
   }

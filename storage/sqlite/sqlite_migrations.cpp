@@ -354,7 +354,7 @@ CREATE TABLE dashboard_sessions (
 ALTER TABLE audit ADD COLUMN via TEXT NOT NULL DEFAULT '';
 )sql"},
 });
-static_assert(numbered_from_one(migrations));
+static_assert(numbered_from(1, migrations));
 
 /// SQL `day_ending_at(seconds, zone)`: the date (days since 1970-01-01) whose last second in
 /// `zone` is the instant `seconds`; NULL when it is no day's last second there, or either is NULL.

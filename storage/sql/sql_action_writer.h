@@ -1,39 +1,39 @@
 #pragma once
-// The SQLite store's `apply`: each action written as rows, inside the caller's transaction.
-// Internal to storage/sqlite.
+// The SQL stores' `apply`: each action written as rows, inside the caller's transaction.
+// Internal to storage/.
 
 #include "core/action.h"
-#include "sqlite_statements.h"
+#include "storage/sql/sql_statements.h"
 
-namespace tandem::sqlite_detail {
+namespace tandem::sql {
 
 /// A unit of writes that is its own transaction when none is open, and a savepoint inside an open
 /// one (`in_one_transaction`): undone alone when it fails, committed with the rest otherwise.
 class write_scope {
  public:
-  /// Begins the transaction or the savepoint. Throws `SQLite::Exception`.
-  explicit write_scope(statement_cache& statements);
+  /// Begins the transaction or the savepoint. Throws `store_error`.
+  explicit write_scope(connection& db);
   write_scope(const write_scope&) = delete;
   write_scope& operator=(const write_scope&) = delete;
   /// Undoes the writes unless committed; never throws.
   ~write_scope();
-  /// Commits the transaction, or releases the savepoint into the open one. Throws `SQLite::Exception`.
+  /// Commits the transaction, or releases the savepoint into the open one. Throws `store_error`.
   void commit();
   /// Whether this scope is a transaction of its own (its commit is a commit of the database).
   [[nodiscard]] bool outermost() const { return !nested_; }
 
  private:
-  statement_cache& statements_;
+  connection& db_;
   bool nested_;
   bool done_ = false;
 };
 
 /// Writes each action of an `apply` inside the caller's transaction (a `write_scope`): state rows
 /// are upserted, outbox rows inserted unless their key exists, history appended. Throws
-/// `store_error` or `SQLite::Exception`; the caller's scope then undoes what was written.
+/// `store_error`; the caller's scope then undoes what was written.
 class action_writer {
  public:
-  explicit action_writer(statement_cache& statements) : statements_(statements) {}
+  explicit action_writer(connection& db) : db_(db) {}
 
   void operator()(const send_message&) const;
   void operator()(const save_collaboration&) const;
@@ -64,7 +64,7 @@ class action_writer {
   void operator()(const save_secret&) const;
 
  private:
-  statement_cache& statements_;
+  connection& db_;
 };
 
-}  // namespace tandem::sqlite_detail
+}  // namespace tandem::sql

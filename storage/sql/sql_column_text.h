@@ -1,6 +1,6 @@
 #pragma once
-// Values the SQLite store keeps as text in one column: a membership's roles, a collaboration's
-// rooms, JSON. Internal to storage/sqlite.
+// Values the SQL stores keep as text in one column: a membership's roles, a collaboration's
+// rooms, JSON. Internal to storage.
 
 #include "core/model.h"
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace tandem::sqlite_detail {
+namespace tandem::sql {
 
 /// Roles as a comma-separated list, e.g. "facilitator,representative".
 std::string roles_text(const std::set<role>& roles);
@@ -28,4 +28,4 @@ std::vector<room> rooms_from_text(const std::string& text);
 /// An outbox row's JSON (its values, what it is about). Throws `store_error` when it is not JSON.
 nlohmann::json values_from_text(const std::string& text);
 
-}  // namespace tandem::sqlite_detail
+}  // namespace tandem::sql

@@ -1,11 +1,11 @@
-#include "sqlite_column_text.h"
+#include "storage/sql/sql_column_text.h"
 
 #include "core/store.h"
-#include "sqlite_statements.h"
+#include "storage/sql/sql_statements.h"
 
 #include <algorithm>
 
-namespace tandem::sqlite_detail {
+namespace tandem::sql {
 
 std::string roles_text(const std::set<role>& roles) {
   std::string text;
@@ -49,7 +49,7 @@ std::vector<room> rooms_from_text(const std::string& text) {
     }
     return rooms;
   } catch (const nlohmann::json::exception& e) {
-    throw store_error(std::string{"sqlite store: corrupt rooms of a collaboration: "} + e.what());
+    throw store_error(std::string{"corrupt rooms of a collaboration: "} + e.what());
   }
 }
 
@@ -57,8 +57,8 @@ nlohmann::json values_from_text(const std::string& text) {
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw store_error(std::string{"sqlite store: corrupt outbox values: "} + e.what());
+    throw store_error(std::string{"corrupt outbox values: "} + e.what());
   }
 }
 
-}  // namespace tandem::sqlite_detail
+}  // namespace tandem::sql

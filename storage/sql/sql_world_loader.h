@@ -1,0 +1,15 @@
+#pragma once
+// The SQL stores' `load`: the whole world the engine decides from, read table by table.
+// Internal to storage/.
+
+#include "core/model.h"
+#include "storage/sql/sql_connection.h"
+
+namespace tandem::sql {
+
+/// Reads the world in one read transaction, so that it is a single snapshot; `languages` is left
+/// at its default, and `last_response` is the latest responses row of each person's identities.
+/// Throws `store_error` for a value the core does not know or a read that fails.
+world load_world(connection& db);
+
+}  // namespace tandem::sql
