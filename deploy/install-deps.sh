@@ -9,6 +9,7 @@ packages=(
   libssl-dev
   nlohmann-json3-dev
   libsqlitecpp-dev libsqlite3-dev
+  libpq-dev postgresql   # the PostgreSQL store (libpq), and a server the tests start a cluster of their own on
   libyaml-cpp-dev
   libcli11-dev
   libspdlog-dev libfmt-dev

@@ -1,0 +1,55 @@
+#include "postgresql_store.h"
+
+#include "postgresql_connection.h"
+#include "postgresql_migrations.h"
+#include "storage/sql/sql_statements.h"
+
+#include <memory>
+
+namespace tandem {
+
+using namespace postgresql_detail;
+
+namespace {
+
+/// The advisory lock the serving Tandem holds ("tandem serve" in ASCII, cut to 63 bits).
+constexpr std::int64_t serving_lock = 0x74616e64656d73;
+
+/// Connects to `address` and migrates the database.
+std::unique_ptr<postgresql_connection> opened(const postgresql_address& address) {
+  auto db = std::make_unique<postgresql_connection>(address.url, address.password);
+  try {
+    migrate(*db);
+  } catch (const store_error& e) {
+    throw store_error(std::string{"postgresql store: migrating: "} + e.what());
+  }
+  return db;
+}
+
+}  // namespace
+
+postgresql_store::postgresql_store(const postgresql_address& address) : sql_store(opened(address), durable::at_commit) {
+  note_commit();
+}
+
+int postgresql_store::latest_schema_version() noexcept { return postgresql_detail::latest_schema_version(); }
+
+postgresql_instance_lock::postgresql_instance_lock(const postgresql_address& address)
+    : session_(std::make_unique<postgresql_connection>(address.url, address.password)) {
+  bool taken = false;
+  sql::query(
+      *session_, "SELECT pg_try_advisory_lock($1)", [&](const sql::row& r) { taken = r.text(0) == "t"; }, serving_lock);
+  if (!taken) {
+    throw store_error("postgresql store: another Tandem serves this database (it holds the advisory lock " +
+                      std::to_string(serving_lock) +
+                      "); one Tandem at a time serves a database: stop the other one first");
+  }
+}
+
+postgresql_instance_lock::~postgresql_instance_lock() = default;
+
+bool is_postgresql_url(std::string_view store) {
+  return store.starts_with("postgresql://") || store.starts_with("postgres://");
+}
+
+}  // namespace tandem

@@ -1,0 +1,94 @@
+// The PostgreSQL store's own side: its migrations, its connection, and what the server is told.
+// What every store must do is in tests/storage/store_contract_test.cpp, which runs against
+// PostgreSQL too (postgresql_store_under_test.cpp).
+
+#include "storage/postgresql/postgresql_store.h"
+
+#include "postgresql/test_database.h"
+#include "storage/sqlite/sqlite_store.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace tandem;
+using namespace tandem::testing;
+
+TEST_CASE("an empty PostgreSQL database is migrated to the same schema version as SQLite's") {
+  test_database db;
+
+  { postgresql_store store(db.address()); }
+
+  CHECK(postgresql_store::latest_schema_version() == sqlite_store::latest_schema_version());
+  CHECK(db.value_of("SELECT version FROM tandem_schema") == std::to_string(sqlite_store::latest_schema_version()));
+}
+
+TEST_CASE("reopening a migrated PostgreSQL database keeps its rows and does not migrate again") {
+  test_database db;
+  { postgresql_store(db.address()).put_setting("marker", "kept"); }
+
+  postgresql_store reopened(db.address());
+
+  CHECK(reopened.setting("marker") == "kept");
+  CHECK(db.value_of("SELECT COUNT(*) FROM tandem_schema") == "1");
+}
+
+TEST_CASE("two stores opening one empty database at once both find it migrated once") {
+  test_database db;
+  postgresql_store first(db.address());
+  postgresql_store second(db.address());
+
+  first.put_setting("from", "first");
+
+  CHECK(second.setting("from") == "first");
+  CHECK(db.value_of("SELECT version FROM tandem_schema") == std::to_string(postgresql_store::latest_schema_version()));
+}
+
+TEST_CASE("a PostgreSQL database written by a newer Tandem is refused with a clear error") {
+  test_database db;
+  { postgresql_store store(db.address()); }
+  db.run("UPDATE tandem_schema SET version = version + 1");
+
+  CHECK_THROWS_WITH(postgresql_store(db.address()),
+                    Catch::Contains("written by a newer Tandem") && Catch::Contains("postgresql store"));
+}
+
+TEST_CASE("a server that cannot be reached is a store error that says so, without the password") {
+  // Port 1 on 127.0.0.1: nothing listens there.
+  const postgresql_address nowhere{"postgresql://tandem@127.0.0.1:1/tandem?connect_timeout=2", "secret-password"};
+
+  try {
+    postgresql_store store(nowhere);
+    FAIL("a store opened on a port nobody listens on");
+  } catch (const store_error& e) {
+    const std::string message = e.what();
+    CHECK_THAT(message, Catch::Contains("postgresql store: cannot connect"));
+    CHECK_THAT(message, !Catch::Contains("secret-password"));
+  }
+}
+
+TEST_CASE("a store whose session the server ended connects again for the next operation") {
+  test_database db;
+  postgresql_store store(db.address());
+  store.put_setting("before", "1");
+
+  db.run(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+      "pg_backend_pid()");
+
+  // The first operation after the end may fail (its session is gone); the one after it works.
+  try {
+    store.put_setting("during", "1");
+  } catch (const store_error&) {
+  }
+  store.put_setting("after", "1");
+  CHECK(store.setting("before") == "1");
+  CHECK(store.setting("after") == "1");
+}
+
+TEST_CASE("a store URL is PostgreSQL by its scheme, anything else a SQLite file") {
+  CHECK(is_postgresql_url("postgresql://tandem@db.internal/tandem"));
+  CHECK(is_postgresql_url("postgres://tandem@db.internal/tandem"));
+  CHECK_FALSE(is_postgresql_url("deploy/tandem.db"));
+  CHECK_FALSE(is_postgresql_url("/var/lib/tandem/postgresql://x.db"));
+}
