@@ -113,7 +113,7 @@ void take_public_url_alias(reader& r, const std::string& alias, engine_settings&
 config_result read_document(const YAML::Node& root, const std::filesystem::path& base_dir) {
   reader r;
   tandem_config config;
-  config.store_path = base_dir / "tandem.db";
+  config.store.sqlite_file = base_dir / "tandem.db";
   config.seed.tiers = default_tiers();
   if (!root.IsMap()) {
     r.fail("", root.IsDefined() && !root.IsNull()
@@ -123,7 +123,7 @@ config_result read_document(const YAML::Node& root, const std::filesystem::path&
     return {std::nullopt, r.take_errors(), {}};
   }
   r.expect_map(root, "", {"store", "http", "log", "adapters", "engine", "tiers", "collaborations"}, "section");
-  if (auto store = r.non_empty(root, "store", "")) config.store_path = base_dir / *store;
+  if (const YAML::Node store = root["store"]; store.IsDefined()) read_store(r, store, base_dir, config.store);
   if (const YAML::Node http = root["http"]; http.IsDefined()) read_http(r, http, base_dir, config);
   if (const YAML::Node log = root["log"]; log.IsDefined() && r.expect_map(log, "log", {"level", "format"})) {
     if (auto level = r.choice(log, "level", "log", "log level", log_levels)) config.log_level = *level;

@@ -8,6 +8,7 @@
 #include "app/config_matrix.h"
 #include "app/config_reconcile.h"
 #include "app/config_slack.h"
+#include "app/config_store.h"
 #include "app/config_webhook.h"
 #include "app/secret.h"
 #include "core/model.h"
@@ -36,7 +37,7 @@ std::string to_string(const config_error& error);
 
 /// Everything the program needs from its config file, validated.
 struct tandem_config {
-  std::filesystem::path store_path;        ///< SQLite file; relative paths resolved against the config's folder
+  store_config store;  ///< a SQLite file (relative paths resolved against the config's folder) or PostgreSQL
   std::string http_address = "127.0.0.1";  ///< host to listen on (IPv6 without brackets)
   std::uint16_t http_port = 8080;          ///< 0: pick a free port
   std::size_t body_limit = std::size_t{1024} * 1024;  ///< largest accepted HTTP request body, in bytes

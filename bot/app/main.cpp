@@ -8,6 +8,7 @@
 #include "app/simulation_report.h"
 #include "app/template_catalog.h"
 #include "core/store.h"
+#include "storage/postgresql/postgresql_store.h"
 #include "storage/sqlite/sqlite_backup.h"
 #include "storage/sqlite/store_lock.h"
 
@@ -182,12 +183,21 @@ struct store_file_options {
   std::string config_file;  ///< --config
 };
 
-/// The store a backup or restore works on: --store, else the config's `store`.
+/// The SQLite file a backup or restore works on: --store, else the config's `store`; nothing, with
+/// the reason on stderr, when there is none or the store is PostgreSQL (whose own tools back it up).
 std::optional<std::string> store_of(const store_file_options& options) {
-  if (!options.store.empty()) return options.store;
-  auto config = load_or_report(options.config_file);
-  if (!config) return std::nullopt;
-  return config->store_path.string();
+  std::string store = options.store;
+  if (store.empty()) {
+    auto config = load_or_report(options.config_file);
+    if (!config) return std::nullopt;
+    store = config->store.postgresql ? config->store.describe() : config->store.sqlite_file.string();
+  }
+  if (tandem::is_postgresql_url(store)) {
+    std::cerr << "the store " << store << " is a PostgreSQL database: back it up and restore it with pg_dump and "
+              << "pg_restore (see \"PostgreSQL\" in docs/running.md); tandem backup and restore copy SQLite files\n";
+    return std::nullopt;
+  }
+  return store;
 }
 
 /// `tandem backup FILE`: a checked copy of the store, taken while Tandem may be serving.

@@ -14,6 +14,7 @@
 #include "app/platform_adapters.h"
 #include "app/sync_thread.h"
 #include "app/template_catalog.h"
+#include "storage/postgresql/postgresql_store.h"
 #include "storage/sqlite/sqlite_backup.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/store_lock.h"
@@ -45,6 +46,18 @@ std::string console_session_id() {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
 }
 
+/// Where libpq finds the database the config names.
+postgresql_address address_of(const postgresql_store_config& db) {
+  return {db.url.reveal(), db.password ? db.password->reveal() : std::string{}};
+}
+
+/// The store the config names: a SQLite file, durable at each sync (group commit), or a PostgreSQL
+/// database, durable at each commit.
+std::unique_ptr<store> opened_store(const store_config& config) {
+  if (config.postgresql) return std::make_unique<postgresql_store>(address_of(*config.postgresql));
+  return std::make_unique<sqlite_store>(config.sqlite_file.string(), sqlite_durability::at_sync);
+}
+
 /// Where people reach the HTTP server, for links in messages: `http.public_url`, else the address
 /// Tandem listens on.
 std::string public_url(const tandem_config& config) {
@@ -60,10 +73,11 @@ class tandem_process {
   tandem_process(const tandem_config& config, const runtime_options& options, const template_catalog& templates)
       : config_(config),
         options_(options),
-        store_(config.store_path.string(), sqlite_durability::at_sync),
-        syncer_(store_, metrics_, on_core(), &store_),
-        host_(store_, metrics_, templates.languages()),
-        dispatcher_(store_, host_, templates, metrics_, on_core(), clock_now),
+        store_(opened_store(config.store)),
+        // Only a store that keeps a log beside its files (SQLite's WAL) has checkpoints to run.
+        syncer_(*store_, metrics_, on_core(), dynamic_cast<store_checkpoints*>(store_.get())),
+        host_(*store_, metrics_, templates.languages()),
+        dispatcher_(*store_, host_, templates, metrics_, on_core(), clock_now),
         // The inbound path of every platform adapter: bursts committed by the engine host and
         // acknowledged after the sync that makes them durable.
         inbound_(engine_inbound_parts(host_, dispatcher_, on_core(), clock_now,
@@ -73,7 +87,7 @@ class tandem_process {
         http_(io_, http_options(config)),
         tick_(io_),
         signals_(io_, SIGINT, SIGTERM),
-        adapter_state_(store_),
+        adapter_state_(*store_),
         directory_([this]() -> const world& { return host_.current(); }),
         time_zones_(host_, on_core(), clock_now),
         web_(web_environment(config), web_labels::load(options.prompts_dir)),
@@ -99,7 +113,7 @@ class tandem_process {
     const auto port = http_.start();
     for (auto& adapter : adapters_) adapter->start();
     spdlog::info("tandem {} listening on http://{}:{} (store {})", TANDEM_VERSION, config_.http_address, port,
-                 config_.store_path.string());
+                 config_.store.describe());
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (!ec) {
         spdlog::info("signal {}: shutting down", signal);
@@ -155,7 +169,7 @@ class tandem_process {
       dispatcher_.dispatch_due();
       return true;
     };
-    c.task_history = [this](std::int64_t task) { return store_.task_history(task); };
+    c.task_history = [this](std::int64_t task) { return store_->task_history(task); };
     c.clock = clock_now;
     c.secure_cookies = public_url(config).starts_with("https://");
     return c;
@@ -183,7 +197,7 @@ class tandem_process {
         nlohmann::json body{{"status", "ok"}, {"version", TANDEM_VERSION}, {"adapters", nlohmann::json::object()}};
         for (const auto& adapter : adapters_) body["adapters"][adapter->platform()] = adapter->health();
         try {
-          (void)store_.next_outbox_attempt_after(clock_now());  // a read that fails when the database does
+          (void)store_->next_outbox_attempt_after(clock_now());  // a read that fails when the database does
           body["store"] = "ok";
         } catch (const store_error& e) {
           body["status"] = "failing";
@@ -291,7 +305,7 @@ class tandem_process {
 
   /// Makes everything committed so far durable before returning (start-up, the console).
   void sync_now() {
-    store_.sync();
+    store_->sync();
     for (const time_point d : std::exchange(unsynced_due_, {})) dispatcher_.expect(d);
   }
 
@@ -317,7 +331,7 @@ class tandem_process {
   const runtime_options& options_;
   asio::io_context io_{1};  ///< run by one thread: handlers it posts skip the shared queue
   metrics_registry metrics_;
-  sqlite_store store_;
+  std::unique_ptr<store> store_;
   sync_thread syncer_;  ///< destroyed before the store, after the last sync it owes
   engine_host host_;
   outbox_dispatcher dispatcher_;
@@ -347,7 +361,13 @@ int run_tandem(const tandem_config& config, const runtime_options& options) {
   (void)std::signal(SIGXFSZ, SIG_IGN);
   try {
     const template_catalog templates = template_catalog::load(options.prompts_dir);
-    const std::string store = config.store_path.string();
+    if (const auto& db = config.store.postgresql) {
+      // Held while this process runs: a second Tandem on the same database is refused.
+      const postgresql_instance_lock serving(address_of(*db));
+      tandem_process process(config, options, templates);
+      return process.run();
+    }
+    const std::string store = config.store.sqlite_file.string();
     // Held while this process runs: `tandem restore` refuses a store a running Tandem holds.
     const store_lock running = store_lock::shared(store);
     if (const auto damage = find_store_damage(store)) {
@@ -361,7 +381,7 @@ int run_tandem(const tandem_config& config, const runtime_options& options) {
   } catch (const template_error& e) {
     spdlog::critical("templates: {}", e.what());
   } catch (const store_error& e) {
-    spdlog::critical("store {}: {}", config.store_path.string(), e.what());
+    spdlog::critical("store {}: {}", config.store.describe(), e.what());
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
   }

@@ -83,7 +83,7 @@ TEST_CASE("The demo config loads with no errors: three organizations, eight peop
   CHECK(error_texts(result).empty());
   REQUIRE(result.config);
   const tandem_config& config = *result.config;
-  CHECK(config.store_path == tandem::testing::source_tree() / "deploy" / "tandem.db");
+  CHECK(config.store.sqlite_file == tandem::testing::source_tree() / "deploy" / "tandem.db");
   CHECK(config.http_address == "127.0.0.1");
   CHECK(config.http_port == 8080);
   CHECK(config.body_limit == std::size_t{1024} * 1024);
@@ -126,7 +126,7 @@ TEST_CASE("Defaults fill in what a minimal config leaves out") {
       "    people: [{id: f, name: F, roles: [facilitator]}, {id: p, name: P, org: o}]\n");
   REQUIRE(error_texts(result).empty());
   const tandem_config& config = *result.config;
-  CHECK(config.store_path == "/srv/tandem/tandem.db");
+  CHECK(config.store.sqlite_file == "/srv/tandem/tandem.db");
   CHECK(config.http_address == "127.0.0.1");
   CHECK(config.http_port == 8080);
   CHECK(config.log_level == "info");
@@ -180,7 +180,7 @@ TEST_CASE("Explicit settings are read: store, listen address, body limit, log, a
                                         "tiers: {core: {schedule: \"daily 09:00\", silence_after: 36h}}\n"));
   REQUIRE(error_texts(result).empty());
   const tandem_config& config = *result.config;
-  CHECK(config.store_path == "/srv/tandem/data/bot.db");
+  CHECK(config.store.sqlite_file == "/srv/tandem/data/bot.db");
   CHECK(config.http_address == "::1");
   CHECK(config.http_port == 0);
   CHECK(config.body_limit == std::size_t{512} * 1024);
@@ -365,6 +365,68 @@ TEST_CASE("Secret values never appear in error texts") {
     }
   }
   unsetenv("TANDEM_TEST_METRICS_TOKEN");
+}
+
+TEST_CASE("The store is a SQLite file by default, or a PostgreSQL database named by its URL") {
+  const temp_dir dir;
+  dir.write("db-password.txt", "pg-secret-value\n");
+  setenv("TANDEM_TEST_STORE_URL", "postgresql://tandem@db.internal/tandem?sslmode=verify-full", 1);
+
+  SECTION("a plain path is a SQLite file beside the config") {
+    const auto result = parse_config(config_with("", "store: data/bot.db\n"), dir.path());
+    REQUIRE(error_texts(result).empty());
+    CHECK_FALSE(result.config->store.postgresql);
+    CHECK(result.config->store.sqlite_file == dir.path() / "data" / "bot.db");
+  }
+  SECTION("a postgresql:// URL is a PostgreSQL database, with libpq's password") {
+    const auto result = parse_config(config_with("", "store: postgresql://tandem@db.internal/tandem\n"), dir.path());
+    REQUIRE(error_texts(result).empty());
+    REQUIRE(result.config->store.postgresql);
+    CHECK(result.config->store.postgresql->url.reveal() == "postgresql://tandem@db.internal/tandem");
+    CHECK_FALSE(result.config->store.postgresql->password);
+    CHECK(result.config->store.describe() == "postgresql://tandem@db.internal/tandem");
+  }
+  SECTION("the URL and the password as secrets, from the environment and a file") {
+    const auto result = parse_config(
+        config_with("", "store: {postgresql: {env: TANDEM_TEST_STORE_URL}, password: {file: db-password.txt}}\n"),
+        dir.path());
+    REQUIRE(error_texts(result).empty());
+    REQUIRE(result.config->store.postgresql);
+    CHECK(result.config->store.postgresql->url.reveal() ==
+          "postgresql://tandem@db.internal/tandem?sslmode=verify-full");
+    REQUIRE(result.config->store.postgresql->password);
+    CHECK(result.config->store.postgresql->password->reveal() == "pg-secret-value");
+  }
+  SECTION("a password written into the URL in the config is refused, and not repeated") {
+    const auto result =
+        parse_config(config_with("", "store: postgresql://tandem:pg-secret-value@db/tandem\n"), dir.path());
+    REQUIRE(error_texts(result).size() == 1);
+    CHECK_THAT(error_texts(result).front(), Catch::StartsWith("store: the URL holds a password"));
+    CHECK(error_texts(result).front().find("pg-secret-value") == std::string::npos);
+  }
+  SECTION("a password in a URL from a secret is allowed, and left out of the store's description") {
+    setenv("TANDEM_TEST_STORE_URL", "postgresql://tandem:pg-secret-value@db.internal:5433/tandem", 1);
+    const auto result =
+        parse_config(config_with("", "store: {postgresql: {env: TANDEM_TEST_STORE_URL}}\n"), dir.path());
+    REQUIRE(error_texts(result).empty());
+    CHECK(result.config->store.describe() == "postgresql://tandem@db.internal:5433/tandem");
+  }
+  SECTION("a mapping without a URL, or with a URL of another kind, or an unknown key, is an error") {
+    CHECK(error_texts(parse_config(config_with("", "store: {password: {file: db-password.txt}}\n"), dir.path())) ==
+          std::vector<std::string>{
+              "store.postgresql: is missing: write a SQLite file (tandem.db), a PostgreSQL URL "
+              "(postgresql://tandem@db.internal/tandem), or {postgresql: URL, password: {env: NAME}}"});
+    setenv("TANDEM_TEST_STORE_URL", "mysql://tandem@db/tandem", 1);
+    CHECK(
+        error_texts(parse_config(config_with("", "store: {postgresql: {env: TANDEM_TEST_STORE_URL}}\n"), dir.path())) ==
+        std::vector<std::string>{
+            "store.postgresql: the URL from env:TANDEM_TEST_STORE_URL does not start with postgresql://"});
+    const auto unknown =
+        error_texts(parse_config(config_with("", "store: {postgresql: postgresql://db/t, pasword: x}\n"), dir.path()));
+    REQUIRE(unknown.size() == 1);
+    CHECK_THAT(unknown.front(), Catch::Contains("pasword") && Catch::Contains("did you mean \"password\""));
+  }
+  unsetenv("TANDEM_TEST_STORE_URL");
 }
 
 TEST_CASE("A person in two collaborations is one person, whose details must agree") {
