@@ -6,6 +6,7 @@
 #include "app/logging.h"
 #include "app/runtime.h"
 #include "app/simulation_report.h"
+#include "app/store_copy_command.h"
 #include "app/template_catalog.h"
 #include "core/store.h"
 #include "storage/postgresql/postgresql_store.h"
@@ -303,10 +304,19 @@ int main(int argc, char** argv) {
     which_store->add_option("--store", options->store, "the store file");
     which_store->require_option(1);
   }
+  auto* store_group = app.add_subcommand("store", "Work on a store as a whole (while no Tandem serves it)");
+  store_group->require_subcommand(1);
+  std::string copy_from;
+  std::string copy_to;
+  auto* store_copy = store_group->add_subcommand(
+      "copy", "Copy every row of a store into a new, empty one: SQLite to PostgreSQL or back (docs/running.md)");
+  store_copy->add_option("--from", copy_from, "the store to copy: a SQLite file or a postgresql:// URL")->required();
+  store_copy->add_option("--to", copy_to, "the empty store to fill: a SQLite file or a postgresql:// URL")->required();
 
   CLI11_PARSE(app, argc, argv);
 
   if (backup->parsed()) return write_backup(backup_options);
+  if (store_copy->parsed()) return tandem::copy_store_command(copy_from, copy_to, std::cout, std::cerr);
   if (restore->parsed()) return restore_backup(restore_options);
 
   if (matrix_registration->parsed()) return write_matrix_registration(registration);

@@ -154,4 +154,13 @@ void sql_store::put_setting(std::string_view key, std::string_view value) {
   });
 }
 
+std::vector<sql::copied_table> sql_store::copy_to(sql_store& target) {
+  try {
+    return copy_rows(*db_, *target.db_);
+  } catch (const store_error& e) {
+    throw store_error("copy from the " + std::string{db_->name()} + " to the " + std::string{target.db_->name()} +
+                      ": " + e.what());
+  }
+}
+
 }  // namespace tandem

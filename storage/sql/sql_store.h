@@ -5,6 +5,7 @@
 
 #include "core/store.h"
 #include "storage/sql/sql_connection.h"
+#include "storage/sql/sql_store_copy.h"
 
 #include <atomic>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace tandem {
 
@@ -74,6 +76,13 @@ class sql_store : public store {
   std::optional<std::string> setting(std::string_view key) override;
   /// Inserts or replaces the value of `key`.
   void put_setting(std::string_view key, std::string_view value) override;
+
+  /// Copies every row of this store into `target`, an empty store of any backend (both are at the
+  /// latest schema version once opened): all of it in one transaction of the target, then each
+  /// table counted in both. Nothing else may write to either meanwhile. Throws `store_error` when
+  /// the target holds any row, a row cannot be written (the target keeps nothing), or the counts
+  /// differ.
+  std::vector<sql::copied_table> copy_to(sql_store& target);
 
  protected:
   /// The connection, for the backend's own work (its sync, its checkpoints).
