@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""`tandem serve` on a PostgreSQL store, end to end: signed Slack events and webhook messages are
+acknowledged and stored once each, across a SIGKILL in the middle of the load and a restart (the
+platforms send again what was not acknowledged); a second `tandem serve` on the same database is
+refused while the first serves; /healthz answers. The database is a new one in the cluster CTest
+started (tests/postgresql/cluster.sh), whose URL file TANDEM_TEST_POSTGRESQL_URL_FILE names.
+Usage: postgresql_serve_test.py TANDEM_BINARY REPO_ROOT
+"""
+import os
+import pathlib
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from e2e import (Serve, check, finish, post_signed, request, signed_platforms_config, signed_platforms_env,
+                 skip, slack_event, slack_ts, webhook_message)
+
+binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
+url_file = os.environ.get("TANDEM_TEST_POSTGRESQL_URL_FILE")
+if not url_file or not pathlib.Path(url_file).exists():
+    skip("no PostgreSQL cluster for the tests (run through ctest, which starts one)")
+cluster = pathlib.Path(url_file).read_text().strip()
+database = f"tandem_e2e_{random.randrange(1 << 30)}"
+
+
+def sql(statement, db=database):
+    """The rows `statement` returns, as lines of text, through psql."""
+    result = subprocess.run(["psql", f"{cluster}/{db}", "-Atc", statement], capture_output=True, text=True,
+                            timeout=30)
+    if result.returncode != 0:
+        raise RuntimeError(f"psql {statement}: {result.stderr}")
+    return [line for line in result.stdout.splitlines() if line]
+
+
+sql(f"CREATE DATABASE {database}", db="postgres")
+try:
+    with tempfile.TemporaryDirectory() as folder:
+        config = pathlib.Path(folder) / "postgresql.yaml"
+        config.write_text(signed_platforms_config(f"{cluster}/{database}"))
+        env = signed_platforms_env()
+
+        server = Serve(binary, config, env)
+        check(server.port is not None, "tandem serve starts on the PostgreSQL store and listens")
+        base = f"http://127.0.0.1:{server.port}"
+        status, body = request(base + "/healthz")
+        check(status == 200, f"/healthz answers 200 on PostgreSQL: {status} {body[:200]}")
+
+        second = Serve(binary, config, env)
+        code = second.wait(timeout=30) if second.port is None else second.stop()
+        check(second.port is None and code == 1, f"a second tandem serve on the same database stops at once: {code}")
+        check(any("another Tandem serves this database" in line for line in second.log_lines),
+              "and says that another Tandem serves the database")
+
+        # The load: 400 Slack events and 20 webhook messages; the server is killed in the middle and
+        # started again; whatever was not acknowledged is sent again, as the platforms do. (Few webhook
+        # messages: each waits up to 2 s for its reply in the answer, see docs/status.md.)
+        messages = [("/slack/events", slack_event(n, f"note {n}"), f"slack:T0123ABCD:D0123:{slack_ts(n)}")
+                    for n in range(400)]
+        messages += [("/webhook/ops", webhook_message(f"m{n}", f"hook {n}"), f"webhook:ops:m{n}") for n in range(20)]
+        random.Random(7).shuffle(messages)
+        acknowledged = set()
+        for index, (path, message, key) in enumerate(messages):
+            if index == len(messages) // 2:
+                server.process.send_signal(signal.SIGKILL)
+                server.process.wait()
+                server = Serve(binary, config, env)
+                check(server.port is not None, "after SIGKILL, tandem serve starts again on the same database")
+                base = f"http://127.0.0.1:{server.port}"
+            for attempt in range(20):
+                status, _ = post_signed(base, path, message)
+                if status == 200:
+                    acknowledged.add(key)
+                    break
+                time.sleep(0.2)
+        check(len(acknowledged) == len(messages), f"all {len(messages)} events were acknowledged: {len(acknowledged)}")
+
+        stored = sql("SELECT dedup_key FROM responses")
+        by_key = {}
+        for key in stored:
+            by_key[key] = by_key.get(key, 0) + 1
+        twice = [key for key, n in by_key.items() if n > 1]
+        check(not twice, f"no event is stored twice: {twice[:5]}")
+        stored_ends = {key.split(":")[-1] for key in by_key}
+        missing = [key for key in acknowledged if key.split(":")[-1] not in stored_ends]
+        check(not missing, f"every acknowledged event is stored: {len(missing)} missing, e.g. {missing[:3]}")
+        check(sql("SELECT version FROM tandem_schema") == ["10"], "the database is at schema version 10")
+        code = server.stop()
+        check(code == 0, f"SIGTERM stops it cleanly: {code}")
+finally:
+    sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)", db="postgres")
+finish()
