@@ -11,8 +11,12 @@
 # Lua capped wrk itself near 30,000 requests/s, so the ceiling measured wrk, not nginx. The script
 # prints how busy wrk's core was, so a ceiling still limited by wrk shows.
 #
+# With STORE=postgresql, Tandem stores in PostgreSQL instead of SQLite: a cluster of the bench's own
+# (tests/postgresql/cluster.sh, synchronous_commit on, as installed), pinned to Tandem's core, a new
+# database each run.
+#
 # Usage: bench/slack_events/run.sh            (after `cmake --preset release && cmake --build --preset release`)
-# Environment: TANDEM_BINARY (default build/release/bot/app/tandem), DURATION (20s; at most 240s),
+# Environment: STORE (sqlite or postgresql), TANDEM_BINARY (default build/release/bot/app/tandem), DURATION (20s; at most 240s),
 # CONNECTIONS (32), RUNS (3), POOL_RATE (requests built per second of a Tandem run: 60000; a run
 # that sends more is rejected, raise it then). Needs wrk and nginx-light (installed when missing).
 # The last line, `summary {json}`, is for bench/run-all.sh.
@@ -41,10 +45,14 @@ for tool in wrk nginx; do
 done
 [[ -x "$binary" ]] || { echo "no Tandem binary at $binary: build the release preset first" >&2; exit 1; }
 
+store=${STORE:-sqlite}
+[[ $store == sqlite || $store == postgresql ]] || { echo "STORE $store: write sqlite or postgresql" >&2; exit 1; }
 work=$(mktemp -d)
 server_pid=""
+pg=""
 cleanup() {
   [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
+  [[ -n "$pg" ]] && "$root/tests/postgresql/cluster.sh" stop "$pg/cluster" && rm -rf "$pg"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,15 +80,45 @@ load() {
 export SLACK_SIGNING_SECRET=$(openssl rand -hex 16)
 export SLACK_BOT_TOKEN=xoxb-benchmark
 export POOL="$work/pool"
-sed -e "s|^store: .*|store: $work/tandem.db|" \
-    -e "s|# api_base_url: https://slack.com/api/|api_base_url: http://127.0.0.1:9/api/|" \
+sed -e "s|# api_base_url: https://slack.com/api/|api_base_url: http://127.0.0.1:9/api/|" \
     -e "s|^  level: info|  level: warn|" \
     "$root/deploy/slack/slack.yaml" > "$work/slack.yaml"
 ticks_per_second=$(getconf CLK_TCK)
+if [[ $store == postgresql ]]; then
+  pg=$(mktemp -d)
+  chmod 755 "$pg"  # the server runs as postgres when this runs as root
+  "$root/tests/postgresql/cluster.sh" start "$pg/cluster"
+  taskset -a -c -p 1 "$(head -n 1 "$pg/cluster/data/postmaster.pid")" >/dev/null
+  pg_url=$(cat "$pg/cluster/url")
+fi
+# Makes the run's store new and empty, and points the config at it.
+new_store() {
+  if [[ $store == sqlite ]]; then
+    rm -f "$work"/tandem.db*
+    sed -i "s|^store: .*|store: $work/tandem.db|" "$work/slack.yaml"
+  else
+    psql -q "$pg_url/postgres" -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
+    sed -i "s|^store: .*|store: $pg_url/bench|" "$work/slack.yaml"
+  fi
+}
+# Prints "rows distinct forged_rows" of the run's store: the events stored, their distinct dedup
+# keys, and the rows from forged requests (none may be).
+counts_sql="SELECT
+  sum(CASE WHEN dedup_key LIKE 'slack:T0123ABCD:C0123RIVER:%' THEN 1 ELSE 0 END),
+  count(DISTINCT CASE WHEN dedup_key LIKE 'slack:T0123ABCD:C0123RIVER:%' THEN dedup_key END),
+  sum(CASE WHEN dedup_key LIKE '%:C0BAD:%' THEN 1 ELSE 0 END) FROM responses"
+stored_counts() {
+  if [[ $store == sqlite ]]; then
+    python3 -c 'import sqlite3, sys; print(*sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())' \
+      "$work/tandem.db" "$counts_sql"
+  else
+    psql -At -F ' ' "$pg_url/bench" -c "$counts_sql"
+  fi
+}
 
-echo "Tandem: $connections connections for $duration, $runs runs (wrk on core 0, Tandem on core 1)"
+echo "Tandem on $store: $connections connections for $duration, $runs runs (wrk on core 0, Tandem on core 1)"
 for run in $(seq "$runs"); do
-  rm -f "$work"/tandem.db*
+  new_store
   port=$(free_port)
   presign "$port" $((pool_rate * seconds))
   taskset -c 1 "$binary" serve --config "$work/slack.yaml" --listen "127.0.0.1:$port" 2> "$work/tandem.log" &
@@ -93,12 +131,10 @@ for run in $(seq "$runs"); do
   kill -TERM "$server_pid"
   wait "$server_pid" || true
   server_pid=""
-  python3 - "$work/tandem.db" "$result" "$((cpu_after - cpu_before))" "$ticks_per_second" "$rss" >> "$work/runs.jsonl" <<'PY'
-import json, sqlite3, sys
-db, result, cpu_ticks, ticks_per_second, rss_kb = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-rows, distinct = sqlite3.connect(db).execute(
-    "SELECT count(*), count(DISTINCT dedup_key) FROM responses WHERE dedup_key LIKE 'slack:T0123ABCD:C0123RIVER:%'").fetchone()
-forged_rows = sqlite3.connect(db).execute("SELECT count(*) FROM responses WHERE dedup_key LIKE '%:C0BAD:%'").fetchone()[0]
+  python3 - "$(stored_counts)" "$result" "$((cpu_after - cpu_before))" "$ticks_per_second" "$rss" >> "$work/runs.jsonl" <<'PY'
+import json, sys
+counts, result, cpu_ticks, ticks_per_second, rss_kb = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+rows, distinct, forged_rows = (int(n or 0) for n in counts.split())
 # Every acknowledged event is stored once: rows are unique by construction (dedup key), every
 # unique id acknowledged is a row, and at most the requests still in flight when wrk stopped
 # (one per connection) may be stored without their answer having been counted.

@@ -1,4 +1,4 @@
-// Reads `store`: a SQLite file or a PostgreSQL database, its URL and password.
+// Reads `store`: a SQLite file or a PostgreSQL database, its URL and password, and `keep_text`.
 #include "app/config_store.h"
 
 #include "app/config_reader.h"
@@ -37,7 +37,7 @@ namespace config_detail {
 void read_store(reader& r, const YAML::Node& node, const std::filesystem::path& base_dir, store_config& out) {
   const std::string advice =
       "write a SQLite file (tandem.db), a PostgreSQL URL (postgresql://tandem@db.internal/tandem), or "
-      "{postgresql: URL, password: {env: NAME}}";
+      "a mapping {sqlite: FILE} or {postgresql: URL, password: {env: NAME}}, with keep_text";
   const auto refuse_password_in = [&](const std::string& url, const std::string& path) {
     if (!password_in(url)) return false;
     r.fail(path,
@@ -60,12 +60,31 @@ void read_store(reader& r, const YAML::Node& node, const std::filesystem::path& 
     r.fail("store", advice);
     return;
   }
-  if (!r.expect_map(node, "store", {"postgresql", "password"})) return;
+  if (!r.expect_map(node, "store", {"sqlite", "postgresql", "password", "keep_text"})) return;
+  if (const YAML::Node keep = node["keep_text"]; keep.IsDefined()) {
+    if (keep.IsScalar() && keep.Scalar() == "forever") {
+      out.keep_text.reset();
+    } else if (const auto kept = r.duration(node, "keep_text", "store"); kept && kept->count() == 0) {
+      r.fail("store.keep_text", "0 would forget every text at once: write a duration such as 90d, or forever");
+    } else if (kept) {
+      out.keep_text = *kept;
+    }
+  }
   const YAML::Node url_node = node["postgresql"];
-  std::optional<secret> url;
+  if (const YAML::Node file = node["sqlite"]; file.IsDefined()) {
+    if (url_node.IsDefined() || node["password"].IsDefined()) {
+      r.fail("store", "give either sqlite or postgresql (with its password), not both");
+    } else if (auto name = r.non_empty(node, "sqlite", "store")) {
+      out.sqlite_file = base_dir / *name;
+    }
+    return;
+  }
   if (!url_node.IsDefined()) {
-    r.fail("store.postgresql", "is missing: " + advice);
-  } else if (url_node.IsScalar()) {
+    if (node["password"].IsDefined()) r.fail("store.postgresql", "is missing: " + advice);
+    return;  // the default SQLite file, with keep_text
+  }
+  std::optional<secret> url;
+  if (url_node.IsScalar()) {
     if (!refuse_password_in(url_node.Scalar(), "store.postgresql")) url = secret{url_node.Scalar(), "store.postgresql"};
   } else {
     url = read_secret(r, url_node, "store.postgresql", base_dir);

@@ -4,6 +4,7 @@
 
 #include "app/secret.h"
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -15,16 +16,19 @@ class Node;
 namespace tandem {
 
 /// A PostgreSQL database as the store: `store: postgresql://…`, or the mapping
-/// `store: {postgresql: URL or {env: …}/{file: …}, password: {env: …}/{file: …}}`.
+/// `store: {postgresql: URL or {env: …}/{file: …}, password: {env: …}/{file: …}, keep_text: …}`.
 struct postgresql_store_config {
   secret url;                      ///< libpq's URL form; TLS settings are its parameters (sslmode, sslrootcert...)
   std::optional<secret> password;  ///< given apart from the URL; none: libpq's own (PGPASSWORD, ~/.pgpass)
 };
 
-/// Where the store is.
+/// Where the store is, and how long it keeps what people wrote.
 struct store_config {
   std::filesystem::path sqlite_file;                  ///< the SQLite file, when `postgresql` is empty; resolved
   std::optional<postgresql_store_config> postgresql;  ///< the store is this PostgreSQL database instead
+  /// `store.keep_text`: how long the text of recorded messages is kept (of collaborations that
+  /// record it); older text is blanked, the responses and their counts stay. None: `forever`.
+  std::optional<std::chrono::seconds> keep_text = std::chrono::days{90};
 
   /// Where the store is, safe to log: the file, or the database's URL without any password in it.
   [[nodiscard]] std::string describe() const;

@@ -14,6 +14,7 @@
 #include "app/platform_adapters.h"
 #include "app/sync_thread.h"
 #include "app/template_catalog.h"
+#include "app/text_retention.h"
 #include "storage/postgresql/postgresql_store.h"
 #include "storage/sqlite/sqlite_backup.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -94,7 +95,9 @@ class tandem_process {
         adapters_(create_platform_adapters(
             config, adapter_environment{io_, [this](inbound event, std::function<void(bool)> stored) {
                                           inbound_.ingest(std::move(event), std::move(stored));
-                                        }, metrics_, adapter_state_, directory_, &time_zones_, &templates})) {}
+                                        }, metrics_, adapter_state_, directory_, &time_zones_, &templates})) {
+    if (config.store.keep_text) retention_.emplace(*store_, *config.store.keep_text, metrics_);
+  }
 
   int run() {
     world seed = config_.seed;
@@ -233,6 +236,10 @@ class tandem_process {
         host_.handle_unhandled(clock_now());
         // The schedules run every few seconds: nudges and reminders need minute precision, not more.
         if (++ticks_ % engine_tick_every == 0) host_.tick(clock_now());
+        // Old text goes a batch a minute, or a batch a second while a backlog lasts.
+        if (retention_ && (retention_backlog_ || ticks_ % retention_every == 0)) {
+          retention_backlog_ = retention_->run_batch(clock_now());
+        }
       } catch (const store_error& e) {
         spdlog::error("store: {}", e.what());
       }
@@ -351,6 +358,9 @@ class tandem_process {
   std::vector<time_point> unsynced_due_;  ///< due times of messages queued since the last sync began
   static constexpr unsigned engine_tick_every = 5;  ///< in one-second timer ticks
   unsigned ticks_ = 0;
+  std::optional<text_retention> retention_;  ///< none when the config keeps text forever
+  bool retention_backlog_ = false;           ///< the last batch was full
+  static constexpr unsigned retention_every = 60;  ///< in one-second timer ticks
 };
 
 }  // namespace

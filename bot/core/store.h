@@ -103,6 +103,11 @@ class store {
   /// world does not keep, read on demand (the dashboard's task pages).
   virtual std::vector<record_task_update> task_history(std::int64_t task) = 0;
 
+  /// Retention: blanks the recorded text of at most `limit` responses that came before `before`
+  /// (oldest first), keeping the rows themselves (counts, last activity, dedup). Returns how many
+  /// it blanked: fewer than `limit` when none older is left.
+  virtual std::size_t forget_text_before(time_point before, std::size_t limit) = 0;
+
   /// A small key-value table for adapter state such as sync tokens.
   virtual std::optional<std::string> setting(std::string_view key) = 0;
   virtual void put_setting(std::string_view key, std::string_view value) = 0;

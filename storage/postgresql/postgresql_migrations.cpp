@@ -278,6 +278,10 @@ CREATE TABLE dashboard_sessions (
   ended BIGINT
 );
 )sql"},
+    // Retention (`store.keep_text`): the responses whose text is still kept, by when they came.
+    {11, R"sql(
+CREATE INDEX responses_with_text ON responses (at) WHERE text <> '';
+)sql"},
 });
 constexpr int first_version = 10;
 static_assert(numbered_from(first_version, migrations));

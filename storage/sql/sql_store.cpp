@@ -137,6 +137,16 @@ std::vector<record_task_update> sql_store::task_history(std::int64_t task) {
   });
 }
 
+std::size_t sql_store::forget_text_before(time_point before, std::size_t limit) {
+  return translated("forget_text_before", [&] {
+    const auto forgotten = execute(*db_,
+                                   "UPDATE responses SET text = '' WHERE id IN (SELECT id FROM responses"
+                                   " WHERE text <> '' AND at < $1 ORDER BY at LIMIT $2)",
+                                   before, static_cast<std::int64_t>(limit));
+    return static_cast<std::size_t>(forgotten);
+  });
+}
+
 std::optional<std::string> sql_store::setting(std::string_view key) {
   return translated("setting", [&]() -> std::optional<std::string> {
     std::optional<std::string> value;

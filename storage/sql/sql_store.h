@@ -73,6 +73,9 @@ class sql_store : public store {
   std::vector<outbox_row> outbox_rows(std::string_view key_prefix) override;
   std::vector<record_task_update> task_history(std::int64_t task) override;
 
+  /// One statement: the oldest responses with text before `before`, through their own index.
+  std::size_t forget_text_before(time_point before, std::size_t limit) override;
+
   std::optional<std::string> setting(std::string_view key) override;
   /// Inserts or replaces the value of `key`.
   void put_setting(std::string_view key, std::string_view value) override;

@@ -353,6 +353,11 @@ CREATE TABLE dashboard_sessions (
 ) STRICT;
 ALTER TABLE audit ADD COLUMN via TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Retention (`store.keep_text`): the responses whose text is still kept, by when they came,
+    // so that forgetting old text finds them without reading every response.
+    {11, R"sql(
+CREATE INDEX responses_with_text ON responses (at) WHERE text <> '';
+)sql"},
 });
 static_assert(numbered_from(1, migrations));
 

@@ -415,7 +415,8 @@ TEST_CASE("The store is a SQLite file by default, or a PostgreSQL database named
     CHECK(error_texts(parse_config(config_with("", "store: {password: {file: db-password.txt}}\n"), dir.path())) ==
           std::vector<std::string>{
               "store.postgresql: is missing: write a SQLite file (tandem.db), a PostgreSQL URL "
-              "(postgresql://tandem@db.internal/tandem), or {postgresql: URL, password: {env: NAME}}"});
+              "(postgresql://tandem@db.internal/tandem), or a mapping {sqlite: FILE} or {postgresql: URL, password: "
+              "{env: NAME}}, with keep_text"});
     setenv("TANDEM_TEST_STORE_URL", "mysql://tandem@db/tandem", 1);
     CHECK(
         error_texts(parse_config(config_with("", "store: {postgresql: {env: TANDEM_TEST_STORE_URL}}\n"), dir.path())) ==
@@ -425,6 +426,25 @@ TEST_CASE("The store is a SQLite file by default, or a PostgreSQL database named
         error_texts(parse_config(config_with("", "store: {postgresql: postgresql://db/t, pasword: x}\n"), dir.path()));
     REQUIRE(unknown.size() == 1);
     CHECK_THAT(unknown.front(), Catch::Contains("pasword") && Catch::Contains("did you mean \"password\""));
+  }
+  SECTION("text is kept 90 days by default; keep_text says otherwise, or forever") {
+    const auto by_default = parse_config(config_with("", "store: data/bot.db\n"), dir.path());
+    REQUIRE(error_texts(by_default).empty());
+    CHECK(by_default.config->store.keep_text == std::chrono::days{90});
+    const auto shorter = parse_config(config_with("", "store: {sqlite: bot.db, keep_text: 30d}\n"), dir.path());
+    REQUIRE(error_texts(shorter).empty());
+    CHECK(shorter.config->store.keep_text == std::chrono::days{30});
+    CHECK(shorter.config->store.sqlite_file == dir.path() / "bot.db");
+    const auto forever = parse_config(
+        config_with("", "store: {postgresql: postgresql://db/tandem, keep_text: forever}\n"), dir.path());
+    REQUIRE(error_texts(forever).empty());
+    CHECK_FALSE(forever.config->store.keep_text);
+    CHECK(forever.config->store.postgresql);
+    CHECK(error_texts(parse_config(config_with("", "store: {keep_text: 0}\n"), dir.path())) ==
+          std::vector<std::string>{
+              "store.keep_text: 0 would forget every text at once: write a duration such as 90d, or forever"});
+    CHECK(error_texts(parse_config(config_with("", "store: {sqlite: a.db, postgresql: postgresql://db/t}\n"), dir.path())) ==
+          std::vector<std::string>{"store: give either sqlite or postgresql (with its password), not both"});
   }
   unsetenv("TANDEM_TEST_STORE_URL");
 }

@@ -112,6 +112,7 @@ TEST_CASE("migration 7 keeps every outbox row of a store written before it, abou
     db.exec("ALTER TABLE calendar_events DROP COLUMN removed_at");
     db.exec("DROP TABLE dashboard_sign_ins; DROP TABLE dashboard_sessions;");  // and before migration 10
     db.exec("ALTER TABLE audit DROP COLUMN via");
+    db.exec("DROP INDEX responses_with_text");  // and before migration 11
     db.exec("PRAGMA user_version = 6");
   }
   sqlite_store store(file.path());
@@ -140,6 +141,7 @@ TEST_CASE("migration 6 tells a given zone from the default in a store written be
     db.exec("ALTER TABLE calendar_events DROP COLUMN removed_at");
     db.exec("DROP TABLE dashboard_sign_ins; DROP TABLE dashboard_sessions;");  // and migration 10
     db.exec("ALTER TABLE audit DROP COLUMN via");
+    db.exec("DROP INDEX responses_with_text");  // and before migration 11
     db.exec("PRAGMA user_version = 5");
     db.exec(
         "INSERT INTO people (id, name, time_zone, language) VALUES"
@@ -170,6 +172,7 @@ TEST_CASE("migration 8 turns each stored due instant into the date it ended, wha
     db.exec("ALTER TABLE calendar_events DROP COLUMN removed_at");
     db.exec("DROP TABLE dashboard_sign_ins; DROP TABLE dashboard_sessions;");  // and before migration 10
     db.exec("ALTER TABLE audit DROP COLUMN via");
+    db.exec("DROP INDEX responses_with_text");  // and before migration 11
     db.exec("PRAGMA user_version = 7");
     db.exec(
         "INSERT INTO collaborations (id, name, record_full_text, rooms) VALUES ('river', 'River', 0, '[]');"

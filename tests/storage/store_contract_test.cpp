@@ -56,6 +56,29 @@ TEST_CASE("the text of an event is blanked unless it may be kept") {
   CHECK(unhandled[1].event.text == "status 1 done");
 }
 
+TEST_CASE("old text is forgotten oldest first, a batch at a time; the responses themselves stay") {
+  fresh_store store;
+  for (int day = 0; day < 5; ++day) {
+    store->record(event_from({"console", "", "ana"}, "console:ana:" + std::to_string(day), t0 + std::chrono::days{day},
+                             "note of day " + std::to_string(day)),
+                  true, recorded_as::unhandled);
+  }
+  const auto texts = [&] {
+    std::vector<std::string> all;
+    for (const recorded_response& r : store->unhandled_responses()) all.push_back(r.event.text);
+    return all;
+  };
+
+  CHECK(store->forget_text_before(t0 + std::chrono::days{3}, 2) == 2);
+  CHECK(texts() == std::vector<std::string>{"", "", "note of day 2", "note of day 3", "note of day 4"});
+  CHECK(store->forget_text_before(t0 + std::chrono::days{3}, 2) == 1);
+  CHECK(store->forget_text_before(t0 + std::chrono::days{3}, 2) == 0);
+  CHECK(texts() == std::vector<std::string>{"", "", "", "note of day 3", "note of day 4"});
+
+  CHECK_FALSE(store->record(event_from({"console", "", "ana"}, "console:ana:0", t0, "again"), true, recorded_as::unhandled));
+  CHECK(store->unhandled_responses().size() == 5);
+}
+
 TEST_CASE("unhandled responses are returned until an apply marks them handled") {
   fresh_store store;
   const auto first =
