@@ -63,7 +63,8 @@ class tandem_process {
         store_(config.store_path.string(), sqlite_durability::at_sync),
         syncer_(store_, metrics_, on_core(), &store_),
         host_(store_, metrics_, templates.languages()),
-        dispatcher_(store_, host_, templates, metrics_, on_core(), clock_now),
+        dispatcher_(store_, host_, templates, metrics_, on_core(), clock_now,
+                    [this](std::function<void(bool)> then) { after_sync(std::move(then)); }),
         // The inbound path of every platform adapter: bursts committed by the engine host and
         // acknowledged after the sync that makes them durable.
         inbound_(engine_inbound_parts(host_, dispatcher_, on_core(), clock_now,

@@ -9,6 +9,7 @@
 #include "adapters/slack/slack_adapter.h"
 #include "adapters/slack/slack_signature.h"
 #include "support/local_https_server.h"
+#include "support/outbox_writes.h"
 #include "support/recording_sink.h"
 #include "support/run_until.h"
 #include "support/test_certificates.h"
@@ -40,6 +41,7 @@ constexpr std::chrono::seconds deadline = tandem::testing::wait_deadline;
 inline tandem::time_point fixed_now() { return tandem::time_point{std::chrono::seconds{now_seconds}}; }
 
 using tandem::testing::recording_sink;
+using tandem::testing::writing_when_ready;
 using tandem::testing::waiter;
 
 /// The answer Tandem gave to a request sent with `slack_fixture::post`.
