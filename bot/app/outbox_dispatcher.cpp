@@ -153,7 +153,8 @@ void outbox_dispatcher::mark_then_write(const outbox_row& row, const write_funct
   try {
     gate_.delivered(row, now_());
   } catch (const store_error&) {
-    came_back(row, [] {});  // still pending: tried again later, when the adapter may no longer hold it ready
+    // Still pending: tried again at the next look, when the adapter may no longer hold it ready.
+    came_back(row, [this] { expect(now_()); });
     throw;
   }
   after_sync_([this, row, write](bool durable) {
