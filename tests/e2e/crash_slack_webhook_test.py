@@ -13,7 +13,7 @@ through either), the acknowledged ones exactly once. A reply goes into the HTTP 
 its outbox row is marked sent durably, so a kill between the two loses that answer (the command
 is then not acknowledged: Slack shows an error and the person types it again), never repeats it.
 
-Usage: crash_slack_webhook_test.py TANDEM_BINARY REPO_ROOT [--kills 20] [--seed N]
+Usage: crash_slack_webhook_test.py TANDEM_BINARY REPO_ROOT [--kills 20] [--seed N] [--command-every 10]
 """
 import argparse
 import hashlib
