@@ -56,11 +56,12 @@ void message_delivery::deliver(const destination& to, const rendered_message& me
     if (!commands_.waits(handle)) return reply_to_command(*w, to, std::move(body), std::move(done));
     // Written only once the outbox has made its sent mark durable: a kill between the two then
     // loses the answer at worst, where a mark after it would send the reply again after a restart.
-    done(delivery_result::ready([this, hold = context_.hold(), w, to, body](std::function<void(delivery_result)> written) {
-      context_.post([this, hold, w, to, body, written = std::move(written)]() mutable {
-        reply_to_command(*w, to, std::move(body), std::move(written));
-      });
-    }));
+    done(delivery_result::ready(
+        [this, hold = context_.hold(), w, to, body](std::function<void(delivery_result)> written) {
+          context_.post([this, hold, w, to, body, written = std::move(written)]() mutable {
+            reply_to_command(*w, to, std::move(body), std::move(written));
+          });
+        }));
     return;
   }
   if (handle.starts_with(thread_handle)) body["thread_ts"] = handle.substr(thread_handle.size());

@@ -60,14 +60,15 @@ void channel_delivery::deliver(const destination& to, const rendered_message& me
   if (!replies_.waits(to.reply_handle)) return reply_to_request(*channel, to, message, key, std::move(done));
   // Written only once the outbox has made its sent mark durable: a kill between the two then
   // loses the answer at worst, where a mark after it would send the reply again after a restart.
-  done(delivery_result::ready([this, hold = context_.hold(), to, message, key](std::function<void(delivery_result)> written) {
-    context_.post([this, hold, to, message, key, written = std::move(written)]() mutable {
-      const webhook_channel_settings* still = find_channel(options_, to.workspace);
-      if (still == nullptr)
-        return written(delivery_result::failed("webhook channel " + to.workspace + " is not configured"));
-      reply_to_request(*still, to, message, key, std::move(written));
-    });
-  }));
+  done(delivery_result::ready(
+      [this, hold = context_.hold(), to, message, key](std::function<void(delivery_result)> written) {
+        context_.post([this, hold, to, message, key, written = std::move(written)]() mutable {
+          const webhook_channel_settings* still = find_channel(options_, to.workspace);
+          if (still == nullptr)
+            return written(delivery_result::failed("webhook channel " + to.workspace + " is not configured"));
+          reply_to_request(*still, to, message, key, std::move(written));
+        });
+      }));
 }
 
 void channel_delivery::reply_to_request(const webhook_channel_settings& channel, const destination& to,

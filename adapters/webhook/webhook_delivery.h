@@ -1,8 +1,8 @@
 #pragma once
 // Posting Tandem's messages to webhook channels: a waiting request's answer (written once the
-// outbox has marked the reply sent, durably), a Mattermost slash command's response_url (falling back to the channel's URL once it is spent), or the channel's
-// incoming webhook in its dialect, in parts for Discord (each accepted part recorded, so a retry
-// sends only the rest), paced to one post per channel per interval and held after a 429.
+// outbox has marked the reply sent, durably), a Mattermost slash command's response_url (falling back to the channel's
+// URL once it is spent), or the channel's incoming webhook in its dialect, in parts for Discord (each accepted part
+// recorded, so a retry sends only the rest), paced to one post per channel per interval and held after a 429.
 
 #include "adapters/adapter_context.h"
 #include "adapters/adapter_state.h"

@@ -105,9 +105,8 @@ struct fixture {
   }
   /// What the adapter answers for a message it holds ready: its write is kept in `writes`.
   delivery_result held_ready() {
-    return delivery_result::ready([this](std::function<void(delivery_result)> done) {
-      writes.emplace_back(std::move(done), syncs);
-    });
+    return delivery_result::ready(
+        [this](std::function<void(delivery_result)> done) { writes.emplace_back(std::move(done), syncs); });
   }
 };
 

@@ -83,9 +83,8 @@ TEST_CASE("a reply to a waiting slash command is held ready: the answer waits fo
   waiter ready;
   std::optional<tandem::delivery_result> held;
   f.sink().after_store([&f, &ready, &held](const tandem::inbound& event) {
-    f.adapter().deliver(reply_to(event), text("Your open tasks: none"), "reply:1:0", [&ready, &held](tandem::delivery_result r) {
-      ready.notify([&] { held = std::move(r); });
-    });
+    f.adapter().deliver(reply_to(event), text("Your open tasks: none"), "reply:1:0",
+                        [&ready, &held](tandem::delivery_result r) { ready.notify([&] { held = std::move(r); }); });
   });
   const std::string response_url = f.slack().url("/commands/T0001/1/abc");
   const auto a = f.post_signed("/slack/commands", command_body(response_url), "application/x-www-form-urlencoded");

@@ -41,8 +41,8 @@ constexpr std::chrono::seconds deadline = tandem::testing::wait_deadline;
 inline tandem::time_point fixed_now() { return tandem::time_point{std::chrono::seconds{now_seconds}}; }
 
 using tandem::testing::recording_sink;
-using tandem::testing::writing_when_ready;
 using tandem::testing::waiter;
+using tandem::testing::writing_when_ready;
 
 /// The answer Tandem gave to a request sent with `slack_fixture::post`.
 struct answer {

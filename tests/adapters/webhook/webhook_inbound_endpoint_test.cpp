@@ -302,11 +302,10 @@ TEST_CASE("a reply to a waiting request is held ready: the answer waits for its 
   tandem::testing::waiter ready;
   std::optional<tandem::delivery_result> held;
   f.sink().after_store([&f, &ready, &held](const tandem::inbound& event) {
-    const tandem::destination to{"webhook", "acme-mm", event.conversation, event.sender.user, "emma", "en",
-                                 event.reply_handle};
-    f.adapter().deliver(to, {"Held **reply**", {}}, "reply:1:0", [&ready, &held](tandem::delivery_result r) {
-      ready.notify([&] { held = std::move(r); });
-    });
+    const tandem::destination to{"webhook", "acme-mm", event.conversation, event.sender.user,
+                                 "emma",    "en",      event.reply_handle};
+    f.adapter().deliver(to, {"Held **reply**", {}}, "reply:1:0",
+                        [&ready, &held](tandem::delivery_result r) { ready.notify([&] { held = std::move(r); }); });
   });
   // Not written within the wait (the outbox had no durable mark yet): a bare acknowledgement.
   const auto a = f.post("/webhook/acme-mm", mm_outgoing_form, "application/x-www-form-urlencoded");
