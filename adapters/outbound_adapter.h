@@ -11,18 +11,28 @@
 
 namespace tandem {
 
+struct delivery_result;
+
+/// Writes a message an adapter holds ready (a slash command's HTTP answer), then calls `done`
+/// with the outcome, exactly once, from any thread. May be called from any thread.
+using write_function = std::function<void(std::function<void(delivery_result)> done)>;
+
 /// The outcome of one delivery attempt.
 struct delivery_result {
-  enum class outcome { delivered, retry, failed };
+  /// `ready`: the adapter can write the message in one step and wants its row marked sent, durably,
+  /// first; the outbox then calls `write` (see outbox_dispatcher).
+  enum class outcome { delivered, retry, failed, ready };
   outcome what = outcome::delivered;
   std::string reason;                               ///< for retry and failed: what went wrong
   std::optional<std::chrono::seconds> retry_after;  ///< the platform's own hint (Retry-After)
+  write_function write;                             ///< for ready: writes the message
 
   static delivery_result delivered() { return {}; }
   static delivery_result retry(std::string why, std::optional<std::chrono::seconds> after = std::nullopt) {
-    return {outcome::retry, std::move(why), after};
+    return {outcome::retry, std::move(why), after, {}};
   }
-  static delivery_result failed(std::string why) { return {outcome::failed, std::move(why), std::nullopt}; }
+  static delivery_result failed(std::string why) { return {outcome::failed, std::move(why), std::nullopt, {}}; }
+  static delivery_result ready(write_function write) { return {outcome::ready, {}, std::nullopt, std::move(write)}; }
 };
 
 /// An answer offered with a message, its label rendered in the recipient's language.

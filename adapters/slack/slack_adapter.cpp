@@ -33,14 +33,15 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
         api(context, options),
         interactive(context, sink, workspaces, api),
         endpoints(context, sink, workspaces, interactive, options.command_reply_wait),
-        delivery(
-            context, workspaces, api, options.channel_interval,
-            [this](const std::string& handle, http_response response) {
-              return endpoints.answer_command(handle, std::move(response));
-            },
-            [this](const std::string& team, const std::string& user) {
-              if (time_zones) time_zones->noticed(team, user);
-            }) {
+        delivery(context, workspaces, api, options.channel_interval,
+                 message_delivery::waiting_commands{
+                     [this](const std::string& handle) { return endpoints.command_waits(handle); },
+                     [this](const std::string& handle, http_response response) {
+                       return endpoints.answer_command(handle, std::move(response));
+                     }},
+                 [this](const std::string& team, const std::string& user) {
+                   if (time_zones) time_zones->noticed(team, user);
+                 }) {
     if (!options.api_base_url.ends_with('/')) options.api_base_url += '/';
   }
 

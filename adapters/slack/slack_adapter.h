@@ -56,8 +56,9 @@ struct slack_adapter_options {
 
 /// The Slack adapter. Created and used on one io_context; every public method may be called from
 /// any of its threads (work is serialized on the adapter's strand). Replies to a slash command
-/// go into the command's HTTP answer when they are ready within `command_reply_wait`, else
-/// through its response_url; replies to a button in a channel through the button's response_url
+/// go into the command's HTTP answer when they are ready, and marked sent durably, within
+/// `command_reply_wait` (the delivery is `ready`, written when the outbox says), else through its
+/// response_url; replies to a button in a channel through the button's response_url
 /// (both ephemeral, for the person who typed or pressed). A message to a person without a
 /// conversation opens (and caches, in memory) their DM. invalid_auth and its kin stop all
 /// further sends to that workspace and show in health(). With `time_zones`, people whose zone

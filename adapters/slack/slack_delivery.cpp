@@ -12,13 +12,13 @@ constexpr std::string_view thread_handle = "thread:";
 }  // namespace
 
 message_delivery::message_delivery(adapter_context& context, workspace_set& workspaces, web_api& api,
-                                   std::chrono::milliseconds channel_interval, answer_command on_command,
+                                   std::chrono::milliseconds channel_interval, waiting_commands commands,
                                    noticed on_noticed)
     : context_(context),
       workspaces_(workspaces),
       api_(api),
       channel_interval_(channel_interval),
-      on_command_(std::move(on_command)),
+      commands_(std::move(commands)),
       on_noticed_(std::move(on_noticed)) {}
 
 delivery_result message_delivery::failure(workspace& w, const std::string& channel, const api_error& error) {
@@ -53,11 +53,15 @@ void message_delivery::deliver(const destination& to, const rendered_message& me
   const std::string& handle = to.reply_handle;
   if (handle.starts_with(response_url_handle)) {
     body["response_type"] = "ephemeral";
-    if (on_command_(handle, json_response(200, body))) {
-      done(delivery_result::delivered());
-      return;
-    }
-    reply_by_response_url(*w, to, handle.substr(response_url_handle.size()), std::move(body), std::move(done));
+    if (!commands_.waits(handle)) return reply_to_command(*w, to, std::move(body), std::move(done));
+    // Written only once the outbox has made its sent mark durable: a kill between the two then
+    // loses the answer at worst, where a mark after it would send the reply again after a restart.
+    done(delivery_result::ready(
+        [this, hold = context_.hold(), w, to, body](std::function<void(delivery_result)> written) {
+          context_.post([this, hold, w, to, body, written = std::move(written)]() mutable {
+            reply_to_command(*w, to, std::move(body), std::move(written));
+          });
+        }));
     return;
   }
   if (handle.starts_with(thread_handle)) body["thread_ts"] = handle.substr(thread_handle.size());
@@ -72,6 +76,12 @@ void message_delivery::deliver(const destination& to, const rendered_message& me
     return;
   }
   post_message(*w, to.conversation, std::move(body), std::move(done));
+}
+
+void message_delivery::reply_to_command(workspace& w, const destination& to, json body,
+                                        std::function<void(delivery_result)> done) {
+  if (commands_.answer(to.reply_handle, json_response(200, body))) return done(delivery_result::delivered());
+  reply_by_response_url(w, to, to.reply_handle.substr(response_url_handle.size()), std::move(body), std::move(done));
 }
 
 void message_delivery::reply_by_response_url(workspace& w, const destination& to, const std::string& url, json body,

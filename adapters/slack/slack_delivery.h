@@ -1,6 +1,7 @@
 #pragma once
-// Sending Tandem's messages to Slack: into a waiting slash command's answer, through a
-// response_url (falling back to chat.postEphemeral once it is spent), or with chat.postMessage
+// Sending Tandem's messages to Slack: into a waiting slash command's answer (written once the
+// outbox has marked the reply sent, durably), through a response_url (falling back to
+// chat.postEphemeral once it is spent), or with chat.postMessage
 // to a channel or a person's DM (opened with conversations.open and remembered); paced to one
 // message per channel per interval; refused tokens, rate limits and closed DMs remembered.
 
@@ -22,16 +23,23 @@ namespace tandem::slack {
 /// The sending side of the Slack adapter. Used on the adapter's strand only.
 class message_delivery {
  public:
-  /// Answers the slash command waiting under `handle` with `response`; false when none waits.
-  using answer_command = std::function<bool(const std::string& handle, http_response response)>;
+  /// The slash commands whose HTTP answer waits for their first reply (inbound_endpoints).
+  struct waiting_commands {
+    /// True when a command waits under `handle`.
+    std::function<bool(const std::string& handle)> waits;
+    /// Answers the command waiting under `handle` with `response`; false when none waits.
+    std::function<bool(const std::string& handle, http_response response)> answer;
+  };
   /// Someone of `team` is written to (the time zone lookup notices them).
   using noticed = std::function<void(const std::string& team, const std::string& user)>;
 
   /// Everything given must outlive it.
   message_delivery(adapter_context& context, workspace_set& workspaces, web_api& api,
-                   std::chrono::milliseconds channel_interval, answer_command on_command, noticed on_noticed);
+                   std::chrono::milliseconds channel_interval, waiting_commands commands, noticed on_noticed);
 
-  /// See slack_adapter::deliver.
+  /// See slack_adapter::deliver. A reply to a slash command that waits is `ready`: it is written
+  /// into the command's answer when the outbox calls its write, or through the response_url when
+  /// the command's wait ran out meanwhile.
   void deliver(const destination& to, const rendered_message& message, const std::string& key,
                std::function<void(delivery_result)> done);
 
@@ -40,6 +48,9 @@ class message_delivery {
   delivery_result failure(workspace& w, const std::string& channel, const api_error& error);
 
  private:
+  /// A reply to a slash command: into its answer while it waits, else through its response_url.
+  void reply_to_command(workspace& w, const destination& to, nlohmann::json body,
+                        std::function<void(delivery_result)> done);
   void reply_by_response_url(workspace& w, const destination& to, const std::string& url, nlohmann::json body,
                              std::function<void(delivery_result)> done);
   void post_message(workspace& w, const std::string& channel, nlohmann::json body,
@@ -53,7 +64,7 @@ class message_delivery {
   workspace_set& workspaces_;
   web_api& api_;
   std::chrono::milliseconds channel_interval_;
-  answer_command on_command_;
+  waiting_commands commands_;
   noticed on_noticed_;
   std::map<std::pair<std::string, std::string>, std::string> dm_channels_;  ///< (team, user) -> D…
   std::map<std::string, std::chrono::steady_clock::time_point> next_slot_;  ///< "team:channel" -> free from

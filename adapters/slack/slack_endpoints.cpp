@@ -148,6 +148,8 @@ void inbound_endpoints::handle_command(const slash_command& command, const std::
   });
 }
 
+bool inbound_endpoints::command_waits(const std::string& handle) const { return pending_commands_.contains(handle); }
+
 bool inbound_endpoints::answer_command(const std::string& handle, http_response response) {
   const auto it = pending_commands_.find(handle);
   if (it == pending_commands_.end()) return false;

@@ -35,6 +35,8 @@ class inbound_endpoints {
   /// would answer.
   void on_socket_envelope(const socket_message& message, const std::string& team, const socket_mode_ack& ack);
 
+  /// True when a slash command waits under `handle` for its answer.
+  bool command_waits(const std::string& handle) const;
   /// Answers the slash command waiting under `handle` once; false when none waits.
   bool answer_command(const std::string& handle, http_response response);
   /// Gives every waiting slash command a bare acknowledgement (at stop).

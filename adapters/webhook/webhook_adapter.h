@@ -80,8 +80,9 @@ const webhook_channel_settings* find_channel(const webhook_adapter_options& opti
 ///
 /// Inbound: each request is authenticated (token in constant time, or signature and a 5-minute
 /// window), stored through the sink, and only then answered; its first reply goes into the
-/// answer when ready within `command_reply_wait`, later ones to a Mattermost response_url or
-/// the channel's URL. Outbound: posts to one channel are paced (`channel_interval`); each post's
+/// answer when ready, and marked sent durably, within `command_reply_wait` (the delivery is
+/// `ready`, written when the outbox says), later ones to a Mattermost response_url or the
+/// channel's URL. Outbound: posts to one channel are paced (`channel_interval`); each post's
 /// 429 (with Retry-After), 5xx and network errors are retried by the outbox, other 4xx fail with
 /// the status. A Discord message over 2,000 characters goes in parts; the parts already accepted
 /// are recorded in the adapter state, so a retry sends only the rest.

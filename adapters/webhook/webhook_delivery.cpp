@@ -56,14 +56,30 @@ void channel_delivery::deliver(const destination& to, const rendered_message& me
   const webhook_channel_settings* channel = find_channel(options_, to.workspace);
   if (channel == nullptr)
     return done(delivery_result::failed("webhook channel " + to.workspace + " is not configured"));
-  if (to.reply_handle.starts_with(wait_handle)) {
-    if (replies_.reply(to.reply_handle, message)) return done(delivery_result::delivered());
-    const auto space = to.reply_handle.find(' ');
-    if (space != std::string::npos) {
-      return reply_by_response_url(*channel, to.reply_handle.substr(space + 1), message, key, std::move(done));
-    }
+  if (!to.reply_handle.starts_with(wait_handle)) return post_to_channel(*channel, to, message, key, std::move(done));
+  if (!replies_.waits(to.reply_handle)) return reply_to_request(*channel, to, message, key, std::move(done));
+  // Written only once the outbox has made its sent mark durable: a kill between the two then
+  // loses the answer at worst, where a mark after it would send the reply again after a restart.
+  done(delivery_result::ready(
+      [this, hold = context_.hold(), to, message, key](std::function<void(delivery_result)> written) {
+        context_.post([this, hold, to, message, key, written = std::move(written)]() mutable {
+          const webhook_channel_settings* still = find_channel(options_, to.workspace);
+          if (still == nullptr)
+            return written(delivery_result::failed("webhook channel " + to.workspace + " is not configured"));
+          reply_to_request(*still, to, message, key, std::move(written));
+        });
+      }));
+}
+
+void channel_delivery::reply_to_request(const webhook_channel_settings& channel, const destination& to,
+                                        const rendered_message& message, const std::string& key,
+                                        std::function<void(delivery_result)> done) {
+  if (replies_.reply(to.reply_handle, message)) return done(delivery_result::delivered());
+  const auto space = to.reply_handle.find(' ');
+  if (space != std::string::npos) {
+    return reply_by_response_url(channel, to.reply_handle.substr(space + 1), message, key, std::move(done));
   }
-  post_to_channel(*channel, to, message, key, std::move(done));
+  post_to_channel(channel, to, message, key, std::move(done));
 }
 
 /// A Mattermost slash command's later reply: its response_url, else the channel's URL.

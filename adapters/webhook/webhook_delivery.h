@@ -1,8 +1,8 @@
 #pragma once
-// Posting Tandem's messages to webhook channels: a waiting request's answer, a Mattermost slash
-// command's response_url (falling back to the channel's URL once it is spent), or the channel's
-// incoming webhook in its dialect, in parts for Discord (each accepted part recorded, so a retry
-// sends only the rest), paced to one post per channel per interval and held after a 429.
+// Posting Tandem's messages to webhook channels: a waiting request's answer (written once the
+// outbox has marked the reply sent, durably), a Mattermost slash command's response_url (falling back to the channel's
+// URL once it is spent), or the channel's incoming webhook in its dialect, in parts for Discord (each accepted part
+// recorded, so a retry sends only the rest), paced to one post per channel per interval and held after a 429.
 
 #include "adapters/adapter_context.h"
 #include "adapters/adapter_state.h"
@@ -28,7 +28,9 @@ class channel_delivery {
   channel_delivery(adapter_context& context, const webhook_adapter_options& options, adapter_state& durable,
                    waiting_replies& replies, action_links& links);
 
-  /// See webhook_adapter::deliver.
+  /// See webhook_adapter::deliver. A reply to a request that waits is `ready`: it is written into
+  /// the request's answer when the outbox calls its write, or goes on as a later reply when the
+  /// wait ran out meanwhile.
   void deliver(const destination& to, const rendered_message& message, const std::string& key,
                std::function<void(delivery_result)> done);
   /// Cancels every request in flight.
@@ -43,6 +45,10 @@ class channel_delivery {
     std::string progress_key;  ///< where a multi-part message records how many parts were accepted
   };
 
+  /// A reply to a request: into its answer while it waits, else to a Mattermost response_url or
+  /// the channel.
+  void reply_to_request(const webhook_channel_settings& channel, const destination& to, const rendered_message& message,
+                        const std::string& key, std::function<void(delivery_result)> done);
   void reply_by_response_url(const webhook_channel_settings& channel, const std::string& url,
                              const rendered_message& message, const std::string& key,
                              std::function<void(delivery_result)> done);

@@ -92,6 +92,8 @@ void waiting_replies::answer(const std::string& handle, http_response response) 
   waiting.respond(std::move(response));
 }
 
+bool waiting_replies::waits(const std::string& handle) const { return pending_.contains(handle); }
+
 bool waiting_replies::reply(const std::string& handle, const rendered_message& message) {
   const auto it = pending_.find(handle);
   if (it == pending_.end()) return false;

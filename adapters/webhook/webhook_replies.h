@@ -47,6 +47,8 @@ class waiting_replies {
   /// answers `respond` (see the header comment). `command` is what a link page shows.
   void wait_for_reply(inbound event, const http_respond& respond, answer_style style, const std::string& response_url,
                       const std::string& command, std::function<void(bool stored)> after_store = {});
+  /// True when a request waits under `handle` for its answer.
+  bool waits(const std::string& handle) const;
   /// Answers the request waiting under `handle` with `message`; false when none waits.
   bool reply(const std::string& handle, const rendered_message& message);
   /// Answers every waiting request as if no reply came in time (at stop).

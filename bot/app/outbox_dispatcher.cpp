@@ -31,12 +31,14 @@ std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::second
 }
 
 outbox_dispatcher::outbox_dispatcher(store& durable, delivery_gate& gate, const template_catalog& templates,
-                                     metrics_registry& metrics, post_function post, clock_function now)
+                                     metrics_registry& metrics, post_function post, clock_function now,
+                                     after_sync_function after_sync)
     : store_(durable),
       gate_(gate),
       templates_(templates),
       post_(std::move(post)),
       now_(std::move(now)),
+      after_sync_(std::move(after_sync)),
       sent_(metrics.counter("tandem_outbox_sent_total", "Outbox messages delivered.")),
       retries_(metrics.counter("tandem_outbox_retries_total", "Outbox delivery attempts to be retried.")),
       failed_(metrics.counter("tandem_outbox_failed_total", "Outbox messages given up.")),
@@ -130,16 +132,55 @@ void outbox_dispatcher::start(const outbox_row& row, const message& body, outbou
   sending_to_.insert(destination_of(row));
   adapter.deliver(row.item.to, text, row.item.key, [this, row](delivery_result result) {
     post_([this, row, result = std::move(result)] {
-      in_flight_.erase(row.id);
-      const std::string to = destination_of(row);
-      sending_to_.erase(to);
-      finish(row, result);
-      if (waiting_turn_.erase(to) > 0) {  // the next row to this destination goes now, not at the next tick
-        expect(now_());
-        dispatch_due();
-      }
+      if (result.what == delivery_result::outcome::ready) return mark_then_write(row, result.write);
+      came_back(row, [&] { finish(row, result); });
     });
   });
+}
+
+void outbox_dispatcher::came_back(const outbox_row& row, const std::function<void()>& outcome) {
+  in_flight_.erase(row.id);
+  const std::string to = destination_of(row);
+  sending_to_.erase(to);
+  outcome();
+  if (waiting_turn_.erase(to) > 0) {  // the next row to this destination goes now, not at the next tick
+    expect(now_());
+    dispatch_due();
+  }
+}
+
+void outbox_dispatcher::mark_then_write(const outbox_row& row, const write_function& write) {
+  try {
+    gate_.delivered(row, now_());
+  } catch (const store_error&) {
+    // Still pending: tried again at the next look, when the adapter may no longer hold it ready.
+    came_back(row, [this] { expect(now_()); });
+    throw;
+  }
+  after_sync_([this, row, write](bool durable) {
+    if (!durable) {
+      // The process stops; whether the mark survives is unknown, so the message is not written.
+      came_back(row, [&] { spdlog::error("outbox {}: not written: its sent mark may not be durable", row.item.key); });
+      return;
+    }
+    write([this, row](delivery_result result) {
+      post_([this, row, result = std::move(result)] { came_back(row, [&] { written(row, result); }); });
+    });
+  });
+}
+
+void outbox_dispatcher::written(const outbox_row& row, const delivery_result& result) {
+  if (result.what == delivery_result::outcome::delivered) {
+    sent_.increment();
+    no_longer_retrying(row);
+    return;
+  }
+  // Marked sent already, so never tried again: the facilitators see that it did not arrive.
+  const std::string reason = "marked sent, then not written: " + result.reason;
+  gate_.failed(row, reason, now_());
+  failed_.increment();
+  no_longer_retrying(row);
+  spdlog::error("outbox {}: not delivered: {}", row.item.key, reason);
 }
 
 void outbox_dispatcher::finish(const outbox_row& row, const delivery_result& result) {
@@ -166,6 +207,8 @@ void outbox_dispatcher::finish(const outbox_row& row, const delivery_result& res
     case delivery_result::outcome::failed:
       gate_.failed(row, result.reason, now);
       break;
+    case delivery_result::outcome::ready:  // not an outcome yet: start() has the row marked, then written
+      return;
   }
   failed_.increment();
   no_longer_retrying(row);

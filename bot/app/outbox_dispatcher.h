@@ -1,6 +1,7 @@
 #pragma once
 // Delivers due outbox rows through the platform adapters: render, send, then mark the row sent,
-// failed, or due again later (backoff, or the platform's Retry-After).
+// failed, or due again later (backoff, or the platform's Retry-After). A message an adapter holds
+// ready to write in one step (a slash command's HTTP answer) is marked sent, durably, first.
 
 #include "adapters/metrics/metrics_registry.h"
 #include "adapters/outbound_adapter.h"
@@ -30,11 +31,14 @@ class outbox_dispatcher {
  public:
   using post_function = std::function<void(std::function<void()>)>;
   using clock_function = std::function<time_point()>;
+  /// Calls its argument on the core strand once every commit made so far is durable: with true,
+  /// or with false when the disk refused (durability unknown).
+  using after_sync_function = std::function<void(std::function<void(bool durable)>)>;
 
   /// `gate` is asked about every row before it leaves (and must outlive this); `post` runs a
-  /// function on the core strand; `now` reads the clock.
+  /// function on the core strand; `now` reads the clock; `after_sync` waits for the store's sync.
   outbox_dispatcher(store& durable, delivery_gate& gate, const template_catalog& templates, metrics_registry& metrics,
-                    post_function post, clock_function now);
+                    post_function post, clock_function now, after_sync_function after_sync);
 
   /// Sends to `adapter.platform()` destinations through `adapter` (which must outlive this).
   void add(outbound_adapter& adapter);
@@ -59,7 +63,8 @@ class outbox_dispatcher {
   /// platform drops the repeat. The other rows wait for the sync and `dispatch_due`.
   void dispatch_written();
 
-  /// Rows handed to an adapter whose outcome has not come back yet.
+  /// Rows handed to an adapter whose outcome has not come back yet, or that are ready to be
+  /// written once marked sent.
   std::size_t in_flight() const { return in_flight_.size(); }
 
  private:
@@ -67,7 +72,14 @@ class outbox_dispatcher {
   void consider(const outbox_row& row, outbound_adapter& adapter);
   /// Renders `body` for `row` and hands it to `adapter`.
   void start(const outbox_row& row, const message& body, outbound_adapter& adapter);
+  /// `row` is no longer in flight: runs `outcome`, then lets the next row to its destination go.
+  void came_back(const outbox_row& row, const std::function<void()>& outcome);
   void finish(const outbox_row& row, const delivery_result& result);
+  /// A row whose message the adapter holds ready: marks it sent, and once that is durable has
+  /// the adapter write the message (a kill in between loses it at worst, never sends it twice).
+  void mark_then_write(const outbox_row& row, const write_function& write);
+  /// What came of writing a message whose row was already marked sent.
+  void written(const outbox_row& row, const delivery_result& result);
   /// True when another row to the same destination as `row` is in flight, or an earlier one
   /// waits for a retry; the destination then goes on `waiting_turn_`.
   bool must_wait_its_turn(const outbox_row& row);
@@ -79,6 +91,7 @@ class outbox_dispatcher {
   const template_catalog& templates_;
   post_function post_;
   clock_function now_;
+  after_sync_function after_sync_;
   metric_counter& sent_;
   metric_counter& retries_;
   metric_counter& failed_;

@@ -78,7 +78,8 @@ class tandem_process {
         // Only a store that keeps a log beside its files (SQLite's WAL) has checkpoints to run.
         syncer_(*store_, metrics_, on_core(), dynamic_cast<store_checkpoints*>(store_.get())),
         host_(*store_, metrics_, templates.languages()),
-        dispatcher_(*store_, host_, templates, metrics_, on_core(), clock_now),
+        dispatcher_(*store_, host_, templates, metrics_, on_core(), clock_now,
+                    [this](std::function<void(bool)> then) { after_sync(std::move(then)); }),
         // The inbound path of every platform adapter: bursts committed by the engine host and
         // acknowledged after the sync that makes them durable.
         inbound_(engine_inbound_parts(host_, dispatcher_, on_core(), clock_now,

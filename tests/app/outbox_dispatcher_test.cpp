@@ -8,6 +8,7 @@
 #include <date/date.h>
 
 #include <deque>
+#include <utility>
 
 using namespace tandem;
 using namespace std::chrono_literals;
@@ -50,10 +51,19 @@ struct fixture {
   metrics_registry metrics;
   time_point now = start;
   std::vector<std::function<void()>> posted;
+  std::vector<std::function<void(bool)>> waiting_for_sync;
+  int syncs = 0;
   engine_host host{store, metrics, templates.languages()};
-  outbox_dispatcher dispatcher{store, host, templates, metrics,
-                               [this](std::function<void()> f) { posted.push_back(std::move(f)); }, [this] { return now; }};
+  outbox_dispatcher dispatcher{store,
+                               host,
+                               templates,
+                               metrics,
+                               [this](std::function<void()> f) { posted.push_back(std::move(f)); },
+                               [this] { return now; },
+                               [this](std::function<void(bool)> then) { waiting_for_sync.push_back(std::move(then)); }};
   scripted_adapter adapter;
+  /// The writes of messages the adapter held ready, with the number of syncs before each.
+  std::vector<std::pair<std::function<void(delivery_result)>, int>> writes;
 
   /// `at_sync`: rows are durable only at the store's sync, as in `tandem serve`.
   explicit fixture(sqlite_durability durability = sqlite_durability::at_commit) : store(":memory:", durability) {
@@ -86,6 +96,18 @@ struct fixture {
     }
   }
   outbox_row row(const std::string& key) { return store.outbox_rows(key).at(0); }
+  /// Makes the commits durable (unless the disk refuses) and calls what waited for that, as the
+  /// sync thread does.
+  void sync(bool durable = true) {
+    if (durable) store.sync();
+    ++syncs;
+    for (auto& then : std::exchange(waiting_for_sync, {})) then(durable);
+  }
+  /// What the adapter answers for a message it holds ready: its write is kept in `writes`.
+  delivery_result held_ready() {
+    return delivery_result::ready(
+        [this](std::function<void(delivery_result)> done) { writes.emplace_back(std::move(done), syncs); });
+  }
 };
 
 }  // namespace
@@ -490,4 +512,74 @@ TEST_CASE("a message given up is recorded for the facilitators with where it was
   CHECK(last.actor == "system");
   CHECK(last.detail == "test:room: HTTP 404: Unknown Webhook");
   CHECK(f.store.load().audit.back() == last);
+}
+
+TEST_CASE("a message the adapter holds ready is marked sent, and written only once the mark is durable") {
+  fixture f{sqlite_durability::at_sync};
+  f.enqueue("reply:1");
+  f.sync();
+  f.adapter.results = {f.held_ready()};
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  CHECK(f.row("reply:1").state == outbox_state::sent);
+  CHECK(f.writes.empty());
+  CHECK(f.dispatcher.in_flight() == 1);
+  f.sync();
+  REQUIRE(f.writes.size() == 1);
+  CHECK(f.writes[0].second == 2);  // written after the sync that followed the mark
+  f.writes[0].first(delivery_result::delivered());
+  f.run_posted();
+  CHECK(f.dispatcher.in_flight() == 0);
+  CHECK(f.row("reply:1").state == outbox_state::sent);
+  CHECK(f.metrics.counter("tandem_outbox_sent_total", "").value() == 1);
+  f.now += 1h;
+  f.dispatcher.expect(f.now);
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_keys.size() == 1);
+}
+
+TEST_CASE("a message held ready is not written when the disk refuses to make its mark durable") {
+  fixture f;
+  f.enqueue("reply:1");
+  f.adapter.results = {f.held_ready()};
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  f.sync(false);
+  CHECK(f.writes.empty());
+  CHECK(f.dispatcher.in_flight() == 0);
+}
+
+TEST_CASE("a message held ready that cannot be written after its mark is recorded as failed, never sent again") {
+  fixture f;
+  f.enqueue("reply:1");
+  f.adapter.results = {f.held_ready()};
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  f.sync();
+  REQUIRE(f.writes.size() == 1);
+  f.writes[0].first(delivery_result::retry("HTTP 503"));
+  f.run_posted();
+  CHECK(f.row("reply:1").state == outbox_state::failed);
+  CHECK(f.row("reply:1").last_error == "marked sent, then not written: HTTP 503");
+  CHECK(f.host.current().audit.back().action == "outbox.failed");
+  f.now += 1h;
+  f.dispatcher.expect(f.now);
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_keys.size() == 1);
+}
+
+TEST_CASE("the next message to a place waits until the one held ready there is written") {
+  fixture f;
+  f.enqueue_to("reply:1", "room");
+  f.enqueue_to("reply:2", "room");
+  f.adapter.results = {f.held_ready()};
+  f.dispatcher.dispatch_due();
+  f.run_posted();
+  f.sync();
+  CHECK(f.adapter.delivered_keys == std::vector<std::string>{"reply:1"});
+  REQUIRE(f.writes.size() == 1);
+  f.writes[0].first(delivery_result::delivered());
+  f.run_posted();
+  CHECK(f.adapter.delivered_keys == std::vector<std::string>{"reply:1", "reply:2"});
+  CHECK(f.row("reply:2").state == outbox_state::sent);
 }

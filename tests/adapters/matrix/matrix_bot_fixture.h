@@ -123,7 +123,8 @@ class matrix_bot {
         host_(store_, metrics_, shipped_templates().languages()),
         dispatcher_(
             store_, host_, shipped_templates(), metrics_,
-            [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, [this] { return now_; }),
+            [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, [this] { return now_; },
+            [this](std::function<void(bool)> then) { after_sync(std::move(then)); }),
         state_(store_),
         directory_([this]() -> const world& { return host_.current(); }),
         adapter_(

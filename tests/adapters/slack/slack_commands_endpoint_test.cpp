@@ -4,6 +4,7 @@
 #include "slack_fixture.h"
 
 #include <atomic>
+#include <optional>
 
 namespace {
 
@@ -27,14 +28,14 @@ tandem::rendered_message text(std::string markup) { return {std::move(markup), {
 
 }  // namespace
 
-TEST_CASE("a slash command is stored and its reply is the ephemeral answer to the command") {
+TEST_CASE("a slash command is stored and its reply is the ephemeral answer to the command, once the outbox writes it") {
   slack_fixture f;
   std::atomic<int> delivered{0};
   f.sink().after_store([&f, &delivered](const tandem::inbound& event) {
     f.adapter().deliver(reply_to(event), text("Your open tasks:\n- **#1** Print the flyers"), "reply:1:0",
-                        [&delivered](tandem::delivery_result r) {
+                        writing_when_ready([&delivered](tandem::delivery_result r) {
                           if (r.what == tandem::delivery_result::outcome::delivered) ++delivered;
-                        });
+                        }));
   });
   const auto a = f.post_signed("/slack/commands", command_body(f.slack().url("/commands/T0001/1/abc"), "tasks"),
                                "application/x-www-form-urlencoded");
@@ -73,6 +74,37 @@ TEST_CASE("a slash command whose reply is not ready in time gets a bare ack, and
   const json body = json::parse(requests[0].body);
   CHECK(body["response_type"] == "ephemeral");
   CHECK(body["text"] == "Status: all fine &amp; well");
+}
+
+TEST_CASE("a reply to a waiting slash command is held ready: the answer waits for its write, not for the delivery") {
+  fixture_options o;
+  o.command_reply_wait = std::chrono::milliseconds{200};
+  slack_fixture f(o);
+  waiter ready;
+  std::optional<tandem::delivery_result> held;
+  f.sink().after_store([&f, &ready, &held](const tandem::inbound& event) {
+    f.adapter().deliver(reply_to(event), text("Your open tasks: none"), "reply:1:0",
+                        [&ready, &held](tandem::delivery_result r) { ready.notify([&] { held = std::move(r); }); });
+  });
+  const std::string response_url = f.slack().url("/commands/T0001/1/abc");
+  const auto a = f.post_signed("/slack/commands", command_body(response_url), "application/x-www-form-urlencoded");
+  // Not written within the wait (the outbox had no durable mark yet): a bare ack.
+  CHECK(a.status == 200);
+  CHECK(a.body.empty());
+  REQUIRE(ready.wait([&held] { return held.has_value(); }));
+  REQUIRE(held->what == tandem::delivery_result::outcome::ready);
+  CHECK(f.slack().requests().empty());
+
+  // Written once the mark is durable, after the wait: through the response_url.
+  f.slack().expect(scripted_response::json(200, R"({"ok":true})"));
+  std::optional<tandem::delivery_result> written;
+  held->write([&ready, &written](tandem::delivery_result r) { ready.notify([&] { written = std::move(r); }); });
+  REQUIRE(ready.wait([&written] { return written.has_value(); }));
+  CHECK(written->what == tandem::delivery_result::outcome::delivered);
+  const auto requests = f.slack().requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].path == "/commands/T0001/1/abc");
+  CHECK(json::parse(requests[0].body)["text"] == "Your open tasks: none");
 }
 
 TEST_CASE("a reply whose response_url is spent goes out with chat.postEphemeral") {

@@ -80,8 +80,9 @@ class tandem_on_slack {
         templates_(tandem::template_catalog::load(tandem::testing::source_tree() / "prompts")),
         host_(store_, metrics_, templates_.languages()),
         dispatcher_(
-            store_, host_, templates_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
-            fixed_now),
+            store_, host_, templates_, metrics_,
+            [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, fixed_now,
+            [this](std::function<void(bool)> then) { after_sync(std::move(then)); }),
         server_(io_, server_options()) {
     tandem::slack_adapter_options o;
     o.workspaces = {workspace("T0001", std::string(secret), "UBOT")};

@@ -9,6 +9,7 @@
 #include "adapters/slack/slack_adapter.h"
 #include "adapters/slack/slack_signature.h"
 #include "support/local_https_server.h"
+#include "support/outbox_writes.h"
 #include "support/recording_sink.h"
 #include "support/run_until.h"
 #include "support/test_certificates.h"
@@ -41,6 +42,7 @@ inline tandem::time_point fixed_now() { return tandem::time_point{std::chrono::s
 
 using tandem::testing::recording_sink;
 using tandem::testing::waiter;
+using tandem::testing::writing_when_ready;
 
 /// The answer Tandem gave to a request sent with `slack_fixture::post`.
 struct answer {

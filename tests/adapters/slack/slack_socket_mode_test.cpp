@@ -147,7 +147,7 @@ TEST_CASE("a slash command over Socket Mode is acknowledged with its reply as pa
   play_slack(f, ws);
   f.sink().after_store([&f](const tandem::inbound& event) {
     f.adapter().deliver({"slack", "T0001", event.conversation, event.sender.user, "ana", "en", event.reply_handle},
-                        {"Your open tasks: none", {}}, "reply:x:0", [](tandem::delivery_result) {});
+                        {"Your open tasks: none", {}}, "reply:x:0", writing_when_ready([](tandem::delivery_result) {}));
   });
   f.adapter().start();
   REQUIRE(ws.wait_for_connections(1));

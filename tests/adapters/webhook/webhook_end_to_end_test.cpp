@@ -62,8 +62,9 @@ class tandem_on_webhooks {
         templates_(tandem::template_catalog::load(tandem::testing::source_tree() / "prompts")),
         host_(store_, metrics_, templates_.languages()),
         dispatcher_(
-            store_, host_, templates_, metrics_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); },
-            [this] { return now(); }),
+            store_, host_, templates_, metrics_,
+            [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }, [this] { return now(); },
+            [this](std::function<void(bool)> then) { after_sync(std::move(then)); }),
         server_(io_, server_options()) {
     tandem::webhook_adapter_options o;
     o.channels = {

@@ -9,6 +9,7 @@
 #include "adapters/webhook/webhook_adapter.h"
 #include "adapters/webhook/webhook_signing.h"
 #include "support/local_https_server.h"
+#include "support/outbox_writes.h"
 #include "support/recording_sink.h"
 #include "support/run_until.h"
 #include "support/test_certificates.h"

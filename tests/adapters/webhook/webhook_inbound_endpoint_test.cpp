@@ -32,7 +32,7 @@ void echo_replies(webhook_fixture& f) {
     const tandem::destination to{"webhook", event.sender.workspace, event.conversation, event.sender.user, "ana",
                                  "en",      event.reply_handle};
     f.adapter().deliver(to, {"You said: **" + tandem::escape_markup(event.text) + "**", {}}, "reply:" + event.dedup_key,
-                        [](tandem::delivery_result) {});
+                        tandem::testing::writing_when_ready([](tandem::delivery_result) {}));
   });
 }
 
@@ -292,6 +292,39 @@ TEST_CASE("a reply not ready in time: the request is acknowledged, the reply goe
   REQUIRE(requests.size() == 1);
   CHECK(requests[0].path == "/hooks/acme");
   CHECK(json::parse(requests[0].body) == json{{"text", "Later **reply**"}});
+}
+
+TEST_CASE("a reply to a waiting request is held ready: the answer waits for its write, not for the delivery") {
+  webhook_fixture f([](tandem::webhook_adapter_options& o, webhook_fixture& self) {
+    configure(o, self);
+    o.command_reply_wait = std::chrono::milliseconds{200};
+  });
+  tandem::testing::waiter ready;
+  std::optional<tandem::delivery_result> held;
+  f.sink().after_store([&f, &ready, &held](const tandem::inbound& event) {
+    const tandem::destination to{"webhook", "acme-mm", event.conversation, event.sender.user,
+                                 "emma",    "en",      event.reply_handle};
+    f.adapter().deliver(to, {"Held **reply**", {}}, "reply:1:0",
+                        [&ready, &held](tandem::delivery_result r) { ready.notify([&] { held = std::move(r); }); });
+  });
+  // Not written within the wait (the outbox had no durable mark yet): a bare acknowledgement.
+  const auto a = f.post("/webhook/acme-mm", mm_outgoing_form, "application/x-www-form-urlencoded");
+  CHECK(a.status == 200);
+  CHECK(a.body.empty());
+  REQUIRE(ready.wait([&held] { return held.has_value(); }));
+  REQUIRE(held->what == tandem::delivery_result::outcome::ready);
+  CHECK(f.receiver().requests().empty());
+
+  // Written once the mark is durable, after the wait: to the channel's URL.
+  f.receiver().expect(scripted_response::text(200, "ok"));
+  std::optional<tandem::delivery_result> written;
+  held->write([&ready, &written](tandem::delivery_result r) { ready.notify([&] { written = std::move(r); }); });
+  REQUIRE(ready.wait([&written] { return written.has_value(); }));
+  CHECK(written->what == tandem::delivery_result::outcome::delivered);
+  const auto requests = f.receiver().requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].path == "/hooks/acme");
+  CHECK(json::parse(requests[0].body) == json{{"text", "Held **reply**"}});
 }
 
 TEST_CASE("a slash command's late reply goes to its response_url, and to the channel once that is spent") {

@@ -103,7 +103,8 @@ TEST_CASE("the page of a followed link shows Tandem's reply when it comes in tim
   webhook_fixture f(configure);
   f.sink().after_store([&f](const tandem::inbound& event) {
     const tandem::destination to{"webhook", "acme", "", "emma", "emma", "en", event.reply_handle};
-    f.adapter().deliver(to, {"Task **#12** is done <3", {}}, "reply:x:0", [](tandem::delivery_result) {});
+    f.adapter().deliver(to, {"Task **#12** is done <3", {}}, "reply:x:0",
+                        tandem::testing::writing_when_ready([](tandem::delivery_result) {}));
   });
   const auto confirmed = f.request("POST", path_of(done_link(f)), "", form);
   CHECK(confirmed.status == 200);
