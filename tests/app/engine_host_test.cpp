@@ -1,6 +1,7 @@
 #include "app/engine_host.h"
 
 #include "storage/sqlite/sqlite_store.h"
+#include "support/river_seed.h"
 
 #include <SQLiteCpp/Database.h>
 
@@ -12,27 +13,13 @@
 #include <tuple>
 
 using namespace tandem;
+using tandem::testing::river_seed;
 using namespace std::chrono_literals;
 
 namespace {
 
 const time_point start = date::sys_days{date::year{2026} / 11 / 25} + 10h;
 
-world seed() {
-  world w;
-  w.collaborations["river"] = collaboration{"river", "River", false, {room{"console", "", "river-room"}}};
-  w.organizations[{"river", "city"}] = organization{"river", "city", "City"};
-  for (const auto& [id, roles] : {std::pair{std::string{"ana"}, std::set{role::facilitator}},
-                                  std::pair{std::string{"dee"}, std::set{role::participant}}}) {
-    person p;
-    p.id = id;
-    p.name = id;
-    p.identities = {identity{"console", "", id}};
-    w.people[id] = p;
-    w.memberships[{"river", id}] = membership{"river", id, "city", roles, tier::active, true};
-  }
-  return w;
-}
 
 inbound command_from(const std::string& who, const std::string& key, const std::string& text) {
   return inbound{key, identity{"console", "", who}, "dm", true, true, inbound_kind::command, text, start, ""};
@@ -54,7 +41,7 @@ struct host_on_file {
   engine_host host{store, metrics, {"en"}};
   SQLite::Database other{file.path.string(), SQLite::OPEN_READWRITE};
 
-  host_on_file() { host.start(seed(), start); }
+  host_on_file() { host.start(river_seed(), start); }
   std::tuple<engine_host&, sqlite_store&, SQLite::Database&> parts() { return {host, store, other}; }
 };
 
@@ -73,12 +60,12 @@ TEST_CASE("the config seeds an empty store once, and a second start adds nothing
   {
     sqlite_store store(file.path.string());
     engine_host host(store, metrics, {"en"});
-    CHECK(host.start(with_zone_given(seed(), "ana", "UTC"), start).empty());
+    CHECK(host.start(with_zone_given(river_seed(), "ana", "UTC"), start).empty());
     CHECK(host.current().people.size() == 2);
   }
   sqlite_store store(file.path.string());
   engine_host host(store, metrics, {"en"});
-  const auto conflicts = host.start(with_zone_given(seed(), "ana", "Europe/Paris"), start);
+  const auto conflicts = host.start(with_zone_given(river_seed(), "ana", "Europe/Paris"), start);
   REQUIRE(conflicts.size() == 1);
   CHECK_THAT(conflicts[0], Catch::Contains("ana"));
   CHECK(host.current().people.at("ana").time_zone == "UTC");
@@ -88,7 +75,7 @@ TEST_CASE("a repeated event is recorded and handled once") {
   sqlite_store store(":memory:");
   metrics_registry metrics;
   engine_host host(store, metrics, {"en"});
-  host.start(seed(), start);
+  host.start(river_seed(), start);
   const inbound event = command_from("ana", "console:s:1", "assign @dee \"Print flyers\"");
   CHECK(host.submit(event, start));
   CHECK_FALSE(host.submit(event, start));
@@ -103,12 +90,12 @@ TEST_CASE("an event recorded before a crash is handled at the next start") {
   {
     sqlite_store store(file.path.string());
     engine_host host(store, metrics, {"en"});
-    host.start(seed(), start);
+    host.start(river_seed(), start);
     REQUIRE(host.record(event));  // acknowledged, then the process dies before handling it
   }
   sqlite_store store(file.path.string());
   engine_host host(store, metrics, {"en"});
-  host.start(seed(), start + 1min);
+  host.start(river_seed(), start + 1min);
   CHECK(host.current().tasks.size() == 1);
   CHECK(store.unhandled_responses().empty());
   CHECK(store.outbox_rows("reply:console:s:1").size() == 1);
@@ -122,12 +109,12 @@ TEST_CASE("activity survives a restart") {
   {
     sqlite_store store(file.path.string());
     engine_host host(store, metrics, {"en"});
-    host.start(seed(), start);
+    host.start(river_seed(), start);
     host.submit(command_from("dee", "console:s:2", "tasks"), start);
   }
   sqlite_store store(file.path.string());
   engine_host host(store, metrics, {"en"});
-  host.start(seed(), start + 1h);
+  host.start(river_seed(), start + 1h);
   CHECK(host.current().last_response.at("dee") == start);
 }
 
@@ -135,7 +122,7 @@ TEST_CASE("a burst is recorded and handled in one transaction: each command deci
   sqlite_store store(":memory:");
   metrics_registry metrics;
   engine_host host(store, metrics, {"en"});
-  host.start(seed(), start);
+  host.start(river_seed(), start);
   const inbound assign = command_from("ana", "console:s:1", "assign @dee \"Print flyers\"");
   const inbound done = command_from("dee", "console:s:2", "done 1");
   CHECK(host.submit_all({assign, assign, done}, start));
@@ -205,7 +192,7 @@ TEST_CASE("the host names the due time of each message it puts in the outbox, an
   sqlite_store store(":memory:");
   metrics_registry metrics;
   engine_host host(store, metrics, {"en"});
-  (void)host.start(seed(), start);
+  (void)host.start(river_seed(), start);
   std::vector<time_point> queued;
   host.on_queued([&](time_point due) { queued.push_back(due); });
 
@@ -222,21 +209,21 @@ TEST_CASE("a learned time zone is stored, survives a restart, and a later tz in 
   {
     sqlite_store store(file.path.string());
     engine_host host(store, metrics, {"en"});
-    host.start(seed(), start);
+    host.start(river_seed(), start);
     CHECK(host.learn_time_zone(dee, "Mars/Olympus", start).outcome == learned_zone_outcome::unknown_zone);
     CHECK(host.learn_time_zone(dee, "Asia/Tokyo", start).outcome == learned_zone_outcome::kept);
   }
   {
     sqlite_store store(file.path.string());
     engine_host host(store, metrics, {"en"});
-    CHECK(host.start(seed(), start + 1h).empty());  // the config gives no zone: no conflict, the learned one stays
+    CHECK(host.start(river_seed(), start + 1h).empty());  // the config gives no zone: no conflict, the learned one stays
     CHECK(host.current().people.at("dee").time_zone == "Asia/Tokyo");
     CHECK(host.current().people.at("dee").time_zone_origin == zone_origin::learned);
     CHECK(host.learn_time_zone(dee, "America/Chicago", start + 1h).outcome == learned_zone_outcome::not_wanted);
   }
   sqlite_store store(file.path.string());
   engine_host host(store, metrics, {"en"});
-  CHECK(host.start(with_zone_given(seed(), "dee", "Europe/Lisbon"), start + 2h).empty());
+  CHECK(host.start(with_zone_given(river_seed(), "dee", "Europe/Lisbon"), start + 2h).empty());
   CHECK(host.current().people.at("dee").time_zone == "Europe/Lisbon");
   CHECK(host.current().people.at("dee").time_zone_origin == zone_origin::given);
   CHECK(store.load().people.at("dee").time_zone == "Europe/Lisbon");

@@ -10,6 +10,7 @@
 #include "storage/sql/sql_store_copy.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/temp_database.h"
+#include "support/river_seed.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <date/date.h>
@@ -29,21 +30,6 @@ namespace {
 
 const time_point start = date::sys_days{date::year{2026} / 11 / 25} + 10h;
 
-world seed() {
-  world w;
-  w.collaborations["river"] = collaboration{"river", "River", false, {room{"console", "", "river-room"}}};
-  w.organizations[{"river", "city"}] = organization{"river", "city", "City"};
-  for (const auto& [id, roles] : {std::pair{std::string{"ana"}, std::set{role::facilitator}},
-                                  std::pair{std::string{"dee"}, std::set{role::participant, role::representative}}}) {
-    person p;
-    p.id = id;
-    p.name = id;
-    p.identities = {identity{"console", "", id}};
-    w.people[id] = p;
-    w.memberships[{"river", id}] = membership{"river", id, "city", roles, tier::active, true};
-  }
-  return w;
-}
 
 inbound said(const std::string& who, const std::string& key, const std::string& text, time_point at) {
   return inbound{key, identity{"console", "", who}, "dm", true, true, inbound_kind::command, text, at, ""};
@@ -55,7 +41,7 @@ void fill(const std::string& file) {
   sqlite_store store(file);
   metrics_registry metrics;
   engine_host host(store, metrics, {"en"});
-  world w = seed();
+  world w = river_seed({role::participant, role::representative});
   w.tiers = config_detail::default_tiers();
   host.start(w, start);
   host.submit(said("ana", "k1", "assign @dee \"Map the river\" due 2026-12-01", start), start);
