@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <set>
 
 namespace tandem {
 namespace {
@@ -54,17 +56,34 @@ void outbox_dispatcher::expect(time_point due) {
 void outbox_dispatcher::dispatch_due() {
   const time_point now = now_();
   if (!next_look_ || now < *next_look_) return;
-  const std::vector<outbox_row> due = store_.due_outbox(now, rows_per_look);
-  // Rows in flight are pending with a due time already past: their outcome says what comes next.
-  next_look_ = due.size() == rows_per_look ? std::optional{now} : store_.next_outbox_attempt_after(now);
-  for (const outbox_row& row : due) {
-    if (in_flight_.contains(row.id) || must_wait_its_turn(row)) continue;
-    auto adapter = adapters_.find(row.item.to.platform);
-    if (adapter == adapters_.end()) {
-      finish(row, delivery_result::failed("no adapter for platform \"" + row.item.to.platform + "\" is running"));
-      continue;
+  // The first queued due row of each destination: the others wait for it anyway (one in flight
+  // per destination), and a long queue to one place must not fill the look and hide the rest. A
+  // delivery that is done at once (the console's) lets the next row of its place go in this look.
+  std::set<std::int64_t> looked_at;  // each row once a look, even one that stays due (its mark failed)
+  for (bool done_at_once = true; done_at_once;) {
+    done_at_once = false;
+    const std::vector<outbox_row> due = store_.due_outbox_heads(now, rows_per_look);
+    // Rows in flight are pending with a due time already past: their outcome says what comes next.
+    next_look_ = due.size() == rows_per_look ? std::optional{now} : store_.next_outbox_attempt_after(now);
+    for (const outbox_row& row : due) {
+      if (!looked_at.insert(row.id).second) continue;
+      if (in_flight_.contains(row.id) || must_wait_its_turn(row)) {
+        waiting_turn_.insert(destination_of(row));  // rows may wait behind it: look again when it is back
+        continue;
+      }
+      auto adapter = adapters_.find(row.item.to.platform);
+      if (adapter == adapters_.end()) {
+        finish(row, delivery_result::failed("no adapter for platform \"" + row.item.to.platform + "\" is running"));
+        done_at_once = true;
+        continue;
+      }
+      consider(row, *adapter->second);
+      if (in_flight_.contains(row.id)) {
+        waiting_turn_.insert(destination_of(row));
+      } else {
+        done_at_once = true;
+      }
     }
-    consider(row, *adapter->second);
   }
 }
 

@@ -81,6 +81,11 @@ class store {
   /// Pending outbox rows whose next attempt is due at `now` and whose commit is durable, oldest
   /// first.
   virtual std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) = 0;
+  /// Of the rows `due_outbox` would give, only the first queued (lowest id) of each destination
+  /// (platform, workspace, conversation, user), by next attempt then id: what can go at `now`
+  /// when each destination takes one message at a time in the order it was queued, so that a
+  /// long queue to one place never hides the others.
+  virtual std::vector<outbox_row> due_outbox_heads(time_point now, std::size_t limit) = 0;
   /// Pending outbox rows due at `now` whose commit is written but not durable yet, oldest first:
   /// a crash of the process keeps them, a power cut may undo them. None where commits are
   /// durable at once.

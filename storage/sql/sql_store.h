@@ -55,6 +55,9 @@ class sql_store : public store {
 
   /// Durable pending rows with next_attempt <= now, by next_attempt then id, at most `limit`.
   std::vector<outbox_row> due_outbox(time_point now, std::size_t limit) override;
+  /// One statement: the due rows numbered per destination in the order they were queued (by id),
+  /// the first of each.
+  std::vector<outbox_row> due_outbox_heads(time_point now, std::size_t limit) override;
   /// Pending rows due at `now` committed since the last sync, by id, at most `limit`; none when
   /// commits are durable at once.
   std::vector<outbox_row> written_outbox(time_point now, std::size_t limit) override;

@@ -28,16 +28,23 @@ std::optional<outbox_state> outbox_state_from_string(std::string_view text) {
   return std::nullopt;
 }
 
-#define TANDEM_OUTBOX_COLUMNS                                                                                       \
-  "SELECT id, key, platform, workspace, conversation, \"user\", person, language, reply_handle, kind, values_json," \
-  " about_json, not_before, state, attempts, next_attempt, last_error FROM outbox "
+#define TANDEM_OUTBOX_FIELDS                                                                                 \
+  "id, key, platform, workspace, conversation, \"user\", person, language, reply_handle, kind, values_json," \
+  " about_json, not_before, state, attempts, next_attempt, last_error"
+#define TANDEM_OUTBOX_COLUMNS "SELECT " TANDEM_OUTBOX_FIELDS " FROM outbox "
 constexpr const char* due_outbox_sql = TANDEM_OUTBOX_COLUMNS
     "WHERE state = 'pending' AND next_attempt <= $1 AND id <= $2 ORDER BY next_attempt, id LIMIT $3";
+constexpr const char* due_outbox_heads_sql =
+    "SELECT " TANDEM_OUTBOX_FIELDS " FROM (SELECT " TANDEM_OUTBOX_FIELDS
+    ", row_number() OVER (PARTITION BY platform,"
+    " workspace, conversation, \"user\" ORDER BY id) AS place FROM outbox WHERE state = 'pending'"
+    " AND next_attempt <= $1 AND id <= $2) AS due WHERE place = 1 ORDER BY next_attempt, id LIMIT $3";
 constexpr const char* written_outbox_sql = TANDEM_OUTBOX_COLUMNS
     "WHERE id > $1 AND id <= $2 AND state = 'pending' AND next_attempt <= $3 ORDER BY id LIMIT $4";
 constexpr const char* outbox_rows_sql =
     TANDEM_OUTBOX_COLUMNS "WHERE substr(key, 1, length(CAST($1 AS TEXT))) = $1 ORDER BY id";
 #undef TANDEM_OUTBOX_COLUMNS
+#undef TANDEM_OUTBOX_FIELDS
 
 outbox_row read_outbox_row(const sql::row& columns) {
   row_reader row(columns);
@@ -108,6 +115,12 @@ void sql_store::outbox_synced(std::int64_t committed_before) {
 std::vector<outbox_row> sql_store::due_outbox(time_point now, std::size_t limit) {
   return translated("due_outbox", [&] {
     return read_outbox_rows(*db_, due_outbox_sql, now, durable_outbox_.load(), bounded(limit));
+  });
+}
+
+std::vector<outbox_row> sql_store::due_outbox_heads(time_point now, std::size_t limit) {
+  return translated("due_outbox_heads", [&] {
+    return read_outbox_rows(*db_, due_outbox_heads_sql, now, durable_outbox_.load(), bounded(limit));
   });
 }
 

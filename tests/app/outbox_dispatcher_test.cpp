@@ -459,6 +459,15 @@ TEST_CASE("one message at a time goes to a place: the next leaves when the one i
   CHECK(f.adapter.delivered_keys == std::vector<std::string>{"notify:1", "notify:3", "notify:2"});
 }
 
+TEST_CASE("a long queue to a place whose message is in flight does not hide the messages to other places") {
+  fixture f;
+  f.adapter.hold = true;
+  for (int n = 0; n < 300; ++n) f.enqueue_to("notify:" + std::to_string(n), "busy");  // more than one look takes
+  f.enqueue_to("reply:elsewhere", "elsewhere");
+  f.dispatcher.dispatch_due();
+  CHECK(f.adapter.delivered_keys == std::vector<std::string>{"notify:0", "reply:elsewhere"});
+}
+
 TEST_CASE("a message queued behind one in flight does not leave before the Retry-After that one gets") {
   fixture f;
   f.adapter.hold = true;

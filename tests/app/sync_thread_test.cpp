@@ -86,6 +86,7 @@ class disk_only_store final : public store, public store_checkpoints {
   world load() override { throw std::logic_error("unused"); }
   std::vector<recorded_response> unhandled_responses() override { throw std::logic_error("unused"); }
   std::vector<outbox_row> due_outbox(time_point, std::size_t) override { throw std::logic_error("unused"); }
+  std::vector<outbox_row> due_outbox_heads(time_point, std::size_t) override { throw std::logic_error("unused"); }
   std::vector<outbox_row> written_outbox(time_point, std::size_t) override { throw std::logic_error("unused"); }
   std::optional<time_point> next_outbox_attempt_after(time_point) override { throw std::logic_error("unused"); }
   void mark_sent(std::int64_t, time_point) override { throw std::logic_error("unused"); }

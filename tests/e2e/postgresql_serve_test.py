@@ -54,12 +54,12 @@ try:
         check(any("another Tandem serves this database" in line for line in second.log_lines),
               "and says that another Tandem serves the database")
 
-        # The load: 400 Slack events and 20 webhook messages; the server is killed in the middle and
-        # started again; whatever was not acknowledged is sent again, as the platforms do. (Few webhook
-        # messages: each waits up to 2 s for its reply in the answer, see docs/status.md.)
+        # The load: 400 Slack events and 200 webhook messages (each answered with its reply); the server
+        # is killed in the middle and started again; whatever was not acknowledged is sent again, as
+        # the platforms do.
         messages = [("/slack/events", slack_event(n, f"note {n}"), f"slack:T0123ABCD:D0123:{slack_ts(n)}")
                     for n in range(400)]
-        messages += [("/webhook/ops", webhook_message(f"m{n}", f"hook {n}"), f"webhook:ops:m{n}") for n in range(20)]
+        messages += [("/webhook/ops", webhook_message(f"m{n}", f"hook {n}"), f"webhook:ops:m{n}") for n in range(200)]
         random.Random(7).shuffle(messages)
         acknowledged = set()
         for index, (path, message, key) in enumerate(messages):

@@ -164,6 +164,27 @@ TEST_CASE("due outbox rows are pending ones whose next attempt has come, earlies
   CHECK_FALSE(store->next_outbox_attempt_after(t0 + 20s).has_value());
 }
 
+TEST_CASE("the heads of the due outbox are the first queued due row of each destination, earliest first") {
+  fresh_store store;
+  const auto to = [](std::string key, std::string conversation, std::string user, time_point due) {
+    send_message m = message_with_key(std::move(key), due);
+    m.to.conversation = std::move(conversation);
+    m.to.user = std::move(user);
+    return m;
+  };
+  store->apply({to("a1", "C1", "U1", t0 + 5s), to("a2", "C1", "U1", t0), to("a3", "C1", "U1", t0 + 1s),
+                to("b1", "C1", "U2", t0 + 2s), to("c1", "C2", "U1", t0 + 3s), to("d1", "C1", "U1", t0 + 30s)},
+               std::nullopt);
+
+  // a1 was queued first: it heads its destination once due, whatever came due before it there.
+  CHECK(keys_of(store->due_outbox_heads(t0 + 10s, 10)) == std::vector<std::string>{"b1", "c1", "a1"});
+  CHECK(keys_of(store->due_outbox_heads(t0 + 10s, 2)) == std::vector<std::string>{"b1", "c1"});
+  CHECK(keys_of(store->due_outbox_heads(t0 + 4s, 10)) == std::vector<std::string>{"a2", "b1", "c1"});
+  store->mark_sent(row_with_key(*store, "a1").id, t0);
+  CHECK(keys_of(store->due_outbox_heads(t0 + 10s, 10)) == std::vector<std::string>{"a2", "b1", "c1"});
+  CHECK(store->due_outbox_heads(t0 - 1s, 10).empty());
+}
+
 TEST_CASE("retry_later counts the attempt, keeps the reason and postpones the row") {
   fresh_store store;
   store->apply({message_with_key("b", t0), message_with_key("c", t0 + 10s)}, std::nullopt);
