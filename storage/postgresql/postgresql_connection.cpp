@@ -80,8 +80,6 @@ postgresql_connection::postgresql_connection(const std::string& url, const std::
 
 postgresql_connection::~postgresql_connection() { PQfinish(connection_); }
 
-int postgresql_connection::server_version() const { return PQserverVersion(connection_); }
-
 void postgresql_connection::reconnect_when_broken() {
   if (PQstatus(connection_) == CONNECTION_OK) return;
   PQreset(connection_);

@@ -35,9 +35,6 @@ class postgresql_connection final : public sql::connection {
   [[nodiscard]] sql::dialect dialect() const override { return sql::dialect::postgresql; }
   [[nodiscard]] std::string_view name() const override { return "postgresql store"; }
 
-  /// The server's version as a number (150004 for 15.4).
-  [[nodiscard]] int server_version() const;
-
  private:
   class result;
   result run(const char* sql, std::span<const sql::bound_value> values);

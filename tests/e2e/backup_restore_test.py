@@ -227,4 +227,11 @@ with tempfile.TemporaryDirectory() as folder:
     check(server.stop() == 0, "serve stops with exit code 0")
     hooks.shutdown()
 
+    # A PostgreSQL store is backed up with PostgreSQL's own tools: both commands say so and stop.
+    for command in ("backup", "restore"):
+        code, said = tandem(command, str(pathlib.Path(folder) / "pg.dump"), "--store",
+                            "postgresql://tandem@127.0.0.1:1/tandem")
+        check(code == 2 and "is a PostgreSQL database" in said and "pg_dump" in said,
+              f"tandem {command} of a PostgreSQL store points to pg_dump: {code} {said.strip()}")
+
 finish()

@@ -19,8 +19,6 @@ class test_database {
 
   /// Where a store finds it.
   [[nodiscard]] const postgresql_address& address() const { return address_; }
-  /// The cluster's URL without a database: for a test that connects elsewhere on purpose.
-  [[nodiscard]] const std::string& cluster_url() const { return cluster_url_; }
   /// Runs `sql` on the database beside the stores (a test's own look at the rows).
   void run(const std::string& sql) const;
   /// The first column of the first row `sql` returns, as text.
