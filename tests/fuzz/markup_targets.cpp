@@ -4,6 +4,7 @@
 
 #include "fuzz/fuzz_targets.h"
 
+#include "adapters/markup_literals.h"
 #include "adapters/matrix/matrix_render.h"
 #include "adapters/slack/slack_outbound.h"
 #include "adapters/webhook/webhook_render.h"
@@ -23,9 +24,28 @@ bool escaped(std::string_view text, std::size_t at) {
   return backslashes % 2 == 1;
 }
 
-/// Slack mrkdwn: mentions and links are <…>, formatting is * _ ~ `.
+/// Whether the character at `at` of `text` has a zero-width space right before it.
+bool zero_width_space_before(std::string_view text, std::size_t at) {
+  return at >= zero_width_space.size() && text.substr(0, at).ends_with(zero_width_space);
+}
+
+/// Whether the character at `at` of `text` has a zero-width space right after it.
+bool zero_width_space_after(std::string_view text, std::size_t at) {
+  return text.substr(at + 1).starts_with(zero_width_space);
+}
+
+/// Slack mrkdwn: mentions and links are <…> (so no `<` or `>` at all, only `&lt;` and `&gt;`);
+/// formatting is * _ ~ `, which mrkdwn cannot escape: each has a zero-width space on both sides
+/// (it opens and closes nothing); `@` and `]` are followed by one (no `@here`, no `[x](url)` where
+/// the receiver reads Markdown).
 void check_mrkdwn(std::string_view text, std::string_view where) {
-  check(text.find_first_of("<>*_~`") == std::string_view::npos, where);
+  check(text.find_first_of("<>") == std::string_view::npos, where);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (std::string_view{"*_~`"}.find(text[i]) != std::string_view::npos) {
+      check(zero_width_space_before(text, i) && zero_width_space_after(text, i), where);
+    }
+    if (text[i] == '@' || text[i] == ']') check(zero_width_space_after(text, i), where);
+  }
 }
 
 /// Markdown (Mattermost, Discord): every character that could format is backslash-escaped, and no
@@ -38,6 +58,19 @@ void check_markdown(std::string_view text, std::string_view where) {
         check(!text.substr(i + 1).starts_with(word), where);
       }
     }
+  }
+}
+
+/// Teams: a card's text is in TextRuns, which no Markdown reads; a title adds no TextBlock (whose
+/// text is Markdown), no run that opens a URL, no bold run and no action.
+void check_teams_card(const nlohmann::json& j) {
+  if (j.is_object()) {
+    check(j.value("type", "") != "TextBlock", "a title on a Teams card is never read as Markdown");
+    check(!j.contains("selectAction") && !j.contains("actions"), "a title on a Teams card makes no link");
+    check(!j.contains("weight"), "a title on a Teams card makes no bold text");
+  }
+  if (j.is_structured()) {
+    for (const auto& child : j) check_teams_card(child);
   }
 }
 
@@ -65,18 +98,18 @@ void markup_render(std::string_view input) {
 
   for (const webhook::dialect d : {webhook::dialect::mattermost, webhook::dialect::discord, webhook::dialect::teams}) {
     for (const auto& post : webhook::posts_for(d, message, {})) {
+      const auto body = nlohmann::json::parse(post.body);
+      if (d == webhook::dialect::teams) {
+        check_teams_card(body);
+        continue;
+      }
       std::vector<std::string> texts;
-      strings_of(nlohmann::json::parse(post.body), texts);
+      strings_of(body, texts);
       for (const auto& text : texts) {
-        if (d == webhook::dialect::teams) {
-          check(text.find("](") == std::string::npos && text.find("**") == std::string::npos,
-                "a title on a Teams card makes no link and no bold text");
-        } else {
-          for (std::size_t i = 0; i < text.size(); ++i) {
-            if (text[i] == '@' && !escaped(text, i)) {
-              for (const std::string_view word : {"here", "channel", "all", "everyone"}) {
-                check(!text.substr(i + 1).starts_with(word), "a title posted to a room mentions nobody");
-              }
+        for (std::size_t i = 0; i < text.size(); ++i) {
+          if (text[i] == '@' && !escaped(text, i)) {
+            for (const std::string_view word : {"here", "channel", "all", "everyone"}) {
+              check(!text.substr(i + 1).starts_with(word), "a title posted to a room mentions nobody");
             }
           }
         }
