@@ -27,8 +27,8 @@ std::string destination_of(const outbox_row& row) {
 
 std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::seconds> hint) {
   if (honours_hint(hint)) return *hint;
-  constexpr std::chrono::seconds cap{15 * 60};
-  const int exponent = std::clamp(attempts, 0, 10);
+  constexpr std::chrono::seconds cap{5 * 60};
+  const int exponent = std::clamp(attempts, 0, 9);
   return std::min(cap, std::chrono::seconds{std::int64_t{1} << exponent});
 }
 

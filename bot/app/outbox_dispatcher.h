@@ -19,12 +19,14 @@
 namespace tandem {
 
 /// How long to wait before attempt number `attempts + 1`: the platform's hint when it gave one,
-/// else exponential backoff from 1 s, capped at 15 minutes. A hinted attempt is due one second
-/// more after the outbox's `now`, which counts whole seconds, so it never comes before the hint.
+/// else exponential backoff from 1 s, capped at 5 minutes, so that a platform back after a long
+/// outage is used again within 5 minutes. A hinted attempt is due one second more after the
+/// outbox's `now`, which counts whole seconds, so it never comes before the hint.
 std::chrono::seconds retry_delay(int attempts, std::optional<std::chrono::seconds> hint);
 
-/// A row is given up (marked failed) after this many attempts.
-inline constexpr int max_delivery_attempts = 25;
+/// A row is given up (marked failed) after this many attempts: about four hours of trying
+/// (511 s of doubling delays, then 45 of 5 minutes).
+inline constexpr int max_delivery_attempts = 55;
 
 /// Not thread-safe: call it from the core strand; adapters' completions come back through `post`.
 class outbox_dispatcher {
