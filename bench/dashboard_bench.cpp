@@ -6,7 +6,7 @@
 // Usage: tandem_dashboard_bench [people] [responses_per_person] [runs]
 
 #include "adapters/web/dashboard_html.h"
-#include "bench_world.h"
+#include "bench/bench_world.h"
 #include "core/dashboard_pages.h"
 
 #include <date/date.h>

@@ -5,7 +5,7 @@
 //
 // Usage: tandem_tick_bench [people] [responses_per_person]
 
-#include "bench_world.h"
+#include "bench/bench_world.h"
 #include "core/engagement.h"
 
 #include <date/date.h>

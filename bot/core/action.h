@@ -2,8 +2,8 @@
 // Decisions of the core, as values: state changes and messages to send. The store applies them
 // in one transaction; `apply_to_world` applies the same ones to the in-memory world.
 
-#include "message.h"
-#include "model.h"
+#include "core/message.h"
+#include "core/model.h"
 
 #include <cstdint>
 #include <optional>

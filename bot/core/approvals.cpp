@@ -1,7 +1,7 @@
-#include "approvals.h"
+#include "core/approvals.h"
 
-#include "availability.h"
-#include "dates.h"
+#include "core/availability.h"
+#include "core/dates.h"
 
 #include <algorithm>
 #include <array>

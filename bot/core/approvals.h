@@ -2,9 +2,9 @@
 // Approval rounds answered by organizations (PRODUCT "Organization representatives"), and the
 // handover of a representative's duties to a successor. Pure: no I/O, time comes in as `now`.
 
-#include "action.h"
-#include "command.h"
-#include "model.h"
+#include "core/action.h"
+#include "core/command.h"
+#include "core/model.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
-#include "availability.h"
+#include "core/availability.h"
 
-#include "dates.h"
+#include "core/dates.h"
 
 namespace tandem {
 

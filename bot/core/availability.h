@@ -1,7 +1,7 @@
 #pragma once
 // When a person may be contacted: outside their pause, their quiet hours and the days off. Pure.
 
-#include "model.h"
+#include "core/model.h"
 
 namespace tandem {
 

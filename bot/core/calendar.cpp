@@ -1,7 +1,7 @@
-#include "calendar.h"
+#include "core/calendar.h"
 
-#include "availability.h"
-#include "dates.h"
+#include "core/availability.h"
+#include "core/dates.h"
 
 #include <date/iso_week.h>
 

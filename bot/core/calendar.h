@@ -3,9 +3,9 @@
 // publications, clashes are reported at once, a weekly digest invites cross-promotion, and an
 // RFC 5545 feed serves the calendar to calendar programs. Pure: world and `now` in, values out.
 
-#include "command.h"
-#include "command_result.h"
-#include "model.h"
+#include "core/command.h"
+#include "core/command_result.h"
+#include "core/model.h"
 
 #include <nlohmann/json.hpp>
 

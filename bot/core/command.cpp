@@ -1,7 +1,7 @@
-#include "command.h"
+#include "core/command.h"
 
-#include "dates.h"
-#include "edit_distance.h"
+#include "core/dates.h"
+#include "core/edit_distance.h"
 
 #include <algorithm>
 #include <array>

@@ -2,8 +2,8 @@
 // The command grammar shared by every platform (PRODUCT.md "Commands"): text in, a parsed
 // command or a parse error (as a message kind with values) out. Pure.
 
-#include "message.h"
-#include "model.h"
+#include "core/message.h"
+#include "core/model.h"
 
 #include <date/date.h>
 

@@ -2,8 +2,8 @@
 // What a command handler outside engine.cpp decides, as values: the engine turns it into actions
 // (replies and notices keyed by the inbound event, audit lines stamped with the sender).
 
-#include "action.h"
-#include "message.h"
+#include "core/action.h"
+#include "core/message.h"
 
 #include <string>
 #include <utility>

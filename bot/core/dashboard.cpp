@@ -1,4 +1,4 @@
-#include "dashboard.h"
+#include "core/dashboard.h"
 
 namespace tandem {
 

@@ -3,8 +3,8 @@
 // the sessions they open. Pure: the host makes the secrets (the core cannot) and hashes them;
 // here the hashes are compared, lifetimes checked and the changes decided, at `now`.
 
-#include "action.h"
-#include "model.h"
+#include "core/action.h"
+#include "core/model.h"
 
 #include <chrono>
 #include <functional>

@@ -1,8 +1,8 @@
-#include "dashboard_pages.h"
+#include "core/dashboard_pages.h"
 
-#include "calendar.h"
-#include "dates.h"
-#include "task_view.h"
+#include "core/calendar.h"
+#include "core/dates.h"
+#include "core/task_view.h"
 
 #include <algorithm>
 

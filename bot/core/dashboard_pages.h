@@ -3,9 +3,9 @@
 // `now`, like the rest of the core. Adapters lay them out (adapters/web); nothing here knows HTML.
 // Times are instants; the layout writes them in the viewer's zone.
 
-#include "dashboard.h"
-#include "model.h"
-#include "reports.h"
+#include "core/dashboard.h"
+#include "core/model.h"
+#include "core/reports.h"
 
 #include <chrono>
 #include <cstdint>

@@ -1,7 +1,7 @@
 #pragma once
 // Calendar arithmetic in people's own time zones (IANA tz database through date/tz).
 
-#include "model.h"
+#include "core/model.h"
 
 #include <date/date.h>
 

@@ -1,8 +1,8 @@
-#include "delivery.h"
+#include "core/delivery.h"
 
-#include "approvals.h"
-#include "availability.h"
-#include "engagement.h"
+#include "core/approvals.h"
+#include "core/availability.h"
+#include "core/engagement.h"
 
 #include <optional>
 

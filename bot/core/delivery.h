@@ -2,8 +2,8 @@
 // The last look before a message leaves: is it still true, and may its recipient be reached now?
 // Pure: the outbox dispatcher (and the simulation) ask it about every due message.
 
-#include "action.h"
-#include "model.h"
+#include "core/action.h"
+#include "core/model.h"
 
 #include <optional>
 #include <string>

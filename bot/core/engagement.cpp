@@ -1,13 +1,13 @@
-#include "engagement.h"
+#include "core/engagement.h"
 
-#include "approvals.h"
-#include "availability.h"
-#include "calendar.h"
-#include "delivery.h"
-#include "dates.h"
-#include "reports.h"
-#include "schedule.h"
-#include "task_view.h"
+#include "core/approvals.h"
+#include "core/availability.h"
+#include "core/calendar.h"
+#include "core/dates.h"
+#include "core/delivery.h"
+#include "core/reports.h"
+#include "core/schedule.h"
+#include "core/task_view.h"
 
 #include <algorithm>
 #include <map>

@@ -2,8 +2,8 @@
 // The engagement engine's clockwork: nudges on each tier's schedule, task reminders and overdue
 // escalations, silence detection with its escalation ladder, and facilitator digests. Pure.
 
-#include "action.h"
-#include "model.h"
+#include "core/action.h"
+#include "core/model.h"
 
 #include <nlohmann/json.hpp>
 

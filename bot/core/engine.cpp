@@ -1,15 +1,15 @@
-#include "engine.h"
+#include "core/engine.h"
 
-#include "approvals.h"
-#include "availability.h"
-#include "calendar.h"
-#include "dashboard.h"
-#include "command.h"
-#include "dates.h"
-#include "engagement.h"
-#include "reports.h"
-#include "task_view.h"
-#include "time_zones.h"
+#include "core/approvals.h"
+#include "core/availability.h"
+#include "core/calendar.h"
+#include "core/command.h"
+#include "core/dashboard.h"
+#include "core/dates.h"
+#include "core/engagement.h"
+#include "core/reports.h"
+#include "core/task_view.h"
+#include "core/time_zones.h"
 
 #include <algorithm>
 #include <cctype>

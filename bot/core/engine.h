@@ -2,9 +2,9 @@
 // The engagement engine: decides, from the world and one inbound event, what to change and what
 // to say. Pure: no I/O, no clock (time comes in as `now`).
 
-#include "action.h"
-#include "inbound.h"
-#include "model.h"
+#include "core/action.h"
+#include "core/inbound.h"
+#include "core/model.h"
 
 #include <vector>
 

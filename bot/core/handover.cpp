@@ -1,11 +1,11 @@
 // `handover org:<id> @old @new`: declared in approvals.h with the approval rounds it hands over.
 
-#include "approvals.h"
+#include "core/approvals.h"
 
-#include "availability.h"
-#include "calendar.h"
-#include "dates.h"
-#include "task_view.h"
+#include "core/availability.h"
+#include "core/calendar.h"
+#include "core/dates.h"
+#include "core/task_view.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "inbound.h"
+#include "core/inbound.h"
 
 #include <array>
 

@@ -1,7 +1,7 @@
 #pragma once
 // What an adapter hands the core: one platform event, already verified and parsed.
 
-#include "model.h"
+#include "core/model.h"
 
 #include <string>
 

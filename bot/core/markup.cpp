@@ -1,4 +1,4 @@
-#include "markup.h"
+#include "core/markup.h"
 
 namespace tandem {
 namespace {

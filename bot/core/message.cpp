@@ -1,6 +1,6 @@
-#include "message.h"
+#include "core/message.h"
 
-#include "command.h"
+#include "core/command.h"
 
 #include <algorithm>
 

@@ -1,8 +1,8 @@
-#include "reports.h"
+#include "core/reports.h"
 
-#include "availability.h"
-#include "dates.h"
-#include "task_view.h"
+#include "core/availability.h"
+#include "core/dates.h"
+#include "core/task_view.h"
 
 #include <algorithm>
 #include <cmath>

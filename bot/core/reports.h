@@ -3,9 +3,9 @@
 // and UTC month, response rate to nudges, median time to respond, tasks done and on time,
 // approval turnaround, people active, and the monthly pulse. Pure: world and `now` in, values out.
 
-#include "command.h"
-#include "command_result.h"
-#include "model.h"
+#include "core/command.h"
+#include "core/command_result.h"
+#include "core/model.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
-#include "schedule.h"
+#include "core/schedule.h"
 
-#include "dates.h"
+#include "core/dates.h"
 
 #include <date/tz.h>
 

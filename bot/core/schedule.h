@@ -8,7 +8,7 @@
 // match either, as in cron). Times are local; a local time skipped by a daylight-saving change
 // fires once, at the end of the gap; a repeated local time fires once, the first time.
 
-#include "model.h"
+#include "core/model.h"
 
 #include <date/date.h>
 

@@ -1,8 +1,8 @@
-#include "simulation.h"
+#include "core/simulation.h"
 
-#include "delivery.h"
-#include "engagement.h"
-#include "engine.h"
+#include "core/delivery.h"
+#include "core/engagement.h"
+#include "core/engine.h"
 
 #include <date/date.h>
 

@@ -2,8 +2,8 @@
 // A dry run of the engine over simulated time, so that a facilitator can tune cadences before
 // going live (`tandem simulate`), and tests can check weeks of behaviour in milliseconds.
 
-#include "action.h"
-#include "model.h"
+#include "core/action.h"
+#include "core/model.h"
 
 #include <chrono>
 #include <functional>

@@ -1,9 +1,9 @@
 #pragma once
 // The persistence contract the core needs. Implementations live in storage/.
 
-#include "action.h"
-#include "inbound.h"
-#include "model.h"
+#include "core/action.h"
+#include "core/inbound.h"
+#include "core/model.h"
 
 #include <cstddef>
 #include <cstdint>

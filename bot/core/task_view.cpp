@@ -1,6 +1,6 @@
-#include "task_view.h"
+#include "core/task_view.h"
 
-#include "dates.h"
+#include "core/dates.h"
 
 namespace tandem {
 

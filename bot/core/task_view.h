@@ -1,7 +1,7 @@
 #pragma once
 // How a task is shown in messages: the values templates use for it.
 
-#include "model.h"
+#include "core/model.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
-#include "time_zones.h"
+#include "core/time_zones.h"
 
-#include "dates.h"
+#include "core/dates.h"
 
 #include <algorithm>
 

@@ -2,8 +2,8 @@
 // People's time zones: which ones a chat platform may fill in (Slack's users.info), and how the
 // schedules follow a zone that changes. Pure: no I/O, no clock (time comes in as `now`).
 
-#include "action.h"
-#include "model.h"
+#include "core/action.h"
+#include "core/model.h"
 
 #include <string>
 #include <string_view>

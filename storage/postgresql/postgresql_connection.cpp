@@ -1,4 +1,4 @@
-#include "postgresql_connection.h"
+#include "storage/postgresql/postgresql_connection.h"
 
 #include "core/store.h"
 

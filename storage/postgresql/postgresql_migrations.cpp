@@ -1,4 +1,4 @@
-#include "postgresql_migrations.h"
+#include "storage/postgresql/postgresql_migrations.h"
 
 #include "core/store.h"
 #include "storage/schema_migration.h"

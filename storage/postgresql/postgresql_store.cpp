@@ -1,7 +1,7 @@
-#include "postgresql_store.h"
+#include "storage/postgresql/postgresql_store.h"
 
-#include "postgresql_connection.h"
-#include "postgresql_migrations.h"
+#include "storage/postgresql/postgresql_connection.h"
+#include "storage/postgresql/postgresql_migrations.h"
 #include "storage/sql/sql_statements.h"
 
 #include <memory>

@@ -1,4 +1,4 @@
-#include "sqlite_connection.h"
+#include "storage/sqlite/sqlite_connection.h"
 
 #include "core/store.h"
 

@@ -1,4 +1,4 @@
-#include "sqlite_migrations.h"
+#include "storage/sqlite/sqlite_migrations.h"
 
 #include "core/dates.h"
 #include "core/store.h"

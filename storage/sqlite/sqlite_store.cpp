@@ -1,9 +1,9 @@
-#include "sqlite_store.h"
+#include "storage/sqlite/sqlite_store.h"
 
-#include "sqlite_connection.h"
-#include "sqlite_migrations.h"
-#include "sqlite_write_ahead_log.h"
-#include "wal_write_combining.h"
+#include "storage/sqlite/sqlite_connection.h"
+#include "storage/sqlite/sqlite_migrations.h"
+#include "storage/sqlite/sqlite_write_ahead_log.h"
+#include "storage/sqlite/wal_write_combining.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 

@@ -1,7 +1,7 @@
-#include "sqlite_write_ahead_log.h"
+#include "storage/sqlite/sqlite_write_ahead_log.h"
 
 #include "core/store.h"
-#include "wal_write_combining.h"
+#include "storage/sqlite/wal_write_combining.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>

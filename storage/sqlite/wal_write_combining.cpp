@@ -1,4 +1,4 @@
-#include "wal_write_combining.h"
+#include "storage/sqlite/wal_write_combining.h"
 
 #include "core/store.h"
 

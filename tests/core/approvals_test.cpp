@@ -3,7 +3,7 @@
 #include "core/approvals.h"
 #include "core/engagement.h"
 
-#include "sample_world.h"
+#include "core/sample_world.h"
 
 #include <catch2/catch.hpp>
 

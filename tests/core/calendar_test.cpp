@@ -1,7 +1,7 @@
 #include "core/calendar.h"
 
 #include "core/engagement.h"
-#include "sample_world.h"
+#include "core/sample_world.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 #include "core/command.h"
 
-#include "sample_world.h"
+#include "core/sample_world.h"
 
 #include <catch2/catch.hpp>
 

@@ -3,7 +3,7 @@
 
 #include "core/dashboard.h"
 #include "core/dashboard_pages.h"
-#include "sample_world.h"
+#include "core/sample_world.h"
 
 #include <catch2/catch.hpp>
 

@@ -10,7 +10,7 @@
 
 #include "core/approvals.h"
 #include "core/dates.h"
-#include "sample_world.h"
+#include "core/sample_world.h"
 
 #include <catch2/catch.hpp>
 #include <date/tz.h>

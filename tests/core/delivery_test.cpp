@@ -5,8 +5,8 @@
 #include "core/delivery.h"
 
 #include "core/dates.h"
+#include "core/sample_world.h"
 #include "core/simulation.h"
-#include "sample_world.h"
 
 #include <catch2/catch.hpp>
 

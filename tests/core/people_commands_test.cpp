@@ -6,7 +6,7 @@
 #include "core/dates.h"
 #include "core/engagement.h"
 #include "core/reports.h"
-#include "sample_world.h"
+#include "core/sample_world.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 #include "core/command.h"
 #include "core/engine.h"
 
-#include "sample_world.h"
+#include "core/sample_world.h"
 
 #include <catch2/catch.hpp>
 

@@ -5,7 +5,7 @@
 #include "core/engine.h"
 #include "core/task_view.h"
 
-#include "sample_world.h"
+#include "core/sample_world.h"
 
 #include <catch2/catch.hpp>
 

@@ -5,7 +5,7 @@
 #include "core/engine.h"
 #include "core/reports.h"
 
-#include "sample_world.h"
+#include "core/sample_world.h"
 
 #include <catch2/catch.hpp>
 

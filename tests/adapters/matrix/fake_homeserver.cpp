@@ -1,4 +1,4 @@
-#include "fake_homeserver.h"
+#include "adapters/matrix/fake_homeserver.h"
 
 #include "adapters/http/http_types.h"
 

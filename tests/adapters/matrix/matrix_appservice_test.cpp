@@ -1,7 +1,7 @@
 // The Matrix adapter as an application service: the homeserver's transactions over a real
 // socket into Tandem's HTTP server, Client-Server calls with the as_token to the fake homeserver.
 
-#include "matrix_bot_fixture.h"
+#include "adapters/matrix/matrix_bot_fixture.h"
 
 #include "adapters/http/http_client.h"
 #include "adapters/matrix/matrix_appservice.h"

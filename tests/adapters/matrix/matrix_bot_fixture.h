@@ -5,6 +5,7 @@
 // (inbound_pipeline): bursts committed and handled, acknowledged once durable, then dispatched.
 
 #include "adapters/http/http_server.h"
+#include "adapters/matrix/fake_homeserver.h"
 #include "adapters/matrix/matrix_adapter.h"
 #include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"
@@ -15,7 +16,6 @@
 #include "app/platform_adapters.h"
 #include "app/sync_thread.h"
 #include "app/template_catalog.h"
-#include "fake_homeserver.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "support/run_until.h"
 #include "support/source_tree.h"

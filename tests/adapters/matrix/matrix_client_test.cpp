@@ -1,6 +1,6 @@
 // The Matrix adapter in client mode against the fake homeserver, over real sockets and TLS.
 
-#include "matrix_bot_fixture.h"
+#include "adapters/matrix/matrix_bot_fixture.h"
 
 #include "adapters/matrix/matrix_render.h"
 

@@ -1,6 +1,6 @@
 // Sending through the Matrix adapter: txn ids, rate limits, lost responses, errors, DMs, sign-in.
 
-#include "matrix_bot_fixture.h"
+#include "adapters/matrix/matrix_bot_fixture.h"
 
 #include "adapters/matrix/matrix_render.h"
 

@@ -1,4 +1,4 @@
-#include "fake_socket_mode_server.h"
+#include "adapters/slack/fake_socket_mode_server.h"
 
 #include "support/test_certificates.h"
 

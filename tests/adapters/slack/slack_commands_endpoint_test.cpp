@@ -1,7 +1,7 @@
 // The slash command endpoint over real sockets: form bodies signed as Slack signs them, the
 // reply in the command's own answer or through its response_url on the fake slack.com.
 
-#include "slack_fixture.h"
+#include "adapters/slack/slack_fixture.h"
 
 #include <atomic>
 #include <optional>

@@ -1,7 +1,7 @@
 // Sending through the Web API against a fake slack.com over TLS (recorded JSON answers, real
 // status codes, 429 with Retry-After).
 
-#include "slack_fixture.h"
+#include "adapters/slack/slack_fixture.h"
 
 #include <atomic>
 #include <set>

@@ -2,7 +2,7 @@
 // dispatcher wired as the runtime wires them, the Slack adapter on a real HTTP server, signed
 // requests as Slack sends them, and a fake slack.com over TLS that records what Tandem posts.
 
-#include "slack_fixture.h"
+#include "adapters/slack/slack_fixture.h"
 
 #include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"

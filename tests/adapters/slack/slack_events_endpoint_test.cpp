@@ -1,6 +1,6 @@
 // The Events API endpoint over real sockets: signed requests built exactly as Slack builds them.
 
-#include "slack_fixture.h"
+#include "adapters/slack/slack_fixture.h"
 
 namespace {
 

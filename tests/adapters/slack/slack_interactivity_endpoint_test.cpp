@@ -1,7 +1,7 @@
 // The interactivity endpoint over real sockets: block_actions and view_submission payloads as
 // Slack sends them, the modal and the message update against the fake slack.com.
 
-#include "slack_fixture.h"
+#include "adapters/slack/slack_fixture.h"
 
 namespace {
 

@@ -2,8 +2,8 @@
 // with the app-level token, hello, envelopes acknowledged only once stored, Slack's disconnect
 // message and a dropped connection.
 
-#include "fake_socket_mode_server.h"
-#include "slack_fixture.h"
+#include "adapters/slack/fake_socket_mode_server.h"
+#include "adapters/slack/slack_fixture.h"
 
 #include "adapters/slack/slack_socket_mode.h"
 

@@ -2,7 +2,7 @@
 // how often, and what becomes of Slack's answers (ok, user_not_found, missing_scope, 429, 5xx, a
 // zone the tz database does not know). The core's side is a world changed by the real core.
 
-#include "slack_fixture.h"
+#include "adapters/slack/slack_fixture.h"
 
 #include "adapters/slack/slack_time_zones.h"
 #include "core/time_zones.h"

@@ -2,7 +2,7 @@
 // dialect's body, 429 with Retry-After, 5xx and network errors retried, other 4xx failed with
 // the status, and Discord's parts sent once each even when a retry comes in between.
 
-#include "webhook_fixture.h"
+#include "adapters/webhook/webhook_fixture.h"
 
 #include <future>
 #include <mutex>

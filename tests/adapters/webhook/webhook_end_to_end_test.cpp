@@ -3,7 +3,7 @@
 // store as its adapter state, a facilitator sending signed commands, and an assignee reached
 // through an incoming Discord webhook (a local TLS receiver) who answers with a one-click link.
 
-#include "webhook_fixture.h"
+#include "adapters/webhook/webhook_fixture.h"
 
 #include "adapters/metrics/metrics_registry.h"
 #include "app/config.h"

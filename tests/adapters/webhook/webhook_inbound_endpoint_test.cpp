@@ -2,7 +2,7 @@
 // and JSON), Rocket.Chat outgoing webhooks, and the generic signed JSON form; each refusal with a
 // clear status and body, and nothing stored when refused.
 
-#include "webhook_fixture.h"
+#include "adapters/webhook/webhook_fixture.h"
 
 #include "core/markup.h"
 

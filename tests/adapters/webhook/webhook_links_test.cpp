@@ -3,7 +3,7 @@
 // clear page and change nothing; a link that needs a reason asks for it. Also the signing
 // functions themselves, with a vector made by openssl.
 
-#include "webhook_fixture.h"
+#include "adapters/webhook/webhook_fixture.h"
 
 #include <algorithm>
 
