@@ -8,6 +8,9 @@ constexpr std::string_view special = "*`[]\\";
 std::string escape_markup(std::string_view text) {
   std::string out;
   out.reserve(text.size());
+  // A value may start a line too (a broadcast's text does): the same zero-width space before a
+  // first character that would open a list item, heading or quote there.
+  if (!text.empty() && std::string_view{"-+#>"}.find(text.front()) != std::string_view::npos) out += "\xE2\x80\x8B";
   for (char c : text) {
     if (c == '\n') {
       // A zero-width space first on the new line: no chat reads what follows as a list item,

@@ -9,8 +9,9 @@
 namespace tandem {
 
 /// Escapes text (a title, a note) so that none of its characters act as markup: the markup
-/// characters backslash-escaped, each line break followed by a zero-width space (a value never
-/// starts a line that a chat could read as a list item, heading or quote), every other control
+/// characters backslash-escaped, each line break followed by a zero-width space, and one before a
+/// first `-`, `+`, `#` or `>` (a value never starts a line that a chat could read as a list item,
+/// heading or quote, even when it is placed at the start of a line), every other control
 /// character a space. What each chat would read in the remaining characters (mentions, its own
 /// markers) is its renderer's to escape (adapters/markup_literals.h).
 std::string escape_markup(std::string_view text);

@@ -43,7 +43,9 @@ void template_values(std::string_view input) {
   };
   auto render_with = [&](const std::string& text) { return markup_to_plain(markup_with(text)); };
   const bool value_ends_message = markup_with(std::string{word}).ends_with(word);
-  std::string shown;
+  // Shown as written, but for a zero-width space after each line break and before a first
+  // character that would open a list item, heading or quote, and spaces for control characters.
+  std::string shown = std::string_view{"-+#>"}.find(value.front()) != std::string_view::npos ? "\xE2\x80\x8B" : "";
   for (const char ch : value) {
     if (ch == '\n') shown += "\n\xE2\x80\x8B";
     else shown += static_cast<unsigned char>(ch) < 0x20U || ch == '\x7F' ? ' ' : ch;
