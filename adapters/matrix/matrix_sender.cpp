@@ -1,6 +1,7 @@
 #include "adapters/matrix/matrix_sender.h"
 
 #include "adapters/http/http_types.h"
+#include "adapters/json_fields.h"
 #include "adapters/matrix/matrix_render.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -86,7 +87,7 @@ void notice_sender::send_notice(const std::string& room_id, const destination& t
                       return done(outcome_of(*f, "sending to " + room_id));
                     }
                     const json& answer = std::get<json>(outcome);
-                    const std::string event_id = answer.value("event_id", "");
+                    const std::string event_id = string_field(answer, "event_id");
                     if (!event_id.empty() && !answers.empty()) targets_.remember(event_id, {true, answers});
                     if (event_id.empty() || reactions.empty()) return done(delivery_result::delivered());
                     boost::asio::co_spawn(tools_.context.io(), react(room_id, event_id, key, std::move(reactions)),

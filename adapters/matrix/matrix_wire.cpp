@@ -1,17 +1,13 @@
 #include "adapters/matrix/matrix_wire.h"
 
+#include "adapters/json_fields.h"
+
 #include <type_traits>
 
 namespace tandem::matrix {
 namespace {
 
 using nlohmann::json;
-
-/// The string under `key`, or "" when absent or not a string (optional fields).
-std::string optional_string(const json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
 
 /// The object under `key`, or nothing when absent or not an object.
 const json* optional_object(const json& j, const char* key) {
@@ -89,7 +85,7 @@ void read_timeline(J& j, room_timeline& t) {
   t = room_timeline{};
   if (const auto it = j.find("events"); it != j.end()) read_events(*it, t.events);
   if (const auto it = j.find("limited"); it != j.end() && it->is_boolean()) t.limited = it->template get<bool>();
-  t.prev_batch = optional_string(j, "prev_batch");
+  t.prev_batch = string_field(j, "prev_batch");
 }
 
 template <typename J>
@@ -147,8 +143,8 @@ template <typename J>
 void read_messages_response(J& j, messages_response& m) {
   require_object(j, "a messages response");
   m = messages_response{};
-  m.start = optional_string(j, "start");
-  if (auto end = optional_string(j, "end"); !end.empty()) m.end = std::move(end);
+  m.start = string_field(j, "start");
+  if (auto end = string_field(j, "end"); !end.empty()) m.end = std::move(end);
   if (const auto it = j.find("chunk"); it != j.end()) read_events(*it, m.chunk);
 }
 
@@ -157,11 +153,11 @@ void read_messages_response(J& j, messages_response& m) {
 void from_json(const json& j, relation& r) {
   require_object(j, "m.relates_to");
   r = relation{};
-  r.rel_type = optional_string(j, "rel_type");
-  r.event_id = optional_string(j, "event_id");
-  r.key = optional_string(j, "key");
+  r.rel_type = string_field(j, "rel_type");
+  r.event_id = string_field(j, "event_id");
+  r.key = string_field(j, "key");
   if (const json* reply = optional_object(j, "m.in_reply_to")) {
-    if (auto id = optional_string(*reply, "event_id"); !id.empty()) r.in_reply_to = std::move(id);
+    if (auto id = string_field(*reply, "event_id"); !id.empty()) r.in_reply_to = std::move(id);
   }
   if (const auto it = j.find("is_falling_back"); it != j.end() && it->is_boolean()) r.is_falling_back = it->get<bool>();
 }
@@ -195,10 +191,10 @@ void to_json(json& j, const mention_set& m) {
 void from_json(const json& j, room_message& m) {
   require_object(j, "m.room.message content");
   m = room_message{};
-  m.msgtype = optional_string(j, "msgtype");
-  m.body = optional_string(j, "body");
-  m.format = optional_string(j, "format");
-  m.formatted_body = optional_string(j, "formatted_body");
+  m.msgtype = string_field(j, "msgtype");
+  m.body = string_field(j, "body");
+  m.format = string_field(j, "format");
+  m.formatted_body = string_field(j, "formatted_body");
   if (const json* rel = optional_object(j, "m.relates_to")) m.relates_to = rel->get<relation>();
   if (const json* men = optional_object(j, "m.mentions")) m.mentions = men->get<mention_set>();
   m.has_new_content = optional_object(j, "m.new_content") != nullptr;
@@ -226,8 +222,8 @@ void from_json(const json& j, member& m) {
   m = member{};
   m.membership = j.at("membership").get<std::string>();
   if (const auto it = j.find("is_direct"); it != j.end() && it->is_boolean()) m.is_direct = it->get<bool>();
-  m.displayname = optional_string(j, "displayname");
-  m.reason = optional_string(j, "reason");
+  m.displayname = string_field(j, "displayname");
+  m.reason = string_field(j, "reason");
 }
 
 void to_json(json& j, const member& m) {
@@ -322,7 +318,7 @@ void from_json(const json& j, error_body& e) {
   require_object(j, "an error body");
   e = error_body{};
   e.errcode = j.at("errcode").get<std::string>();
-  e.error = optional_string(j, "error");
+  e.error = string_field(j, "error");
   if (const auto it = j.find("retry_after_ms"); it != j.end() && it->is_number_integer()) {
     e.retry_after_ms = it->get<std::int64_t>();
   }
@@ -358,7 +354,7 @@ void from_json(const json& j, whoami_response& w) {
   require_object(j, "a whoami response");
   w = whoami_response{};
   w.user_id = j.at("user_id").get<std::string>();
-  if (auto device = optional_string(j, "device_id"); !device.empty()) w.device_id = std::move(device);
+  if (auto device = string_field(j, "device_id"); !device.empty()) w.device_id = std::move(device);
 }
 
 void to_json(json& j, const whoami_response& w) {

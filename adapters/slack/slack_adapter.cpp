@@ -1,6 +1,7 @@
 #include "adapters/slack/slack_adapter.h"
 
 #include "adapters/adapter_context.h"
+#include "adapters/json_fields.h"
 #include "adapters/slack/slack_delivery.h"
 #include "adapters/slack/slack_endpoints.h"
 #include "adapters/slack/slack_interactions.h"
@@ -153,12 +154,12 @@ struct slack_adapter::state : std::enable_shared_from_this<slack_adapter::state>
       }
       workspaces.set_token_check(w, "");
       const json& answer = std::get<json>(result);
-      const std::string team = answer.value("team_id", "");
+      const std::string team = string_field(answer, "team_id");
       if (!team.empty() && team != w.settings.team_id) {
         context.log("error", "slack: the bot token configured for workspace " + w.settings.team_id +
                                  " belongs to workspace " + team);
       }
-      if (w.settings.bot_user_id.empty()) w.settings.bot_user_id = answer.value("user_id", "");
+      if (w.settings.bot_user_id.empty()) w.settings.bot_user_id = string_field(answer, "user_id");
       context.log("info", "slack: workspace " + w.settings.team_id + " ready (bot user " + w.settings.bot_user_id + ")");
     });
   }

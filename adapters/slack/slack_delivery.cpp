@@ -1,5 +1,7 @@
 #include "adapters/slack/slack_delivery.h"
 
+#include "adapters/json_fields.h"
+
 #include <algorithm>
 
 namespace tandem::slack {
@@ -160,8 +162,7 @@ void message_delivery::with_dm(workspace& w, const std::string& user,
       return;
     }
     const json& answer = std::get<json>(result);
-    const std::string channel =
-        answer.contains("channel") && answer["channel"].is_object() ? answer["channel"].value("id", "") : std::string{};
+    const std::string channel = string_field(object_field(answer, "channel"), "id");
     if (channel.empty()) {
       then(api_error{{}, 200, "malformed_response", std::nullopt});
       return;

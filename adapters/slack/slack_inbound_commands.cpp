@@ -28,27 +28,27 @@ parsed<json> payload_of(std::string_view form_body) {
 parsed<block_actions> read_block_actions(const json& p) {
   block_actions out;
   required_fields fields;
-  out.user_id = fields.take(object_of(p, "user"), "id", "user");
-  out.team_id = text_of(object_of(p, "team"), "id");
-  if (out.team_id.empty()) out.team_id = fields.take(object_of(p, "user"), "team_id", "user");
-  out.channel_id = text_of(object_of(p, "channel"), "id");
-  if (out.channel_id.empty()) out.channel_id = fields.take(object_of(p, "container"), "channel_id", "container");
+  out.user_id = fields.take(object_field(p, "user"), "id", "user");
+  out.team_id = string_field(object_field(p, "team"), "id");
+  if (out.team_id.empty()) out.team_id = fields.take(object_field(p, "user"), "team_id", "user");
+  out.channel_id = string_field(object_field(p, "channel"), "id");
+  if (out.channel_id.empty()) out.channel_id = fields.take(object_field(p, "container"), "channel_id", "container");
   out.trigger_id = fields.take(p, "trigger_id");
   out.response_url = fields.take(p, "response_url");
-  out.message_ts = text_of(object_of(p, "container"), "message_ts");
-  if (const json& message = object_of(p, "message"); !message.is_null()) {
+  out.message_ts = string_field(object_field(p, "container"), "message_ts");
+  if (const json& message = object_field(p, "message"); !message.is_null()) {
     out.message = message;
-    if (out.message_ts.empty()) out.message_ts = text_of(message, "ts");
+    if (out.message_ts.empty()) out.message_ts = string_field(message, "ts");
   }
   const auto actions = p.find("actions");
   if (actions == p.end() || !actions->is_array() || actions->empty()) return wire_error{"actions missing"};
   for (const json& a : *actions) {
     button_press press;
     press.action_id = fields.take(a, "action_id", "actions[]");
-    press.block_id = text_of(a, "block_id");
-    press.value = text_of(a, "value");
-    press.label = text_of(object_of(a, "text"), "text");
-    press.action_ts = text_of(a, "action_ts");
+    press.block_id = string_field(a, "block_id");
+    press.value = string_field(a, "value");
+    press.label = string_field(object_field(a, "text"), "text");
+    press.action_ts = string_field(a, "action_ts");
     out.actions.push_back(std::move(press));
   }
   if (!fields.missing().empty()) return wire_error{fields.missing()};
@@ -58,15 +58,15 @@ parsed<block_actions> read_block_actions(const json& p) {
 parsed<view_submission> read_view_submission(const json& p) {
   view_submission out;
   required_fields fields;
-  const json& view = object_of(p, "view");
-  out.user_id = fields.take(object_of(p, "user"), "id", "user");
-  out.team_id = text_of(object_of(p, "team"), "id");
-  if (out.team_id.empty()) out.team_id = text_of(object_of(p, "user"), "team_id");
+  const json& view = object_field(p, "view");
+  out.user_id = fields.take(object_field(p, "user"), "id", "user");
+  out.team_id = string_field(object_field(p, "team"), "id");
+  if (out.team_id.empty()) out.team_id = string_field(object_field(p, "user"), "team_id");
   if (out.team_id.empty()) out.team_id = fields.take(view, "team_id", "view");
   out.view_id = fields.take(view, "id", "view");
-  out.callback_id = text_of(view, "callback_id");
-  out.private_metadata = text_of(view, "private_metadata");
-  out.values = object_of(object_of(view, "state"), "values");
+  out.callback_id = string_field(view, "callback_id");
+  out.private_metadata = string_field(view, "private_metadata");
+  out.values = object_field(object_field(view, "state"), "values");
   if (!fields.missing().empty()) return wire_error{fields.missing()};
   return out;
 }
@@ -80,7 +80,7 @@ parsed<slash_command> slash_command_from_json(const json& fields_json) {
   out.channel_id = fields.take(fields_json, "channel_id");
   out.user_id = fields.take(fields_json, "user_id");
   out.command = fields.take(fields_json, "command");
-  out.text = text_of(fields_json, "text");
+  out.text = string_field(fields_json, "text");
   out.response_url = fields.take(fields_json, "response_url");
   out.trigger_id = fields.take(fields_json, "trigger_id");
   if (!fields.missing().empty()) return wire_error{fields.missing()};
@@ -114,7 +114,7 @@ inbound to_inbound(const slash_command& command, time_point at) {
 parsed<interaction> interaction_from_json(const json& payload) {
   if (!payload.is_object()) return wire_error{"payload is not a JSON object"};
   interaction out;
-  out.type = text_of(payload, "type");
+  out.type = string_field(payload, "type");
   if (out.type.empty()) return wire_error{"type missing"};
   if (out.type == "block_actions") {
     auto actions = read_block_actions(payload);
@@ -164,8 +164,8 @@ std::string to_private_metadata(const reason_request& request) {
 std::optional<reason_request> reason_request_from_metadata(std::string_view metadata) {
   auto document = parse_json(metadata);
   if (!document || !document->is_object()) return std::nullopt;
-  reason_request out{text_of(*document, "c"), text_of(*document, "ch"), text_of(*document, "r"),
-                     text_of(*document, "l"), text_of(*document, "b"),  text_of(*document, "o")};
+  reason_request out{string_field(*document, "c"), string_field(*document, "ch"), string_field(*document, "r"),
+                     string_field(*document, "l"), string_field(*document, "b"),  string_field(*document, "o")};
   if (out.command.empty() || out.channel_id.empty()) return std::nullopt;
   return out;
 }
@@ -174,7 +174,7 @@ std::optional<inbound> to_inbound(const view_submission& submission, time_point 
   if (submission.callback_id != reason_callback_id) return std::nullopt;
   auto request = reason_request_from_metadata(submission.private_metadata);
   if (!request) return std::nullopt;
-  std::string reason = text_of(object_of(object_of(submission.values, reason_block_id), reason_action_id), "value");
+  std::string reason = string_field(object_field(object_field(submission.values, reason_block_id), reason_action_id), "value");
   std::ranges::replace_if(
       reason, [](char c) { return c == '\n' || c == '\r'; }, ' ');
   const std::string_view trimmed = trim(reason);

@@ -1,5 +1,6 @@
 #include "adapters/slack/slack_outbound.h"
 
+#include "adapters/json_fields.h"
 #include "adapters/markup_links.h"
 #include "adapters/markup_literals.h"
 #include "core/markup.h"
@@ -190,7 +191,7 @@ std::optional<json> answered_message(const json& original, std::string_view bloc
   if (!original.is_object() || !original.contains("blocks") || !original["blocks"].is_array()) return std::nullopt;
   json blocks = json::array();
   for (const json& block : original["blocks"]) {
-    if (block.is_object() && block.value("block_id", "") == block_id) {
+    if (string_field(block, "block_id") == block_id) {
       blocks.push_back(
           {{"type", "context"},
            {"block_id", std::string(block_id) + "_answered"},
@@ -201,7 +202,7 @@ std::optional<json> answered_message(const json& original, std::string_view bloc
       blocks.push_back(block);
     }
   }
-  return json{{"replace_original", true}, {"text", original.value("text", "")}, {"blocks", std::move(blocks)}};
+  return json{{"replace_original", true}, {"text", string_field(original, "text")}, {"blocks", std::move(blocks)}};
 }
 
 json reason_modal(const reason_request& request) {
@@ -233,10 +234,9 @@ api_result read_api_response(unsigned status, std::optional<std::chrono::seconds
   if (status < 200 || status >= 300) return api_error{{}, status, {}, std::nullopt};
   json answer = json::parse(body.begin(), body.end(), nullptr, false);
   if (answer.is_discarded() || !answer.is_object()) return api_error{{}, status, "malformed_response", std::nullopt};
-  if (answer.value("ok", false) != true) {
-    std::string code =
-        answer.contains("error") && answer["error"].is_string() ? answer["error"].get<std::string>() : "unknown_error";
-    return api_error{{}, status, std::move(code), std::nullopt};
+  if (!true_field(answer, "ok")) {
+    std::string code = string_field(answer, "error");
+    return api_error{{}, status, code.empty() ? "unknown_error" : std::move(code), std::nullopt};
   }
   return answer;
 }
@@ -246,14 +246,12 @@ api_result read_response_url_answer(unsigned status, std::optional<std::chrono::
   if (status == 429) return api_error{{}, status, "ratelimited", retry_after};
   if (status < 200 || status >= 300) {
     json answer = json::parse(body.begin(), body.end(), nullptr, false);
-    std::string code = answer.is_object() && answer.contains("error") && answer["error"].is_string()
-                           ? answer["error"].get<std::string>()
-                           : std::string{};
-    return api_error{{}, status, std::move(code), std::nullopt};
+    return api_error{{}, status, string_field(answer, "error"), std::nullopt};
   }
   json answer = json::parse(body.begin(), body.end(), nullptr, false);
   if (answer.is_object() && answer.contains("ok") && answer["ok"] == false) {
-    return api_error{{}, status, answer.value("error", "unknown_error"), std::nullopt};
+    std::string code = string_field(answer, "error");
+    return api_error{{}, status, code.empty() ? "unknown_error" : std::move(code), std::nullopt};
   }
   return answer.is_discarded() ? json::object() : answer;
 }

@@ -1,6 +1,7 @@
 #include "adapters/slack/slack_socket_mode.h"
 
 #include "adapters/http/http_client.h"
+#include "adapters/json_fields.h"
 #include "adapters/slack/slack_outbound.h"
 
 #include <boost/asio/io_context.hpp>
@@ -39,21 +40,21 @@ parsed<socket_message> parse_socket_message(std::string_view text) {
   json document = json::parse(text.begin(), text.end(), nullptr, false);
   if (document.is_discarded() || !document.is_object()) return wire_error{"malformed JSON"};
   socket_message out;
-  out.type = document.value("type", "");
+  out.type = string_field(document, "type");
   if (document.contains("envelope_id")) {
     if (!document["envelope_id"].is_string() || document["envelope_id"].get<std::string>().empty()) {
       return wire_error{"envelope_id is not a string"};
     }
     out.what = socket_message::kind::envelope;
     out.envelope_id = document["envelope_id"].get<std::string>();
-    out.accepts_response_payload = document.value("accepts_response_payload", false);
+    out.accepts_response_payload = true_field(document, "accepts_response_payload");
     if (!document.contains("payload") || !document["payload"].is_object()) return wire_error{"payload missing"};
     out.payload = std::move(document["payload"]);
   } else if (out.type == "hello") {
     out.what = socket_message::kind::hello;
   } else if (out.type == "disconnect") {
     out.what = socket_message::kind::disconnect;
-    out.reason = document.value("reason", "");
+    out.reason = string_field(document, "reason");
   }
   return out;
 }
@@ -171,7 +172,7 @@ struct socket_mode_connection::state : std::enable_shared_from_this<socket_mode_
       schedule_reconnect();
       return;
     }
-    const auto url = parse_websocket_url(std::get<json>(answer).value("url", ""));
+    const auto url = parse_websocket_url(string_field(std::get<json>(answer), "url"));
     if (!url) {
       log("warn", "apps.connections.open gave no wss:// URL");
       schedule_reconnect();

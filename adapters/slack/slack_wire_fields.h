@@ -1,7 +1,9 @@
 #pragma once
 // Reading the fields of Slack's JSON payloads, shared by the parsers of events, slash commands
-// and interactivity: strings and objects that may be missing, required fields, trimming. Pure;
-// no I/O.
+// and interactivity: required fields, trimming (strings and objects that may be missing or of
+// another type are read with adapters/json_fields.h). Pure; no I/O.
+
+#include "adapters/json_fields.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,17 +13,11 @@
 
 namespace tandem::slack::wire {
 
-/// The string under `key` of an object, or "" when it is absent or not a string.
-std::string text_of(const nlohmann::json& object, std::string_view key);
-
-/// The object under `key`, or null.
-const nlohmann::json& object_of(const nlohmann::json& object, std::string_view key);
-
 /// Collects the first missing required field of a wire struct, as "`<where>.<key>` missing".
 class required_fields {
  public:
   std::string take(const nlohmann::json& object, std::string_view key, std::string_view where = {}) {
-    return require(text_of(object, key), key, where);
+    return require(string_field(object, key), key, where);
   }
   /// `value`, noting `key` as missing when it is empty.
   std::string require(std::string value, std::string_view key, std::string_view where = {}) {

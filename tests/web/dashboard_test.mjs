@@ -438,8 +438,13 @@ if (failures.length > 0) {
 step('start `tandem console --as ana` and ask for the dashboard');
 const clockFile = path.join(scenario, 'clock-offset');
 fs.writeFileSync(clockFile, '+0\n');
-const canMoveClock = check(fs.existsSync(libfaketime), `libfaketime is installed (${libfaketime})`,
-                           'deploy/install-deps.sh installs it');
+// A program built with AddressSanitizer aborts when libfaketime is preloaded into it (a double
+// free in the loader's memory, before the sanitizer starts): under the sanitizer presets CMake
+// says so (TANDEM_SANITIZED), and the expired link is not tried there, which the test prints.
+const sanitized = process.env.TANDEM_SANITIZED === '1';
+if (sanitized) console.log('skip the expired link: libfaketime cannot be preloaded into a sanitized program');
+const canMoveClock = !sanitized && check(fs.existsSync(libfaketime), `libfaketime is installed (${libfaketime})`,
+                                         'deploy/install-deps.sh installs it');
 const tandem = new Console(configPath, canMoveClock ? clockFile : undefined);
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',

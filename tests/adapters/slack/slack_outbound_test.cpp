@@ -151,6 +151,19 @@ TEST_CASE("Web API answers are read by ok, error, status and Retry-After") {
   CHECK(std::get<api_error>(read_api_response(200, std::nullopt, R"({"ok":false})")).code == "unknown_error");
 }
 
+TEST_CASE("a Web API answer whose ok or error has another type than Slack's is an error, never an exception") {
+  CHECK(std::get<api_error>(read_api_response(200, std::nullopt, R"({"ok":"true"})")).code == "unknown_error");
+  CHECK(std::get<api_error>(read_api_response(200, std::nullopt, R"({"ok":false,"error":{"x":1}})")).code == "unknown_error");
+  CHECK(std::get<api_error>(read_response_url_answer(200, std::nullopt, R"({"ok":false,"error":[1]})")).code ==
+        "unknown_error");
+  CHECK(std::get<api_error>(read_response_url_answer(404, std::nullopt, R"({"error":3})")).code.empty());
+  const json odd = json::parse(R"({"text":5,"blocks":[{"block_id":7},{"type":"actions","block_id":"tandem_k1_0"}]})");
+  const auto update = answered_message(odd, "tandem_k1_0", "U1", "Done");
+  REQUIRE(update);
+  CHECK((*update)["text"] == "");
+  CHECK((*update)["blocks"][1]["block_id"] == "tandem_k1_0_answered");
+}
+
 TEST_CASE("errors map to retry or failure with their reason") {
   using outcome = delivery_result::outcome;
   const auto retry_429 = to_delivery_result({{}, 429, "ratelimited", std::chrono::seconds{7}});

@@ -89,6 +89,22 @@ TEST_CASE("Socket Mode messages are parsed: hello, disconnect, envelopes") {
   CHECK_FALSE(tandem::slack::parse_websocket_url("wss://host:x/"));
 }
 
+TEST_CASE("a Socket Mode message whose fields have other types than Slack's is read without throwing") {
+  // Found by the slack_socket_mode fuzz target: a "type" that is an object threw out of the reader.
+  using tandem::slack::parse_socket_message;
+  using tandem::slack::socket_message;
+  const auto odd_type = std::get<socket_message>(parse_socket_message(R"({"type":{"app_id":"(2"}})"));
+  CHECK(odd_type.type.empty());
+  CHECK(odd_type.what != socket_message::kind::envelope);
+  const auto odd_reason = std::get<socket_message>(parse_socket_message(R"({"type":"disconnect","reason":7})"));
+  CHECK(odd_reason.what == socket_message::kind::disconnect);
+  CHECK(odd_reason.reason.empty());
+  const auto odd_flag = std::get<socket_message>(parse_socket_message(
+      R"({"envelope_id":"e1","type":"slash_commands","payload":{},"accepts_response_payload":"yes"})"));
+  CHECK(odd_flag.what == socket_message::kind::envelope);
+  CHECK_FALSE(odd_flag.accepts_response_payload);
+}
+
 TEST_CASE("Socket Mode opens its URL with the app-level token, and acknowledges an envelope only once it is stored") {
   fake_socket_mode_server ws;
   slack_fixture f(socket_mode_options());
