@@ -71,9 +71,12 @@ std::string public_url(const tandem_config& config) {
 /// Everything that lives while Tandem runs, wired together. Used from the io_context's thread.
 class tandem_process {
  public:
-  tandem_process(const tandem_config& config, const runtime_options& options, const template_catalog& templates)
+  /// `serving`: the lock by which this process alone serves a PostgreSQL database; none on SQLite.
+  tandem_process(const tandem_config& config, const runtime_options& options, const template_catalog& templates,
+                 postgresql_instance_lock* serving = nullptr)
       : config_(config),
         options_(options),
+        serving_(serving),
         store_(opened_store(config.store)),
         // Only a store that keeps a log beside its files (SQLite's WAL) has checkpoints to run.
         syncer_(*store_, metrics_, on_core(), dynamic_cast<store_checkpoints*>(store_.get())),
@@ -236,7 +239,10 @@ class tandem_process {
       try {
         host_.handle_unhandled(clock_now());
         // The schedules run every few seconds: nudges and reminders need minute precision, not more.
-        if (++ticks_ % engine_tick_every == 0) host_.tick(clock_now());
+        if (++ticks_ % engine_tick_every == 0) {
+          if (!still_serving()) return;
+          host_.tick(clock_now());
+        }
         // Old text goes a batch a minute, or a batch a second while a backlog lasts.
         if (retention_ && (retention_backlog_ || ticks_ % retention_every == 0)) {
           retention_backlog_ = retention_->run_batch(clock_now());
@@ -317,6 +323,18 @@ class tandem_process {
     for (const time_point d : std::exchange(unsynced_due_, {})) dispatcher_.expect(d);
   }
 
+  /// False, after stopping Tandem, when the PostgreSQL server ended the session that held the
+  /// serving lock: another Tandem may have taken it since, and two must never serve one database.
+  bool still_serving() {
+    if (serving_ == nullptr || serving_->still_held()) return true;
+    spdlog::critical("store: the PostgreSQL session holding the serving lock ended (a server restart, a "
+                     "terminated session or a lost connection); stopping, so that two Tandems never serve one "
+                     "database (start Tandem again: it resumes from what the store holds)");
+    exit_code_ = 1;
+    shut_down();
+    return false;
+  }
+
   /// After a failed sync nothing may be acknowledged or sent any more: whether the disk holds
   /// the commits is unknown (a retried fsync can wrongly succeed), so Tandem stops.
   void disk_refused() {
@@ -337,6 +355,7 @@ class tandem_process {
 
   const tandem_config& config_;
   const runtime_options& options_;
+  postgresql_instance_lock* serving_;  ///< none on SQLite
   asio::io_context io_{1};  ///< run by one thread: handlers it posts skip the shared queue
   metrics_registry metrics_;
   std::unique_ptr<store> store_;
@@ -374,8 +393,8 @@ int run_tandem(const tandem_config& config, const runtime_options& options) {
     const template_catalog templates = template_catalog::load(options.prompts_dir);
     if (const auto& db = config.store.postgresql) {
       // Held while this process runs: a second Tandem on the same database is refused.
-      const postgresql_instance_lock serving(address_of(*db));
-      tandem_process process(config, options, templates);
+      postgresql_instance_lock serving(address_of(*db));
+      tandem_process process(config, options, templates, &serving);
       return process.run();
     }
     const std::string store = config.store.sqlite_file.string();

@@ -44,6 +44,19 @@ postgresql_instance_lock::postgresql_instance_lock(const postgresql_address& add
                       std::to_string(serving_lock) +
                       "); one Tandem at a time serves a database: stop the other one first");
   }
+  sql::query(*session_, "SELECT pg_backend_pid()", [&](const sql::row& r) { backend_ = r.text(0); });
+}
+
+bool postgresql_instance_lock::still_held() {
+  // A session's advisory lock lasts as long as the session: the same server process means the same
+  // session. The connection opens a new session after a broken one, which holds no lock.
+  std::string backend;
+  try {
+    sql::query(*session_, "SELECT pg_backend_pid()", [&](const sql::row& r) { backend = r.text(0); });
+  } catch (const store_error&) {
+    return false;
+  }
+  return backend == backend_;
 }
 
 postgresql_instance_lock::~postgresql_instance_lock() = default;

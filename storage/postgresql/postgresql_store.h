@@ -36,19 +36,26 @@ class postgresql_store final : public sql_store {
 /// The one Tandem that serves a PostgreSQL database: a session-level advisory lock held on a
 /// connection of its own while it lives. Until several instances share a database (one leading,
 /// the others standing by), a second `tandem serve` on the same database is refused, as a second
-/// on one SQLite file is (store_lock.h). If the server ends the lock's session, the lock is gone
-/// with it; the store's own statements go on.
+/// on one SQLite file is (store_lock.h). If the server ends the lock's session (a restart, an
+/// administrator's `pg_terminate_backend`, a network cut), the lock is gone with it: `still_held`
+/// says so, and the serving Tandem stops rather than serve beside one that took it since.
 class postgresql_instance_lock {
  public:
   /// Takes the lock, or throws `store_error` saying that another Tandem holds it (or that the
   /// server cannot be reached).
   explicit postgresql_instance_lock(const postgresql_address& address);
+
+  /// True while the session that took the lock lives, so the lock is still this process's; false
+  /// once the server ended that session or cannot be reached (the lock may be another's by now).
+  /// One round trip to the server.
+  bool still_held();
   ~postgresql_instance_lock();
   postgresql_instance_lock(const postgresql_instance_lock&) = delete;
   postgresql_instance_lock& operator=(const postgresql_instance_lock&) = delete;
 
  private:
   std::unique_ptr<sql::connection> session_;
+  std::string backend_;  ///< the server's process id for the session that took the lock
 };
 
 /// Whether `store` names a PostgreSQL database (`postgresql://` or `postgres://`) rather than a

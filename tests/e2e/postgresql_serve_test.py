@@ -2,7 +2,8 @@
 """`tandem serve` on a PostgreSQL store, end to end: signed Slack events and webhook messages are
 acknowledged and stored once each, across a SIGKILL in the middle of the load and a restart (the
 platforms send again what was not acknowledged); a second `tandem serve` on the same database is
-refused while the first serves; /healthz answers. The database is a new one in the cluster CTest
+refused while the first serves, and the first stops when the server ends the session holding its
+serving lock; /healthz answers. The database is a new one in the cluster CTest
 started (tests/postgresql/cluster.sh), whose URL file TANDEM_TEST_POSTGRESQL_URL_FILE names.
 Usage: postgresql_serve_test.py TANDEM_BINARY REPO_ROOT
 """
@@ -90,6 +91,21 @@ try:
         check(len(version) == 1 and int(version[0]) >= 11, f"the database is at the latest schema version: {version}")
         code = server.stop()
         check(code == 0, f"SIGTERM stops it cleanly: {code}")
+
+        # The server ends the session that holds the serving lock (as a restart or an
+        # administrator would): Tandem stops within its next engine tick rather than serve on
+        # without the lock, which another Tandem could take.
+        server = Serve(binary, config, env)
+        check(server.port is not None, "tandem serve starts again")
+        sql("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())")
+        try:
+            code = server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            code = server.stop()
+        check(code == 1, f"when the session holding its serving lock ends, tandem serve stops with 1: {code}")
+        check(any("session holding the serving lock ended" in line for line in server.log_lines),
+              "and says why")
 finally:
     sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)", db="postgres")
 finish()

@@ -86,6 +86,22 @@ TEST_CASE("a store whose session the server ended connects again for the next op
   CHECK(store.setting("after") == "1");
 }
 
+TEST_CASE("the serving lock knows when the server ended the session that held it") {
+  test_database db;
+  postgresql_store store(db.address());  // migrated, as `tandem serve` finds it
+  postgresql_instance_lock serving(db.address());
+  CHECK(serving.still_held());
+  CHECK_THROWS_AS(postgresql_instance_lock(db.address()), store_error);  // held: a second Tandem is refused
+
+  db.run(
+      "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+      "(SELECT oid FROM pg_database WHERE datname = current_database())");
+
+  CHECK_FALSE(serving.still_held());
+  CHECK_FALSE(serving.still_held());  // its connection's new session holds no lock either
+  CHECK_NOTHROW(postgresql_instance_lock(db.address()));  // the lock is free for another Tandem
+}
+
 TEST_CASE("a store URL is PostgreSQL by its scheme, anything else a SQLite file") {
   CHECK(is_postgresql_url("postgresql://tandem@db.internal/tandem"));
   CHECK(is_postgresql_url("postgres://tandem@db.internal/tandem"));
