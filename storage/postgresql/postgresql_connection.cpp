@@ -65,9 +65,15 @@ class postgresql_connection::result final : public sql::row {
 };
 
 postgresql_connection::postgresql_connection(const std::string& url, const std::string& password) {
-  // One pair of keyword arrays, so that the password never joins the URL's text.
-  const std::array<const char*, 3> keywords{"dbname", password.empty() ? nullptr : "password", nullptr};
-  const std::array<const char*, 3> values{url.c_str(), password.empty() ? nullptr : password.c_str(), nullptr};
+  // One pair of keyword arrays, so that the password never joins the URL's text. The limits come
+  // before the URL, which libpq reads in their place (expand_dbname), so that the URL can change them:
+  // every statement runs on the core strand, which a server that never answers must not hold for ever.
+  const std::array<const char*, 9> keywords{"connect_timeout",  "tcp_user_timeout", "keepalives_idle",
+                                            "keepalives_interval", "keepalives_count", "options",
+                                            "dbname", password.empty() ? nullptr : "password", nullptr};
+  const std::array<const char*, 9> values{
+      connect_timeout_seconds, tcp_user_timeout_milliseconds, "30", "10", "3", statement_timeout_option,
+      url.c_str(), password.empty() ? nullptr : password.c_str(), nullptr};
   connection_ = PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
   if (connection_ == nullptr) throw store_error("postgresql store: out of memory connecting");
   if (PQstatus(connection_) != CONNECTION_OK) {

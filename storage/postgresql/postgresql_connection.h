@@ -11,6 +11,13 @@ struct pg_conn;  // libpq's PGconn
 
 namespace tandem::postgresql_detail {
 
+/// The limits a connection has unless its URL says otherwise: how long connecting may take, how
+/// long sent data may stay unacknowledged by the server's host before the connection counts as
+/// broken (a network cut), and how long one statement may run on the server (migrations lift it).
+inline constexpr const char* connect_timeout_seconds = "10";
+inline constexpr const char* tcp_user_timeout_milliseconds = "30000";
+inline constexpr const char* statement_timeout_option = "-c statement_timeout=30s";
+
 /// Runs the store's statements on one PostgreSQL session: each statement with values is prepared
 /// once on the server and reused; values travel as text. A connection found broken is opened again
 /// before the next statement (what was in its open transaction is gone: that statement's caller
@@ -18,8 +25,10 @@ namespace tandem::postgresql_detail {
 class postgresql_connection final : public sql::connection {
  public:
   /// Connects to `url` (a libpq URI, `postgresql://user@host:port/database?sslmode=...`, or
-  /// `key=value` pairs); `password`, when not empty, is given apart from the URL, so that it never
-  /// appears in logs. Throws `store_error` saying why the server could not be reached.
+  /// `key=value` pairs), with the limits above unless the URL sets them (`connect_timeout`,
+  /// `tcp_user_timeout`, `keepalives_*`, `options`); `password`, when not empty, is given apart
+  /// from the URL, so that it never appears in logs. Throws `store_error` saying why the server
+  /// could not be reached.
   postgresql_connection(const std::string& url, const std::string& password);
   ~postgresql_connection() override;
   postgresql_connection(const postgresql_connection&) = delete;

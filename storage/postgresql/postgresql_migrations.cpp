@@ -296,6 +296,8 @@ int latest_schema_version() noexcept { return migrations.back().version; }
 void migrate(sql::connection& db) {
   db.begin();
   try {
+    // A migration may rebuild an index of years of responses: no statement timeout for it.
+    sql::execute(db, "SET LOCAL statement_timeout = 0");
     sql::execute(db, "SELECT pg_advisory_xact_lock($1)", migration_lock);
     sql::execute(db, "CREATE TABLE IF NOT EXISTS tandem_schema (version BIGINT NOT NULL)");
     std::optional<std::int64_t> version;

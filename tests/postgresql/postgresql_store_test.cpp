@@ -5,6 +5,8 @@
 #include "storage/postgresql/postgresql_store.h"
 
 #include "postgresql/test_database.h"
+#include "storage/postgresql/postgresql_connection.h"
+#include "storage/sql/sql_statements.h"
 #include "storage/sqlite/sqlite_store.h"
 
 #include <catch2/catch.hpp>
@@ -84,6 +86,46 @@ TEST_CASE("a store whose session the server ended connects again for the next op
   store.put_setting("after", "1");
   CHECK(store.setting("before") == "1");
   CHECK(store.setting("after") == "1");
+}
+
+namespace {
+
+/// `address`'s URL with `parameter` (`key=value`, URL-encoded) added.
+std::string with_parameter(const postgresql_address& address, const std::string& parameter) {
+  return address.url + (address.url.find('?') == std::string::npos ? "?" : "&") + parameter;
+}
+
+/// What `SHOW setting` answers on a new connection to `url`.
+std::string shown(const std::string& url, const std::string& setting) {
+  postgresql_detail::postgresql_connection connection(url, "");
+  std::string value;
+  sql::query(connection, ("SHOW " + setting).c_str(), [&](const sql::row& r) { value = r.text(0); });
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("a connection's statements run 30 s at most unless its URL says otherwise") {
+  // The client's own limits (connect_timeout, tcp_user_timeout, keepalives) live in libpq's
+  // socket and are not visible to SHOW, which answers for the server's side.
+  test_database db;
+  CHECK(shown(db.address().url, "statement_timeout") == "30s");
+  CHECK(shown(with_parameter(db.address(), "options=-c%20statement_timeout%3D5s"), "statement_timeout") == "5s");
+}
+
+TEST_CASE("a statement that runs past its timeout is a store error, and the connection goes on") {
+  test_database db;
+  postgresql_detail::postgresql_connection connection(
+      with_parameter(db.address(), "options=-c%20statement_timeout%3D100ms"), "");
+  try {
+    sql::execute(connection, "SELECT pg_sleep(2)");
+    FAIL("a two-second statement under a 100 ms timeout");
+  } catch (const store_error& e) {
+    CHECK_THAT(std::string{e.what()}, Catch::Contains("statement timeout"));
+  }
+  std::string one;
+  sql::query(connection, "SELECT 1", [&](const sql::row& r) { one = r.text(0); });
+  CHECK(one == "1");
 }
 
 TEST_CASE("the serving lock knows when the server ended the session that held it") {
