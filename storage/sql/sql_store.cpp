@@ -46,11 +46,13 @@ void sql_store::apply(const std::vector<action>& actions, std::optional<std::int
         throw store_error("no response " + std::to_string(*handled_response) + " to mark handled");
       }
     };
-    // Most chatter decides only activity, which the responses row already is: one statement is
-    // atomic on its own, without a transaction around it.
+    // Chatter from someone Tandem does not know decides only activity, which the responses row
+    // already is: one statement is atomic on its own, without a transaction around it. A known
+    // person's response is also counted (response_months), in the same transaction.
     if (std::ranges::all_of(actions, [](const action& a) {
           const auto* activity = std::get_if<note_activity>(&a);
-          return activity != nullptr && !activity->answers_nudge && !activity->presence_only;
+          return activity != nullptr && activity->person.empty() && !activity->answers_nudge &&
+                 !activity->presence_only;
         })) {
       mark_handled();
       return;

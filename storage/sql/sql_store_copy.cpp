@@ -28,6 +28,7 @@ constexpr std::array tables{
                   "id, dedup_key, platform, workspace, \"user\", conversation, direct, addressed, kind, text, at,"
                   " handled, recorded_at, reply_handle, presence_only",
                   true},
+    table_columns{"response_months", "person, month, responses", false},
     table_columns{"outbox",
                   "id, key, platform, workspace, conversation, \"user\", person, language, reply_handle, kind,"
                   " values_json, about_json, not_before, state, attempts, next_attempt, last_error, created_at,"

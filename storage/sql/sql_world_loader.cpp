@@ -302,24 +302,15 @@ void load_calendar_and_outcomes(connection& db, world& w) {
           d.ended = row.optional_time();
           w.sessions[d.id_hash] = d;
         });
-  // Responses per person and UTC month, through any of their identities: every response, where
-  // load_recent_responses saw only the latest.
+  // Counted responses per person and UTC month, kept as they were handled (response_months):
+  // one row a person and month, however many years of responses the store holds.
   w.monthly_responses.clear();
-  // The backends name a UTC month differently; the rest of the statement is the same.
-  const char* months_sql =
-      db.dialect() == dialect::sqlite
-          ? "SELECT strftime('%Y-%m', at, 'unixepoch'), COUNT(*) FROM responses"
-            " WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 AND presence_only = 0 GROUP BY 1"
-          : "SELECT to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM'), COUNT(*) FROM responses"
-            " WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 AND presence_only = 0 GROUP BY 1";
-  for (const auto& [id, p] : w.people) {
-    for (const identity& i : p.identities) {
-      query(
-          db, months_sql,
-          [&](const row& month) { w.monthly_responses[id][month.text(0)] += static_cast<int>(month.int64(1)); },
-          i.platform, i.workspace, i.user);
-    }
-  }
+  query(db, "SELECT person, month, responses FROM response_months", [&](const row& columns) {
+    row_reader row(columns);
+    const std::string person = row.text();
+    const std::string month = row.text();
+    w.monthly_responses[person][month] = static_cast<int>(row.int64());
+  });
 }
 
 void load_approvals(connection& db, world& w) {
