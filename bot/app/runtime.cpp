@@ -243,10 +243,12 @@ class tandem_process {
           if (!still_serving()) return;
           host_.tick(clock_now());
         }
-        // Old text goes a batch a minute, or a batch a second while a backlog lasts.
-        if (retention_ && (retention_backlog_ || ticks_ % retention_every == 0)) {
+        // Old text goes a batch a minute from the first tick on, or a batch a second while a
+        // backlog lasts; so do the counts of ended months (after an upgrade, years: a month a second).
+        if (retention_ && (retention_backlog_ || ticks_ % upkeep_every == 1)) {
           retention_backlog_ = retention_->run_batch(clock_now());
         }
+        if (months_backlog_ || ticks_ % upkeep_every == 1) months_backlog_ = store_->count_ended_month(clock_now());
       } catch (const store_error& e) {
         spdlog::error("store: {}", e.what());
       }
@@ -380,7 +382,8 @@ class tandem_process {
   unsigned ticks_ = 0;
   std::optional<text_retention> retention_;  ///< none when the config keeps text forever
   bool retention_backlog_ = false;           ///< the last batch was full
-  static constexpr unsigned retention_every = 60;  ///< in one-second timer ticks
+  bool months_backlog_ = false;              ///< another ended month is left to count
+  static constexpr unsigned upkeep_every = 60;  ///< in one-second timer ticks
 };
 
 }  // namespace

@@ -19,6 +19,9 @@ namespace tandem {
 /// `withdrawn`: checked again before delivery and found no longer true (core/delivery.h); never sent.
 enum class outbox_state { pending, sent, failed, withdrawn };
 
+/// How long after a month ends `store::count_ended_month` counts it.
+inline constexpr std::chrono::days month_settle_days{7};
+
 /// A message waiting in (or done with) the durable outbox.
 struct outbox_row {
   std::int64_t id = 0;
@@ -112,6 +115,12 @@ class store {
   /// (oldest first), keeping the rows themselves (counts, last activity, dedup). Returns how many
   /// it blanked: fewer than `limit` when none older is left.
   virtual std::size_t forget_text_before(time_point before, std::size_t limit) = 0;
+
+  /// Counts once, by person, the responses of the oldest UTC month not counted yet, if it ended
+  /// at least `month_settle_days` before `now` (a late back-fill of its events has come by then),
+  /// so that `load` reads that month's counts instead of its responses: the world's
+  /// `monthly_responses` are the same either way. Returns true when another such month is left.
+  virtual bool count_ended_month(time_point now) = 0;
 
   /// A small key-value table for adapter state such as sync tokens.
   virtual std::optional<std::string> setting(std::string_view key) = 0;

@@ -282,7 +282,7 @@ CREATE TABLE dashboard_sessions (
     {11, R"sql(
 CREATE INDEX responses_with_text ON responses (at) WHERE text <> '';
 )sql"},
-    // Counted responses per person and UTC month, kept as each response is handled.
+    // Counted responses per person of each UTC month that has ended (store::count_ended_months).
     {12, R"sql(
 CREATE TABLE response_months (
   person TEXT NOT NULL,
@@ -290,10 +290,6 @@ CREATE TABLE response_months (
   responses BIGINT NOT NULL,
   PRIMARY KEY (person, month)
 );
-INSERT INTO response_months (person, month, responses)
-  SELECT i.person, to_char(to_timestamp(r.at) AT TIME ZONE 'UTC', 'YYYY-MM'), COUNT(*) FROM responses AS r
-  JOIN identities AS i ON i.platform = r.platform AND i.workspace = r.workspace AND i."user" = r."user"
-  WHERE r.handled = 1 AND r.presence_only = 0 GROUP BY 1, 2;
 )sql"},
 });
 constexpr int first_version = 10;

@@ -180,12 +180,6 @@ void action_writer::operator()(const record_audit& a) const {
 void action_writer::operator()(const note_activity& a) const {
   if (a.presence_only) {
     execute(db_, "UPDATE responses SET presence_only = 1 WHERE dedup_key = $1", a.response_key);
-  } else if (!a.person.empty()) {
-    // A counted response, as the world counts it (note_response).
-    execute(db_,
-            "INSERT INTO response_months (person, month, responses) VALUES ($1, $2, 1)"
-            " ON CONFLICT (person, month) DO UPDATE SET responses = response_months.responses + 1",
-            a.person, month_of(a.at));
   }
   if (a.person.empty() || !a.answers_nudge) return;
   execute(db_,

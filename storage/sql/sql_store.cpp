@@ -5,7 +5,11 @@
 #include "storage/sql/sql_world_loader.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 namespace tandem {
 
@@ -46,13 +50,11 @@ void sql_store::apply(const std::vector<action>& actions, std::optional<std::int
         throw store_error("no response " + std::to_string(*handled_response) + " to mark handled");
       }
     };
-    // Chatter from someone Tandem does not know decides only activity, which the responses row
-    // already is: one statement is atomic on its own, without a transaction around it. A known
-    // person's response is also counted (response_months), in the same transaction.
+    // Most chatter decides only activity, which the responses row already is: one statement is
+    // atomic on its own, without a transaction around it.
     if (std::ranges::all_of(actions, [](const action& a) {
           const auto* activity = std::get_if<note_activity>(&a);
-          return activity != nullptr && activity->person.empty() && !activity->answers_nudge &&
-                 !activity->presence_only;
+          return activity != nullptr && !activity->answers_nudge && !activity->presence_only;
         })) {
       mark_handled();
       return;
@@ -146,6 +148,85 @@ std::size_t sql_store::forget_text_before(time_point before, std::size_t limit) 
                                    " WHERE text <> '' AND at < $1 ORDER BY at LIMIT $2)",
                                    before, static_cast<std::int64_t>(limit));
     return static_cast<std::size_t>(forgotten);
+  });
+}
+
+namespace {
+
+/// The first second of the UTC month `month` ("2026-11").
+time_point start_of_month(std::string_view month) {
+  const int year = std::stoi(std::string{month.substr(0, 4)});
+  const unsigned number = static_cast<unsigned>(std::stoi(std::string{month.substr(5, 2)}));
+  return std::chrono::sys_days{std::chrono::year{year} / std::chrono::month{number} / 1};
+}
+
+/// The month after `month`.
+std::string month_after(std::string_view month) {
+  return month_of(start_of_month(month) + std::chrono::days{31});
+}
+
+}  // namespace
+
+bool sql_store::count_ended_month(time_point now) {
+  return translated("count_ended_month", [&] {
+    // The months before this one are counted in response_months.
+    std::optional<std::string> first_uncounted;
+    query(
+        *db_, "SELECT value FROM settings WHERE key = $1", [&](const row& r) { first_uncounted = r.text(0); },
+        counted_months_setting);
+    std::vector<std::tuple<std::string, std::string, std::string, std::string>> identities;
+    query(*db_, "SELECT platform, workspace, \"user\", person FROM identities", [&](const row& columns) {
+      row_reader row(columns);
+      auto platform = row.text();
+      auto workspace = row.text();
+      auto user = row.text();
+      identities.emplace_back(std::move(platform), std::move(workspace), std::move(user), row.text());
+    });
+    if (!first_uncounted) {
+      // Never counted yet: from the month of the earliest response of anyone Tandem knows.
+      std::optional<std::int64_t> earliest;
+      for (const auto& [platform, workspace, user, person] : identities) {
+        query(
+            *db_, "SELECT MIN(at) FROM responses WHERE platform = $1 AND workspace = $2 AND \"user\" = $3",
+            [&](const row& r) {
+              if (!r.is_null(0)) earliest = std::min(earliest.value_or(r.int64(0)), r.int64(0));
+            },
+            platform, workspace, user);
+      }
+      first_uncounted = month_of(earliest ? time_point{std::chrono::seconds{*earliest}} : now);
+    }
+    const auto settled = [&](const std::string& month) {
+      return start_of_month(month_after(month)) + month_settle_days <= now;
+    };
+    if (!settled(*first_uncounted)) {
+      put_setting(counted_months_setting, *first_uncounted);
+      return false;
+    }
+    const time_point from = start_of_month(*first_uncounted);
+    const time_point to = start_of_month(month_after(*first_uncounted));
+    std::map<std::string, std::int64_t> by_person;
+    for (const auto& [platform, workspace, user, person] : identities) {
+      query(
+          *db_,
+          "SELECT COUNT(*) FROM responses WHERE platform = $1 AND workspace = $2 AND \"user\" = $3"
+          " AND presence_only = 0 AND at >= $4 AND at < $5",
+          [&](const row& r) { by_person[person] += r.int64(0); }, platform, workspace, user, from, to);
+    }
+    write_scope transaction(*db_);
+    for (const auto& [person, responses] : by_person) {
+      if (responses == 0) continue;
+      execute(*db_,
+              "INSERT INTO response_months (person, month, responses) VALUES ($1, $2, $3)"
+              " ON CONFLICT (person, month) DO UPDATE SET responses = excluded.responses",
+              person, *first_uncounted, responses);
+    }
+    const std::string next = month_after(*first_uncounted);
+    execute(*db_,
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            counted_months_setting, next);
+    transaction.commit();
+    if (transaction.outermost()) note_commit();
+    return settled(next);
   });
 }
 

@@ -78,6 +78,8 @@ class sql_store : public store {
 
   /// One statement: the oldest responses with text before `before`, through their own index.
   std::size_t forget_text_before(time_point before, std::size_t limit) override;
+  /// One transaction: a count per identity through `responses_by_sender`, summed by person.
+  bool count_ended_month(time_point now) override;
 
   std::optional<std::string> setting(std::string_view key) override;
   /// Inserts or replaces the value of `key`.

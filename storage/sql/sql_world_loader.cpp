@@ -302,15 +302,42 @@ void load_calendar_and_outcomes(connection& db, world& w) {
           d.ended = row.optional_time();
           w.sessions[d.id_hash] = d;
         });
-  // Counted responses per person and UTC month, kept as they were handled (response_months):
-  // one row a person and month, however many years of responses the store holds.
+  // Responses per person and UTC month: the months counted once they ended (response_months),
+  // then the responses since, through any of the person's identities, counted here. Start-up
+  // reads a month or two of responses, however many years the store holds.
   w.monthly_responses.clear();
   query(db, "SELECT person, month, responses FROM response_months", [&](const row& columns) {
     row_reader row(columns);
-    const std::string person = row.text();
-    const std::string month = row.text();
+    std::string person = row.text();
+    std::string month = row.text();
     w.monthly_responses[person][month] = static_cast<int>(row.int64());
   });
+  std::int64_t counted_until = 0;  // the first second not counted in response_months
+  query(
+      db, "SELECT value FROM settings WHERE key = $1",
+      [&](const row& r) {
+        const std::string month = r.text(0);
+        const std::chrono::year_month_day first{
+            std::chrono::year{std::stoi(month.substr(0, 4))},
+            std::chrono::month{static_cast<unsigned>(std::stoi(month.substr(5, 2)))}, std::chrono::day{1}};
+        counted_until = std::chrono::sys_seconds{std::chrono::sys_days{first}}.time_since_epoch().count();
+      },
+      counted_months_setting);
+  // The backends name a UTC month differently; the rest of the statement is the same.
+  const char* months_sql =
+      db.dialect() == dialect::sqlite
+          ? "SELECT strftime('%Y-%m', at, 'unixepoch'), COUNT(*) FROM responses"
+            " WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 AND presence_only = 0 AND at >= $4 GROUP BY 1"
+          : "SELECT to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM'), COUNT(*) FROM responses"
+            " WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 AND presence_only = 0 AND at >= $4 GROUP BY 1";
+  for (const auto& [id, p] : w.people) {
+    for (const identity& i : p.identities) {
+      query(
+          db, months_sql,
+          [&](const row& month) { w.monthly_responses[id][month.text(0)] += static_cast<int>(month.int64(1)); },
+          i.platform, i.workspace, i.user, counted_until);
+    }
+  }
 }
 
 void load_approvals(connection& db, world& w) {

@@ -5,7 +5,14 @@
 #include "core/model.h"
 #include "storage/sql/sql_connection.h"
 
+#include <string_view>
+
 namespace tandem::sql {
+
+/// The setting naming the first month ("2026-12") whose responses are not counted in
+/// `response_months` yet (store::count_ended_month): `load_world` counts the responses from then
+/// on, and reads the months before from that table.
+inline constexpr std::string_view counted_months_setting = "responses.counted_before";
 
 /// Reads the world in one read transaction, so that it is a single snapshot; `languages` is left
 /// at its default, and `last_response` is the latest responses row of each person's identities.

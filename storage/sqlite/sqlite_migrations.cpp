@@ -358,9 +358,10 @@ ALTER TABLE audit ADD COLUMN via TEXT NOT NULL DEFAULT '';
     {11, R"sql(
 CREATE INDEX responses_with_text ON responses (at) WHERE text <> '';
 )sql"},
-    // Counted responses per person and UTC month, kept as each response is handled, so that
-    // loading the world does not count years of responses again (issue 21: start-up follows the
-    // work, not the history). Filled from the responses handled so far.
+    // Counted responses per person of each UTC month that has ended, counted once after it ended
+    // (store::count_ended_months), so that loading the world counts only the months still going
+    // (issue 21: start-up follows the work, not the history). Months up to the one named by the
+    // setting `responses.counted_before` are in it.
     {12, R"sql(
 CREATE TABLE response_months (
   person TEXT NOT NULL,
@@ -368,10 +369,6 @@ CREATE TABLE response_months (
   responses INTEGER NOT NULL,
   PRIMARY KEY (person, month)
 ) STRICT, WITHOUT ROWID;
-INSERT INTO response_months (person, month, responses)
-  SELECT i.person, strftime('%Y-%m', r.at, 'unixepoch'), COUNT(*) FROM responses AS r
-  JOIN identities AS i ON i.platform = r.platform AND i.workspace = r.workspace AND i.user = r.user
-  WHERE r.handled = 1 AND r.presence_only = 0 GROUP BY 1, 2;
 )sql"},
 });
 static_assert(numbered_from(1, migrations));

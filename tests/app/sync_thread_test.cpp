@@ -97,6 +97,7 @@ class disk_only_store final : public store, public store_checkpoints {
   std::vector<outbox_row> outbox_rows(std::string_view) override { throw std::logic_error("unused"); }
   std::vector<record_task_update> task_history(std::int64_t) override { throw std::logic_error("unused"); }
   std::size_t forget_text_before(time_point, std::size_t) override { throw std::logic_error("unused"); }
+  bool count_ended_month(time_point) override { throw std::logic_error("unused"); }
   std::optional<std::string> setting(std::string_view) override { throw std::logic_error("unused"); }
   void put_setting(std::string_view, std::string_view) override { throw std::logic_error("unused"); }
 };

@@ -144,27 +144,6 @@ TEST_CASE("the serving lock knows when the server ended the session that held it
   CHECK_NOTHROW(postgresql_instance_lock(db.address()));  // the lock is free for another Tandem
 }
 
-TEST_CASE("migration 12 counts the handled responses of a database written before it by person and month") {
-  test_database db;
-  { postgresql_store created(db.address()); }
-  db.run("DROP TABLE response_months");
-  db.run("UPDATE tandem_schema SET version = 11");
-  db.run("INSERT INTO people (id, name, time_zone, language) VALUES ('ana', 'Ana', 'UTC', 'en')");
-  db.run("INSERT INTO identities (platform, workspace, \"user\", person, position) VALUES ('slack', 'T1', 'U1', 'ana', 0)");
-  // 1795000000 is in 2026-11, 1798000000 in 2026-12 (UTC).
-  db.run(
-      "INSERT INTO responses (dedup_key, platform, workspace, \"user\", conversation, direct, addressed, kind, text,"
-      " at, handled, presence_only) VALUES"
-      " ('a', 'slack', 'T1', 'U1', 'D1', 1, 1, 'message', '', 1795000000, 1, 0),"
-      " ('c', 'slack', 'T1', 'U1', 'D1', 1, 1, 'message', '', 1798000000, 1, 0),"
-      " ('d', 'slack', 'T1', 'U1', 'D1', 1, 1, 'command', '', 1798000100, 1, 1),"
-      " ('e', 'slack', 'T1', 'U1', 'D1', 1, 1, 'message', '', 1798000200, 0, 0)");
-  postgresql_store store(db.address());
-  CHECK(db.value_of("SELECT version FROM tandem_schema") == std::to_string(postgresql_store::latest_schema_version()));
-  CHECK(store.load().monthly_responses ==
-        std::map<std::string, std::map<std::string, int>>{{"ana", {{"2026-11", 1}, {"2026-12", 1}}}});
-}
-
 TEST_CASE("a store URL is PostgreSQL by its scheme, anything else a SQLite file") {
   CHECK(is_postgresql_url("postgresql://tandem@db.internal/tandem"));
   CHECK(is_postgresql_url("postgres://tandem@db.internal/tandem"));

@@ -205,36 +205,6 @@ TEST_CASE("migration 8 turns each stored due instant into the date it ended, wha
   CHECK_FALSE(loaded.tasks.at(5).due.has_value());
 }
 
-TEST_CASE("migration 12 counts the handled responses of a store written before it by person and month") {
-  temp_database file;
-  { sqlite_store created(file.path()); }
-  {
-    // Before migration 12 the counts were made at each start from every response.
-    SQLite::Database db(file.path(), SQLite::OPEN_READWRITE);
-    db.exec("DROP TABLE response_months");
-    db.exec("PRAGMA user_version = 11");
-    db.exec(
-        "INSERT INTO people (id, name, time_zone, language) VALUES ('ana', 'Ana', 'UTC', 'en');"
-        "INSERT INTO identities (platform, workspace, user, person, position) VALUES"
-        " ('slack', 'T1', 'U1', 'ana', 0), ('console', '', 'ana', 'ana', 1);");
-    // 1795000000 is in 2026-11, 1798000000 in 2026-12 (UTC).
-    db.exec(
-        "INSERT INTO responses (dedup_key, platform, workspace, user, conversation, direct, addressed, kind, text,"
-        " at, handled, presence_only) VALUES"
-        " ('a', 'slack', 'T1', 'U1', 'D1', 1, 1, 'message', '', 1795000000, 1, 0),"
-        " ('b', 'console', '', 'ana', '', 1, 1, 'message', '', 1795000100, 1, 0),"
-        " ('c', 'slack', 'T1', 'U1', 'D1', 1, 1, 'message', '', 1798000000, 1, 0),"
-        " ('d', 'slack', 'T1', 'U1', 'D1', 1, 1, 'command', '', 1798000100, 1, 1),"   // presence: not counted
-        " ('e', 'slack', 'T1', 'U1', 'D1', 1, 1, 'message', '', 1798000200, 0, 0),"   // counted once handled
-        " ('f', 'slack', 'T1', 'U9', 'D9', 1, 1, 'message', '', 1798000300, 1, 0)");  // nobody Tandem knows
-  }
-  sqlite_store store(file.path());
-  CHECK(user_version_of(file.path()) == sqlite_store::latest_schema_version());
-  const world loaded = store.load();
-  CHECK(loaded.monthly_responses == std::map<std::string, std::map<std::string, int>>{
-                                        {"ana", {{"2026-11", 2}, {"2026-12", 1}}}});
-}
-
 TEST_CASE("the database refuses a time zone origin other than default, given or learned") {
   temp_database file;
   { sqlite_store created(file.path()); }

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,59 @@ TEST_CASE("the text of an event is blanked unless it may be kept") {
   CHECK(unhandled[0].event.text.empty());
   CHECK(unhandled[0].event.dedup_key == "console:ana:1");
   CHECK(unhandled[1].event.text == "status 1 done");
+}
+
+TEST_CASE("counting ended months leaves the loaded monthly responses as they were, a month at a time") {
+  fresh_store store;
+  world w;
+  apply_both(w, *store,
+             {save_person{person_with("ana", {identity{"slack", "T1", "U1"}, identity{"console", "", "ana"}})},
+              save_person{person_with("bob", {identity{"slack", "T1", "U2"}})}});
+  const auto day = [](unsigned month, unsigned d) {
+    return time_point{std::chrono::sys_days{std::chrono::year{2026} / std::chrono::month{month} / std::chrono::day{d}}} + 12h;
+  };
+  int n = 0;
+  const auto respond = [&](const identity& from, const std::string& person, time_point at, bool presence = false) {
+    const std::string key = "k" + std::to_string(++n);
+    const auto id = store->record(event_from(from, key, at), true, recorded_as::unhandled);
+    apply_both(w, *store, {note_activity{person, at, "", false, presence, key}}, id);
+  };
+  respond({"slack", "T1", "U1"}, "ana", day(10, 3));
+  respond({"console", "", "ana"}, "ana", day(10, 31));  // her other identity
+  respond({"slack", "T1", "U2"}, "bob", day(11, 2));
+  respond({"slack", "T1", "U1"}, "ana", day(11, 30), true);  // a read-only command: not counted
+  respond({"slack", "T1", "U1"}, "ana", day(12, 1));
+  const auto loaded_months = [&] { return store->load().monthly_responses; };
+  const auto before = loaded_months();
+  REQUIRE(before == w.monthly_responses);
+  REQUIRE(before.at("ana") == std::map<std::string, int>{{"2026-10", 2}, {"2026-12", 1}});
+
+  const time_point now = day(12, 20);  // November ended 19 days ago, December goes on
+  CHECK(store->count_ended_month(now));  // October; November is left
+  CHECK(store->setting("responses.counted_before") == "2026-11");
+  CHECK(loaded_months() == before);
+  CHECK_FALSE(store->count_ended_month(now));  // November; December has not ended
+  CHECK(store->setting("responses.counted_before") == "2026-12");
+  CHECK(loaded_months() == before);
+  CHECK_FALSE(store->count_ended_month(now));
+  CHECK(loaded_months() == before);
+
+  respond({"slack", "T1", "U2"}, "bob", day(12, 21));  // the month still going is counted from its responses
+  CHECK(loaded_months() == w.monthly_responses);
+  CHECK(loaded_months().at("bob") == std::map<std::string, int>{{"2026-11", 1}, {"2026-12", 1}});
+}
+
+TEST_CASE("a month ended less than a week ago is not counted yet: late events may still come") {
+  fresh_store store;
+  world w;
+  apply_both(w, *store, {save_person{person_with("ana", {identity{"slack", "T1", "U1"}})}});
+  const time_point november = time_point{std::chrono::sys_days{std::chrono::year{2026} / 11 / 15}};
+  const auto id = store->record(event_from({"slack", "T1", "U1"}, "k1", november), true, recorded_as::unhandled);
+  apply_both(w, *store, {note_activity{"ana", november, "", false, false, "k1"}}, id);
+  const time_point december_5 = time_point{std::chrono::sys_days{std::chrono::year{2026} / 12 / 5}};
+  CHECK_FALSE(store->count_ended_month(december_5));
+  CHECK(store->setting("responses.counted_before") == "2026-11");
+  CHECK(store->load().monthly_responses == w.monthly_responses);
 }
 
 TEST_CASE("old text is forgotten oldest first, a batch at a time; the responses themselves stay") {
@@ -454,8 +508,7 @@ TEST_CASE("apply is atomic: an identity claimed by two people leaves nothing of 
   const auto response =
       store->record(event_from({"console", "", "ana"}, "console:ana:1", t0), true, recorded_as::unhandled);
   REQUIRE(response);
-  note_response(w, "ana", t0);  // the recorded response is Ana's activity,
-  w.monthly_responses.clear();  // counted in her months only once it is handled
+  note_response(w, "ana", t0);  // the recorded response is Ana's activity
 
   const std::vector<action> conflicting{
       save_organization{organization{"river", "city", "City of Millbrook"}},
@@ -524,8 +577,7 @@ TEST_CASE("data survives closing and reopening the database") {
 
   const auto reopened = database.open();
   world expected = w;
-  note_response(expected, "ana", t0 + 1h);  // the recorded response is Ana's activity,
-  expected.monthly_responses.clear();       // counted in her months only once it is handled
+  note_response(expected, "ana", t0 + 1h);
   CHECK(reopened->load() == expected);
   CHECK(keys_of(reopened->due_outbox(t0, 10)) == std::vector<std::string>{"nudge:ana:1"});
   REQUIRE(reopened->unhandled_responses().size() == 1);

@@ -11,8 +11,7 @@ is something the engine itself writes, only dated in the past; `now` is the cloc
 - The installation started 60 days ago: `engine.first_tick` and the audit lines that added the
   config's organizations and people (`config.add`) are moved back, so that reports count those
   organizations from then on.
-- Answers (the `responses` table, as the console adapter records them, already handled and so
-  counted in `response_months`): everyone
+- Answers (the `responses` table, as the console adapter records them, already handled): everyone
   who is not silent answered within the last two days of this month (never before this month's
   first second), Emma and Bruno before this month's nudge only; Farid and Hugo (the farmers apart
   from Grace, an observer who is never nudged nor silent) last answered before this month, at
@@ -67,10 +66,6 @@ def answer(person, at, in_room=False):
         "INSERT INTO responses (dedup_key, platform, workspace, user, conversation, direct, addressed, kind, text,"
         " at, handled, recorded_at, presence_only) VALUES (?, 'console', '', ?, ?, ?, ?, 'message', ?, ?, 1, ?, 0)",
         (f"seed:{counter}", person, conversation, direct, direct, text, at, at))
-    # Handled, so counted in the person's month, as Tandem counts it when it handles a response.
-    db.execute(
-        "INSERT INTO response_months (person, month, responses) VALUES (?, strftime('%Y-%m', ?, 'unixepoch'), 1)"
-        " ON CONFLICT (person, month) DO UPDATE SET responses = responses + 1", (person, at))
 
 
 with db:
