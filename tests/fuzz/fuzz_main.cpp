@@ -3,9 +3,12 @@
 
 #include "fuzz/fuzz_targets.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 
 namespace tandem::fuzz {
@@ -73,6 +76,38 @@ bool valid_utf8(std::string_view text) {
     i += length;
   }
   return true;
+}
+
+bool has_repeated_member_names(std::string_view json) {
+  // The names seen in each object open at the moment, innermost last.
+  struct names_per_object : nlohmann::json_sax<nlohmann::json> {
+    std::vector<std::set<std::string>> open;
+    bool repeated = false;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override {
+      open.emplace_back();
+      return true;
+    }
+    bool key(string_t& name) override {
+      repeated = repeated || !open.back().insert(name).second;
+      return !repeated;
+    }
+    bool end_object() override {
+      open.pop_back();
+      return true;
+    }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+  } reader;
+  nlohmann::json::sax_parse(json, &reader);
+  return reader.repeated;
 }
 
 void violated(std::string_view what) {

@@ -24,6 +24,11 @@ std::vector<std::string> parts(std::string_view input, std::size_t count);
 /// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool valid_utf8(std::string_view text);
 
+/// Whether `json` is JSON in which some object names a member twice. RFC 8259 leaves what such a
+/// document means to the reader (names SHOULD be unique; homeservers and Slack send unique
+/// names): two readers may each keep another of the twins.
+bool has_repeated_member_names(std::string_view json);
+
 // One function per target, named as the target; each is called once per input, on one thread.
 void http_request(std::string_view input);        // raw bytes to the HTTP server over a socket
 void dashboard_request(std::string_view input);   // a dashboard request: sign-in tokens, cookies, forms
