@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
+#include <string_view>
 #include <utility>
 
 namespace tandem {
@@ -62,6 +64,22 @@ std::string month_of(time_point t) {
   const std::chrono::year_month_day day{std::chrono::floor<std::chrono::days>(t)};
   const unsigned month = static_cast<unsigned>(day.month());
   return std::to_string(static_cast<int>(day.year())) + (month < 10 ? "-0" : "-") + std::to_string(month);
+}
+
+time_point start_of_month(std::string_view month) {
+  const auto digits = [&](std::size_t from, std::size_t count) {
+    int value = 0;
+    for (const char c : month.substr(from, count)) {
+      if (c < '0' || c > '9') throw std::invalid_argument("not a month: " + std::string{month});
+      value = value * 10 + (c - '0');
+    }
+    return value;
+  };
+  if (month.size() != 7 || month[4] != '-') throw std::invalid_argument("not a month: " + std::string{month});
+  const std::chrono::year_month_day first{std::chrono::year{digits(0, 4)},
+                                          std::chrono::month{static_cast<unsigned>(digits(5, 2))}, std::chrono::day{1}};
+  if (!first.ok()) throw std::invalid_argument("not a month: " + std::string{month});
+  return std::chrono::sys_days{first};
 }
 
 const person* find_person_by_identity(const world& w, const identity& id) {

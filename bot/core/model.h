@@ -394,5 +394,8 @@ std::optional<std::string> collaboration_of_room(const world&, const room&);
 std::int64_t next_task_number(const world&);
 /// The UTC month of an instant, "2026-11": the period of reports and pulses.
 std::string month_of(time_point);
+/// The first second of a UTC month written as `month_of` writes it ("2026-11"). Throws
+/// `std::invalid_argument` for anything else.
+time_point start_of_month(std::string_view month);
 
 }  // namespace tandem

@@ -153,14 +153,7 @@ std::size_t sql_store::forget_text_before(time_point before, std::size_t limit) 
 
 namespace {
 
-/// The first second of the UTC month `month` ("2026-11").
-time_point start_of_month(std::string_view month) {
-  const int year = std::stoi(std::string{month.substr(0, 4)});
-  const unsigned number = static_cast<unsigned>(std::stoi(std::string{month.substr(5, 2)}));
-  return std::chrono::sys_days{std::chrono::year{year} / std::chrono::month{number} / 1};
-}
-
-/// The month after `month`.
+/// The month after `month` ("2026-11").
 std::string month_after(std::string_view month) {
   return month_of(start_of_month(month) + std::chrono::days{31});
 }
@@ -174,6 +167,7 @@ bool sql_store::count_ended_month(time_point now) {
     query(
         *db_, "SELECT value FROM settings WHERE key = $1", [&](const row& r) { first_uncounted = r.text(0); },
         counted_months_setting);
+    const bool started = first_uncounted.has_value();
     std::vector<std::tuple<std::string, std::string, std::string, std::string>> identities;
     query(*db_, "SELECT platform, workspace, \"user\", person FROM identities", [&](const row& columns) {
       row_reader row(columns);
@@ -199,7 +193,7 @@ bool sql_store::count_ended_month(time_point now) {
       return start_of_month(month_after(month)) + month_settle_days <= now;
     };
     if (!settled(*first_uncounted)) {
-      put_setting(counted_months_setting, *first_uncounted);
+      if (!started) put_setting(counted_months_setting, *first_uncounted);
       return false;
     }
     const time_point from = start_of_month(*first_uncounted);

@@ -316,11 +316,8 @@ void load_calendar_and_outcomes(connection& db, world& w) {
   query(
       db, "SELECT value FROM settings WHERE key = $1",
       [&](const row& r) {
-        const std::string month = r.text(0);
-        const std::chrono::year_month_day first{
-            std::chrono::year{std::stoi(month.substr(0, 4))},
-            std::chrono::month{static_cast<unsigned>(std::stoi(month.substr(5, 2)))}, std::chrono::day{1}};
-        counted_until = std::chrono::sys_seconds{std::chrono::sys_days{first}}.time_since_epoch().count();
+        counted_until =
+            std::chrono::duration_cast<std::chrono::seconds>(start_of_month(r.text(0)).time_since_epoch()).count();
       },
       counted_months_setting);
   // The backends name a UTC month differently; the rest of the statement is the same.

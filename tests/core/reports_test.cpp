@@ -50,6 +50,18 @@ const outcome_row& row_of(const std::vector<outcome_row>& rows, const std::strin
 
 }  // namespace
 
+TEST_CASE("a report month is the UTC month of an instant, and starts at its first second") {
+  const time_point last_second = std::chrono::sys_days{std::chrono::year{2026} / 12 / 1} - std::chrono::seconds{1};
+  CHECK(month_of(last_second) == "2026-11");
+  CHECK(month_of(last_second + std::chrono::seconds{1}) == "2026-12");
+  CHECK(start_of_month("2026-11") == std::chrono::sys_days{std::chrono::year{2026} / 11 / 1});
+  CHECK(start_of_month(month_of(last_second)) <= last_second);
+  for (const std::string_view bad : {"2026-13", "2026-1", "26-11", "2026/11", "year-mo"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(start_of_month(bad), std::invalid_argument);
+  }
+}
+
 TEST_CASE("nudges are recorded when delivered and answered by the person's next response") {
   world w = sample_world();
   const auto decided = say(w, "ana", "nudge @bob", on(2026, 11, 2, 14h));
