@@ -168,6 +168,7 @@ bool sql_store::count_ended_month(time_point now) {
         *db_, "SELECT value FROM settings WHERE key = $1", [&](const row& r) { first_uncounted = r.text(0); },
         counted_months_setting);
     const bool started = first_uncounted.has_value();
+    if (started) static_cast<void>(start_of_counted_month(*first_uncounted));  // refused unless a month
     std::vector<std::tuple<std::string, std::string, std::string, std::string>> identities;
     query(*db_, "SELECT platform, workspace, \"user\", person FROM identities", [&](const row& columns) {
       row_reader row(columns);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -316,8 +317,8 @@ void load_calendar_and_outcomes(connection& db, world& w) {
   query(
       db, "SELECT value FROM settings WHERE key = $1",
       [&](const row& r) {
-        counted_until =
-            std::chrono::duration_cast<std::chrono::seconds>(start_of_month(r.text(0)).time_since_epoch()).count();
+        counted_until = std::chrono::duration_cast<std::chrono::seconds>(start_of_counted_month(r.text(0)).time_since_epoch())
+                            .count();
       },
       counted_months_setting);
   // The backends name a UTC month differently; the rest of the statement is the same.
@@ -391,6 +392,15 @@ void load_ticks(connection& db, world& w) {
 }
 
 }  // namespace
+
+time_point start_of_counted_month(std::string_view value) {
+  try {
+    return start_of_month(value);
+  } catch (const std::invalid_argument&) {
+    throw store_error("the setting " + std::string{counted_months_setting} + " is not a month (\"" +
+                      std::string{value} + "\", expected like \"2026-11\")");
+  }
+}
 
 world load_world(connection& db) {
   // One read transaction, so that the world is a single snapshot.

@@ -14,6 +14,10 @@ namespace tandem::sql {
 /// on, and reads the months before from that table.
 inline constexpr std::string_view counted_months_setting = "responses.counted_before";
 
+/// The first second of the month that `counted_months_setting` holds; throws `store_error` saying
+/// so when it holds anything but a month.
+time_point start_of_counted_month(std::string_view value);
+
 /// Reads the world in one read transaction, so that it is a single snapshot; `languages` is left
 /// at its default, and `last_response` is the latest responses row of each person's identities.
 /// Throws `store_error` for a value the core does not know or a read that fails.

@@ -110,6 +110,15 @@ TEST_CASE("a month ended less than a week ago is not counted yet: late events ma
   CHECK(store->load().monthly_responses == w.monthly_responses);
 }
 
+TEST_CASE("a counted-months setting that is no month is a store error that names it, not a crash") {
+  fresh_store store;
+  store->put_setting("responses.counted_before", "next week");
+  const std::string loading = store_error_of([&] { static_cast<void>(store->load()); });
+  CHECK_THAT(loading, Catch::Contains("responses.counted_before is not a month"));
+  const std::string counting = store_error_of([&] { store->count_ended_month(t0); });
+  CHECK_THAT(counting, Catch::Contains("responses.counted_before is not a month"));
+}
+
 TEST_CASE("old text is forgotten oldest first, a batch at a time; the responses themselves stay") {
   fresh_store store;
   for (int day = 0; day < 5; ++day) {
