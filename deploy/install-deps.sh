@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev
   libsqlitecpp-dev libsqlite3-dev
   libpq-dev postgresql   # the PostgreSQL store (libpq), and a server the tests start a cluster of their own on
+  nginx-light            # deploy/postgresql/nginx.conf in front of several instances, in its test (and the Slack benchmark's ceiling)
   libyaml-cpp-dev
   libcli11-dev
   libspdlog-dev libfmt-dev

@@ -181,6 +181,14 @@ struct http_server::state : std::enable_shared_from_this<state> {
     return wait;
   }
 
+  // Whether `request` is for a path only the leader serves, and this process does not lead.
+  [[nodiscard]] bool leaves_to_the_leader(const http_request& request) const {
+    if (!options_.leads) return false;
+    const bool leader_only = std::ranges::any_of(
+        options_.leader_paths, [&](const std::string& prefix) { return request.path.starts_with(prefix); });
+    return leader_only && !options_.leads();
+  }
+
   void accept();
   void on_accept(beast::error_code ec, strand_socket socket);
   void log(std::string_view level, std::string_view message) const {
@@ -325,6 +333,12 @@ class http_server::state::session : public std::enable_shared_from_this<session>
 
     if (const auto wait = server_->refused_for(request)) {
       write_response(too_many_requests(*wait));
+      return;
+    }
+    if (server_->leaves_to_the_leader(request)) {
+      auto response = text_response(503, "this Tandem instance is a follower: the leading instance serves this page\n");
+      response.headers.emplace_back("Retry-After", "1");
+      write_response(std::move(response));
       return;
     }
     const auto* methods = server_->routes_.find(request.path);

@@ -46,6 +46,12 @@ struct http_server_options {
   /// `tandem_http_rate_limited_total`, and never reaches its handler.
   std::vector<std::string> rate_limited_paths;
   std::shared_ptr<client_rate_limiter> rate_limiter;
+  /// Paths (prefixes: "/dashboard") that only the leading Tandem serves when several share one
+  /// store. While `leads` (called from any thread) says false, a request for one is answered 503
+  /// with `Retry-After: 1` and never reaches its handler, so that a reverse proxy tries another
+  /// instance. Without `leads`, every path is served.
+  std::vector<std::string> leader_paths;
+  std::function<bool()> leads;
 };
 
 /// Answers a request: call it once, from any thread, at any later time. Later calls are

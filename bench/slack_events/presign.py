@@ -11,7 +11,7 @@ one just before each run. events.lua sends the records in order; wrk's core then
 them, and the ceiling (nginx under the same load) measures nginx rather than the signing.
 
 Environment: SLACK_SIGNING_SECRET.
-Usage: presign.py OUTPUT --count N --host 127.0.0.1:PORT [--timestamp SECONDS] [--seed N]
+Usage: presign.py OUTPUT --count N --host 127.0.0.1:PORT [--timestamp SECONDS] [--seed N] [--first N]
 """
 import argparse
 import hashlib
@@ -27,6 +27,8 @@ parser.add_argument("--host", required=True)
 parser.add_argument("--path", default="/slack/events")
 parser.add_argument("--timestamp", type=int, default=int(time.time()))
 parser.add_argument("--seed", type=int, default=1000)
+parser.add_argument("--first", type=int, default=0,
+                    help="number the messages after this one: pools for several instances do not overlap")
 args = parser.parse_args()
 
 secret = os.environ["SLACK_SIGNING_SECRET"].encode()
@@ -39,6 +41,7 @@ signed_prefix = f"v0:{timestamp}:".encode()
 
 def ts_of(n):
     # Unique per message: its own second, and the message number after the dot.
+    n += args.first
     return f"{1700000000 + n // 1000000}.{n % 1000000:06d}"
 
 

@@ -50,17 +50,47 @@ std::vector<std::string> engine_host::start(const world& seed, time_point now) {
   }
   // Each collaboration's secret tokens (calendar feed, report export) are made once and kept.
   if (auto secrets = missing_secrets(world_, random_token); !secrets.empty()) persist(secrets, std::nullopt);
-  handle_unhandled(now);
+  if (const auto handled = handle_unhandled(now); handled > 0) {
+    spdlog::warn("handled {} events recorded earlier but not handled yet (by a follower, or before a crash)", handled);
+  }
   return reconciliation.conflicts;
+}
+
+void engine_host::follow(const world& seed) {
+  engine_settings_ = seed.engine;
+  reload();
+}
+
+bool engine_host::record_all(const std::vector<inbound>& events) {
+  try {
+    store_.in_one_transaction([&] {
+      for (const inbound& event : events) record(event);
+    });
+    return true;
+  } catch (const store_error& e) {
+    spdlog::error("store: a burst of {} events was not recorded (the platforms will retry): {}", events.size(),
+                  e.what());
+    return false;
+  }
 }
 
 void engine_host::tick(time_point now) { persist(tandem::tick(world_, now), std::nullopt); }
 
-void engine_host::handle_unhandled(time_point now) {
-  for (const auto& pending : timed(store_seconds_, [&] { return store_.unhandled_responses(); })) {
-    spdlog::warn("handling event {}, recorded earlier but not handled yet", pending.event.dedup_key);
-    handle_recorded(pending.id, pending.event, now);
-  }
+std::size_t engine_host::handle_unhandled(time_point now) {
+  const auto pending = timed(store_seconds_, [&] { return store_.unhandled_responses(); });
+  if (pending.empty()) return 0;
+  // One transaction (one durable write) for them all; an event whose decision cannot be persisted
+  // stays unhandled alone, for the next call.
+  in_one_transaction([&] {
+    for (const auto& event : pending) {
+      try {
+        handle_recorded(event.id, event.event, now);
+      } catch (const store_error& e) {
+        spdlog::error("store: handling {} failed (retried on the next tick): {}", event.event.dedup_key, e.what());
+      }
+    }
+  });
+  return pending.size();
 }
 
 std::optional<std::int64_t> engine_host::record(const inbound& event) { return record_as(event, recorded_as::unhandled); }

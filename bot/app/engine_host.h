@@ -26,6 +26,15 @@ class engine_host final : public delivery_gate {
   /// log), and handles events recorded before a crash but never handled.
   std::vector<std::string> start(const world& seed, time_point now);
 
+  /// A follower's start (several Tandems on one database): loads the world that `record_all` keeps
+  /// text by, adding and handling nothing. Called again, reads what the leader changed since.
+  void follow(const world& seed);
+
+  /// A follower's inbound path: records a burst of events, unhandled, in one transaction, for the
+  /// leader to handle. True when committed; false when nothing of it was kept (the platforms retry).
+  /// Duplicates, also within the burst, are recorded once.
+  bool record_all(const std::vector<inbound>& events);
+
   /// Records `event` durably. Returns the response row id, or nothing for a duplicate (an event
   /// with the same dedup key was recorded before). Once it returns, the platform may be acked.
   std::optional<std::int64_t> record(const inbound& event);
@@ -36,8 +45,9 @@ class engine_host final : public delivery_gate {
   /// Runs the schedules up to `now` (nudges, reminders, silences, digests) and persists the result.
   void tick(time_point now);
 
-  /// Handles every recorded event not handled yet (after a crash, or a store error while handling).
-  void handle_unhandled(time_point now);
+  /// Handles every recorded event not handled yet (recorded by a follower, or left by a crash or
+  /// a store error while handling); returns how many.
+  std::size_t handle_unhandled(time_point now);
 
   /// Records `event` and decides about it in one transaction; false for a duplicate. Throws
   /// store_error when nothing of it was kept (the world is reloaded from the store).

@@ -9,6 +9,7 @@
 #include "app/engine_inbound.h"
 #include "app/feed_routes.h"
 #include "app/inbound_pipeline.h"
+#include "app/leader_wakeups.h"
 #include "app/learned_time_zones.h"
 #include "app/outbox_dispatcher.h"
 #include "app/platform_adapters.h"
@@ -26,6 +27,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <future>
@@ -68,15 +72,35 @@ std::string public_url(const tandem_config& config) {
          std::to_string(config.http_port);
 }
 
+/// Paths only the leading Tandem serves, when several share a PostgreSQL store: pages and links that
+/// read the world (the dashboard, one-click links, feeds) and the Matrix application service, whose
+/// adapter runs on the leader. A follower answers them 503, and the reverse proxy asks the next.
+const std::vector<std::string> leader_only_paths{"/dashboard", "/act/",     "/calendar/",
+                                                 "/export/",   "/_matrix/", "/transactions/"};
+
+/// The store setting where the leading Tandem writes its `instance_name`.
+constexpr std::string_view leader_setting = "leader.instance";
+
+/// This process among others: `host:pid`.
+std::string instance_name() {
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  return std::string{host.data()} + ":" + std::to_string(getpid());
+}
+
 /// Everything that lives while Tandem runs, wired together. Used from the io_context's thread.
+/// Alone on its store it leads from the start. Among several Tandems on one PostgreSQL database
+/// (`leadership` given), one leads: it decides, runs the schedules, reads Matrix and Socket Mode
+/// and delivers the outbox; the others follow: they take platforms' HTTP requests, record the
+/// events for the leader and wake it, and try each second to take the lead.
 class tandem_process {
  public:
-  /// `serving`: the lock by which this process alone serves a PostgreSQL database; none on SQLite.
+  /// `leadership`: the lock that the leading Tandem on a PostgreSQL database holds; none on SQLite.
   tandem_process(const tandem_config& config, const runtime_options& options, const template_catalog& templates,
-                 postgresql_instance_lock* serving = nullptr)
+                 postgresql_leadership* leadership = nullptr)
       : config_(config),
         options_(options),
-        serving_(serving),
+        leadership_(leadership),
         store_(opened_store(config.store)),
         // Only a store that keeps a log beside its files (SQLite's WAL) has checkpoints to run.
         syncer_(*store_, metrics_, on_core(), dynamic_cast<store_checkpoints*>(store_.get())),
@@ -85,9 +109,7 @@ class tandem_process {
                     [this](std::function<void(bool)> then) { after_sync(std::move(then)); }),
         // The inbound path of every platform adapter: bursts committed by the engine host and
         // acknowledged after the sync that makes them durable.
-        inbound_(engine_inbound_parts(host_, dispatcher_, on_core(), clock_now,
-                                      [this](std::function<void(bool)> then) { after_sync(std::move(then)); }),
-                 metrics_),
+        inbound_(inbound_parts(), metrics_),
         console_(*options.output, options.console_person.value_or(""), console_session_id(), options.interactive),
         http_(io_, http_options(config)),
         tick_(io_),
@@ -97,18 +119,19 @@ class tandem_process {
         time_zones_(host_, on_core(), clock_now),
         web_(web_environment(config), web_labels::load(options.prompts_dir)),
         adapters_(create_platform_adapters(
-            config, adapter_environment{io_, [this](inbound event, std::function<void(bool)> stored) {
+            config, adapter_environment{io_,
+                                        [this](inbound event, std::function<void(bool)> stored) {
                                           inbound_.ingest(std::move(event), std::move(stored));
-                                        }, metrics_, adapter_state_, directory_, &time_zones_, &templates})) {
+                                        },
+                                        metrics_, adapter_state_, directory_, &time_zones_, &templates})) {
     if (config.store.keep_text) retention_.emplace(*store_, *config.store.keep_text, metrics_);
   }
 
   int run() {
-    world seed = config_.seed;
-    seed.engine.public_url = public_url(config_);
+    seed_ = config_.seed;
+    seed_.engine.public_url = public_url(config_);
     // A queued message is expected by the dispatcher only once its commit is durable.
     host_.on_queued([this](time_point due) { unsynced_due_.push_back(due); });
-    for (const auto& conflict : host_.start(seed, clock_now())) spdlog::warn("config: {}", conflict);
     if (config_.console_enabled || options_.console_person) dispatcher_.add(console_);
     dispatcher_.add(web_);
     web_.add_routes(http_);
@@ -117,8 +140,13 @@ class tandem_process {
       adapter->add_routes(http_);
     }
     route_http();
+    const bool leads_at_start = leadership_ == nullptr || leadership_->try_to_lead();
+    // A console types into the leader's world: it does not wait for another Tandem to stop.
+    if (!leads_at_start && options_.console_person) {
+      throw store_error("another Tandem leads on this database: the console needs to lead (stop the others first)");
+    }
+    if (!leads_at_start) host_.follow(seed_);
     const auto port = http_.start();
-    for (auto& adapter : adapters_) adapter->start();
     spdlog::info("tandem {} listening on http://{}:{} (store {})", TANDEM_VERSION, config_.http_address, port,
                  config_.store.describe());
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -127,10 +155,15 @@ class tandem_process {
         shut_down();
       }
     });
-    host_.tick(clock_now());
-    sync_now();
+    if (leads_at_start) {
+      lead();
+    } else {
+      spdlog::info(
+          "following: another Tandem ({}) leads on this database; this one ({}) records what platforms "
+          "send it for the leader, and takes the lead when that one stops",
+          leader_name(), instance_);
+    }
     schedule_tick();
-    dispatcher_.dispatch_due();
     if (options_.console_person) start_console();
     io_.run();
     if (reader_.joinable()) reader_.detach();  // blocked on input that will never come; exiting ends it
@@ -155,6 +188,83 @@ class tandem_process {
     };
   }
 
+  /// Takes up the leader's work: adds what is new in the config, handles what was recorded but not
+  /// handled (by followers, or before a crash), starts the adapters' own connections (Matrix
+  /// `/sync`, Socket Mode), listens for followers' wake-ups, runs the schedules and delivers.
+  void lead() {
+    const bool among_others = leadership_ != nullptr;
+    const auto started = std::chrono::steady_clock::now();
+    for (const auto& conflict : host_.start(seed_, clock_now())) spdlog::warn("config: {}", conflict);
+    leading_ = true;
+    leader_terms_.increment();
+    for (auto& adapter : adapters_) adapter->start();
+    if (among_others) {
+      store_->put_setting(leader_setting, instance_);
+      wakeups_.emplace(io_, *leadership_, [this] { handle_followers_events(); });
+      wakeups_->start();
+      spdlog::info(
+          "leading: this Tandem ({}) decides, runs the schedules and delivers; it took the lead in {} ms", instance_,
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+    }
+    host_.tick(clock_now());
+    sync_now();
+    deliver_due();
+  }
+
+  /// The leader, woken by a follower: handles the events it recorded and sends the replies.
+  void handle_followers_events() {
+    if (stopping_ || !leading_) return;
+    try {
+      host_.handle_unhandled(clock_now());
+    } catch (const store_error& e) {
+      spdlog::error("store: {}", e.what());
+    }
+    after_sync({});
+  }
+
+  /// The inbound pipeline's parts (engine_inbound_parts) as this process's role has them: the
+  /// leader records and decides each burst and may send replies before the sync; a follower only
+  /// records it, then wakes the leader.
+  inbound_pipeline::parts inbound_parts() {
+    auto parts = engine_inbound_parts(host_, dispatcher_, on_core(), clock_now,
+                                      [this](std::function<void(bool)> then) { after_sync(std::move(then)); });
+    parts.commit = [this, decide = std::move(parts.commit)](const std::vector<inbound>& burst) {
+      if (leading_) return decide(burst);
+      if (!host_.record_all(burst)) return false;
+      wake_leader();
+      return true;
+    };
+    parts.written = [this, written = std::move(parts.written)] {
+      if (leading_) written();
+    };
+    return parts;
+  }
+
+  /// A follower's notification to the leader; when it is lost, the leader finds the events at its
+  /// next tick (within a second).
+  void wake_leader() {
+    if (leadership_ == nullptr) return;
+    try {
+      leadership_->notify(postgresql_leadership::inbound_channel);
+    } catch (const store_error& e) {
+      spdlog::warn("store: could not wake the leader (it handles the events within a second anyway): {}", e.what());
+    }
+  }
+
+  /// The leader's name as it wrote it down, for the log and /healthz.
+  std::string leader_name() {
+    try {
+      return store_->setting(leader_setting).value_or("unknown");
+    } catch (const store_error&) {
+      return "unknown";
+    }
+  }
+
+  /// Delivers due outbox rows: the leader's job alone.
+  void deliver_due() {
+    if (leading_) dispatcher_.dispatch_due();
+  }
+
   /// The dashboard's view of this process: the world and the inbound path of the console (a
   /// command is recorded, handled, made durable and its replies delivered before the page returns).
   web_context web_environment(const tandem_config& config) {
@@ -173,7 +283,7 @@ class tandem_process {
         spdlog::error("dashboard: could not record the command: {}", e.what());
         return false;
       }
-      dispatcher_.dispatch_due();
+      deliver_due();
       return true;
     };
     c.task_history = [this](std::int64_t task) { return store_->task_history(task); };
@@ -192,6 +302,10 @@ class tandem_process {
     // a token, or hammering one that leaked, costs the same wherever it is tried.
     o.rate_limited_paths = {"/act/", "/dashboard/sign-in/", "/calendar/", "/export/"};
     o.rate_limiter = std::make_shared<client_rate_limiter>(config.rate_limit);
+    if (leadership_ != nullptr) {
+      o.leader_paths = leader_only_paths;
+      o.leads = [this] { return leading_.load(); };
+    }
     o.log = [](std::string_view level, std::string_view message) {
       spdlog::log(spdlog::level::from_str(std::string{level}), "http: {}", message);
     };
@@ -202,7 +316,14 @@ class tandem_process {
     http_.route("GET", "/healthz", [this](http_request, http_respond respond) {
       asio::post(io_, [this, respond = std::move(respond)] {
         nlohmann::json body{{"status", "ok"}, {"version", TANDEM_VERSION}, {"adapters", nlohmann::json::object()}};
-        for (const auto& adapter : adapters_) body["adapters"][adapter->platform()] = adapter->health();
+        for (const auto& adapter : adapters_) {
+          body["adapters"][adapter->platform()] = leading_ ? adapter->health() : "ok (the leader connects)";
+        }
+        if (leadership_ != nullptr) {
+          body["instance"] = instance_;
+          body["role"] = leading_ ? "leader" : "follower";
+          body["leader"] = leading_ ? instance_ : leader_name();
+        }
         try {
           (void)store_->next_outbox_attempt_after(clock_now());  // a read that fails when the database does
           body["store"] = "ok";
@@ -236,13 +357,13 @@ class tandem_process {
     tick_.expires_after(std::chrono::seconds{1});
     tick_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
+      ++ticks_;
+      if (!leading_) return follow_tick();
+      if (!still_leading()) return;
       try {
         host_.handle_unhandled(clock_now());
         // The schedules run every few seconds: nudges and reminders need minute precision, not more.
-        if (++ticks_ % engine_tick_every == 0) {
-          if (!still_serving()) return;
-          host_.tick(clock_now());
-        }
+        if (ticks_ % engine_tick_every == 0) host_.tick(clock_now());
         // Old text goes a batch a minute from the first tick on, or a batch a second while a
         // backlog lasts; so do the counts of ended months (after an upgrade, years: a month a second).
         if (retention_ && (retention_backlog_ || ticks_ % upkeep_every == 1)) {
@@ -255,12 +376,28 @@ class tandem_process {
       // Also makes the other writes of the past second durable (outbox marks, adapter state).
       after_sync({});
       try {
-        dispatcher_.dispatch_due();
+        deliver_due();
       } catch (const store_error& e) {
         spdlog::error("store: {}", e.what());
       }
       schedule_tick();
     });
+  }
+
+  /// A follower's second: takes the lead when the leader's lock is free (it stopped or died), and
+  /// reads the world again once a minute (the rooms and people whose text it records).
+  void follow_tick() {
+    try {
+      if (leadership_->try_to_lead()) {
+        spdlog::info("the leader stopped or died: this Tandem ({}) takes the lead", instance_);
+        lead();
+      } else if (ticks_ % upkeep_every == 0) {
+        host_.follow(seed_);
+      }
+    } catch (const store_error& e) {
+      spdlog::error("store: {}", e.what());
+    }
+    schedule_tick();
   }
 
   /// Reads lines on a thread of its own (stdin may be a file, which Asio cannot watch) and hands
@@ -302,7 +439,7 @@ class tandem_process {
         } catch (const store_error& e) {
           spdlog::error("console: could not record the command: {}", e.what());
         }
-        dispatcher_.dispatch_due();
+        deliver_due();
         return true;
     }
     return true;
@@ -315,7 +452,7 @@ class tandem_process {
       if (then) then(durable);
       if (!durable) return disk_refused();
       for (const time_point d : due) dispatcher_.expect(d);
-      dispatcher_.dispatch_due();
+      deliver_due();
     });
   }
 
@@ -326,12 +463,14 @@ class tandem_process {
   }
 
   /// False, after stopping Tandem, when the PostgreSQL server ended the session that held the
-  /// serving lock: another Tandem may have taken it since, and two must never serve one database.
-  bool still_serving() {
-    if (serving_ == nullptr || serving_->still_held()) return true;
-    spdlog::critical("store: the PostgreSQL session holding the serving lock ended (a server restart, a "
-                     "terminated session or a lost connection); stopping, so that two Tandems never serve one "
-                     "database (start Tandem again: it resumes from what the store holds)");
+  /// leader's lock: another Tandem may lead since, and two must never lead one database. Checked
+  /// every second, before the leader decides or delivers anything more (the fencing check).
+  bool still_leading() {
+    if (leadership_ == nullptr || leadership_->still_leading()) return true;
+    spdlog::critical(
+        "store: the PostgreSQL session holding the leader's lock ended (a server restart, a "
+        "terminated session or a lost connection); stopping, so that two Tandems never lead one "
+        "database (start Tandem again: it resumes from what the store holds)");
     exit_code_ = 1;
     shut_down();
     return false;
@@ -350,6 +489,7 @@ class tandem_process {
     if (stopping_) return;
     stopping_ = true;
     for (auto& adapter : adapters_) adapter->stop();
+    if (wakeups_) wakeups_->stop();
     http_.stop();
     tick_.cancel();
     signals_.cancel();
@@ -357,7 +497,11 @@ class tandem_process {
 
   const tandem_config& config_;
   const runtime_options& options_;
-  postgresql_instance_lock* serving_;  ///< none on SQLite
+  postgresql_leadership* leadership_;  ///< none on SQLite
+  const std::string instance_ = instance_name();
+  world seed_;                             ///< the config's world, added to the store when this process leads
+  std::atomic<bool> leading_ = false;      ///< read by the HTTP server's connections
+  std::optional<leader_wakeups> wakeups_;  ///< a leader among others
   asio::io_context io_{1};  ///< run by one thread: handlers it posts skip the shared queue
   metrics_registry metrics_;
   std::unique_ptr<store> store_;
@@ -376,6 +520,8 @@ class tandem_process {
   std::vector<std::unique_ptr<platform_adapter>> adapters_;
   std::thread reader_;
   bool stopping_ = false;
+  metric_counter& leader_terms_ = metrics_.counter(
+      "tandem_leader_terms_total", "Times this process took the lead: 1 in the leader, 0 in a follower.");
   int exit_code_ = 0;
   std::vector<time_point> unsynced_due_;  ///< due times of messages queued since the last sync began
   static constexpr unsigned engine_tick_every = 5;  ///< in one-second timer ticks
@@ -395,9 +541,9 @@ int run_tandem(const tandem_config& config, const runtime_options& options) {
   try {
     const template_catalog templates = template_catalog::load(options.prompts_dir);
     if (const auto& db = config.store.postgresql) {
-      // Held while this process runs: a second Tandem on the same database is refused.
-      postgresql_instance_lock serving(address_of(*db));
-      tandem_process process(config, options, templates, &serving);
+      // The first Tandem on the database leads; the others follow until the lock is free.
+      postgresql_leadership leadership(address_of(*db));
+      tandem_process process(config, options, templates, &leadership);
       return process.run();
     }
     const std::string store = config.store.sqlite_file.string();

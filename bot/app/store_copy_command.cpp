@@ -15,7 +15,7 @@ namespace {
 /// A store opened for the copy, with what keeps any Tandem from serving it meanwhile.
 struct held_store {
   std::optional<store_lock> file_lock;                ///< a SQLite file
-  std::unique_ptr<postgresql_instance_lock> serving;  ///< a PostgreSQL database
+  std::unique_ptr<postgresql_leadership> serving;     ///< a PostgreSQL database: led by the copy
   std::unique_ptr<sql_store> store;                   ///< closed before the lock is let go
 };
 
@@ -23,7 +23,12 @@ held_store opened(const std::string& name, bool must_exist) {
   held_store h;
   if (is_postgresql_url(name)) {
     const postgresql_address address{name, ""};
-    h.serving = std::make_unique<postgresql_instance_lock>(address);
+    h.serving = std::make_unique<postgresql_leadership>(address);
+    if (!h.serving->try_to_lead()) {
+      throw store_error(
+          "postgresql store: a Tandem serves this database (it holds the advisory lock of the "
+          "leading Tandem): stop every Tandem on it first");
+    }
     h.store = std::make_unique<postgresql_store>(address);
     return h;
   }

@@ -152,6 +152,20 @@ void postgresql_connection::begin() { run("BEGIN", {}); }
 
 void postgresql_connection::begin_snapshot() { run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {}); }
 
+int postgresql_connection::socket() const { return PQsocket(connection_); }
+
+std::size_t postgresql_connection::take_notifications() {
+  if (PQconsumeInput(connection_) == 0) {
+    throw store_error("the connection to the database is lost: " + message_of(PQerrorMessage(connection_)));
+  }
+  std::size_t count = 0;
+  while (PGnotify* notification = PQnotifies(connection_)) {
+    PQfreemem(notification);
+    ++count;
+  }
+  return count;
+}
+
 bool postgresql_connection::in_transaction() { return PQtransactionStatus(connection_) != PQTRANS_IDLE; }
 
 }  // namespace tandem::postgresql_detail

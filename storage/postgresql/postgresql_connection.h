@@ -44,6 +44,13 @@ class postgresql_connection final : public sql::connection {
   [[nodiscard]] sql::dialect dialect() const override { return sql::dialect::postgresql; }
   [[nodiscard]] std::string_view name() const override { return "postgresql store"; }
 
+  /// The session's socket, to watch for what the server sends unasked (notifications).
+  [[nodiscard]] int socket() const;
+  /// Reads what came on the socket and returns how many notifications (LISTEN/NOTIFY) came since
+  /// the last call, including any a statement's answer brought. Throws `store_error` when the
+  /// connection is broken.
+  std::size_t take_notifications();
+
  private:
   class result;
   result run(const char* sql, std::span<const sql::bound_value> values);

@@ -34,20 +34,22 @@ postgresql_store::postgresql_store(const postgresql_address& address) : sql_stor
 
 int postgresql_store::latest_schema_version() noexcept { return postgresql_detail::latest_schema_version(); }
 
-postgresql_instance_lock::postgresql_instance_lock(const postgresql_address& address)
-    : session_(std::make_unique<postgresql_connection>(address.url, address.password)) {
+postgresql_leadership::postgresql_leadership(const postgresql_address& address)
+    : session_(std::make_unique<postgresql_connection>(address.url, address.password)) {}
+
+postgresql_leadership::~postgresql_leadership() = default;
+
+bool postgresql_leadership::try_to_lead() {
+  if (!backend_.empty()) return true;
   bool taken = false;
   sql::query(
       *session_, "SELECT pg_try_advisory_lock($1)", [&](const sql::row& r) { taken = r.text(0) == "t"; }, serving_lock);
-  if (!taken) {
-    throw store_error("postgresql store: another Tandem serves this database (it holds the advisory lock " +
-                      std::to_string(serving_lock) +
-                      "); one Tandem at a time serves a database: stop the other one first");
-  }
-  sql::query(*session_, "SELECT pg_backend_pid()", [&](const sql::row& r) { backend_ = r.text(0); });
+  if (taken) sql::query(*session_, "SELECT pg_backend_pid()", [&](const sql::row& r) { backend_ = r.text(0); });
+  return taken;
 }
 
-bool postgresql_instance_lock::still_held() {
+bool postgresql_leadership::still_leading() {
+  if (backend_.empty()) return false;
   // A session's advisory lock lasts as long as the session: the same server process means the same
   // session. The connection opens a new session after a broken one, which holds no lock.
   std::string backend;
@@ -59,7 +61,17 @@ bool postgresql_instance_lock::still_held() {
   return backend == backend_;
 }
 
-postgresql_instance_lock::~postgresql_instance_lock() = default;
+void postgresql_leadership::listen(const char* channel) {
+  sql::execute(*session_, (std::string{"LISTEN "} + channel).c_str());
+}
+
+void postgresql_leadership::notify(const char* channel) {
+  sql::execute(*session_, (std::string{"NOTIFY "} + channel).c_str());
+}
+
+int postgresql_leadership::socket() const { return session_->socket(); }
+
+std::size_t postgresql_leadership::take_notifications() { return session_->take_notifications(); }
 
 bool is_postgresql_url(std::string_view store) {
   return store.starts_with("postgresql://") || store.starts_with("postgres://");

@@ -8,6 +8,10 @@
 #include <string>
 #include <string_view>
 
+namespace tandem::postgresql_detail {
+class postgresql_connection;
+}  // namespace tandem::postgresql_detail
+
 namespace tandem {
 
 /// Where a PostgreSQL store lives and how to sign in to it.
@@ -33,29 +37,47 @@ class postgresql_store final : public sql_store {
   void sync() override {}
 };
 
-/// The one Tandem that serves a PostgreSQL database: a session-level advisory lock held on a
-/// connection of its own while it lives. Until several instances share a database (one leading,
-/// the others standing by), a second `tandem serve` on the same database is refused, as a second
-/// on one SQLite file is (store_lock.h). If the server ends the lock's session (a restart, an
-/// administrator's `pg_terminate_backend`, a network cut), the lock is gone with it: `still_held`
-/// says so, and the serving Tandem stops rather than serve beside one that took it since.
-class postgresql_instance_lock {
+/// Which of the Tandems sharing one PostgreSQL database leads: the one holding a session-level
+/// advisory lock, on a connection of its own, while it lives. The leader alone decides, runs the
+/// schedules and delivers; the others (followers) record what platforms send them and wake the
+/// leader with a notification. If the server ends the lock's session (the leader was killed, a
+/// server restart, an administrator's `pg_terminate_backend`, a network cut), the lock is free for
+/// a follower to take; `still_leading` tells the old leader, which then stops. The same connection
+/// carries the wake-ups (LISTEN/NOTIFY). Not thread-safe: one owner (the core strand).
+class postgresql_leadership {
  public:
-  /// Takes the lock, or throws `store_error` saying that another Tandem holds it (or that the
-  /// server cannot be reached).
-  explicit postgresql_instance_lock(const postgresql_address& address);
+  /// The channel on which followers say that they recorded events for the leader to handle.
+  static constexpr const char* inbound_channel = "tandem_inbound";
 
-  /// True while the session that took the lock lives, so the lock is still this process's; false
-  /// once the server ended that session or cannot be reached (the lock may be another's by now).
-  /// One round trip to the server.
-  bool still_held();
-  ~postgresql_instance_lock();
-  postgresql_instance_lock(const postgresql_instance_lock&) = delete;
-  postgresql_instance_lock& operator=(const postgresql_instance_lock&) = delete;
+  /// Connects; does not take the lock yet. Throws `store_error` when the server cannot be reached.
+  explicit postgresql_leadership(const postgresql_address& address);
+  ~postgresql_leadership();
+  postgresql_leadership(const postgresql_leadership&) = delete;
+  postgresql_leadership& operator=(const postgresql_leadership&) = delete;
+
+  /// Takes the lock unless another session holds it; true when this process leads now (also when
+  /// it led already). A broken connection is opened again first; a server that cannot be reached
+  /// throws `store_error`.
+  bool try_to_lead();
+
+  /// True while the session that took the lock lives, so that this process still leads; false
+  /// before `try_to_lead` succeeded, and for good once the server ended that session or cannot be
+  /// reached (the lock may be another's by now). One round trip to the server.
+  bool still_leading();
+
+  /// From now on, notifications on `channel` are counted by `take_notifications`.
+  void listen(const char* channel);
+  /// Sends a notification on `channel` to every session that listens to it.
+  void notify(const char* channel);
+  /// The connection's socket: readable when a notification (or anything else) came from the server.
+  [[nodiscard]] int socket() const;
+  /// Reads what came on the socket; returns how many notifications came since the last call.
+  /// Throws `store_error` when the connection is broken.
+  std::size_t take_notifications();
 
  private:
-  std::unique_ptr<sql::connection> session_;
-  std::string backend_;  ///< the server's process id for the session that took the lock
+  std::unique_ptr<postgresql_detail::postgresql_connection> session_;
+  std::string backend_;  ///< the server's process id of the session that took the lock; empty before
 };
 
 /// Whether `store` names a PostgreSQL database (`postgresql://` or `postgres://`) rather than a

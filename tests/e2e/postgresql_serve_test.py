@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """`tandem serve` on a PostgreSQL store, end to end: signed Slack events and webhook messages are
 acknowledged and stored once each, across a SIGKILL in the middle of the load and a restart (the
-platforms send again what was not acknowledged); a second `tandem serve` on the same database is
-refused while the first serves, and the first stops when the server ends the session holding its
-serving lock; /healthz answers. The database is a new one in the cluster CTest
+platforms send again what was not acknowledged); a second `tandem serve` on the same database
+follows while the first leads (/healthz says which leads), and the leader stops when the server
+ends the session holding its lock; /healthz answers. (Several instances under load and failover:
+multi_instance_test.py.) The database is a new one in the cluster CTest
 started (tests/postgresql/cluster.sh), whose URL file TANDEM_TEST_POSTGRESQL_URL_FILE names.
 Usage: postgresql_serve_test.py TANDEM_BINARY REPO_ROOT
 """
+import json
 import os
 import pathlib
 import random
@@ -49,11 +51,18 @@ try:
         status, body = request(base + "/healthz")
         check(status == 200, f"/healthz answers 200 on PostgreSQL: {status} {body[:200]}")
 
+        check(json.loads(body).get("role") == "leader", f"the first Tandem on the database leads: {body[:300]}")
         second = Serve(binary, config, env)
-        code = second.wait(timeout=30) if second.port is None else second.stop()
-        check(second.port is None and code == 1, f"a second tandem serve on the same database stops at once: {code}")
-        check(any("another Tandem serves this database" in line for line in second.log_lines),
-              "and says that another Tandem serves the database")
+        check(second.port is not None, "a second tandem serve on the same database starts and listens")
+        status, body = request(f"http://127.0.0.1:{second.port}/healthz")
+        health = json.loads(body) if status == 200 else {}
+        check(health.get("role") == "follower" and health.get("leader") == json.loads(request(base + "/healthz")[1])
+              .get("instance"), f"it follows, and /healthz names the leader: {status} {body[:300]}")
+        status, body = request(f"http://127.0.0.1:{second.port}/dashboard")
+        check(status == 503, f"a follower leaves the dashboard to the leader (503, for the proxy to ask the next): "
+                             f"{status} {body[:100]}")
+        code = second.stop()
+        check(code == 0, f"the follower stops cleanly on SIGTERM: {code}")
 
         # The load: 400 Slack events and 200 webhook messages (each answered with its reply); the server
         # is killed in the middle and started again; whatever was not acknowledged is sent again, as
@@ -103,8 +112,8 @@ try:
             code = server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             code = server.stop()
-        check(code == 1, f"when the session holding its serving lock ends, tandem serve stops with 1: {code}")
-        check(any("session holding the serving lock ended" in line for line in server.log_lines),
+        check(code == 1, f"when the session holding its leader's lock ends, tandem serve stops with 1: {code}")
+        check(any("session holding the leader's lock ended" in line for line in server.log_lines),
               "and says why")
 finally:
     sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)", db="postgres")

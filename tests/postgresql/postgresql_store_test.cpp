@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <thread>
 
 using namespace tandem;
 using namespace tandem::testing;
@@ -128,20 +129,48 @@ TEST_CASE("a statement that runs past its timeout is a store error, and the conn
   CHECK(one == "1");
 }
 
-TEST_CASE("the serving lock knows when the server ended the session that held it") {
+TEST_CASE("one Tandem leads a database at a time, and knows when the server ended its lock's session") {
   test_database db;
   postgresql_store store(db.address());  // migrated, as `tandem serve` finds it
-  postgresql_instance_lock serving(db.address());
-  CHECK(serving.still_held());
-  CHECK_THROWS_AS(postgresql_instance_lock(db.address()), store_error);  // held: a second Tandem is refused
+  postgresql_leadership first(db.address());
+  postgresql_leadership second(db.address());
+  CHECK_FALSE(first.still_leading());  // not before it took the lock
+  CHECK(first.try_to_lead());
+  CHECK(first.try_to_lead());  // it leads already
+  CHECK(first.still_leading());
+  CHECK_FALSE(second.try_to_lead());  // held: the second follows
+  CHECK_FALSE(second.still_leading());
 
   db.run(
       "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
       "(SELECT oid FROM pg_database WHERE datname = current_database())");
 
-  CHECK_FALSE(serving.still_held());
-  CHECK_FALSE(serving.still_held());  // its connection's new session holds no lock either
-  CHECK_NOTHROW(postgresql_instance_lock(db.address()));  // the lock is free for another Tandem
+  CHECK_FALSE(first.still_leading());
+  CHECK_FALSE(first.still_leading());  // its connection's new session holds no lock either
+  CHECK(second.try_to_lead());         // the lock is free for a follower to take
+  CHECK(second.still_leading());
+}
+
+TEST_CASE("a follower's notification reaches the leader listening on the inbound channel, once") {
+  test_database db;
+  postgresql_store store(db.address());
+  postgresql_leadership leader(db.address());
+  postgresql_leadership follower(db.address());
+  REQUIRE(leader.try_to_lead());
+  leader.listen(postgresql_leadership::inbound_channel);
+  CHECK(leader.take_notifications() == 0);
+
+  follower.notify(postgresql_leadership::inbound_channel);
+  follower.notify(postgresql_leadership::inbound_channel);
+
+  std::size_t woken = 0;
+  for (int attempt = 0; attempt < 200 && woken < 2; ++attempt) {
+    woken += leader.take_notifications();
+    if (woken < 2) std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  CHECK(woken == 2);
+  CHECK(leader.take_notifications() == 0);
+  CHECK(leader.socket() >= 0);
 }
 
 TEST_CASE("a store URL is PostgreSQL by its scheme, anything else a SQLite file") {
