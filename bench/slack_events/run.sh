@@ -13,10 +13,12 @@
 #
 # With STORE=postgresql, Tandem stores in PostgreSQL instead of SQLite: a cluster of the bench's own
 # (tests/postgresql/cluster.sh, synchronous_commit on, as installed), pinned to Tandem's core, a new
-# database each run.
+# database each run. With INSTANCES=2 (PostgreSQL only), two Tandems share that database and core
+# (one leads, one follows), and wrk sends each half the connections, from pools that do not
+# overlap; the run reports how long after the load the leader had handled every event.
 #
 # Usage: bench/slack_events/run.sh            (after `cmake --preset release && cmake --build --preset release`)
-# Environment: STORE (sqlite or postgresql), TANDEM_BINARY (default build/release/bot/app/tandem), DURATION (20s; at most 240s),
+# Environment: STORE (sqlite or postgresql), INSTANCES (1; 2 with postgresql), TANDEM_BINARY (default build/release/bot/app/tandem), DURATION (20s; at most 240s),
 # CONNECTIONS (32), RUNS (3), POOL_RATE (requests built per second of a Tandem run: 60000; a run
 # that sends more is rejected, raise it then). Needs wrk and nginx-light (installed when missing).
 # The last line, `summary {json}`, is for bench/run-all.sh.
@@ -47,11 +49,14 @@ done
 
 store=${STORE:-sqlite}
 [[ $store == sqlite || $store == postgresql ]] || { echo "STORE $store: write sqlite or postgresql" >&2; exit 1; }
+instances=${INSTANCES:-1}
+[[ $instances == 1 || ($instances == 2 && $store == postgresql) ]] ||
+  { echo "INSTANCES $instances: 1, or 2 with STORE=postgresql" >&2; exit 1; }
 work=$(mktemp -d)
-server_pid=""
+server_pids=()
 pg=""
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
+  for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   [[ -n "$pg" ]] && "$root/tests/postgresql/cluster.sh" stop "$pg/cluster" && rm -rf "$pg"
   rm -rf "$work"
 }
@@ -61,25 +66,46 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_for() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 peak_rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-# Builds $work/pool for a server on port $1: $2 requests, signed now.
+# Builds $work/pool$3 for a server on port $1: $2 requests, signed now, numbered after $4 (0).
 presign() {
   local started=$SECONDS
-  python3 "$presign" "$work/pool" --count "$2" --host "127.0.0.1:$1"
+  python3 "$presign" "$work/pool${3:-}" --count "$2" --host "127.0.0.1:$1" --first "${4:-0}"
   echo "  (built and signed $2 requests in $((SECONDS - started)) s)"
 }
-# Runs wrk on core 0 against URL $1 with the pool; prints its result JSON with wrk's own CPU time.
+# Runs wrk on core 0 against URL $1 with pool $2 and $3 connections (default: all); prints its
+# result JSON with wrk's own CPU time.
 load() {
   local TIMEFORMAT='%U %S' out user system
-  out="$work/wrk.out"
-  { time taskset -c 0 wrk -t1 -c"$connections" -d"$duration" -s "$script" "$1" > "$out"; } 2> "$work/wrk.time"
-  read -r user system < "$work/wrk.time"
+  out="$work/wrk${2:-}.out"
+  { time POOL="$work/pool${2:-}" taskset -c 0 wrk -t1 -c"${3:-$connections}" -d"$duration" -s "$script" "$1" > "$out"; } \
+    2> "$work/wrk${2:-}.time"
+  read -r user system < "$work/wrk${2:-}.time"
   python3 -c 'import json, sys; r = json.loads(sys.argv[1]); r["wrk_cpu_seconds"] = float(sys.argv[2]) + float(sys.argv[3]); print(json.dumps(r))' \
     "$(sed -n 's/^result //p' "$out")" "$user" "$system"
+}
+# Runs one wrk per server port ($@) at once, each with its share of the connections and its own
+# pool; prints their results added up (latencies: the mean p50 and the worst p99).
+load_all() {
+  local i=0 share=$((connections / $#)) pids=()
+  for p in "$@"; do
+    load "http://127.0.0.1:$p/slack/events" "$i" "$share" > "$work/result$i.json" &
+    pids+=($!)
+    i=$((i + 1))
+  done
+  wait "${pids[@]}"
+  python3 - "$work" "$#" <<'PY'
+import json, sys
+results = [json.load(open(f"{sys.argv[1]}/result{i}.json")) for i in range(int(sys.argv[2]))]
+total = {k: sum(r[k] for r in results) for k in results[0] if isinstance(results[0][k], (int, float))}
+total["seconds"] = max(r["seconds"] for r in results)
+total["p50_us"] = sum(r["p50_us"] for r in results) / len(results)
+total["p99_us"] = max(r["p99_us"] for r in results)
+print(json.dumps(total))
+PY
 }
 
 export SLACK_SIGNING_SECRET=$(openssl rand -hex 16)
 export SLACK_BOT_TOKEN=xoxb-benchmark
-export POOL="$work/pool"
 sed -e "s|# api_base_url: https://slack.com/api/|api_base_url: http://127.0.0.1:9/api/|" \
     -e "s|^  level: info|  level: warn|" \
     "$root/deploy/slack/slack.yaml" > "$work/slack.yaml"
@@ -116,24 +142,41 @@ stored_counts() {
   fi
 }
 
-echo "Tandem on $store: $connections connections for $duration, $runs runs (wrk on core 0, Tandem on core 1)"
+# Seconds from now until the store holds no unhandled event (a leader with followers catching up).
+handled_after() {
+  [[ $store == postgresql ]] || { echo 0; return; }
+  local started=$EPOCHREALTIME
+  until [[ $(psql -At "$pg_url/bench" -c "SELECT count(*) FROM responses WHERE handled = 0") == 0 ]]; do sleep 0.05; done
+  python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$started" "$EPOCHREALTIME"
+}
+
+echo "Tandem on $store ($instances instance(s)): $connections connections for $duration, $runs runs (wrk on core 0, Tandem on core 1)"
 for run in $(seq "$runs"); do
   new_store
-  port=$(free_port)
-  presign "$port" $((pool_rate * seconds))
-  taskset -c 1 "$binary" serve --config "$work/slack.yaml" --listen "127.0.0.1:$port" 2> "$work/tandem.log" &
-  server_pid=$!
-  wait_for "http://127.0.0.1:$port/healthz"
-  cpu_before=$(cpu_ticks "$server_pid")
-  result=$(WRAP=0 load "http://127.0.0.1:$port/slack/events")
-  cpu_after=$(cpu_ticks "$server_pid")
-  rss=$(peak_rss_kb "$server_pid")
-  kill -TERM "$server_pid"
-  wait "$server_pid" || true
-  server_pid=""
-  python3 - "$(stored_counts)" "$result" "$((cpu_after - cpu_before))" "$ticks_per_second" "$rss" >> "$work/runs.jsonl" <<'PY'
+  ports=()
+  server_pids=()
+  for i in $(seq 0 $((instances - 1))); do
+    ports+=("$(free_port)")
+    presign "${ports[$i]}" $((pool_rate * seconds / instances)) "$i" $((i * 100000000))
+    taskset -c 1 "$binary" serve --config "$work/slack.yaml" --listen "127.0.0.1:${ports[$i]}" 2> "$work/tandem$i.log" &
+    server_pids+=($!)
+    wait_for "http://127.0.0.1:${ports[$i]}/healthz"  # the first leads: it is up before the second starts
+  done
+  cpu_before=0
+  for pid in "${server_pids[@]}"; do cpu_before=$((cpu_before + $(cpu_ticks "$pid"))); done
+  result=$(WRAP=0 load_all "${ports[@]}")
+  cpu_after=0 rss=0
+  for pid in "${server_pids[@]}"; do
+    cpu_after=$((cpu_after + $(cpu_ticks "$pid")))
+    rss=$(( $(peak_rss_kb "$pid") > rss ? $(peak_rss_kb "$pid") : rss ))
+  done
+  caught_up=$(handled_after)
+  for pid in "${server_pids[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
+  server_pids=()
+  python3 - "$(stored_counts)" "$result" "$((cpu_after - cpu_before))" "$ticks_per_second" "$rss" "$caught_up" >> "$work/runs.jsonl" <<'PY'
 import json, sys
 counts, result, cpu_ticks, ticks_per_second, rss_kb = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+caught_up = float(sys.argv[6])
 rows, distinct, forged_rows = (int(n or 0) for n in counts.split())
 # Every acknowledged event is stored once: rows are unique by construction (dedup key), every
 # unique id acknowledged is a row, and at most the requests still in flight when wrk stopped
@@ -145,14 +188,15 @@ cpu_seconds = cpu_ticks / ticks_per_second
 print(json.dumps(dict(result, rows=rows, distinct=distinct, forged_rows=forged_rows, exactly_once=exactly_once,
                       events_per_second=result["ok"] / result["seconds"], rss_mb=rss_kb / 1024,
                       cpu_us_per_request=cpu_seconds * 1e6 / max(1, result["ok"] + result["refused"]),
-                      server_busy=cpu_seconds / result["seconds"])))
+                      server_busy=cpu_seconds / result["seconds"], handled_after_load_s=caught_up)))
 PY
   python3 - "$(tail -n 1 "$work/runs.jsonl")" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
 print(f"  {r['events_per_second']:,.0f} acknowledged events/s; p50 {r['p50_us'] / 1000:.2f} ms, "
       f"p99 {r['p99_us'] / 1000:.2f} ms; peak RSS {r['rss_mb']:.1f} MB; CPU {r['cpu_us_per_request']:.0f} µs per request "
-      f"(Tandem's core {r['server_busy']:.0%} busy, wrk's {r['wrk_cpu_seconds'] / r['seconds']:.0%})")
+      f"(Tandem's core {r['server_busy']:.0%} busy, wrk's {r['wrk_cpu_seconds'] / r['seconds']:.0%})"
+      + (f"; every event handled {r['handled_after_load_s']:.2f} s after the load" if r["handled_after_load_s"] else ""))
 print(f"    sent {r['unique']} unique, {r['retried']} retried, {r['forged']} forged; answered 200: "
       f"{r['ok']}, 401: {r['refused']}, other: {r['other']}, socket errors: {r['socket_errors']}; "
       f"stored {r['rows']} rows ({r['distinct']} distinct), {r['forged_rows']} from forged requests: "
@@ -181,9 +225,9 @@ http {
 }
 CONF
 taskset -c 1 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
-server_pid=$!
+server_pids=($!)
 wait_for "http://127.0.0.1:$port/"
-worker_pid=$(pgrep -P "$server_pid" | head -n 1)
+worker_pid=$(pgrep -P "${server_pids[0]}" | head -n 1)
 cpu_before=$(cpu_ticks "$worker_pid")
 result=$(WRAP=1 load "http://127.0.0.1:$port/slack/events")
 cpu_after=$(cpu_ticks "$worker_pid")

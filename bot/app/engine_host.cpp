@@ -61,10 +61,11 @@ void engine_host::follow(const world& seed) {
   reload();
 }
 
-bool engine_host::record_all(const std::vector<inbound>& events) {
+bool engine_host::record_all(const std::vector<inbound>& events, const std::function<void()>& also) {
   try {
     store_.in_one_transaction([&] {
       for (const inbound& event : events) record(event);
+      also();
     });
     return true;
   } catch (const store_error& e) {

@@ -31,9 +31,10 @@ class engine_host final : public delivery_gate {
   void follow(const world& seed);
 
   /// A follower's inbound path: records a burst of events, unhandled, in one transaction, for the
-  /// leader to handle. True when committed; false when nothing of it was kept (the platforms retry).
-  /// Duplicates, also within the burst, are recorded once.
-  bool record_all(const std::vector<inbound>& events);
+  /// leader to handle, and runs `also` in that transaction (the leader's wake-up). True when
+  /// committed; false when nothing of it was kept (the platforms retry). Duplicates, also within
+  /// the burst, are recorded once.
+  bool record_all(const std::vector<inbound>& events, const std::function<void()>& also);
 
   /// Records `event` durably. Returns the response row id, or nothing for a duplicate (an event
   /// with the same dedup key was recorded before). Once it returns, the platform may be acked.

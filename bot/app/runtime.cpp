@@ -230,25 +230,15 @@ class tandem_process {
                                       [this](std::function<void(bool)> then) { after_sync(std::move(then)); });
     parts.commit = [this, decide = std::move(parts.commit)](const std::vector<inbound>& burst) {
       if (leading_) return decide(burst);
-      if (!host_.record_all(burst)) return false;
-      wake_leader();
-      return true;
+      // The leader is notified when the burst commits: a PostgreSQL store, as only there do Tandems follow.
+      return host_.record_all(burst, [this] {
+        dynamic_cast<postgresql_store&>(*store_).notify_at_commit(postgresql_leadership::inbound_channel);
+      });
     };
     parts.written = [this, written = std::move(parts.written)] {
       if (leading_) written();
     };
     return parts;
-  }
-
-  /// A follower's notification to the leader; when it is lost, the leader finds the events at its
-  /// next tick (within a second).
-  void wake_leader() {
-    if (leadership_ == nullptr) return;
-    try {
-      leadership_->notify(postgresql_leadership::inbound_channel);
-    } catch (const store_error& e) {
-      spdlog::warn("store: could not wake the leader (it handles the events within a second anyway): {}", e.what());
-    }
   }
 
   /// The leader's name as it wrote it down, for the log and /healthz.

@@ -32,6 +32,10 @@ postgresql_store::postgresql_store(const postgresql_address& address) : sql_stor
   note_commit();
 }
 
+void postgresql_store::notify_at_commit(const char* channel) {
+  sql::execute(connection(), (std::string{"NOTIFY "} + channel).c_str());
+}
+
 int postgresql_store::latest_schema_version() noexcept { return postgresql_detail::latest_schema_version(); }
 
 postgresql_leadership::postgresql_leadership(const postgresql_address& address)
@@ -63,10 +67,6 @@ bool postgresql_leadership::still_leading() {
 
 void postgresql_leadership::listen(const char* channel) {
   sql::execute(*session_, (std::string{"LISTEN "} + channel).c_str());
-}
-
-void postgresql_leadership::notify(const char* channel) {
-  sql::execute(*session_, (std::string{"NOTIFY "} + channel).c_str());
 }
 
 int postgresql_leadership::socket() const { return session_->socket(); }

@@ -35,6 +35,11 @@ class postgresql_store final : public sql_store {
 
   /// Nothing to do: commits are durable when they return.
   void sync() override {}
+
+  /// Inside `in_one_transaction`: the server notifies the listeners of `channel` when the
+  /// transaction commits, and not at all when it does not (a follower's wake-up of the leader
+  /// costs no commit of its own). Throws `store_error` when the server refuses.
+  void notify_at_commit(const char* channel);
 };
 
 /// Which of the Tandems sharing one PostgreSQL database leads: the one holding a session-level
@@ -65,10 +70,9 @@ class postgresql_leadership {
   /// reached (the lock may be another's by now). One round trip to the server.
   bool still_leading();
 
-  /// From now on, notifications on `channel` are counted by `take_notifications`.
+  /// From now on, notifications on `channel` (`postgresql_store::notify_at_commit`) are counted
+  /// by `take_notifications`.
   void listen(const char* channel);
-  /// Sends a notification on `channel` to every session that listens to it.
-  void notify(const char* channel);
   /// The connection's socket: readable when a notification (or anything else) came from the server.
   [[nodiscard]] int socket() const;
   /// Reads what came on the socket; returns how many notifications came since the last call.
