@@ -4,11 +4,13 @@
 #   engine tick         build/release/bench/tandem_tick_bench, three runs
 #   dashboard overview  build/release/bench/tandem_dashboard_bench (15 timings in one run)
 #   Matrix /sync read   build/release/bench/matrix_flood/tandem_matrix_sync_parse_bench on core 1, three runs
-#   Slack Events API    bench/slack_events/run.sh (three runs and the nginx ceiling)
+#   Slack Events API    bench/slack_events/run.sh (three runs and the nginx ceiling), on SQLite, then on
+#                       PostgreSQL with one instance and with two (STORE=postgresql, INSTANCES=2)
+#   Failover            bench/failover/run.sh (a follower's reply time, 10 kills of the leader)
 #   Matrix flood        bench/matrix_flood/run.sh (three runs)
 #   Matrix crash test   bench/matrix_flood/crash.sh (20 SIGKILLs)
 # Run it on a quiet machine: every figure moves with what else runs (the load average before
-# each benchmark is in the table). Some 5 to 10 minutes (not yet timed in full).
+# each benchmark is in the table). Some 15 to 20 minutes (not yet timed in full).
 #
 # Usage: bench/run-all.sh
 # Environment: RESULTS (folder for the raw output; default build/PRESET/bench-results/DATE),
@@ -31,6 +33,7 @@ export TANDEM_BINARY=${TANDEM_BINARY:-$root/$build/bot/app/tandem}
 export HOMESERVER_BINARY=${HOMESERVER_BINARY:-$root/$build/bench/matrix_flood/tandem_matrix_flood_homeserver}
 
 if [[ $quick == 1 ]]; then
+  export COMMANDS=${COMMANDS:-40} KILLS=${KILLS:-2}
   tick_args=(20000 10) tick_runs=1 parse_runs=1
   export DURATION=${DURATION:-3s} RUNS=${RUNS:-1}
   flood_args=(--runs 1 --events 10000 --commands 100) crash_args=(--kills 3 --events 6000 --rate 3000 --deadline 60)
@@ -59,6 +62,10 @@ for run in $(seq "$parse_runs"); do
   bench "sync-parse-$run" taskset -c 1 "$build/bench/matrix_flood/tandem_matrix_sync_parse_bench"
 done
 bench slack env DURATION="${DURATION:-20s}" RUNS="${RUNS:-3}" bench/slack_events/run.sh
+bench slack-postgresql env STORE=postgresql DURATION="${DURATION:-20s}" RUNS="${RUNS:-3}" bench/slack_events/run.sh
+bench slack-postgresql-2 env STORE=postgresql INSTANCES=2 DURATION="${DURATION:-20s}" RUNS="${RUNS:-3}" \
+  bench/slack_events/run.sh
+bench failover bench/failover/run.sh
 bench matrix-flood bench/matrix_flood/run.sh "${flood_args[@]}"
 bench matrix-crash bench/matrix_flood/crash.sh "${crash_args[@]}"
 
@@ -145,23 +152,40 @@ if parses:
     else:
         rows.append(("Matrix /sync read", "", failed(parses[0]) or "no figures in the output", command, loads))
 
-s, m = summary("slack"), meta("slack")
-command = m["command"]
-if s:
+def slack_rows(name, label):
+    s, m = summary(name), meta(name)
+    command = m["command"]
+    if not s:
+        rows.append((label, "", failed(name) or "no summary in the output", command, m["load"]))
+        return
     runs = s["runs"]
-    rows += [
-        ("Slack Events API", "acknowledged events/s, per run", join([r["events_per_second"] for r in runs], "{:,.0f}"), command, m["load"]),
-        ("Slack Events API", "p99, per run", join([r["p99_us"] / 1000 for r in runs], "{:.2f}") + " ms", command, m["load"]),
-        ("Slack Events API", "CPU per request, per run", join([r["cpu_us_per_request"] for r in runs], "{:.0f}") + " µs", command, m["load"]),
-        ("Slack Events API", "peak RSS", join([r["rss_mb"] for r in runs], "{:.1f}") + " MB", command, m["load"]),
-        ("Slack Events API", "ceiling: nginx, static `ok`, same pre-signed load",
+    rows.extend([
+        (label, "acknowledged events/s, per run", join([r["events_per_second"] for r in runs], "{:,.0f}"), command, m["load"]),
+        (label, "p99, per run", join([r["p99_us"] / 1000 for r in runs], "{:.2f}") + " ms", command, m["load"]),
+        (label, "CPU per request, per run", join([r["cpu_us_per_request"] for r in runs], "{:.0f}") + " µs", command, m["load"]),
+        (label, "peak RSS", join([r["rss_mb"] for r in runs], "{:.1f}") + " MB", command, m["load"]),
+        (label, "ceiling: nginx, static `ok`, same pre-signed load",
          f"{s['ceiling']:,.0f} requests/s (nginx's core {s['nginx_busy']:.0%} busy, wrk's {s['ceiling_wrk_busy']:.0%})", command, m["load"]),
-        ("Slack Events API", "median run / ceiling", f"**{s['ratio']:.0%}**", command, m["load"]),
-        ("Slack Events API", "exactly once (every run), pre-signed requests sufficed",
-         "yes" if s["valid"] else "**NO** (see slack.log)", command, m["load"]),
-    ]
+        (label, "median run / ceiling", f"**{s['ratio']:.0%}**", command, m["load"]),
+        (label, "exactly once (every run), pre-signed requests sufficed",
+         "yes" if s["valid"] else f"**NO** (see {name}.log)", command, m["load"]),
+    ])
+
+
+slack_rows("slack", "Slack Events API")
+slack_rows("slack-postgresql", "Slack Events API, PostgreSQL")
+slack_rows("slack-postgresql-2", "Slack Events API, PostgreSQL, two instances")
+
+s, m = summary("failover"), meta("failover")
+if s:
+    for who in ("leader", "follower"):
+        r = s[who]
+        rows.append(("Failover", f"command received by the {who}: its row to its reply's row, p50 / p99",
+                     f"{r['to_reply_row_p50_ms']:.2f} / {r['to_reply_row_p99_ms']:.2f} ms", m["command"], m["load"]))
+    rows.append(("Failover", f"kill -9 of the leader to the other leading ({s['kills']} kills): median, worst",
+                 f"{statistics.median(s['failover_s']):.2f} s, {max(s['failover_s']):.2f} s", m["command"], m["load"]))
 else:
-    rows.append(("Slack Events API", "", failed("slack") or "no summary in the output", command, m["load"]))
+    rows.append(("Failover", "", failed("failover") or "no summary in the output", m["command"], m["load"]))
 
 s, m = summary("matrix-flood"), meta("matrix-flood")
 if s:

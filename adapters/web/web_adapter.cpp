@@ -282,7 +282,7 @@ http_response web_adapter::page(const http_request& request, const std::string& 
     if (auto n = query_value(request, "page"); !n.empty() && n.size() < 7 && std::ranges::all_of(n, ::isdigit)) {
       q.page = std::stoi(n);
     }
-    html = audit_html(frame, audit_rows(w, v, q), q);
+    html = audit_html(frame, audit_rows(v, q, context_.audit), q);
   }
   return html_page(200, std::move(html));
 }

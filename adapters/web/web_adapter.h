@@ -27,6 +27,7 @@ struct web_context {
   /// Records and handles a command durably and delivers its replies; false when it was not stored.
   std::function<bool(const inbound&)> submit;
   std::function<std::vector<record_task_update>(std::int64_t)> task_history;  ///< may throw store_error
+  audit_reader audit;  ///< the store's audit pages; may throw store_error
   std::function<time_point()> clock;
   bool secure_cookies = false;  ///< the public URL is https: cookies are `Secure`
 };

@@ -16,24 +16,19 @@ Usage: failover.py TANDEM_BINARY POSTGRESQL_URL [--commands 400] [--kills 10]
 The last line, `summary {json}`, is for bench/run-all.sh.
 """
 import argparse
-import hashlib
-import hmac
-import http.client
-import http.server
 import json
 import os
 import pathlib
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests" / "e2e"))
-from e2e import Serve, request  # noqa: E402
+from e2e import (Serve, SlackWebApi, post_to, psql, request, serve_in_background, signing_secret,  # noqa: E402
+                 slash_command)
 
 parser = argparse.ArgumentParser()
 parser.add_argument("tandem")
@@ -41,75 +36,28 @@ parser.add_argument("url")
 parser.add_argument("--commands", type=int, default=400)
 parser.add_argument("--kills", type=int, default=10)
 args = parser.parse_args()
-secret = "8f742231b10e8888abcd99yyyzzz85a5"
 team = "T0123ABCD"
 answered = {}  # command number -> monotonic time its response_url was called
 answered_event = threading.Condition()
 
 
-class slack_api(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class slack_api(SlackWebApi):
+    """Slack's Web API noting when each command's response_url is called first."""
 
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        path = urllib.parse.urlparse(self.path).path
-        if path.startswith("/respond/"):
-            with answered_event:
-                answered.setdefault(int(path.rsplit("/", 1)[1]), time.monotonic())
-                answered_event.notify_all()
-            body = {"ok": True}
-        elif path.endswith("auth.test"):
-            body = {"ok": True, "user_id": "UBOT", "team_id": team, "bot_id": "B1"}
-        else:
-            body = {"ok": True, "channel": "C0123RIVER", "ts": "1765000000.000001"}
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *a):
-        pass
+    def responded(self, n):
+        with answered_event:
+            answered.setdefault(n, time.monotonic())
+            answered_event.notify_all()
 
 
-class quiet_server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass
-
-
-api = quiet_server(("127.0.0.1", 0), slack_api)
-threading.Thread(target=api.serve_forever, daemon=True).start()
-
-
-def psql(statement):
-    result = subprocess.run(["psql", args.url, "-Atc", statement], capture_output=True, text=True, timeout=60)
-    if result.returncode != 0:
-        raise RuntimeError(f"psql {statement}: {result.stderr}")
-    return [line for line in result.stdout.splitlines() if line]
+api = serve_in_background(slack_api)
 
 
 def command(port, n):
     """Sends slash command n to the instance on `port`; (status, whether the answer held the reply)."""
-    body = urllib.parse.urlencode({
-        "token": "x", "team_id": team, "team_domain": "river", "channel_id": "C0123RIVER", "channel_name": "river",
-        "user_id": "U0123ANA", "user_name": "ana", "command": "/tandem", "text": "tasks", "api_app_id": "A1",
-        "trigger_id": f"trig-{n}", "response_url": f"http://127.0.0.1:{api.server_port}/respond/{n}"})
-    ts = str(int(time.time()))
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("POST", "/slack/commands", body, {
-            "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": "v0=" + digest})
-        response = connection.getresponse()
-        return response.status, bool(response.read().strip())
-    except (OSError, http.client.HTTPException):
-        return None, False
-    finally:
-        connection.close()
+    body, headers = slash_command(n, team, f"http://127.0.0.1:{api.server_port}/respond/{n}")
+    status, answer = post_to(port, "/slack/commands", body, headers)
+    return status, bool(answer.strip())
 
 
 def role(serve):
@@ -147,34 +95,42 @@ collaborations:
 with tempfile.TemporaryDirectory() as folder:
     config = pathlib.Path(folder) / "failover.yaml"
     config.write_text(config_text)
-    env = dict(os.environ, SLACK_SIGNING_SECRET=secret, SLACK_BOT_TOKEN="xoxb-bench")
+    env = dict(os.environ, SLACK_SIGNING_SECRET=signing_secret, SLACK_BOT_TOKEN="xoxb-bench")
     leader = Serve(args.tandem, config, env)
     follower = Serve(args.tandem, config, env)
     assert leader.port and follower.port, "both instances start"
     assert role(leader) == "leader" and role(follower) == "follower", "the first leads"
     # Stamps of the server's own clock on each row, for the time from a command to its reply.
-    psql("ALTER TABLE responses ADD COLUMN bench_at timestamptz DEFAULT clock_timestamp();"
+    psql(args.url, "ALTER TABLE responses ADD COLUMN bench_at timestamptz DEFAULT clock_timestamp();"
          "ALTER TABLE outbox ADD COLUMN bench_at timestamptz DEFAULT clock_timestamp()")
 
     sent = {}  # n -> (role, monotonic send time)
-    waited = {"leader": [], "follower": []}
-    for n in range(args.commands):
-        target = leader if n % 2 == 0 else follower
-        started = time.monotonic()
-        status, in_answer = command(target.port, n)
-        sent[n] = ("leader" if target is leader else "follower", started)
+    in_answer_at = {}  # n -> when its HTTP answer came, if that carried the reply
+
+    def send(n, target):
+        # A follower holds a command's HTTP answer for up to 2 s (the reply goes through its
+        # response_url), so each command has a thread of its own and they go at a steady rate.
+        sent[n] = ("leader" if target is leader else "follower", time.monotonic())
+        _, in_answer = command(target.port, n)
         if in_answer:
-            waited[sent[n][0]].append(time.monotonic() - started)
+            in_answer_at[n] = time.monotonic()
+
+    senders = []
+    for n in range(args.commands):
+        senders.append(threading.Thread(target=send, args=(n, leader if n % 2 == 0 else follower)))
+        senders[-1].start()
         time.sleep(0.05)
+    for sender in senders:
+        sender.join()
     deadline = time.monotonic() + 10
     with answered_event:
-        while time.monotonic() < deadline and sum(1 for n in sent if n in answered) < sum(
-                1 for n, (who, _) in sent.items() if who == "follower"):
+        while time.monotonic() < deadline and any(n not in answered and n not in in_answer_at for n in sent):
             answered_event.wait(timeout=0.5)
+    waited = {"leader": [], "follower": []}  # from sending a command to having its reply
     for n, (who, started) in sent.items():
-        if n in answered and (who == "follower" or not waited[who]):
-            waited[who].append(answered[n] - started)
-    rows = psql("SELECT r.dedup_key, extract(epoch FROM o.bench_at - r.bench_at) FROM responses r "
+        if (replied := in_answer_at.get(n, answered.get(n))) is not None:
+            waited[who].append(replied - started)
+    rows = psql(args.url, "SELECT r.dedup_key, extract(epoch FROM o.bench_at - r.bench_at) FROM responses r "
                 "JOIN outbox o ON o.key = 'reply:' || r.dedup_key || ':0' WHERE r.dedup_key LIKE '%:command:trig-%'")
     to_reply_row = {"leader": [], "follower": []}
     for line in rows:

@@ -277,6 +277,9 @@ class tandem_process {
       return true;
     };
     c.task_history = [this](std::int64_t task) { return store_->task_history(task); };
+    c.audit = [this](const audit_selection& which, std::size_t offset, std::size_t limit) {
+      return store_->audit_page(which, offset, limit);
+    };
     c.clock = clock_now;
     c.secure_cookies = public_url(config).starts_with("https://");
     return c;

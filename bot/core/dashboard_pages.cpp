@@ -226,21 +226,17 @@ std::vector<outcome_row> report_rows(const world& w, const dashboard_viewer& vie
   return rows;
 }
 
-audit_page audit_rows(const world& w, const dashboard_viewer& viewer, const audit_query& q) {
+audit_page audit_rows(const dashboard_viewer& viewer, const audit_query& q, const audit_reader& read) {
+  const audit_selection which{viewer.collaboration, q.kind, q.person};
+  const auto offset_of = [](int page) { return static_cast<std::size_t>(page - 1) * audit_page_size; };
+  const int wanted = std::max(q.page, 1);
+  audit_lines lines = read(which, offset_of(wanted), audit_page_size);
   audit_page page;
-  std::vector<const audit_entry*> matching;
-  for (auto it = w.audit.rbegin(); it != w.audit.rend(); ++it) {
-    const audit_entry& e = *it;
-    if (e.collaboration != viewer.collaboration) continue;
-    if (!q.kind.empty() && e.action != q.kind && !e.action.starts_with(q.kind + ".")) continue;
-    if (!q.person.empty() && e.actor != q.person) continue;
-    matching.push_back(&e);
-  }
-  page.total = matching.size();
-  page.pages = std::max<int>(1, static_cast<int>((matching.size() + audit_page_size - 1) / audit_page_size));
-  page.page = std::clamp(q.page, 1, page.pages);
-  const std::size_t from = static_cast<std::size_t>(page.page - 1) * audit_page_size;
-  for (std::size_t i = from; i < matching.size() && i < from + audit_page_size; ++i) page.entries.push_back(*matching[i]);
+  page.total = lines.total;
+  page.pages = std::max<int>(1, static_cast<int>((lines.total + audit_page_size - 1) / audit_page_size));
+  page.page = std::min(wanted, page.pages);
+  if (page.page != wanted) lines = read(which, offset_of(page.page), audit_page_size);
+  page.entries = std::move(lines.entries);
   return page;
 }
 

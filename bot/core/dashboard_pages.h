@@ -6,9 +6,11 @@
 #include "core/dashboard.h"
 #include "core/model.h"
 #include "core/reports.h"
+#include "core/store.h"
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -173,7 +175,11 @@ struct audit_query {
 /// Lines of the audit log shown per page.
 inline constexpr int audit_page_size = 50;
 
-/// The collaboration's audit lines matching `q`, one page of them.
-audit_page audit_rows(const world& w, const dashboard_viewer& viewer, const audit_query& q);
+/// Reads a page of audit lines from the store (`store::audit_page`): the world keeps only recent ones.
+using audit_reader = std::function<audit_lines(const audit_selection& which, std::size_t offset, std::size_t limit)>;
+
+/// The collaboration's audit lines matching `q`, one page of them, read through `read`; a page
+/// past the last is the last.
+audit_page audit_rows(const dashboard_viewer& viewer, const audit_query& q, const audit_reader& read);
 
 }  // namespace tandem

@@ -8,6 +8,7 @@
 #include "core/dates.h"
 #include "core/engagement.h"
 #include "core/reports.h"
+#include "core/store.h"
 #include "core/task_view.h"
 #include "core/time_zones.h"
 
@@ -652,8 +653,16 @@ void show_audit(request& r, const command& c) {
     lines.push_back({{"at", format_local_time(e->at, r.sender().time_zone)}, {"actor", display_name(r.w(), e->actor)},
                      {"action", e->action}, {"detail", e->detail}});
   }
-  r.reply("audit_log", {{"entries", std::move(lines)}, {"count", entries.size()}, {"any", !entries.empty()}, {"truncated", truncated},
-                        {"since", c.date ? format_date(*c.date) : ""}});
+  // The world holds the lines of the last weeks only (store.h, audit_window); older ones are on
+  // the dashboard's audit pages, read from the store.
+  const bool older_on_dashboard = since && *since < r.now() - audit_window;
+  r.reply("audit_log", {{"entries", std::move(lines)},
+                        {"count", entries.size()},
+                        {"any", !entries.empty()},
+                        {"truncated", truncated},
+                        {"since", c.date ? format_date(*c.date) : ""},
+                        {"older_on_dashboard", older_on_dashboard},
+                        {"window_days", audit_window.count()}});
 }
 
 void add_organization(request& r, const command& c) {

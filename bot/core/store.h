@@ -32,6 +32,26 @@ struct outbox_row {
   std::string last_error;
 };
 
+/// How far back from its newest line the world holds the audit log (`store::load`): far enough
+/// for what decisions read in it (the failed deliveries since the last digest). Older lines stay
+/// in the store, read a page at a time (`store::audit_page`); so do the lines that date an
+/// organization's start (`org.add`, `config.add`), which the world keeps whatever their age.
+inline constexpr std::chrono::days audit_window{45};
+
+/// Which audit lines `store::audit_page` reads: one collaboration's, of an action or its family
+/// (`task` matches `task.assign`; empty: all), by one actor (empty: anyone).
+struct audit_selection {
+  std::string collaboration;
+  std::string kind;
+  std::string actor;
+};
+
+/// A page of audit lines, newest first, and how many lines match in all.
+struct audit_lines {
+  std::vector<audit_entry> entries;
+  std::size_t total = 0;
+};
+
 /// Whether a response is recorded as handled by the core already (in the same transaction) or
 /// for later (`unhandled_responses`).
 enum class recorded_as { unhandled, handled };
@@ -110,6 +130,10 @@ class store {
   /// A task's history (assignment, progress notes, blocks, closing), oldest first: detail the
   /// world does not keep, read on demand (the dashboard's task pages).
   virtual std::vector<record_task_update> task_history(std::int64_t task) = 0;
+
+  /// The audit lines `which` selects, newest first: at most `limit` after skipping `offset`, with
+  /// how many match in all (the dashboard's audit pages, of any age; see `audit_window`).
+  virtual audit_lines audit_page(const audit_selection& which, std::size_t offset, std::size_t limit) = 0;
 
   /// Retention: blanks the recorded text of at most `limit` responses that came before `before`
   /// (oldest first), keeping the rows themselves (counts, last activity, dedup). Returns how many

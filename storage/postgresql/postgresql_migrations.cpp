@@ -291,6 +291,12 @@ CREATE TABLE response_months (
   PRIMARY KEY (person, month)
 );
 )sql"},
+    // The audit log read by parts: recent lines, start lines, one collaboration's pages.
+    {13, R"sql(
+CREATE INDEX audit_by_time ON audit (at);
+CREATE INDEX audit_by_action ON audit (action, at);
+CREATE INDEX audit_by_collaboration ON audit (collaboration, id);
+)sql"},
 });
 constexpr int first_version = 10;
 static_assert(numbered_from(first_version, migrations));

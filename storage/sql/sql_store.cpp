@@ -141,6 +141,36 @@ std::vector<record_task_update> sql_store::task_history(std::int64_t task) {
   });
 }
 
+audit_lines sql_store::audit_page(const audit_selection& which, std::size_t offset, std::size_t limit) {
+  return translated("audit_page", [&] {
+    // $2: the kind, matched whole or as the family before a dot; $3: the actor; '' matches all.
+    constexpr const char* matching =
+        " FROM audit WHERE collaboration = $1 AND ($2 = '' OR action = $2 OR substr(action, 1, length($2) + 1) = $2 || "
+        "'.')"
+        " AND ($3 = '' OR actor = $3)";
+    static const std::string page_sql = std::string{"SELECT at, collaboration, actor, action, detail, via"} + matching +
+                                        " ORDER BY id DESC LIMIT $4 OFFSET $5";
+    static const std::string count_sql = std::string{"SELECT count(*)"} + matching;
+    audit_lines lines;
+    db_->begin_snapshot();
+    try {
+      query(
+          *db_, page_sql.c_str(), [&](const row& columns) { lines.entries.push_back(audit_entry_of(columns)); },
+          which.collaboration, which.kind, which.actor, static_cast<std::int64_t>(limit),
+          static_cast<std::int64_t>(offset));
+      query(
+          *db_, count_sql.c_str(),
+          [&](const row& columns) { lines.total = static_cast<std::size_t>(columns.int64(0)); }, which.collaboration,
+          which.kind, which.actor);
+      execute(*db_, "COMMIT");
+    } catch (const store_error&) {
+      roll_back(*db_);
+      throw;
+    }
+    return lines;
+  });
+}
+
 std::size_t sql_store::forget_text_before(time_point before, std::size_t limit) {
   return translated("forget_text_before", [&] {
     const auto forgotten = execute(*db_,

@@ -75,6 +75,8 @@ class sql_store : public store {
   /// Rows whose key starts with `key_prefix` (compared exactly, case-sensitively), by id.
   std::vector<outbox_row> outbox_rows(std::string_view key_prefix) override;
   std::vector<record_task_update> task_history(std::int64_t task) override;
+  /// Two statements in one snapshot: the page, through `audit_by_collaboration`, and the count.
+  audit_lines audit_page(const audit_selection& which, std::size_t offset, std::size_t limit) override;
 
   /// One statement: the oldest responses with text before `before`, through their own index.
   std::size_t forget_text_before(time_point before, std::size_t limit) override;

@@ -14,6 +14,19 @@
 #include <utility>
 
 namespace tandem::sql {
+
+audit_entry audit_entry_of(const row& columns) {
+  row_reader row(columns);
+  audit_entry e;
+  e.at = row.time();
+  e.collaboration = row.text();
+  e.actor = row.text();
+  e.action = row.text();
+  e.detail = row.text();
+  e.via = row.text();
+  return e;
+}
+
 namespace {
 
 void load_collaborations(connection& db, world& w) {
@@ -126,18 +139,20 @@ void load_tasks(connection& db, world& w) {
         });
 }
 
+/// The lines within `audit_window` of the newest, and older ones that date an organization's
+/// start, in the order they were written: each part through its own index.
 void load_audit(connection& db, world& w) {
-  query(db, "SELECT at, collaboration, actor, action, detail, via FROM audit ORDER BY id", [&](const row& columns) {
-    row_reader row(columns);
-    audit_entry e;
-    e.at = row.time();
-    e.collaboration = row.text();
-    e.actor = row.text();
-    e.action = row.text();
-    e.detail = row.text();
-    e.via = row.text();
-    w.audit.push_back(std::move(e));
+  std::int64_t newest = 0;
+  query(db, "SELECT max(at) FROM audit", [&](const row& columns) {
+    if (!columns.is_null(0)) newest = columns.int64(0);
   });
+  const std::int64_t from = newest - std::chrono::duration_cast<std::chrono::seconds>(audit_window).count();
+  query(
+      db,
+      "SELECT at, collaboration, actor, action, detail, via, id FROM audit WHERE at >= $1"
+      " UNION ALL SELECT at, collaboration, actor, action, detail, via, id FROM audit"
+      " WHERE action IN ('org.add', 'config.add') AND at < $1 ORDER BY id",
+      [&](const row& columns) { w.audit.push_back(audit_entry_of(columns)); }, from);
 }
 
 /// Each person's latest responses (through any of their identities), oldest first: all of them

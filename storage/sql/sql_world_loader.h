@@ -18,8 +18,12 @@ inline constexpr std::string_view counted_months_setting = "responses.counted_be
 /// so when it holds anything but a month.
 time_point start_of_counted_month(std::string_view value);
 
+/// An audit line from the columns `at, collaboration, actor, action, detail, via`, in that order.
+audit_entry audit_entry_of(const row& columns);
+
 /// Reads the world in one read transaction, so that it is a single snapshot; `languages` is left
-/// at its default, and `last_response` is the latest responses row of each person's identities.
+/// at its default, `last_response` is the latest responses row of each person's identities, and
+/// `audit` holds the lines `audit_window` describes.
 /// Throws `store_error` for a value the core does not know or a read that fails.
 world load_world(connection& db);
 

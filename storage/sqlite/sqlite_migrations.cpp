@@ -370,6 +370,14 @@ CREATE TABLE response_months (
   PRIMARY KEY (person, month)
 ) STRICT, WITHOUT ROWID;
 )sql"},
+    // The audit log read by parts (issue 21: start-up follows the work, not the history): the
+    // world loads the lines of the last weeks (by time) and those that date an organization's
+    // start (by action); the dashboard pages through one collaboration's lines, newest first.
+    {13, R"sql(
+CREATE INDEX audit_by_time ON audit (at);
+CREATE INDEX audit_by_action ON audit (action, at);
+CREATE INDEX audit_by_collaboration ON audit (collaboration, id);
+)sql"},
 });
 static_assert(numbered_from(1, migrations));
 

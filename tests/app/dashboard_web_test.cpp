@@ -67,6 +67,9 @@ struct dashboard_fixture {
       return true;
     };
     c.task_history = [this](std::int64_t task) { return store.task_history(task); };
+    c.audit = [this](const audit_selection& which, std::size_t offset, std::size_t limit) {
+      return store.audit_page(which, offset, limit);
+    };
     c.clock = [this] { return now; };
     c.secure_cookies = true;
     web = std::make_unique<web_adapter>(c, web_labels::load(prompts));

@@ -96,6 +96,9 @@ class disk_only_store final : public store, public store_checkpoints {
   void withdraw(std::int64_t, std::string_view, time_point) override { throw std::logic_error("unused"); }
   std::vector<outbox_row> outbox_rows(std::string_view) override { throw std::logic_error("unused"); }
   std::vector<record_task_update> task_history(std::int64_t) override { throw std::logic_error("unused"); }
+  audit_lines audit_page(const audit_selection&, std::size_t, std::size_t) override {
+    throw std::logic_error("unused");
+  }
   std::size_t forget_text_before(time_point, std::size_t) override { throw std::logic_error("unused"); }
   bool count_ended_month(time_point) override { throw std::logic_error("unused"); }
   std::optional<std::string> setting(std::string_view) override { throw std::logic_error("unused"); }

@@ -266,6 +266,10 @@ TEST_CASE("report since takes a month, audit since every date form pointing back
     INFO(since);
     CHECK(say(w, "ana", since)[0].body.kind == "audit_log");
   }
+  CHECK(say(w, "ana", "audit since 3d ago")[0].body.values["older_on_dashboard"] == false);
+  const auto long_ago = say(w, "ana", "audit since 2025-01-01");
+  CHECK(long_ago[0].body.values["older_on_dashboard"] == true);  // the world holds the last weeks only
+  CHECK(long_ago[0].body.values["window_days"] == 45);
   const auto bad = say(w, "ana", "audit since someday");
   CHECK(bad[0].body.kind == "error_bad_date");
   CHECK(bad[0].body.values["since"] == true);

@@ -18,8 +18,6 @@ Usage: crash_slack_webhook_test.py TANDEM_BINARY REPO_ROOT [--kills 20] [--seed 
 import argparse
 import hashlib
 import hmac
-import http.client
-import http.server
 import json
 import os
 import pathlib
@@ -31,10 +29,10 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections import Counter
 
-from e2e import check, failures, finish
+from e2e import (SlackWebApi, check, failures, finish, post_to, serve_in_background, signing_secret, slack_signed,
+                 slash_command)
 
 parser = argparse.ArgumentParser()
 parser.add_argument("tandem")
@@ -45,7 +43,6 @@ parser.add_argument("--command-every", type=int, default=10)
 args = parser.parse_args()
 seed = args.seed if args.seed is not None else random.randrange(1 << 30)
 rng = random.Random(seed)
-signing_secret = "8f742231b10e8888abcd99yyyzzz85a5"
 script_secret = "e2e-script-secret-value"
 team = "T0123ABCD"
 print(f"seed {seed}: {args.kills} kills under Slack and webhook load")
@@ -55,45 +52,20 @@ response_url_answers = Counter()  # command number -> answers through its respon
 api_calls = Counter()
 
 
-class slack_api(http.server.BaseHTTPRequestHandler):
-    """Slack's Web API for the bot (auth.test, users.info, ...) and the commands' response_urls."""
-    protocol_version = "HTTP/1.1"
+class slack_api(SlackWebApi):
+    """Slack's Web API counting the bot's calls and the commands' response_url answers."""
+    zone = "Europe/Berlin"
 
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        path = urllib.parse.urlparse(self.path).path
-        if path.startswith("/respond/"):
-            with answers_lock:
-                response_url_answers[int(path.rsplit("/", 1)[1])] += 1
-            self.answer({"ok": True})
-            return
-        method = path.rsplit("/", 1)[1]
+    def responded(self, n):
+        with answers_lock:
+            response_url_answers[n] += 1
+
+    def called(self, method, fields):
         with answers_lock:
             api_calls[method] += 1
-        if method == "auth.test":
-            self.answer({"ok": True, "user_id": "UBOT", "team_id": team, "bot_id": "B1"})
-        elif method == "conversations.open":
-            self.answer({"ok": True, "channel": {"id": "D0123DM"}})
-        elif method == "users.info":
-            self.answer({"ok": True, "user": {"id": "U0123EMMA", "tz": "Europe/Berlin"}})
-        else:
-            self.answer({"ok": True, "channel": "C0123RIVER", "ts": "1765000000.000001"})
-
-    def answer(self, body):
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *a):
-        pass
 
 
-api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), slack_api)
-api.daemon_threads = True
-threading.Thread(target=api.serve_forever, daemon=True).start()
+api = serve_in_background(slack_api)
 with socket.socket() as probe:  # a free port for every run of the bot: the load threads keep it
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
@@ -129,22 +101,7 @@ collaborations:
 
 
 def post(path, body, headers):
-    """(status, body) of one POST to the bot, or (None, "") when it is not there to answer."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("POST", path, body, headers)
-        response = connection.getresponse()
-        return response.status, response.read().decode()
-    except (ConnectionError, OSError, http.client.HTTPException):
-        return None, ""
-    finally:
-        connection.close()
-
-
-def slack_signed(body, content_type):
-    ts = str(int(time.time()))
-    digest = hmac.new(signing_secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + digest}
+    return post_to(port, path, body, headers)
 
 
 def slack_ts(n):
@@ -164,12 +121,8 @@ def slack_load():
     while state["running"]:
         n += 1
         if n % args.command_every == 0:
-            body = urllib.parse.urlencode({
-                "token": "x", "team_id": team, "team_domain": "river", "channel_id": "C0123RIVER",
-                "channel_name": "river", "user_id": "U0123ANA", "user_name": "ana", "command": "/tandem",
-                "text": "tasks", "api_app_id": "A1", "trigger_id": f"trig-{n}",
-                "response_url": f"http://127.0.0.1:{api.server_port}/respond/{n}"})
-            status, answer = post("/slack/commands", body, slack_signed(body, "application/x-www-form-urlencoded"))
+            body, headers = slash_command(n, team, f"http://127.0.0.1:{api.server_port}/respond/{n}")
+            status, answer = post("/slack/commands", body, headers)
             figures["commands"] += 1
             if status == 200:
                 acked_commands.add(n)

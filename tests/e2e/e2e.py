@@ -4,6 +4,8 @@ with a Slack workspace and a signed webhook channel, with the signed requests th
 import contextlib
 import hashlib
 import hmac
+import http.client
+import http.server
 import json
 import os
 import signal
@@ -13,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 failures = []
@@ -73,6 +76,28 @@ def request(url, body=None, headers=None, method=None):
         return error.code, error.read().decode()
 
 
+def post_to(port, path, body, headers):
+    """(status, body text) of one POST to 127.0.0.1:`port`, or (None, "") when nobody answered
+    (refused, reset, closed)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", path, body, headers)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    except (ConnectionError, OSError, http.client.HTTPException):
+        return None, ""
+    finally:
+        connection.close()
+
+
+def psql(url, statement):
+    """The rows `statement` returns in the PostgreSQL database `url`, as lines of text."""
+    result = subprocess.run(["psql", url, "-Atc", statement], capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise RuntimeError(f"psql {statement}: {result.stderr}")
+    return [line for line in result.stdout.splitlines() if line]
+
+
 class Serve:
     """`tandem serve --config CONFIG --log-format json [ARGS]`; `port` is None when it never said
     where it listens (within 20 s). Every log line is kept in `log_lines`: once the port is known
@@ -123,6 +148,81 @@ class Serve:
 
 signing_secret = "8f742231b10e8888abcd99yyyzzz85a5"
 script_secret = "e2e-script-secret-value"
+
+
+def slack_signed(body, content_type):
+    """The headers of a request body Slack signs now with `signing_secret`."""
+    ts = str(int(time.time()))
+    digest = hmac.new(signing_secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + digest}
+
+
+def slash_command(n, team, response_url):
+    """Ana's `/tandem tasks` in channel C0123RIVER, number `n` (trigger `trig-n`): (body, headers)."""
+    body = urllib.parse.urlencode({
+        "token": "x", "team_id": team, "team_domain": "river", "channel_id": "C0123RIVER", "channel_name": "river",
+        "user_id": "U0123ANA", "user_name": "ana", "command": "/tandem", "text": "tasks", "api_app_id": "A1",
+        "trigger_id": f"trig-{n}", "response_url": response_url})
+    return body, slack_signed(body, "application/x-www-form-urlencoded")
+
+
+class SlackWebApi(http.server.BaseHTTPRequestHandler):
+    """Slack's Web API for the bot and the commands' response_urls (`/respond/N`): auth.test names
+    the bot UBOT of `team`, conversations.open opens the DM "D" + the user, users.info gives
+    `zone`, anything else is ok. A subclass records what it needs in `responded(n)` and
+    `called(method, fields)` (called on the server's threads)."""
+    protocol_version = "HTTP/1.1"
+    team = "T0123ABCD"
+    zone = "UTC"
+
+    def responded(self, n):
+        pass
+
+    def called(self, method, fields):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        path = urllib.parse.urlparse(self.path).path
+        if path.startswith("/respond/"):
+            self.responded(int(path.rsplit("/", 1)[1]))
+            return self.answer({"ok": True})
+        method = path.rsplit("/", 1)[1]
+        fields = json.loads(body) if body.startswith("{") else dict(urllib.parse.parse_qsl(body))
+        self.called(method, fields)
+        if method == "auth.test":
+            return self.answer({"ok": True, "user_id": "UBOT", "team_id": self.team, "bot_id": "B1"})
+        if method == "conversations.open":
+            return self.answer({"ok": True, "channel": {"id": "D" + fields.get("users", "")}})
+        if method == "users.info":
+            return self.answer({"ok": True, "user": {"id": fields.get("user", ""), "tz": self.zone}})
+        self.answer({"ok": True, "channel": fields.get("channel", ""), "ts": "1765000000.000001"})
+
+    def answer(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *a):
+        pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A threaded local server that does not print the connections a killed bot resets."""
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def serve_in_background(handler):
+    """A QuietServer of `handler` on a free port of 127.0.0.1, serving on a thread of its own."""
+    server = QuietServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def signed_platforms_config(store):

@@ -18,23 +18,18 @@ file TANDEM_TEST_POSTGRESQL_URL_FILE names.
 """
 import argparse
 import datetime
-import hashlib
-import hmac
-import http.client
-import http.server
 import json
 import os
 import pathlib
 import random
 import signal
-import subprocess
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections import Counter
 
-from e2e import Serve, check, failures, finish, request, skip
+from e2e import (Serve, SlackWebApi, check, failures, finish, post_to, psql, request, serve_in_background,
+                 signing_secret, skip, slack_signed, slash_command)
 
 parser = argparse.ArgumentParser()
 parser.add_argument("tandem")
@@ -49,19 +44,13 @@ cluster = pathlib.Path(url_file).read_text().strip()
 seed = args.seed if args.seed is not None else random.randrange(1 << 30)
 rng = random.Random(seed)
 database = f"tandem_multi_{rng.randrange(1 << 30)}"
-signing_secret = "8f742231b10e8888abcd99yyyzzz85a5"
 team = "T0123ABCD"
 nudged = [f"U0NUDGE{i:02d}" for i in range(30)]
 print(f"seed {seed}: {args.instances} instances, {args.kills} leader kills")
 
 
 def sql(statement, db=database):
-    """The rows `statement` returns, as lines of text, through psql."""
-    result = subprocess.run(["psql", f"{cluster}/{db}", "-Atc", statement], capture_output=True, text=True,
-                            timeout=30)
-    if result.returncode != 0:
-        raise RuntimeError(f"psql {statement}: {result.stderr}")
-    return [line for line in result.stdout.splitlines() if line]
+    return psql(f"{cluster}/{db}", statement)
 
 
 lock = threading.Lock()
@@ -71,25 +60,14 @@ nudge_moments = []                # (monotonic time, channel) of each
 nudge_arrived = threading.Event()
 
 
-class slack_api(http.server.BaseHTTPRequestHandler):
-    """Slack's Web API for the bot and the commands' response_urls."""
-    protocol_version = "HTTP/1.1"
+class slack_api(SlackWebApi):
+    """Slack's Web API counting the commands' response_url answers and the nudges sent by DM."""
 
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-        path = urllib.parse.urlparse(self.path).path
-        if path.startswith("/respond/"):
-            with lock:
-                response_url_answers[int(path.rsplit("/", 1)[1])] += 1
-            return self.answer({"ok": True})
-        method = path.rsplit("/", 1)[1]
-        fields = json.loads(body) if body.startswith("{") else dict(urllib.parse.parse_qsl(body))
-        if method == "auth.test":
-            return self.answer({"ok": True, "user_id": "UBOT", "team_id": team, "bot_id": "B1"})
-        if method == "conversations.open":
-            return self.answer({"ok": True, "channel": {"id": "D" + fields.get("users", "")}})
-        if method == "users.info":
-            return self.answer({"ok": True, "user": {"id": fields.get("user", ""), "tz": "UTC"}})
+    def responded(self, n):
+        with lock:
+            response_url_answers[n] += 1
+
+    def called(self, method, fields):
         channel = fields.get("channel", "")
         if method == "chat.postMessage" and channel.startswith("DU0NUDGE"):
             with lock:
@@ -97,28 +75,9 @@ class slack_api(http.server.BaseHTTPRequestHandler):
                 nudge_moments.append((time.monotonic(), channel))
                 if sum(nudges_received.values()) >= 5:
                     nudge_arrived.set()
-        self.answer({"ok": True, "channel": channel, "ts": "1765000000.000001"})
-
-    def answer(self, body):
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *a):
-        pass
 
 
-class quiet_server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # a killed instance resets its connections: that is the test, not an error
-
-
-api = quiet_server(("127.0.0.1", 0), slack_api)
-api.daemon_threads = True
-threading.Thread(target=api.serve_forever, daemon=True).start()
+api = serve_in_background(slack_api)
 
 # The nudges' minute: the next one at least 25 s away (start-up and load come first).
 nudge_at = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=85)).replace(second=0,
@@ -155,26 +114,6 @@ collaborations:
 """
 
 
-def post(base, path, body, headers):
-    """(status, body) of one POST, or (None, "") when nobody answered."""
-    host, port = base.rsplit(":", 1)
-    connection = http.client.HTTPConnection(host.split("//")[1], int(port), timeout=10)
-    try:
-        connection.request("POST", path, body, headers)
-        response = connection.getresponse()
-        return response.status, response.read().decode()
-    except (ConnectionError, OSError, http.client.HTTPException):
-        return None, ""
-    finally:
-        connection.close()
-
-
-def slack_signed(body, content_type):
-    ts = str(int(time.time()))
-    digest = hmac.new(signing_secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + digest}
-
-
 def slack_ts(n):
     return f"1765000000.{n:06d}"
 
@@ -188,9 +127,10 @@ answered_in_body = Counter()
 
 
 def some_instance():
+    """The port of a live instance, chosen at random (as a reverse proxy would), or None."""
     with lock:
         live = [s for s in instances if s.port is not None and s.process.poll() is None]
-    return f"http://127.0.0.1:{rng.choice(live).port}" if live else None
+    return rng.choice(live).port if live else None
 
 
 def event_load():
@@ -204,11 +144,11 @@ def event_load():
                                      "user": "U0123EMMA", "text": f"update {n}", "ts": slack_ts(n)}})
         retry = 0
         while state["running"] or retry < 50:  # Slack sends an event again until it is acknowledged
-            base = some_instance()
+            port = some_instance()
             headers = slack_signed(body, "application/json")
             if retry:
                 headers["X-Slack-Retry-Num"] = str(retry)
-            status, _ = post(base, "/slack/events", body, headers) if base else (None, "")
+            status, _ = post_to(port, "/slack/events", body, headers) if port else (None, "")
             figures["event requests"] += 1
             if status == 200:
                 acked_events.add(slack_ts(n))
@@ -221,16 +161,12 @@ def command_load():
     n = 0
     while state["running"]:
         n += 1
-        base = some_instance()
-        if base is None:
+        port = some_instance()
+        if port is None:
             time.sleep(0.05)
             continue
-        body = urllib.parse.urlencode({
-            "token": "x", "team_id": team, "team_domain": "river", "channel_id": "C0123RIVER",
-            "channel_name": "river", "user_id": "U0123ANA", "user_name": "ana", "command": "/tandem",
-            "text": "tasks", "api_app_id": "A1", "trigger_id": f"trig-{n}",
-            "response_url": f"http://127.0.0.1:{api.server_port}/respond/{n}"})
-        status, answer = post(base, "/slack/commands", body, slack_signed(body, "application/x-www-form-urlencoded"))
+        body, headers = slash_command(n, team, f"http://127.0.0.1:{api.server_port}/respond/{n}")
+        status, answer = post_to(port, "/slack/commands", body, headers)
         figures["commands"] += 1
         if status == 200:
             acked_commands.add(n)

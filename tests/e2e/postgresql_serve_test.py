@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from e2e import (Serve, check, finish, post_signed, request, signed_platforms_config, signed_platforms_env,
+from e2e import (Serve, check, finish, post_signed, psql, request, signed_platforms_config, signed_platforms_env,
                  skip, slack_event, slack_ts, webhook_message)
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
@@ -31,11 +31,7 @@ database = f"tandem_e2e_{random.randrange(1 << 30)}"
 
 def sql(statement, db=database):
     """The rows `statement` returns, as lines of text, through psql."""
-    result = subprocess.run(["psql", f"{cluster}/{db}", "-Atc", statement], capture_output=True, text=True,
-                            timeout=30)
-    if result.returncode != 0:
-        raise RuntimeError(f"psql {statement}: {result.stderr}")
-    return [line for line in result.stdout.splitlines() if line]
+    return psql(f"{cluster}/{db}", statement)
 
 
 sql(f"CREATE DATABASE {database}", db="postgres")

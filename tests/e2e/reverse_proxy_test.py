@@ -21,8 +21,8 @@ import sys
 import tempfile
 import time
 
-from e2e import (Serve, check, finish, post_signed, request, signed_platforms_config, signed_platforms_env, skip,
-                 slack_event, slack_ts, webhook_message)
+from e2e import (Serve, check, finish, post_signed, psql, request, signed_platforms_config, signed_platforms_env,
+                 skip, slack_event, slack_ts, webhook_message)
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
 url_file = os.environ.get("TANDEM_TEST_POSTGRESQL_URL_FILE")
@@ -36,11 +36,8 @@ database = f"tandem_proxy_{random.randrange(1 << 30)}"
 
 
 def sql(statement, db=database):
-    result = subprocess.run(["psql", f"{cluster}/{db}", "-Atc", statement], capture_output=True, text=True,
-                            timeout=30)
-    if result.returncode != 0:
-        raise RuntimeError(f"psql {statement}: {result.stderr}")
-    return [line for line in result.stdout.splitlines() if line]
+    """The rows `statement` returns, as lines of text, through psql."""
+    return psql(f"{cluster}/{db}", statement)
 
 
 def free_port():

@@ -111,6 +111,7 @@ void dashboard_request(std::string_view input) {
     c.commit = [](const std::vector<action>&) {};
     c.submit = [](const inbound&) { return false; };
     c.task_history = [](std::int64_t) { return std::vector<record_task_update>{}; };
+    c.audit = [](const audit_selection&, std::size_t, std::size_t) { return audit_lines{}; };
     c.clock = [] { return time_point{std::chrono::seconds{1'800'000'000}}; };
     c.secure_cookies = true;
     return new web_adapter(c, web_labels::load(testing::source_tree() / "prompts"));

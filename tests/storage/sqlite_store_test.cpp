@@ -114,6 +114,9 @@ TEST_CASE("migration 7 keeps every outbox row of a store written before it, abou
     db.exec("ALTER TABLE audit DROP COLUMN via");
     db.exec("DROP INDEX responses_with_text");  // and before migration 11
     db.exec("DROP TABLE response_months");      // and before migration 12
+    db.exec(
+        "DROP INDEX audit_by_time; DROP INDEX audit_by_action; DROP INDEX audit_by_collaboration;");  // and before
+                                                                                                      // migration 13
     db.exec("PRAGMA user_version = 6");
   }
   sqlite_store store(file.path());
@@ -144,6 +147,9 @@ TEST_CASE("migration 6 tells a given zone from the default in a store written be
     db.exec("ALTER TABLE audit DROP COLUMN via");
     db.exec("DROP INDEX responses_with_text");  // and before migration 11
     db.exec("DROP TABLE response_months");      // and before migration 12
+    db.exec(
+        "DROP INDEX audit_by_time; DROP INDEX audit_by_action; DROP INDEX audit_by_collaboration;");  // and before
+                                                                                                      // migration 13
     db.exec("PRAGMA user_version = 5");
     db.exec(
         "INSERT INTO people (id, name, time_zone, language) VALUES"
@@ -176,6 +182,9 @@ TEST_CASE("migration 8 turns each stored due instant into the date it ended, wha
     db.exec("ALTER TABLE audit DROP COLUMN via");
     db.exec("DROP INDEX responses_with_text");  // and before migration 11
     db.exec("DROP TABLE response_months");      // and before migration 12
+    db.exec(
+        "DROP INDEX audit_by_time; DROP INDEX audit_by_action; DROP INDEX audit_by_collaboration;");  // and before
+                                                                                                      // migration 13
     db.exec("PRAGMA user_version = 7");
     db.exec(
         "INSERT INTO collaborations (id, name, record_full_text, rooms) VALUES ('river', 'River', 0, '[]');"

@@ -770,6 +770,53 @@ TEST_CASE("a task's history is read back in the order it was written") {
   CHECK(store->task_history(2).empty());
 }
 
+TEST_CASE("the audit log is read a page at a time, newest first, filtered by kind and actor") {
+  fresh_store store;
+  std::vector<action> lines{save_collaboration{collaboration{"river", "River Alliance", false, {}}}};
+  for (int i = 0; i < 120; ++i) {
+    lines.push_back(record_audit{audit_entry{t0 + std::chrono::minutes{i}, "river", i % 2 ? "ana" : "system",
+                                             i % 3 ? "task.assign" : "nudge.sent", std::to_string(i)}});
+  }
+  lines.push_back(record_audit{audit_entry{t0, "elsewhere", "ana", "task.assign", "other collaboration"}});
+  lines.push_back(record_audit{audit_entry{t0, "river", "ana", "taskforce", "a kind that only starts like one"}});
+  store->apply(lines, std::nullopt);
+
+  const audit_lines first = store->audit_page({"river", "", ""}, 0, 50);
+  CHECK(first.total == 121);
+  REQUIRE(first.entries.size() == 50);
+  CHECK(first.entries[0].detail == "a kind that only starts like one");
+  CHECK(first.entries[1] == audit_entry{t0 + 119min, "river", "ana", "task.assign", "119"});
+  const audit_lines last = store->audit_page({"river", "", ""}, 100, 50);
+  CHECK(last.entries.size() == 21);
+  CHECK(last.entries.back().detail == "0");
+  CHECK(store->audit_page({"river", "", ""}, 200, 50).entries.empty());
+  CHECK(store->audit_page({"river", "task", ""}, 0, 50).total == 80);  // task.assign, not taskforce
+  CHECK(store->audit_page({"river", "task.assign", "ana"}, 0, 50).total == 40);
+  CHECK(store->audit_page({"river", "tas", ""}, 0, 50).total == 0);    // a kind is a whole part of the name
+  CHECK(store->audit_page({"river", "t_sk%", ""}, 0, 50).total == 0);  // no pattern characters
+  CHECK(store->audit_page({"nowhere", "", ""}, 0, 50).total == 0);
+}
+
+TEST_CASE("the world holds the audit lines of the last weeks and those that date an organization, the store all") {
+  fresh_store store;
+  const time_point newest = t0 + std::chrono::days{400};
+  const time_point window_start = newest - audit_window;
+  store->apply({save_collaboration{collaboration{"river", "River Alliance", false, {}}},
+                record_audit{audit_entry{t0, "river", "config", "config.add", "organization city \"City\""}},
+                record_audit{audit_entry{t0 + 1h, "river", "ana", "org.add", "farm \"Farmers\""}},
+                record_audit{audit_entry{t0 + 2h, "river", "ana", "task.assign", "#1 long ago"}},
+                record_audit{audit_entry{window_start - 1s, "river", "ana", "task.done", "#1 just too old"}},
+                record_audit{audit_entry{window_start, "river", "system", "delivery.failed", "within the window"}},
+                record_audit{audit_entry{newest, "river", "ana", "task.assign", "#2"}}},
+               std::nullopt);
+
+  std::vector<std::string> loaded;
+  for (const audit_entry& e : store->load().audit) loaded.push_back(e.detail);
+  CHECK(loaded ==
+        std::vector<std::string>{"organization city \"City\"", "farm \"Farmers\"", "within the window", "#2"});
+  CHECK(store->audit_page({"river", "", ""}, 0, 10).total == 6);
+}
+
 TEST_CASE("a sign-in link that reached the store without its token made is refused, not stored") {
   fresh_store store;
   CHECK_THROWS_AS(store->apply({issue_sign_in{}}, std::nullopt), store_error);
