@@ -1,7 +1,6 @@
 #include "app/runtime.h"
 
 #include "adapters/console/console_adapter.h"
-#include "adapters/http/hmac.h"
 #include "adapters/http/http_server.h"
 #include "adapters/metrics/metrics_registry.h"
 #include "adapters/web/web_adapter.h"
@@ -13,6 +12,7 @@
 #include "app/learned_time_zones.h"
 #include "app/outbox_dispatcher.h"
 #include "app/platform_adapters.h"
+#include "app/status_routes.h"
 #include "app/sync_thread.h"
 #include "app/template_catalog.h"
 #include "app/text_retention.h"
@@ -199,9 +199,13 @@ class tandem_process {
     leader_terms_.increment();
     for (auto& adapter : adapters_) adapter->start();
     if (among_others) {
-      store_->put_setting(leader_setting, instance_);
-      wakeups_.emplace(io_, *leadership_, [this] { handle_followers_events(); });
-      wakeups_->start();
+      try {
+        store_->put_setting(leader_setting, instance_);
+        wakeups_.emplace(io_, *leadership_, [this] { handle_followers_events(); });
+        wakeups_->start();
+      } catch (const store_error& e) {  // the tick handles followers' events each second anyway
+        spdlog::warn("store: leading without followers' wake-ups: {}", e.what());
+      }
       spdlog::info(
           "leading: this Tandem ({}) decides, runs the schedules and delivers; it took the lead in {} ms", instance_,
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
@@ -306,42 +310,24 @@ class tandem_process {
   }
 
   void route_http() {
-    http_.route("GET", "/healthz", [this](http_request, http_respond respond) {
-      asio::post(io_, [this, respond = std::move(respond)] {
-        nlohmann::json body{{"status", "ok"}, {"version", TANDEM_VERSION}, {"adapters", nlohmann::json::object()}};
-        for (const auto& adapter : adapters_) {
-          body["adapters"][adapter->platform()] = leading_ ? adapter->health() : "ok (the leader connects)";
-        }
-        if (leadership_ != nullptr) {
-          body["instance"] = instance_;
-          body["role"] = leading_ ? "leader" : "follower";
-          body["leader"] = leading_ ? instance_ : leader_name();
-        }
-        try {
-          (void)store_->next_outbox_attempt_after(clock_now());  // a read that fails when the database does
-          body["store"] = "ok";
-        } catch (const store_error& e) {
-          body["status"] = "failing";
-          body["store"] = e.what();
-        }
-        respond(json_response(body["status"] == "ok" ? 200 : 503, body));
-      });
-    });
-    http_.route("GET", "/metrics", [this](http_request request, http_respond respond) {
-      if (config_.metrics_token) {
-        const auto auth = request.headers.find("authorization");
-        const std::string expected = "Bearer " + config_.metrics_token->reveal();
-        if (auth == request.headers.end() || !equal_in_constant_time(auth->second, expected)) {
-          http_response denied = text_response(401, "metrics need the bearer token from the config\n");
-          denied.headers.emplace_back("WWW-Authenticate", "Bearer");
-          respond(std::move(denied));
-          return;
-        }
+    status_routes_context status;
+    status.on_core = on_core();
+    status.health = [this] {
+      nlohmann::json health{{"version", TANDEM_VERSION}, {"adapters", nlohmann::json::object()}};
+      for (const auto& adapter : adapters_) {
+        health["adapters"][adapter->platform()] = leading_ ? adapter->health() : "ok (the leader connects)";
       }
-      http_response ok = text_response(200, metrics_.render());
-      ok.content_type = std::string{metrics_registry::content_type};
-      respond(std::move(ok));
-    });
+      if (leadership_ != nullptr) {
+        health["instance"] = instance_;
+        health["role"] = leading_ ? "leader" : "follower";
+        health["leader"] = leading_ ? instance_ : leader_name();
+      }
+      return health;
+    };
+    status.read_store = [this] { (void)store_->next_outbox_attempt_after(clock_now()); };
+    status.metrics = &metrics_;
+    if (config_.metrics_token) status.metrics_token = config_.metrics_token->reveal();
+    add_status_routes(http_, std::move(status));
     add_feed_routes(http_,
                     feed_routes_context{on_core(), [this]() -> const world& { return host_.current(); }, clock_now});
   }

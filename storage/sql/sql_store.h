@@ -48,7 +48,7 @@ class sql_store : public store {
   void apply(const std::vector<action>& actions, std::optional<std::int64_t> handled_response) override;
   void in_one_transaction(const std::function<void()>& work) override;
   /// Reads the whole world in one read transaction; `languages` is left at its default, and
-  /// `last_response` is the latest responses row of each person's identities.
+  /// `last_response` is the latest handled responses row of each person's identities.
   world load() override;
   /// Unhandled responses in the order they were recorded.
   std::vector<recorded_response> unhandled_responses() override;

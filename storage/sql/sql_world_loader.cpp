@@ -156,7 +156,7 @@ void load_audit(connection& db, world& w) {
 }
 
 /// Each person's latest responses (through any of their identities), oldest first: all of them
-/// (presence included) and those that count (answers).
+/// (presence included) and those that count (answers); those not handled yet join when handled.
 void load_recent_responses(connection& db, world& w) {
   const auto at_of = [](const row& r) { return time_point{std::chrono::seconds{r.int64(0)}}; };
   const auto limit = static_cast<std::int64_t>(recent_response_count);
@@ -164,12 +164,13 @@ void load_recent_responses(connection& db, world& w) {
     for (const identity& i : p.identities) {
       query(
           db,
-          "SELECT at FROM responses WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 ORDER BY at DESC LIMIT $4",
+          "SELECT at FROM responses WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 AND handled = 1"
+          " ORDER BY at DESC LIMIT $4",
           [&](const row& r) { note_presence(w, id, at_of(r)); }, i.platform, i.workspace, i.user, limit);
       query(
           db,
           "SELECT at FROM responses WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 AND presence_only = 0"
-          " ORDER BY at DESC LIMIT $4",
+          " AND handled = 1 ORDER BY at DESC LIMIT $4",
           [&](const row& r) {
             auto& recent = w.recent_answers[id];
             const time_point at = at_of(r);
@@ -320,7 +321,8 @@ void load_calendar_and_outcomes(connection& db, world& w) {
         });
   // Responses per person and UTC month: the months counted once they ended (response_months),
   // then the responses since, through any of the person's identities, counted here. Start-up
-  // reads a month or two of responses, however many years the store holds.
+  // reads a month or two of responses, however many years the store holds. A response not handled
+  // yet (a follower's, or one a crash left) is counted when the core handles it, not here.
   w.monthly_responses.clear();
   query(db, "SELECT person, month, responses FROM response_months", [&](const row& columns) {
     row_reader row(columns);
@@ -340,9 +342,11 @@ void load_calendar_and_outcomes(connection& db, world& w) {
   const char* months_sql =
       db.dialect() == dialect::sqlite
           ? "SELECT strftime('%Y-%m', at, 'unixepoch'), COUNT(*) FROM responses"
-            " WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 AND presence_only = 0 AND at >= $4 GROUP BY 1"
+            " WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 AND presence_only = 0 AND handled = 1"
+            " AND at >= $4 GROUP BY 1"
           : "SELECT to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM'), COUNT(*) FROM responses"
-            " WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 AND presence_only = 0 AND at >= $4 GROUP BY 1";
+            " WHERE platform = $1 AND workspace = $2 AND \"user\" = $3 AND presence_only = 0 AND handled = 1"
+            " AND at >= $4 GROUP BY 1";
   for (const auto& [id, p] : w.people) {
     for (const identity& i : p.identities) {
       query(

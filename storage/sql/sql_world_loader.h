@@ -22,8 +22,9 @@ time_point start_of_counted_month(std::string_view value);
 audit_entry audit_entry_of(const row& columns);
 
 /// Reads the world in one read transaction, so that it is a single snapshot; `languages` is left
-/// at its default, `last_response` is the latest responses row of each person's identities, and
-/// `audit` holds the lines `audit_window` describes.
+/// at its default, `last_response` is the latest handled responses row of each person's
+/// identities (those not handled yet count once handled), and `audit` holds the lines
+/// `audit_window` describes.
 /// Throws `store_error` for a value the core does not know or a read that fails.
 world load_world(connection& db);
 

@@ -270,6 +270,35 @@ TEST_CASE("an exact route wins over a prefix route, and a longer prefix over a s
   }
 }
 
+TEST_CASE("a path only the leader serves is answered 503 with Retry-After while this process follows") {
+  std::atomic<bool> leads = false;
+  tandem::http_server_options options;
+  options.leader_paths = {"/dashboard"};
+  options.leads = [&leads] { return leads.load(); };
+  test_server server(std::move(options));
+  std::atomic<int> handled = 0;
+  for (const char* path : {"/dashboard", "/slack/events"}) {
+    server.server().route("GET", path, [&handled](http_request, http_respond respond) {
+      ++handled;
+      respond(text_response(200, "ok\n"));
+    });
+  }
+  server.start();
+
+  test_client client;
+  REQUIRE_FALSE(client.connect(server.port()));
+  const auto refused = client.request(bhttp::verb::get, "/dashboard");
+  CHECK(refused.result_int() == 503);
+  CHECK(refused[bhttp::field::retry_after] == "1");
+  CHECK(handled == 0);
+  CHECK(client.request(bhttp::verb::get, "/slack/events").result_int() == 200);  // every instance takes these
+  CHECK(handled == 1);
+
+  leads = true;  // a follower that took the lead
+  CHECK(client.request(bhttp::verb::get, "/dashboard").result_int() == 200);
+  CHECK(handled == 2);
+}
+
 TEST_CASE("an unknown path gets 404") {
   test_server server;
   server.server().route("GET", "/healthz", answer(200, "ok\n"));
