@@ -480,7 +480,6 @@ class tandem_process {
   const std::string instance_ = instance_name();
   world seed_;                             ///< the config's world, added to the store when this process leads
   std::atomic<bool> leading_ = false;      ///< read by the HTTP server's connections
-  std::optional<leader_wakeups> wakeups_;  ///< a leader among others
   asio::io_context io_{1};  ///< run by one thread: handlers it posts skip the shared queue
   metrics_registry metrics_;
   std::unique_ptr<store> store_;
@@ -497,6 +496,7 @@ class tandem_process {
   engine_time_zones time_zones_;  ///< time zones adapters learn (Slack's users.info)
   web_adapter web_;  ///< the dashboard
   std::vector<std::unique_ptr<platform_adapter>> adapters_;
+  std::optional<leader_wakeups> wakeups_;  ///< a leader among others; destroyed before the io_context
   std::thread reader_;
   bool stopping_ = false;
   metric_counter& leader_terms_ = metrics_.counter(

@@ -97,8 +97,8 @@ try:
         code = server.stop()
         check(code == 0, f"SIGTERM stops it cleanly: {code}")
 
-        # The server ends the session that holds the serving lock (as a restart or an
-        # administrator would): Tandem stops within its next engine tick rather than serve on
+        # The server ends the session that holds the leader's lock (as a restart or an
+        # administrator would): Tandem stops within a second rather than lead on
         # without the lock, which another Tandem could take.
         server = Serve(binary, config, env)
         check(server.port is not None, "tandem serve starts again")

@@ -203,3 +203,17 @@ TEST_CASE("tandem store copy prints each table's count, and refuses a missing so
   CHECK(copy_store_command(original.path(), original.path(), out, same) == 1);
   CHECK(same.str() == "store copy: --from and --to name the same store\n");
 }
+
+TEST_CASE("tandem store copy refuses a database a Tandem leads") {
+  const temp_database original;
+  fill(original.path());
+  test_database pg;
+  postgresql_leadership running(pg.address());
+  REQUIRE(running.try_to_lead());
+  std::ostringstream out;
+  std::ostringstream err;
+
+  CHECK(copy_store_command(original.path(), pg.address().url, out, err) == 1);
+  CHECK_THAT(err.str(), Catch::Contains("a Tandem serves this database") && Catch::Contains("stop every Tandem"));
+  CHECK(out.str().empty());
+}
