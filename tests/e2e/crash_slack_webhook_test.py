@@ -31,8 +31,8 @@ import threading
 import time
 from collections import Counter
 
-from e2e import (SlackWebApi, check, failures, finish, post_to, serve_in_background, signing_secret, slack_signed,
-                 slash_command)
+from e2e import (SlackWebApi, channel_message_event, check, failures, finish, post_to, send_as_slack,
+                 serve_in_background, signing_secret, slack_ts, slash_command)
 
 parser = argparse.ArgumentParser()
 parser.add_argument("tandem")
@@ -104,10 +104,6 @@ def post(path, body, headers):
     return post_to(port, path, body, headers)
 
 
-def slack_ts(n):
-    return f"1765000000.{n:06d}"
-
-
 state = {"running": True}
 figures = Counter()
 acked_slack = set()       # message ts of acknowledged events
@@ -129,22 +125,12 @@ def slack_load():
                 if answer.strip():
                     answered_in_body[n] += 1
             continue
-        body = json.dumps({"token": "x", "team_id": team, "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"Ev{n:08d}", "event_time": int(time.time()),
-                           "event": {"type": "message", "channel": "C0123RIVER", "channel_type": "channel",
-                                     "user": "U0123EMMA", "text": f"update {n}", "ts": slack_ts(n)}})
-        retry = 0
-        while True:  # Slack sends an event again until it is acknowledged
-            headers = slack_signed(body, "application/json")
-            if retry:
-                headers["X-Slack-Retry-Num"] = str(retry)
-            status, _ = post("/slack/events", body, headers)
-            figures["slack requests"] += 1
-            if status == 200:
-                acked_slack.add(slack_ts(n))
-                break
-            retry += 1
-            time.sleep(0.02)
+        # Slack sends an event again until it is acknowledged.
+        acknowledged, tries = send_as_slack(lambda body, headers: post("/slack/events", body, headers)[0],
+                                            channel_message_event(n, team), 0.02, lambda tries: True)
+        figures["slack requests"] += tries
+        if acknowledged:
+            acked_slack.add(slack_ts(n))
 
 
 def webhook_load():

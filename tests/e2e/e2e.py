@@ -157,6 +157,36 @@ def slack_signed(body, content_type):
     return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + digest}
 
 
+def channel_message_event(n, team, authorized_bot=False):
+    """Slack's envelope of Emma's message number `n` in channel C0123RIVER (ts slack_ts(n)), with
+    the bot named in `authorizations` when `authorized_bot`."""
+    envelope = {"token": "x", "team_id": team, "api_app_id": "A1", "type": "event_callback",
+                "event_id": f"Ev{n:08d}", "event_time": int(time.time()),
+                "event": {"type": "message", "channel": "C0123RIVER", "channel_type": "channel", "user": "U0123EMMA",
+                          "text": f"update {n}", "ts": slack_ts(n)}}
+    if authorized_bot:
+        envelope["authorizations"] = [{"team_id": team, "user_id": "UBOT", "is_bot": True}]
+    return json.dumps(envelope)
+
+
+def send_as_slack(send, body, pause, go_on):
+    """Sends an event the way Slack does: signed anew each time, and again with X-Slack-Retry-Num
+    until it is acknowledged. `send(body, headers)` gives the status (None when nobody answered);
+    `go_on(tries)` says whether to try again. Returns (acknowledged, tries)."""
+    tries = 0
+    while True:
+        headers = slack_signed(body, "application/json")
+        if tries:
+            headers["X-Slack-Retry-Num"] = str(tries)
+        status = send(body, headers)
+        tries += 1
+        if status == 200:
+            return True, tries
+        if not go_on(tries):
+            return False, tries
+        time.sleep(pause)
+
+
 def slash_command(n, team, response_url):
     """Ana's `/tandem tasks` in channel C0123RIVER, number `n` (trigger `trig-n`): (body, headers)."""
     body = urllib.parse.urlencode({

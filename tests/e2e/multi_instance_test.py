@@ -28,8 +28,8 @@ import threading
 import time
 from collections import Counter
 
-from e2e import (Serve, SlackWebApi, check, failures, finish, post_to, psql, request, serve_in_background,
-                 signing_secret, skip, slack_signed, slash_command)
+from e2e import (Serve, SlackWebApi, channel_message_event, check, failures, finish, post_to, psql, request,
+                 send_as_slack, serve_in_background, signing_secret, skip, slack_ts, slash_command)
 
 parser = argparse.ArgumentParser()
 parser.add_argument("tandem")
@@ -114,10 +114,6 @@ collaborations:
 """
 
 
-def slack_ts(n):
-    return f"1765000000.{n:06d}"
-
-
 state = {"running": True}
 instances = []  # the live Serve objects; the load picks one at random for each request
 figures = Counter()
@@ -137,24 +133,17 @@ def event_load():
     n = 0
     while state["running"]:
         n += 1
-        body = json.dumps({"token": "x", "team_id": team, "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"Ev{n:08d}", "event_time": int(time.time()),
-                           "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
-                           "event": {"type": "message", "channel": "C0123RIVER", "channel_type": "channel",
-                                     "user": "U0123EMMA", "text": f"update {n}", "ts": slack_ts(n)}})
-        retry = 0
-        while state["running"] or retry < 50:  # Slack sends an event again until it is acknowledged
+
+        def to_some_instance(body, headers):
             port = some_instance()
-            headers = slack_signed(body, "application/json")
-            if retry:
-                headers["X-Slack-Retry-Num"] = str(retry)
-            status, _ = post_to(port, "/slack/events", body, headers) if port else (None, "")
-            figures["event requests"] += 1
-            if status == 200:
-                acked_events.add(slack_ts(n))
-                break
-            retry += 1
-            time.sleep(0.05)
+            return post_to(port, "/slack/events", body, headers)[0] if port else None
+
+        # Slack sends an event again until it is acknowledged (here: until 50 tries after the load).
+        acknowledged, tries = send_as_slack(to_some_instance, channel_message_event(n, team, authorized_bot=True), 0.05,
+                                            lambda tries: state["running"] or tries < 50)
+        figures["event requests"] += tries
+        if acknowledged:
+            acked_events.add(slack_ts(n))
 
 
 def command_load():
