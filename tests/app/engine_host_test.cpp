@@ -167,6 +167,40 @@ TEST_CASE("an event whose handling fails in a burst stays recorded and unhandled
   CHECK(store.unhandled_responses().empty());
 }
 
+TEST_CASE(
+    "a follower's burst is recorded unhandled with its wake-up, and the leader handles it; a failing event waits "
+    "alone") {
+  host_on_file f;
+  auto [host, store, other] = f.parts();
+  const std::vector<inbound> burst{command_from("ana", "console:f:1", "assign @dee \"Poison\""),
+                                   command_from("ana", "console:f:2", "assign @dee \"Print flyers\"")};
+
+  // The wake-up fails: the burst is not kept either (the platforms retry).
+  CHECK_FALSE(host.record_all(burst, [] { throw store_error("the wake-up was refused"); }));
+  CHECK(other.execAndGet("SELECT COUNT(*) FROM responses").getInt() == 0);
+
+  int woken = 0;
+  CHECK(host.record_all(burst, [&woken] { ++woken; }));
+  CHECK(woken == 1);
+  CHECK(store.unhandled_responses().size() == 2);
+  CHECK(host.current().tasks.empty());  // a follower decides nothing
+
+  other.exec(
+      "CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks WHEN NEW.title = 'Poison'"
+      " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  CHECK(host.handle_unhandled(start + 1s) == 2);  // the leader, in one transaction
+  REQUIRE(host.current().tasks.size() == 1);
+  CHECK(host.current().tasks.begin()->second.title == "Print flyers");
+  REQUIRE(store.unhandled_responses().size() == 1);
+  CHECK(store.unhandled_responses()[0].event.dedup_key == "console:f:1");
+
+  other.exec("DROP TRIGGER refuse_poison");
+  CHECK(host.handle_unhandled(start + 2s) == 1);
+  CHECK(host.current().tasks.size() == 2);
+  CHECK(store.unhandled_responses().empty());
+  CHECK(host.handle_unhandled(start + 3s) == 0);
+}
+
 TEST_CASE("a burst with an event that can be neither handled nor marked unhandled is refused whole") {
   host_on_file f;
   auto [host, store, other] = f.parts();

@@ -54,11 +54,12 @@ def demo_config(root, folder, any_hour=False, listen="127.0.0.1:0"):
     return config
 
 
-def run_console(binary, config, person, lines):
-    """`tandem console --config CONFIG --as PERSON` with `lines` typed, then the end of input;
-    prints what it said and returns the finished process."""
+def run_console(binary, config, person, lines, env=None):
+    """`tandem console --config CONFIG --as PERSON` with `lines` typed, then the end of input, in
+    `env` (default: this process's environment); prints what it said and returns the finished
+    process."""
     result = subprocess.run([binary, "console", "--config", str(config), "--as", person],
-                            input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=30)
+                            input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=30, env=env)
     print(result.stdout)
     if result.stderr:
         print("stderr:", result.stderr)

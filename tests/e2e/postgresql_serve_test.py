@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from e2e import (Serve, check, finish, post_signed, psql, request, signed_platforms_config, signed_platforms_env,
+from e2e import (Serve, check, finish, post_signed, psql, request, run_console, signed_platforms_config, signed_platforms_env,
                  skip, slack_event, slack_ts, webhook_message)
 
 binary, root = sys.argv[1], pathlib.Path(sys.argv[2])
@@ -57,6 +57,13 @@ try:
         status, body = request(f"http://127.0.0.1:{second.port}/dashboard")
         check(status == 503, f"a follower leaves the dashboard to the leader (503, for the proxy to ask the next): "
                              f"{status} {body[:100]}")
+        leader_metrics = request(base + "/metrics")[1]
+        follower_metrics = request(f"http://127.0.0.1:{second.port}/metrics")[1]
+        check("tandem_leader_terms_total 1" in leader_metrics and "tandem_leader_terms_total 0" in follower_metrics,
+              "/metrics says which instance leads (tandem_leader_terms_total 1 and 0)")
+        console = run_console(binary, config, "ana", ["tasks"], env)
+        check(console.returncode == 1 and "the console needs to lead" in console.stderr,
+              f"a console on the database refuses to start while another Tandem leads: {console.returncode}")
         code = second.stop()
         check(code == 0, f"the follower stops cleanly on SIGTERM: {code}")
 
