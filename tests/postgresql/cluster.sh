@@ -23,24 +23,39 @@ if [[ $(id -u) -eq 0 ]]; then
   as_server_user=(runuser -u postgres --)
 fi
 
+# Where the server's files go: DIR itself, or as root a folder of the server user's own under /tmp
+# (named in DIR/home), since DIR's parents may be closed to that user (a clone in /root, or in a
+# mktemp -d folder).
+home_of() { if [[ -f $dir/home ]]; then cat "$dir/home"; else echo "$dir"; fi; }
+
 case $action in
   start)
-    if [[ -f $dir/data/postmaster.pid ]]; then "${as_server_user[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; fi
+    old=$(home_of)
+    if [[ -f $old/data/postmaster.pid ]]; then "${as_server_user[@]}" "$bin/pg_ctl" -D "$old/data" -m immediate stop >/dev/null 2>&1 || true; fi
+    [[ $old != "$dir" ]] && rm -rf "$old"
     rm -rf "$dir"
     mkdir -p "$dir"
-    if [[ ${#as_server_user[@]} -gt 0 ]]; then chown postgres: "$dir"; fi
+    home=$dir
+    if [[ ${#as_server_user[@]} -gt 0 ]]; then
+      home=$(mktemp -d /tmp/tandem-postgresql.XXXXXX)
+      chmod 755 "$home"
+      chown postgres: "$home"
+      echo "$home" >"$dir/home"
+    fi
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    "${as_server_user[@]}" "$bin/initdb" -D "$dir/data" -U tandem --auth=trust -E UTF8 --no-locale --no-sync >"$dir/initdb.log" 2>&1 ||
+    "${as_server_user[@]}" "$bin/initdb" -D "$home/data" -U tandem --auth=trust -E UTF8 --no-locale --no-sync >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
     # The server as a deployment has it (fsync, synchronous_commit on), on 127.0.0.1 only; its
-    # socket in DIR, not /var/run/postgresql.
-    "${as_server_user[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null ||
-      { cat "$dir/server.log" >&2; exit 1; }
+    # socket in its folder, not /var/run/postgresql.
+    "${as_server_user[@]}" "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
+      -o "-p $port -k $home -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null ||
+      { cat "$home/server.log" >&2; exit 1; }
     echo "postgresql://tandem@127.0.0.1:$port" >"$dir/url"
     ;;
   stop)
-    if [[ -d $dir/data ]]; then "${as_server_user[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true; fi
+    home=$(home_of)
+    if [[ -d $home/data ]]; then "${as_server_user[@]}" "$bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null || true; fi
+    [[ $home != "$dir" ]] && rm -rf "$home"
     rm -rf "$dir"
     ;;
   *)
